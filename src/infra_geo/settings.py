@@ -1,0 +1,75 @@
+"""Global defaults a user may change.
+
+Set them as plain module attributes, e.g. ``infra_geo.settings.walk_speed_kmh = 4.0``.
+Functions read them at call time, so a change applies to every later call.
+
+Attributes
+----------
+walk_speed_kmh : float
+    Default walking speed, km/h (4.8 km/h = 80 m per minute, the usual planning figure).
+walk_speed_elderly_kmh : float
+    Documented slower preset for older people and people with a walking aid (3.6 km/h,
+    60 m per minute); pass it as ``speed_kmh=settings.walk_speed_elderly_kmh``.
+default_minutes : tuple of int
+    Default walking-time thresholds, minutes.
+snap_tolerance_m : float
+    A facility or resident farther than this from any walkable edge is not attached to the
+    network; it is reported (logged and flagged), never silently attached.
+area_sample_m : float
+    Spacing of sample points along the boundary of an area facility (park, square, pitch).
+area_snap_m : float
+    A boundary sample closer than this to a walkable edge is an access point of the area.
+catchment_buffer_m : float
+    Half-width of the street front a catchment covers on each side of a reachable street.
+partial_unit_share : float
+    A neighbourhood with less than this share of its area inside the data extent is flagged
+    ``partial`` (edge effect): its figures are kept but it is not ranked as a gap.
+min_residential_footprint_m2 : float
+    Buildings with a smaller footprint (sheds, garages) do not receive residents.
+metric_crs : str or None
+    Force one projected CRS for every network (e.g. ``"EPSG:28992"``); ``None`` chooses
+    RD New inside the Netherlands and the local UTM zone elsewhere.
+overpass_url, nominatim_url : str or None
+    Online endpoints; ``None`` keeps osmnx's own setting. Tests point these at a local
+    stand-in server.
+use_cache : bool
+    Let osmnx cache online responses (in ``cache_folder``).
+cache_folder : str
+    Folder for osmnx's HTTP cache.
+requests_timeout : float
+    Seconds to wait for an online service.
+log_level : int
+    Level of the ``infra_geo`` logger (``logging.INFO`` by default).
+"""
+
+from __future__ import annotations
+
+import logging
+
+walk_speed_kmh: float = 4.8
+walk_speed_elderly_kmh: float = 3.6
+default_minutes: tuple[int, ...] = (5, 10, 15)
+snap_tolerance_m: float = 250.0
+area_sample_m: float = 20.0
+area_snap_m: float = 30.0
+catchment_buffer_m: float = 50.0
+partial_unit_share: float = 0.95
+min_residential_footprint_m2: float = 30.0
+metric_crs: str | None = None
+overpass_url: str | None = None
+nominatim_url: str | None = None
+use_cache: bool = True
+cache_folder: str = "./cache"
+requests_timeout: float = 180.0
+log_level: int = logging.INFO
+
+#: The osmnx 2.1 ``network_type="walk"`` way filter, in Overpass QL. Files are filtered with
+#: the same expression (see ``infra_geo._tagfilter``) so offline and online networks agree.
+walk_filter: str = (
+    '["highway"]["area"!~"yes"]["access"!~"private"]'
+    '["highway"!~"abandoned|bus_guideway|construction|cycleway|motor|no|planned|'
+    'platform|proposed|raceway|razed|rest_area|services"]'
+    '["foot"!~"no"]["service"!~"private"]'
+    '["sidewalk"!~"separate"]["sidewalk:both"!~"separate"]'
+    '["sidewalk:left"!~"separate"]["sidewalk:right"!~"separate"]'
+)

@@ -1,0 +1,364 @@
+"""Facilities and public spaces from OpenStreetMap, classified into the eight components.
+
+Offline from an extract (:func:`facilities_from_file`) or online through osmnx and the
+Overpass API (:func:`facilities_from_place`, :func:`facilities_from_polygon`,
+:func:`facilities_from_bbox`). Every front door returns the same table: one row per
+real-world facility, EPSG:4326, with the columns described in :func:`facilities_from_file`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from . import settings
+from ._log import log
+from ._osm_reader import read_osm
+from ._validate import as_polygon, bbox_polygon, check_overlap
+from .components import Rules, classify, load_rules
+from .errors import InfraGeoError, OnlineError, PlaceNotFoundError
+
+__all__ = [
+    "facilities_from_file",
+    "facilities_from_place",
+    "facilities_from_polygon",
+    "facilities_from_bbox",
+    "geocode_place",
+    "FACILITY_COLUMNS",
+]
+
+#: the columns every facilities table starts with, in this order
+FACILITY_COLUMNS = (
+    "facility_id",
+    "component",
+    "components",
+    "category",
+    "name",
+    "osm_type",
+    "osm_id",
+)
+
+RulesLike = str | os.PathLike[str] | Mapping[str, Any] | Rules | None
+
+
+def facilities_from_file(
+    path: str | os.PathLike[str],
+    polygon: Any = None,
+    rules: RulesLike = None,
+    crs: Any = None,
+) -> gpd.GeoDataFrame:
+    """Facilities and public spaces in an OSM extract, classified into the eight components.
+
+    Use this offline, with an extract from Geofabrik, BBBike, an osmium/osmconvert clip or an
+    openstreetmap.org export. Clipped extracts are fine: objects that reach outside the file
+    are dropped whole (and logged), everything complete is kept.
+
+    Parameters
+    ----------
+    path : str or path-like
+        An ``.osm``, ``.osm.gz``, ``.osm.bz2`` or ``.osm.pbf`` file (the format is read from
+        the content, not the name).
+    polygon : shapely (Multi)Polygon, GeoDataFrame or GeoSeries, optional
+        Keep only facilities that intersect this area.
+    rules : path, dict or Rules, optional
+        A component taxonomy to use instead of the shipped one (see :func:`load_rules`).
+    crs : optional
+        CRS of a bare shapely ``polygon`` (default EPSG:4326 lon/lat).
+
+    Returns
+    -------
+    GeoDataFrame
+        EPSG:4326, one row per real-world facility, columns ``facility_id``
+        (``"way/123"``), ``component`` (primary key), ``components`` (all memberships,
+        ``;``-separated), ``category`` (``"amenity=library"``), ``name``, ``osm_type``,
+        ``osm_id``, then the OSM tags, and ``geometry`` (points for nodes, lines, and
+        (multi)polygons for areas). Empty (with a warning) when the file holds no facility.
+
+    Raises
+    ------
+    DataFileError
+        The file is missing, empty, truncated, or not an OSM file.
+    GeometryError, CRSError
+        ``polygon`` is invalid, self-intersecting or in an unknown CRS.
+    OutsideDataError
+        ``polygon`` does not overlap the extract.
+
+    Examples
+    --------
+    >>> import infra_geo as ig
+    >>> fac = ig.facilities_from_file("liechtenstein.osm.pbf")  # doctest: +SKIP
+    >>> fac.groupby("component").size()  # doctest: +SKIP
+    """
+    r = load_rules(rules)
+    area = as_polygon(polygon, crs=crs) if polygon is not None else None
+    data = read_osm(path, r.match_keys())
+    if area is not None:
+        check_overlap(area, data.extent, str(path))
+    return _finalise(data.features, r, area, source=Path(path).name)
+
+
+def facilities_from_polygon(polygon: Any, rules: RulesLike = None, crs: Any = None) -> gpd.GeoDataFrame:
+    """Facilities inside a polygon, online from the Overpass API through osmnx.
+
+    Parameters
+    ----------
+    polygon : shapely (Multi)Polygon, GeoDataFrame or GeoSeries
+        The area (EPSG:4326 unless ``crs`` or the frame's CRS says otherwise).
+    rules : path, dict or Rules, optional
+        A component taxonomy (see :func:`load_rules`).
+    crs : optional
+        CRS of a bare shapely ``polygon``.
+
+    Returns
+    -------
+    GeoDataFrame
+        As :func:`facilities_from_file`.
+
+    Raises
+    ------
+    OnlineError
+        Overpass could not be reached (offline? use :func:`facilities_from_file`).
+    GeometryError, CRSError
+        The polygon is invalid or in an unknown CRS.
+
+    Notes
+    -----
+    osmnx caches responses in ``settings.cache_folder``; the endpoint is
+    ``settings.overpass_url`` (osmnx's default when ``None``).
+    """
+    import osmnx as ox
+
+    r = load_rules(rules)
+    area = as_polygon(polygon, crs=crs)
+    with _osmnx_settings():
+        try:
+            raw = ox.features_from_polygon(area, tags=r.osm_tags())
+        except ox._errors.InsufficientResponseError:
+            raw = gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
+        except InfraGeoError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - network stack errors vary
+            raise _online_error(exc, "Overpass") from exc
+    return _finalise(_from_osmnx(raw), r, area, source="Overpass")
+
+
+def facilities_from_place(query: str | Mapping[str, str], rules: RulesLike = None) -> gpd.GeoDataFrame:
+    """Facilities in a named place (e.g. ``"Vaduz, Liechtenstein"``), online.
+
+    The place is geocoded with Nominatim (through osmnx) to its boundary polygon, then
+    :func:`facilities_from_polygon` does the work.
+
+    Parameters
+    ----------
+    query : str or dict
+        A place name or a structured Nominatim query.
+    rules : path, dict or Rules, optional
+        A component taxonomy.
+
+    Returns
+    -------
+    GeoDataFrame
+        As :func:`facilities_from_file`.
+
+    Raises
+    ------
+    PlaceNotFoundError
+        Nominatim knows no area by that name; try a fuller name ("Utrecht, Nederland").
+    OnlineError
+        Nominatim or Overpass could not be reached.
+    """
+    return facilities_from_polygon(geocode_place(query), rules=rules)
+
+
+def facilities_from_bbox(bbox: Any, rules: RulesLike = None) -> gpd.GeoDataFrame:
+    """Facilities in a bounding box ``(west, south, east, north)`` in degrees, online.
+
+    Parameters
+    ----------
+    bbox : tuple of float
+        ``(west, south, east, north)``, the order osmnx 2 uses.
+    rules : path, dict or Rules, optional
+        A component taxonomy.
+
+    Returns
+    -------
+    GeoDataFrame
+        As :func:`facilities_from_file`.
+    """
+    return facilities_from_polygon(bbox_polygon(bbox), rules=rules)
+
+
+def geocode_place(query: str | Mapping[str, str]) -> shapely.Geometry:
+    """The boundary polygon (EPSG:4326) of a named place, from Nominatim through osmnx.
+
+    Raises
+    ------
+    PlaceNotFoundError
+        No polygon was found for ``query``.
+    OnlineError
+        Nominatim could not be reached.
+    """
+    import osmnx as ox
+
+    if not query or (isinstance(query, str) and not query.strip()):
+        raise PlaceNotFoundError("The place name is empty: give a name like 'Vaduz, Liechtenstein'.")
+    with _osmnx_settings():
+        try:
+            gdf = ox.geocode_to_gdf(query)
+        except (ox._errors.InsufficientResponseError, ValueError, TypeError) as exc:
+            raise PlaceNotFoundError(
+                f"No area found for the place {query!r} ({exc}). Check the spelling, add the "
+                "country ('Utrecht, Nederland'), or pass a polygon or an extract instead."
+            ) from None
+        except Exception as exc:  # noqa: BLE001
+            raise _online_error(exc, "Nominatim") from exc
+    geom = shapely.union_all(gdf.geometry.to_numpy())
+    if geom.geom_type not in ("Polygon", "MultiPolygon"):
+        raise PlaceNotFoundError(
+            f"The place {query!r} is a {geom.geom_type}, not an area; name a municipality, "
+            "district or neighbourhood."
+        )
+    return geom
+
+
+@contextlib.contextmanager
+def _osmnx_settings() -> Iterator[None]:
+    """Apply infra_geo's online settings to osmnx for the duration of a call."""
+    import osmnx as ox
+
+    names = {
+        "overpass_url": settings.overpass_url,
+        "nominatim_url": settings.nominatim_url,
+        "use_cache": settings.use_cache,
+        "cache_folder": settings.cache_folder,
+        "requests_timeout": settings.requests_timeout,
+    }
+    old = {k: getattr(ox.settings, k) for k in names}
+    try:
+        for k, v in names.items():
+            if v is not None:
+                setattr(ox.settings, k, v)
+        # a local stand-in or a private server does not need politeness pauses
+        if settings.overpass_url is not None:
+            old["overpass_rate_limit"] = ox.settings.overpass_rate_limit
+            ox.settings.overpass_rate_limit = False
+        yield
+    finally:
+        for k, v in old.items():
+            setattr(ox.settings, k, v)
+
+
+def _online_error(exc: Exception, service: str) -> OnlineError:
+    return OnlineError(
+        f"{service} could not be reached or failed ({type(exc).__name__}: {exc}). Are you "
+        "offline? Use facilities_from_file / walk_network_from_file with a downloaded extract, "
+        f"or point infra_geo.settings.{'overpass_url' if service == 'Overpass' else 'nominatim_url'}"
+        " at a server you can reach."
+    )
+
+
+def _from_osmnx(raw: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """osmnx features (index element/id) to the reader's layout (osm_type, osm_id columns)."""
+    if len(raw) == 0:
+        return gpd.GeoDataFrame(
+            {"osm_type": pd.Series(dtype="string"), "osm_id": pd.Series(dtype="int64")},
+            geometry=gpd.GeoSeries([], crs="EPSG:4326"),
+        )
+    df = raw.reset_index()
+    df = df.rename(columns={"element": "osm_type", "id": "osm_id", "element_type": "osm_type", "osmid": "osm_id"})
+    df["osm_type"] = df["osm_type"].astype("string")
+    df["osm_id"] = df["osm_id"].astype("int64")
+    return gpd.GeoDataFrame(df, geometry="geometry", crs=raw.crs or "EPSG:4326").to_crs("EPSG:4326")
+
+
+def _finalise(
+    features: gpd.GeoDataFrame, rules: Rules, area: Any, source: str
+) -> gpd.GeoDataFrame:
+    """Classify, clip, merge duplicates and order the columns."""
+    feats = features
+    if area is not None and len(feats):
+        feats = feats.loc[feats.intersects(area)]
+    fac = classify(feats, rules)
+    fac = fac.loc[~fac.geometry.is_empty & fac.geometry.notna()]
+    fac = _merge_duplicates(fac)
+    if "name" not in fac.columns:
+        fac["name"] = pd.Series(pd.NA, index=fac.index, dtype="string")
+    fac["facility_id"] = fac["osm_type"].astype("string") + "/" + fac["osm_id"].astype("string")
+    order = {k: i for i, k in enumerate(rules.keys)}
+    fac = fac.assign(_o=fac["component"].map(order)).sort_values(["_o", "osm_type", "osm_id"])
+    fac = fac.drop(columns="_o")
+    tag_cols = sorted(c for c in fac.columns if c not in FACILITY_COLUMNS and c != "geometry")
+    # keep tag columns that carry a value for at least one facility
+    tag_cols = [c for c in tag_cols if fac[c].notna().any()]
+    out = gpd.GeoDataFrame(
+        fac[[*FACILITY_COLUMNS, *tag_cols, "geometry"]].reset_index(drop=True),
+        geometry="geometry",
+        crs="EPSG:4326",
+    )
+    out.attrs["rules_version"] = rules.version
+    if len(out) == 0:
+        log(
+            f"No facilities found in {source}: it holds no OSM object that matches the component "
+            "rules (a street-only extract?). The result is empty.",
+            logging.WARNING,
+        )
+    else:
+        counts = out["component"].value_counts()
+        log(f"{source}: {len(out)} facilities (" + ", ".join(f"{k} {counts.get(k, 0)}" for k in rules.keys) + ")")
+    return out
+
+
+def _merge_duplicates(fac: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """One row per real-world facility.
+
+    A feature whose representative point lies inside an area feature of the same primary
+    component and the same category value (``amenity=school`` point in a ``building=school``
+    or ``amenity=school`` polygon) is the same facility mapped twice: the area is kept,
+    and takes the name of the inner feature when it has none.
+    """
+    if len(fac) < 2:
+        return fac
+    fac = fac.reset_index(drop=True)
+    geom = fac.geometry.to_numpy()
+    is_area = np.isin(shapely.get_type_id(geom), (3, 6))
+    if not is_area.any():
+        return fac
+    pts = shapely.point_on_surface(geom)
+    tree = shapely.STRtree(geom[is_area])
+    area_idx = np.flatnonzero(is_area)
+    inner, outer_local = tree.query(pts, predicate="within")
+    outer = area_idx[outer_local]
+    value = fac["category"].astype("string").str.split("=", n=1).str[1].to_numpy(dtype=object)
+    comp = fac["component"].to_numpy(dtype=object)
+    area = shapely.area(geom)
+    keep = (
+        (inner != outer)
+        & (comp[inner] == comp[outer])
+        & (value[inner] == value[outer])
+        & ((area[inner] < area[outer]) | ((area[inner] == area[outer]) & (inner > outer)))
+    )
+    inner, outer = inner[keep], outer[keep]
+    if len(inner) == 0:
+        return fac
+    # the largest container of each inner feature receives its name
+    order = np.lexsort((-area[outer], inner))
+    inner, outer = inner[order], outer[order]
+    first = np.r_[True, inner[1:] != inner[:-1]]
+    if "name" in fac.columns:
+        names = fac["name"].copy()
+        src, dst = inner[first], outer[first]
+        fill = names.iloc[dst].isna().to_numpy() & names.iloc[src].notna().to_numpy()
+        names.iloc[dst[fill]] = names.iloc[src[fill]].to_numpy()
+        fac["name"] = names
+    drop = np.unique(inner)
+    log(f"merged {len(drop)} facilities mapped twice (a point or building inside its own area)", logging.DEBUG)
+    return fac.drop(index=drop)
