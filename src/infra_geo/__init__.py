@@ -6,6 +6,14 @@ coverage maps, and :func:`analyse` for the whole job.
 """
 
 from . import settings
+from .accessibility import (
+    attach_facilities,
+    catchments,
+    distance_to_nearest,
+    distances_at_points,
+    metres_per_minute,
+    nearest_facilities,
+)
 from .components import (
     COMPONENT_KEYS,
     COMPONENTS,
@@ -29,6 +37,12 @@ from .errors import (
     PopulationError,
     RulesError,
     UnknownComponentError,
+)
+from .network import (
+    WalkNetwork,
+    walk_network_from_file,
+    walk_network_from_place,
+    walk_network_from_polygon,
 )
 from .sources import (
     facilities_from_bbox,
@@ -57,12 +71,22 @@ __all__ = [
     "Rules",
     "RulesError",
     "UnknownComponentError",
+    "WalkNetwork",
+    "attach_facilities",
+    "catchments",
     "classify",
     "component_mask",
+    "distance_to_nearest",
+    "distances_at_points",
     "facilities_from_bbox",
     "facilities_from_file",
     "facilities_from_place",
     "facilities_from_polygon",
     "load_rules",
+    "metres_per_minute",
+    "nearest_facilities",
     "settings",
+    "walk_network_from_file",
+    "walk_network_from_place",
+    "walk_network_from_polygon",
 ]

@@ -113,7 +113,7 @@ def _header_box(path: str, fmt: str) -> tuple[float, float, float, float] | None
         reader = osmium.io.Reader(osmium.io.File(path, fmt), osmium.osm.osm_entity_bits.NOTHING)
         box = reader.header().box()
         reader.close()
-    except Exception:  # noqa: BLE001 - a bad header is found again by the full read
+    except Exception:
         return None
     if not box.valid():
         return None
@@ -169,7 +169,7 @@ def _read_cached(path: str, fmt: str, size: int, mtime: int, keys: tuple[str, ..
     return data
 
 
-def _read(path: str, fmt: str, keys: tuple[str, ...], name: str = "") -> OSMData:  # noqa: C901
+def _read(path: str, fmt: str, keys: tuple[str, ...], name: str = "") -> OSMData:
     import osmium
     from osmium.filter import EmptyTagFilter, KeyFilter
 
@@ -178,9 +178,7 @@ def _read(path: str, fmt: str, keys: tuple[str, ...], name: str = "") -> OSMData
 
     def candidate(tags: dict) -> bool:
         # highway=* is a network way; it is a feature only as an area (pedestrian square)
-        return bool(feature_keys & tags.keys()) or (
-            "highway" in tags and tags.get("area") == "yes"
-        )
+        return bool(feature_keys & tags.keys()) or ("highway" in tags and tags.get("area") == "yes")
 
     node_rec: list[tuple[int, float, float, dict]] = []
     line_rec: list[tuple[int, list[tuple[float, float]], dict]] = []
@@ -229,12 +227,17 @@ def _read(path: str, fmt: str, keys: tuple[str, ...], name: str = "") -> OSMData
             elif o.is_way():
                 nodes = o.nodes
                 if "highway" in tags:
-                    run_ids: list[int] = []
-                    run_xy: list[tuple[float, float]] = []
+                    runs: list[tuple[list[int], list[tuple[float, float]]]] = [([], [])]
+                    for n in nodes:
+                        loc = n.location
+                        if loc.valid():
+                            runs[-1][0].append(n.ref)
+                            runs[-1][1].append((loc.lon, loc.lat))
+                        else:
+                            dropped["missing_way_nodes"] += 1
+                            runs.append(([], []))
                     kept_any = False
-
-                    def flush() -> None:
-                        nonlocal kept_any
+                    for run_ids, run_xy in runs:
                         if len(run_ids) >= 2:
                             way_ids.append(o.id)
                             way_len.append(len(run_ids))
@@ -242,17 +245,6 @@ def _read(path: str, fmt: str, keys: tuple[str, ...], name: str = "") -> OSMData
                             way_coords.extend(run_xy)
                             way_tags.append(tags)
                             kept_any = True
-
-                    for n in nodes:
-                        loc = n.location
-                        if loc.valid():
-                            run_ids.append(n.ref)
-                            run_xy.append((loc.lon, loc.lat))
-                        else:
-                            dropped["missing_way_nodes"] += 1
-                            flush()
-                            run_ids, run_xy = [], []
-                    flush()
                     if not kept_any:
                         dropped["highway_ways_lost"] += 1
                 if candidate(tags) and len(nodes) >= 2:

@@ -25,7 +25,9 @@ def to_crs(crs: Any, what: str = "crs") -> CRS:
     try:
         return CRS.from_user_input(crs)
     except ProjCRSError as exc:
-        raise CRSError(f"{what} {crs!r} is not a coordinate reference system pyproj knows: {exc}")
+        raise CRSError(
+            f"{what} {crs!r} is not a coordinate reference system pyproj knows: {exc}"
+        ) from None
 
 
 def positive(value: Any, name: str, allow_zero: bool = False) -> float:
@@ -50,7 +52,9 @@ def minutes_tuple(minutes: Any, name: str = "minutes") -> tuple[float, ...]:
         try:
             seq = list(minutes)
         except TypeError:
-            raise InputError(f"{name} must be a number or a list of numbers, got {minutes!r}.")
+            raise InputError(
+                f"{name} must be a number or a list of numbers, got {minutes!r}."
+            ) from None
     if not seq:
         raise InputError(f"{name} is empty: give at least one walking time in minutes, e.g. 10.")
     vals = sorted({positive(m, name) for m in seq})

@@ -24,15 +24,15 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10
 from .errors import DataFileError, InputError, RulesError, UnknownComponentError
 
 __all__ = [
+    "COMPONENTS",
+    "COMPONENT_KEYS",
     "Component",
     "Rule",
     "Rules",
-    "COMPONENTS",
-    "COMPONENT_KEYS",
-    "load_rules",
+    "check_components",
     "classify",
     "component_mask",
-    "check_components",
+    "load_rules",
 ]
 
 ANY = "*"
@@ -339,7 +339,9 @@ def classify(
     ['meeting', 'meeting;digital', 'amenity=library']
     """
     if not isinstance(gdf, pd.DataFrame):
-        raise InputError(f"classify() needs a (Geo)DataFrame of OSM tags, not {type(gdf).__name__}.")
+        raise InputError(
+            f"classify() needs a (Geo)DataFrame of OSM tags, not {type(gdf).__name__}."
+        )
     r = load_rules(rules)
     n = len(gdf)
     tags = gdf

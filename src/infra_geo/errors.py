@@ -7,19 +7,19 @@ can catch one class. Each message says what was wrong and what to try next.
 from __future__ import annotations
 
 __all__ = [
-    "InfraGeoError",
-    "InputError",
+    "CRSError",
     "DataFileError",
     "EmptyDataError",
-    "OutsideDataError",
     "GeometryError",
-    "CRSError",
-    "UnknownComponentError",
-    "RulesError",
-    "PlaceNotFoundError",
-    "OnlineError",
-    "PopulationError",
+    "InfraGeoError",
+    "InputError",
     "NetworkError",
+    "OnlineError",
+    "OutsideDataError",
+    "PlaceNotFoundError",
+    "PopulationError",
+    "RulesError",
+    "UnknownComponentError",
 ]
 
 

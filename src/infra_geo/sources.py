@@ -28,12 +28,12 @@ from .components import Rules, classify, load_rules
 from .errors import InfraGeoError, OnlineError, PlaceNotFoundError
 
 __all__ = [
+    "FACILITY_COLUMNS",
+    "facilities_from_bbox",
     "facilities_from_file",
     "facilities_from_place",
     "facilities_from_polygon",
-    "facilities_from_bbox",
     "geocode_place",
-    "FACILITY_COLUMNS",
 ]
 
 #: the columns every facilities table starts with, in this order
@@ -106,7 +106,9 @@ def facilities_from_file(
     return _finalise(data.features, r, area, source=Path(path).name)
 
 
-def facilities_from_polygon(polygon: Any, rules: RulesLike = None, crs: Any = None) -> gpd.GeoDataFrame:
+def facilities_from_polygon(
+    polygon: Any, rules: RulesLike = None, crs: Any = None
+) -> gpd.GeoDataFrame:
     """Facilities inside a polygon, online from the Overpass API through osmnx.
 
     Parameters
@@ -146,12 +148,14 @@ def facilities_from_polygon(polygon: Any, rules: RulesLike = None, crs: Any = No
             raw = gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
         except InfraGeoError:
             raise
-        except Exception as exc:  # noqa: BLE001 - network stack errors vary
+        except Exception as exc:
             raise _online_error(exc, "Overpass") from exc
     return _finalise(_from_osmnx(raw), r, area, source="Overpass")
 
 
-def facilities_from_place(query: str | Mapping[str, str], rules: RulesLike = None) -> gpd.GeoDataFrame:
+def facilities_from_place(
+    query: str | Mapping[str, str], rules: RulesLike = None
+) -> gpd.GeoDataFrame:
     """Facilities in a named place (e.g. ``"Vaduz, Liechtenstein"``), online.
 
     The place is geocoded with Nominatim (through osmnx) to its boundary polygon, then
@@ -210,7 +214,9 @@ def geocode_place(query: str | Mapping[str, str]) -> shapely.Geometry:
     import osmnx as ox
 
     if not query or (isinstance(query, str) and not query.strip()):
-        raise PlaceNotFoundError("The place name is empty: give a name like 'Vaduz, Liechtenstein'.")
+        raise PlaceNotFoundError(
+            "The place name is empty: give a name like 'Vaduz, Liechtenstein'."
+        )
     with _osmnx_settings():
         try:
             gdf = ox.geocode_to_gdf(query)
@@ -219,7 +225,7 @@ def geocode_place(query: str | Mapping[str, str]) -> shapely.Geometry:
                 f"No area found for the place {query!r} ({exc}). Check the spelling, add the "
                 "country ('Utrecht, Nederland'), or pass a polygon or an extract instead."
             ) from None
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise _online_error(exc, "Nominatim") from exc
     geom = shapely.union_all(gdf.geometry.to_numpy())
     if geom.geom_type not in ("Polygon", "MultiPolygon"):
@@ -258,11 +264,11 @@ def _osmnx_settings() -> Iterator[None]:
 
 
 def _online_error(exc: Exception, service: str) -> OnlineError:
+    setting = "overpass_url" if service == "Overpass" else "nominatim_url"
     return OnlineError(
         f"{service} could not be reached or failed ({type(exc).__name__}: {exc}). Are you "
         "offline? Use facilities_from_file / walk_network_from_file with a downloaded extract, "
-        f"or point infra_geo.settings.{'overpass_url' if service == 'Overpass' else 'nominatim_url'}"
-        " at a server you can reach."
+        f"or point infra_geo.settings.{setting} at a server you can reach."
     )
 
 
@@ -274,15 +280,20 @@ def _from_osmnx(raw: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
             geometry=gpd.GeoSeries([], crs="EPSG:4326"),
         )
     df = raw.reset_index()
-    df = df.rename(columns={"element": "osm_type", "id": "osm_id", "element_type": "osm_type", "osmid": "osm_id"})
+    df = df.rename(
+        columns={
+            "element": "osm_type",
+            "id": "osm_id",
+            "element_type": "osm_type",
+            "osmid": "osm_id",
+        }
+    )
     df["osm_type"] = df["osm_type"].astype("string")
     df["osm_id"] = df["osm_id"].astype("int64")
     return gpd.GeoDataFrame(df, geometry="geometry", crs=raw.crs or "EPSG:4326").to_crs("EPSG:4326")
 
 
-def _finalise(
-    features: gpd.GeoDataFrame, rules: Rules, area: Any, source: str
-) -> gpd.GeoDataFrame:
+def _finalise(features: gpd.GeoDataFrame, rules: Rules, area: Any, source: str) -> gpd.GeoDataFrame:
     """Classify, clip, merge duplicates and order the columns."""
     feats = features
     if area is not None and len(feats):
@@ -313,7 +324,11 @@ def _finalise(
         )
     else:
         counts = out["component"].value_counts()
-        log(f"{source}: {len(out)} facilities (" + ", ".join(f"{k} {counts.get(k, 0)}" for k in rules.keys) + ")")
+        log(
+            f"{source}: {len(out)} facilities ("
+            + ", ".join(f"{k} {counts.get(k, 0)}" for k in rules.keys)
+            + ")"
+        )
     return out
 
 
@@ -360,5 +375,8 @@ def _merge_duplicates(fac: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         names.iloc[dst[fill]] = names.iloc[src[fill]].to_numpy()
         fac["name"] = names
     drop = np.unique(inner)
-    log(f"merged {len(drop)} facilities mapped twice (a point or building inside its own area)", logging.DEBUG)
+    log(
+        f"merged {len(drop)} facilities mapped twice (a point or building inside its own area)",
+        logging.DEBUG,
+    )
     return fac.drop(index=drop)

@@ -1,0 +1,588 @@
+"""The pedestrian street network: compact arrays inside, GeoDataFrames for people.
+
+A :class:`WalkNetwork` is an undirected graph in a metric CRS. Nodes are street
+intersections and dead ends (OSM nodes shared by two or more walkable ways, or a way's
+ends); edges are the street pieces between them with their full geometry and length in
+metres. Inside it keeps a CSR adjacency matrix (the shortest of parallel edges per node pair)
+for compiled shortest-path searches, and shapely arrays for snapping.
+
+Build one from an extract (:func:`walk_network_from_file`), online
+(:func:`walk_network_from_place`, :func:`walk_network_from_polygon`) or from a networkx /
+osmnx graph (:meth:`WalkNetwork.from_networkx`). Ways are filtered with osmnx's ``walk``
+filter (``settings.walk_filter``): no motorways, no ``foot=no``, no ``access=private``...
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS, Transformer
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
+
+from . import _tagfilter, settings
+from ._crs import metric_crs_for
+from ._log import log
+from ._osm_reader import read_osm
+from ._validate import as_polygon, check_overlap, to_crs
+from .components import load_rules
+from .errors import EmptyDataError, InfraGeoError, InputError, NetworkError
+
+__all__ = [
+    "Snap",
+    "WalkNetwork",
+    "walk_network_from_file",
+    "walk_network_from_place",
+    "walk_network_from_polygon",
+]
+
+
+@dataclass(frozen=True)
+class Snap:
+    """Where points attach to the network.
+
+    Attributes
+    ----------
+    edge : ndarray of int
+        Edge index per point (-1 where nothing lies within the tolerance).
+    offset : ndarray of float
+        Metres along the edge from its ``u`` end to the attachment point.
+    distance : ndarray of float
+        Straight-line metres from the point to the attachment point (``inf`` if none).
+    """
+
+    edge: np.ndarray
+    offset: np.ndarray
+    distance: np.ndarray
+
+    @property
+    def ok(self) -> np.ndarray:
+        """Points that are attached."""
+        return self.edge >= 0
+
+
+class WalkNetwork:
+    """An undirected pedestrian network in a metric CRS.
+
+    Parameters
+    ----------
+    node_ids : array-like
+        One id per node (OSM node ids when built from OSM).
+    node_xy : ndarray, shape (n, 2)
+        Node coordinates in ``crs``.
+    edge_u, edge_v : array-like of int
+        Node *indices* (0..n-1) of each edge's ends.
+    edge_geometry : array of shapely LineString
+        Each edge's geometry in ``crs``, running from ``u`` to ``v``.
+    crs : CRS-like
+        A projected CRS in metres.
+    edge_data : DataFrame, optional
+        Extra per-edge columns (``osmid``, ``highway``, ``name``...).
+
+    Attributes
+    ----------
+    crs : pyproj.CRS
+    node_ids, node_xy, edge_u, edge_v, edge_length, edge_geometry : ndarray
+    csr : scipy.sparse.csr_matrix
+        Symmetric adjacency (metres), the minimum over parallel edges, no self-loops.
+    island : ndarray of int
+        Connected-piece label per node; 0 is the largest piece.
+    """
+
+    def __init__(
+        self,
+        node_ids: Any,
+        node_xy: np.ndarray,
+        edge_u: Any,
+        edge_v: Any,
+        edge_geometry: np.ndarray,
+        crs: Any,
+        edge_data: pd.DataFrame | None = None,
+    ) -> None:
+        self.crs = to_crs(crs, "The network CRS")
+        if not self.crs.is_projected:
+            raise NetworkError(
+                f"A WalkNetwork needs a projected CRS in metres, got {self.crs.name}; "
+                "project the graph first (osmnx.project_graph) or let infra_geo choose."
+            )
+        self.node_ids = np.asarray(node_ids)
+        self.node_xy = np.asarray(node_xy, dtype=np.float64).reshape(-1, 2)
+        self.edge_u = np.asarray(edge_u, dtype=np.int64)
+        self.edge_v = np.asarray(edge_v, dtype=np.int64)
+        self.edge_geometry = np.asarray(edge_geometry, dtype=object)
+        self.edge_length = shapely.length(self.edge_geometry).astype(np.float64)
+        self.edge_data = (
+            edge_data.reset_index(drop=True)
+            if edge_data is not None
+            else pd.DataFrame(index=range(len(self.edge_u)))
+        )
+        n = len(self.node_ids)
+        if n == 0 or len(self.edge_u) == 0:
+            raise EmptyDataError(
+                "The walking network is empty: the data holds no walkable street. Check the "
+                "area, or that the extract contains highway=* ways."
+            )
+        if (
+            self.edge_u.max() >= n
+            or self.edge_v.max() >= n
+            or min(self.edge_u.min(), self.edge_v.min()) < 0
+        ):
+            raise NetworkError("Edge ends must be node indices 0..n-1.")
+        self.csr = _adjacency(n, self.edge_u, self.edge_v, self.edge_length)
+        n_pieces, labels = connected_components(self.csr, directed=False)
+        sizes = np.bincount(labels, minlength=n_pieces)
+        rank = np.empty(n_pieces, dtype=np.int64)
+        # largest piece first; ties broken by first node for determinism
+        first_node = np.full(n_pieces, n, dtype=np.int64)
+        np.minimum.at(first_node, labels, np.arange(n))
+        rank[np.lexsort((first_node, -sizes))] = np.arange(n_pieces)
+        self.island = rank[labels]
+        self._tree: shapely.STRtree | None = None
+        if n_pieces > 1:
+            log(
+                f"walking network: {n:,} nodes, {len(self.edge_u):,} edges in {n_pieces} pieces; "
+                f"{int((self.island > 0).sum()):,} nodes lie on islands outside the main piece "
+                "(kept; their residents reach only what is on their island)",
+            )
+
+    # ---------------------------------------------------------------- sizes and views
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes."""
+        return len(self.node_ids)
+
+    @property
+    def n_edges(self) -> int:
+        """Number of edges (parallel edges and self-loops included)."""
+        return len(self.edge_u)
+
+    @property
+    def n_islands(self) -> int:
+        """Number of connected pieces."""
+        return int(self.island.max()) + 1
+
+    def __repr__(self) -> str:
+        return (
+            f"<WalkNetwork {self.n_nodes:,} nodes, {self.n_edges:,} edges, "
+            f"{self.edge_length.sum() / 1000:,.1f} km, {self.n_islands} piece(s), "
+            f"{self.crs.to_string()}>"
+        )
+
+    @property
+    def nodes(self) -> gpd.GeoDataFrame:
+        """Nodes: ``node_id``, ``x``, ``y``, ``island``, geometry (network CRS)."""
+        return gpd.GeoDataFrame(
+            {
+                "node_id": self.node_ids,
+                "x": self.node_xy[:, 0],
+                "y": self.node_xy[:, 1],
+                "island": self.island,
+            },
+            geometry=shapely.points(self.node_xy),
+            crs=self.crs,
+        )
+
+    @property
+    def edges(self) -> gpd.GeoDataFrame:
+        """Edges: ``u``, ``v`` (node indices), ``u_id``, ``v_id``, ``length`` (m), tags."""
+        df = pd.DataFrame(
+            {
+                "u": self.edge_u,
+                "v": self.edge_v,
+                "u_id": self.node_ids[self.edge_u],
+                "v_id": self.node_ids[self.edge_v],
+                "length": self.edge_length,
+            }
+        )
+        df = pd.concat([df, self.edge_data], axis=1)
+        return gpd.GeoDataFrame(df, geometry=self.edge_geometry, crs=self.crs)
+
+    @property
+    def extent_polygon(self) -> shapely.Geometry:
+        """The area the network covers (its edges buffered by the catchment width), network CRS."""
+        return shapely.buffer(
+            shapely.multilinestrings(self.edge_geometry), settings.catchment_buffer_m
+        )
+
+    def to_networkx(self) -> nx.MultiGraph:
+        """The network as an undirected networkx MultiGraph.
+
+        Nodes are keyed by ``node_ids`` with ``x``, ``y`` (network CRS) attributes; edges
+        carry ``length`` (m), ``geometry`` and the tag columns; ``G.graph["crs"]`` is the CRS.
+        """
+        G = nx.MultiGraph(crs=self.crs)
+        ids = self.node_ids.tolist()
+        G.add_nodes_from(
+            (nid, {"x": float(x), "y": float(y)})
+            for nid, (x, y) in zip(ids, self.node_xy.tolist(), strict=True)
+        )
+        cols = list(self.edge_data.columns)
+        rows = self.edge_data.to_dict("records") if cols else [{}] * self.n_edges
+        for i, (u, v, length) in enumerate(
+            zip(self.edge_u.tolist(), self.edge_v.tolist(), self.edge_length.tolist(), strict=True)
+        ):
+            attrs = {k: val for k, val in rows[i].items() if not _isna(val)}
+            G.add_edge(ids[u], ids[v], length=length, geometry=self.edge_geometry[i], **attrs)
+        return G
+
+    @classmethod
+    def from_networkx(cls, G: nx.Graph, crs: Any = None) -> WalkNetwork:
+        """Build a WalkNetwork from a networkx or osmnx graph.
+
+        Parameters
+        ----------
+        G : networkx graph
+            Nodes need ``x`` and ``y`` attributes (as osmnx gives); edges may carry a
+            ``geometry`` LineString. Directed graphs are taken as undirected (walking goes
+            both ways). Lengths are recomputed from the geometry (or the straight line) in
+            the metric CRS.
+        crs : CRS-like, optional
+            The graph's CRS when ``G.graph["crs"]`` is not set. A geographic CRS
+            (EPSG:4326) is projected to a metric CRS automatically.
+
+        Returns
+        -------
+        WalkNetwork
+
+        Raises
+        ------
+        InputError
+            ``G`` is not a graph or lacks node coordinates.
+        EmptyDataError
+            ``G`` has no edges.
+
+        Examples
+        --------
+        >>> import osmnx as ox, infra_geo as ig
+        >>> G = ox.graph_from_place("Vaduz, Liechtenstein", network_type="walk")  # doctest: +SKIP
+        >>> net = ig.WalkNetwork.from_networkx(G)  # doctest: +SKIP
+        """
+        if not isinstance(G, nx.Graph):
+            raise InputError(f"from_networkx needs a networkx graph, got {type(G).__name__}.")
+        if G.number_of_edges() == 0:
+            raise EmptyDataError("The graph has no edges; nothing to walk on.")
+        src = crs if crs is not None else G.graph.get("crs")
+        if src is None:
+            raise InputError("The graph has no CRS: pass crs= (osmnx graphs carry G.graph['crs']).")
+        src_crs = to_crs(src, "The graph CRS")
+        ids = list(G.nodes)
+        try:
+            xy = np.array([[G.nodes[n]["x"], G.nodes[n]["y"]] for n in ids], dtype=np.float64)
+        except KeyError:
+            raise InputError("Every node needs 'x' and 'y' attributes (coordinates).") from None
+        index = {n: i for i, n in enumerate(ids)}
+        edges = list(G.edges(data=True))
+        u = np.array([index[a] for a, _, _ in edges], dtype=np.int64)
+        v = np.array([index[b] for _, b, _ in edges], dtype=np.int64)
+        geoms = np.array(
+            [
+                d.get("geometry")
+                if d.get("geometry") is not None
+                else shapely.LineString([xy[index[a]], xy[index[b]]])
+                for a, b, d in edges
+            ],
+            dtype=object,
+        )
+        # orient each geometry from u to v
+        starts = shapely.get_point(geoms, 0)
+        d_u = shapely.distance(starts, shapely.points(xy[u]))
+        d_v = shapely.distance(starts, shapely.points(xy[v]))
+        flip = d_v < d_u
+        geoms[flip] = shapely.reverse(geoms[flip])
+        keep_cols = ("osmid", "highway", "name")
+        data = pd.DataFrame({k: [d.get(k) for _, _, d in edges] for k in keep_cols})
+        for k in keep_cols:
+            data[k] = data[k].map(lambda x: ";".join(map(str, x)) if isinstance(x, list) else x)
+        if src_crs.is_projected:
+            dst = src_crs
+        else:
+            hull = shapely.multipoints(xy)
+            dst = metric_crs_for(gpd.GeoSeries([hull], crs=src_crs).to_crs(4326).iloc[0])
+            tr = Transformer.from_crs(src_crs, dst, always_xy=True)
+            xy = np.column_stack(tr.transform(xy[:, 0], xy[:, 1]))
+            geoms = shapely.transform(
+                geoms, lambda c: np.column_stack(tr.transform(c[:, 0], c[:, 1]))
+            )
+        return cls(np.asarray(ids), xy, u, v, geoms, dst, edge_data=data)
+
+    # ---------------------------------------------------------------- snapping
+    @property
+    def tree(self) -> shapely.STRtree:
+        """STRtree over the edge geometries (built once)."""
+        if self._tree is None:
+            self._tree = shapely.STRtree(self.edge_geometry)
+        return self._tree
+
+    def snap(self, points: Any, tolerance: float | None = None) -> Snap:
+        """Attach points to their nearest walkable edge.
+
+        Parameters
+        ----------
+        points : array of shapely Points, or GeoSeries
+            In the network CRS (a GeoSeries in another CRS is reprojected).
+        tolerance : float, optional
+            Maximum snapping distance in metres (default ``settings.snap_tolerance_m``).
+
+        Returns
+        -------
+        Snap
+            Edge index, offset along the edge from ``u`` and the snapping distance per point;
+            points farther than the tolerance get edge -1.
+        """
+        tol = settings.snap_tolerance_m if tolerance is None else float(tolerance)
+        if isinstance(points, gpd.GeoSeries):
+            if points.crs is not None and not CRS(points.crs).equals(self.crs):
+                points = points.to_crs(self.crs)
+            points = points.to_numpy()
+        pts = np.asarray(points, dtype=object)
+        n = len(pts)
+        edge = np.full(n, -1, dtype=np.int64)
+        offset = np.zeros(n)
+        dist = np.full(n, np.inf)
+        if n == 0:
+            return Snap(edge, offset, dist)
+        (pi, ei), d = self.tree.query_nearest(
+            pts, max_distance=tol, return_distance=True, all_matches=True
+        )
+        # deterministic choice among equidistant edges: the lowest edge index
+        order = np.lexsort((ei, d, pi))
+        pi, ei, d = pi[order], ei[order], d[order]
+        first = np.r_[True, pi[1:] != pi[:-1]]
+        pi, ei, d = pi[first], ei[first], d[first]
+        edge[pi] = ei
+        dist[pi] = d
+        offset[pi] = shapely.line_locate_point(self.edge_geometry[ei], pts[pi])
+        return Snap(edge, offset, dist)
+
+
+def _isna(val: Any) -> bool:
+    try:
+        return bool(pd.isna(val))
+    except (TypeError, ValueError):
+        return False
+
+
+def _adjacency(n: int, u: np.ndarray, v: np.ndarray, w: np.ndarray) -> sparse.csr_matrix:
+    """Symmetric CSR of edge lengths, the minimum over parallel edges, without self-loops.
+
+    scipy's constructors *sum* duplicate entries, so the minimum per (row, col) is taken
+    first.
+    """
+    keep = u != v
+    rows = np.concatenate([u[keep], v[keep]])
+    cols = np.concatenate([v[keep], u[keep]])
+    vals = np.concatenate([w[keep], w[keep]])
+    order = np.lexsort((vals, cols, rows))
+    rows, cols, vals = rows[order], cols[order], vals[order]
+    first = np.r_[True, (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])]
+    m = sparse.csr_matrix((vals[first], (rows[first], cols[first])), shape=(n, n))
+    m.sort_indices()
+    return m
+
+
+# ------------------------------------------------------------------------- front doors
+def walk_network_from_file(
+    path: str | os.PathLike[str],
+    polygon: Any = None,
+    crs: Any = None,
+    polygon_crs: Any = None,
+) -> WalkNetwork:
+    """The walking network in an OSM extract.
+
+    Only ways that pass osmnx's walk filter become edges (never building outlines or other
+    closed ways of a full export); ways cut at the edge of a clipped extract are split at
+    the missing nodes and their complete pieces kept (and logged).
+
+    Parameters
+    ----------
+    path : str or path-like
+        ``.osm``, ``.osm.gz``, ``.osm.bz2`` or ``.osm.pbf``.
+    polygon : shapely (Multi)Polygon, GeoDataFrame or GeoSeries, optional
+        Keep the edges that intersect this area.
+    crs : CRS-like, optional
+        Projected CRS for the network; default ``settings.metric_crs`` or, automatically,
+        RD New (EPSG:28992) in the Netherlands and the local UTM zone elsewhere.
+    polygon_crs : CRS-like, optional
+        CRS of a bare shapely ``polygon`` (default EPSG:4326).
+
+    Returns
+    -------
+    WalkNetwork
+
+    Raises
+    ------
+    DataFileError
+        The file is missing, empty, truncated or not OSM.
+    EmptyDataError
+        No walkable street in the file (or in the polygon).
+    OutsideDataError
+        The polygon does not overlap the file.
+
+    Examples
+    --------
+    >>> import infra_geo as ig
+    >>> net = ig.walk_network_from_file("liechtenstein.osm.pbf")  # doctest: +SKIP
+    >>> net.edges.length.sum()  # doctest: +SKIP
+    """
+    area = as_polygon(polygon, crs=polygon_crs) if polygon is not None else None
+    data = read_osm(path, load_rules().match_keys())
+    if area is not None:
+        check_overlap(area, data.extent, str(path))
+    if len(data.way_ids) == 0:
+        raise EmptyDataError(f"{path} holds no highway=* way: there is no street network in it.")
+    walk = _tagfilter.evaluate(settings.walk_filter, data.way_tags)
+    net = _build_from_ways(data, walk, area, crs)
+    log(f"{os.path.basename(str(path))}: {net!r}")
+    return net
+
+
+def _build_from_ways(data: Any, walk: np.ndarray, area: Any, crs: Any) -> WalkNetwork:
+    """Split the walkable ways at shared nodes into edges (vectorised)."""
+    offs = data.way_offsets
+    lens = np.diff(offs)
+    runs = np.flatnonzero(walk)
+    if len(runs) == 0:
+        raise EmptyDataError("No way in the data passes the walk filter: no walkable streets.")
+    # positions of the selected runs' nodes in the flat arrays
+    r_lens = lens[runs]
+    pos = np.repeat(offs[runs] - np.r_[0, np.cumsum(r_lens)[:-1]], r_lens) + np.arange(r_lens.sum())
+    run_of = np.repeat(np.arange(len(runs)), r_lens)
+    ids = data.way_node_ids[pos]
+    lonlat = data.way_lonlat[pos]
+    if crs is None:
+        w, s = lonlat.min(axis=0)
+        e, nn = lonlat.max(axis=0)
+        dst = metric_crs_for(shapely.box(w, s, e, nn))
+    else:
+        dst = to_crs(crs, "crs")
+        if not dst.is_projected:
+            raise NetworkError(f"crs must be projected (metres), got {dst.name}.")
+    tr = Transformer.from_crs("EPSG:4326", dst, always_xy=True)
+    x, y = tr.transform(lonlat[:, 0], lonlat[:, 1])
+    xy = np.column_stack([x, y])
+    # split points: ends of each run, and nodes used more than once
+    _, inv, counts = np.unique(ids, return_inverse=True, return_counts=True)
+    run_start = np.r_[0, np.cumsum(r_lens)[:-1]]
+    is_end = np.zeros(len(ids), dtype=bool)
+    is_end[run_start] = True
+    is_end[run_start + r_lens - 1] = True
+    split = is_end | (counts[inv] > 1)
+    sp = np.flatnonzero(split)
+    same_run = run_of[sp[:-1]] == run_of[sp[1:]]
+    a, b = sp[:-1][same_run], sp[1:][same_run]  # edge = positions a..b inclusive
+    # drop zero-length duplicates of consecutive identical nodes (a way repeating a node)
+    seg_len = b - a + 1
+    coord_idx = np.repeat(a - np.r_[0, np.cumsum(seg_len)[:-1]], seg_len) + np.arange(seg_len.sum())
+    geoms = shapely.linestrings(xy[coord_idx], indices=np.repeat(np.arange(len(a)), seg_len))
+    node_uniq, node_idx = np.unique(ids[sp], return_inverse=True)
+    node_of_pos = np.full(len(ids), -1, dtype=np.int64)
+    node_of_pos[sp] = node_idx
+    node_xy = np.zeros((len(node_uniq), 2))
+    node_xy[node_of_pos[sp]] = xy[sp]
+    u = node_of_pos[a]
+    v = node_of_pos[b]
+    way_row = runs[run_of[a]]
+    tags = data.way_tags
+    edge_data = pd.DataFrame({"osmid": data.way_ids[way_row]})
+    for k in ("highway", "name"):
+        edge_data[k] = tags[k].to_numpy()[way_row] if k in tags.columns else None
+    if area is not None:
+        area_m = gpd.GeoSeries([area], crs="EPSG:4326").to_crs(dst).iloc[0]
+        inside = shapely.intersects(geoms, area_m)
+        if not inside.any():
+            raise EmptyDataError("No walkable street intersects the polygon.")
+        used = np.unique(np.r_[u[inside], v[inside]])
+        remap = np.full(len(node_uniq), -1, dtype=np.int64)
+        remap[used] = np.arange(len(used))
+        node_uniq, node_xy = node_uniq[used], node_xy[used]
+        u, v, geoms = remap[u[inside]], remap[v[inside]], geoms[inside]
+        edge_data = edge_data.loc[inside].reset_index(drop=True)
+    return WalkNetwork(node_uniq, node_xy, u, v, geoms, dst, edge_data=edge_data)
+
+
+def walk_network_from_polygon(
+    polygon: Any, crs: Any = None, polygon_crs: Any = None
+) -> WalkNetwork:
+    """The walking network inside a polygon, online through osmnx (``network_type="walk"``).
+
+    Parameters
+    ----------
+    polygon : shapely (Multi)Polygon, GeoDataFrame or GeoSeries
+        The area (EPSG:4326 unless ``polygon_crs`` or the frame's CRS says otherwise).
+    crs : CRS-like, optional
+        Projected CRS for the network (chosen automatically by default).
+    polygon_crs : CRS-like, optional
+        CRS of a bare shapely polygon.
+
+    Returns
+    -------
+    WalkNetwork
+        Islands are kept (osmnx ``retain_all=True``) and reported.
+
+    Raises
+    ------
+    OnlineError
+        Overpass could not be reached (use :func:`walk_network_from_file` offline).
+    EmptyDataError
+        No walkable street in the area.
+    """
+    import osmnx as ox
+
+    from .sources import _online_error, _osmnx_settings
+
+    area = as_polygon(polygon, crs=polygon_crs)
+    with _osmnx_settings():
+        try:
+            G = ox.graph_from_polygon(area, network_type="walk", simplify=True, retain_all=True)
+        except ox._errors.InsufficientResponseError:
+            raise EmptyDataError("No walkable street found in the polygon.") from None
+        except InfraGeoError:
+            raise
+        except Exception as exc:
+            raise _online_error(exc, "Overpass") from exc
+    if crs is not None:
+        G = ox.project_graph(G, to_crs=to_crs(crs, "crs"))
+    return WalkNetwork.from_networkx(G)
+
+
+def walk_network_from_place(query: str | dict, crs: Any = None) -> WalkNetwork:
+    """The walking network of a named place, online (geocoded with Nominatim).
+
+    Parameters
+    ----------
+    query : str or dict
+        A place name, e.g. ``"Vaduz, Liechtenstein"``.
+    crs : CRS-like, optional
+        Projected CRS for the network.
+
+    Returns
+    -------
+    WalkNetwork
+
+    Raises
+    ------
+    PlaceNotFoundError
+        The place is unknown.
+    OnlineError
+        Nominatim or Overpass could not be reached.
+    """
+    from .sources import geocode_place
+
+    return walk_network_from_polygon(geocode_place(query), crs=crs)
+
+
+def _log_snap_failures(what: str, n_far: int, n_total: int) -> None:
+    if n_far:
+        log(
+            f"{n_far} of {n_total} {what} lie farther than {settings.snap_tolerance_m:.0f} m from "
+            "any walkable street and are not attached to the network (see the 'snapped' column).",
+            logging.WARNING,
+        )
