@@ -38,11 +38,25 @@ from .errors import (
     RulesError,
     UnknownComponentError,
 )
+from .gaps import gap_analysis, resident_access, uncovered_areas
+from .neighbourhoods import (
+    hex_grid,
+    join_cbs_table,
+    neighbourhoods_from_file,
+    neighbourhoods_from_osm,
+    read_cbs_table,
+)
 from .network import (
     WalkNetwork,
     walk_network_from_file,
     walk_network_from_place,
     walk_network_from_polygon,
+)
+from .population import (
+    population_from_buildings,
+    population_from_raster,
+    population_from_streets,
+    residential_buildings,
 )
 from .sources import (
     facilities_from_bbox,
@@ -82,10 +96,22 @@ __all__ = [
     "facilities_from_file",
     "facilities_from_place",
     "facilities_from_polygon",
+    "gap_analysis",
+    "hex_grid",
+    "join_cbs_table",
     "load_rules",
     "metres_per_minute",
     "nearest_facilities",
+    "neighbourhoods_from_file",
+    "neighbourhoods_from_osm",
+    "population_from_buildings",
+    "population_from_raster",
+    "population_from_streets",
+    "read_cbs_table",
+    "resident_access",
+    "residential_buildings",
     "settings",
+    "uncovered_areas",
     "walk_network_from_file",
     "walk_network_from_place",
     "walk_network_from_polygon",

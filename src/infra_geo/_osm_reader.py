@@ -46,17 +46,22 @@ class OSMData:
 
     @property
     def extent(self) -> tuple[float, float, float, float] | None:
-        """(west, south, east, north) of the data: the header box, else the data's bounds."""
+        """(west, south, east, north) where the data is complete.
+
+        The file's header box (``<bounds>`` of an export, the bbox of a Geofabrik PBF) when
+        it has one. Otherwise the 0.5th-99.5th percentile box of the street nodes: a clipped
+        extract keeps ways that leave it whole, so the raw node extent overstates the area.
+        """
         if self.bounds is not None:
             return self.bounds
-        pts = [self.way_lonlat] if len(self.way_lonlat) else []
+        if len(self.way_lonlat):
+            lo = np.percentile(self.way_lonlat, 0.5, axis=0)
+            hi = np.percentile(self.way_lonlat, 99.5, axis=0)
+            return (float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1]))
         if len(self.features):
-            b = self.features.total_bounds
-            pts.append(np.array([[b[0], b[1]], [b[2], b[3]]]))
-        if not pts:
-            return None
-        allp = np.vstack(pts)
-        return (*allp.min(axis=0), *allp.max(axis=0))  # type: ignore[return-value]
+            w, s, e, n = self.features.total_bounds
+            return (float(w), float(s), float(e), float(n))
+        return None
 
 
 def sniff_format(path: str | os.PathLike[str]) -> str:

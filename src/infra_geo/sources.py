@@ -55,6 +55,7 @@ def facilities_from_file(
     polygon: Any = None,
     rules: RulesLike = None,
     crs: Any = None,
+    merge_duplicates: bool = True,
 ) -> gpd.GeoDataFrame:
     """Facilities and public spaces in an OSM extract, classified into the eight components.
 
@@ -73,6 +74,9 @@ def facilities_from_file(
         A component taxonomy to use instead of the shipped one (see :func:`load_rules`).
     crs : optional
         CRS of a bare shapely ``polygon`` (default EPSG:4326 lon/lat).
+    merge_duplicates : bool
+        Merge a facility mapped twice (a point or building inside an area of the same
+        component and category value) into one row. ``False`` keeps one row per OSM object.
 
     Returns
     -------
@@ -103,7 +107,7 @@ def facilities_from_file(
     data = read_osm(path, r.match_keys())
     if area is not None:
         check_overlap(area, data.extent, str(path))
-    return _finalise(data.features, r, area, source=Path(path).name)
+    return _finalise(data.features, r, area, source=Path(path).name, merge=merge_duplicates)
 
 
 def facilities_from_polygon(
@@ -293,14 +297,17 @@ def _from_osmnx(raw: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(df, geometry="geometry", crs=raw.crs or "EPSG:4326").to_crs("EPSG:4326")
 
 
-def _finalise(features: gpd.GeoDataFrame, rules: Rules, area: Any, source: str) -> gpd.GeoDataFrame:
+def _finalise(
+    features: gpd.GeoDataFrame, rules: Rules, area: Any, source: str, merge: bool = True
+) -> gpd.GeoDataFrame:
     """Classify, clip, merge duplicates and order the columns."""
     feats = features
     if area is not None and len(feats):
         feats = feats.loc[feats.intersects(area)]
     fac = classify(feats, rules)
     fac = fac.loc[~fac.geometry.is_empty & fac.geometry.notna()]
-    fac = _merge_duplicates(fac)
+    if merge:
+        fac = _merge_duplicates(fac)
     if "name" not in fac.columns:
         fac["name"] = pd.Series(pd.NA, index=fac.index, dtype="string")
     fac["facility_id"] = fac["osm_type"].astype("string") + "/" + fac["osm_id"].astype("string")
