@@ -14,6 +14,7 @@ from .accessibility import (
     metres_per_minute,
     nearest_facilities,
 )
+from .analysis import Analysis, analyse
 from .components import (
     COMPONENT_KEYS,
     COMPONENTS,
@@ -70,6 +71,7 @@ __version__ = "0.1.0"
 __all__ = [
     "COMPONENTS",
     "COMPONENT_KEYS",
+    "Analysis",
     "CRSError",
     "Component",
     "DataFileError",
@@ -86,6 +88,7 @@ __all__ = [
     "RulesError",
     "UnknownComponentError",
     "WalkNetwork",
+    "analyse",
     "attach_facilities",
     "catchments",
     "classify",

