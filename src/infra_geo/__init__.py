@@ -40,6 +40,7 @@ from .errors import (
     UnknownComponentError,
 )
 from .gaps import gap_analysis, resident_access, uncovered_areas
+from .maps import coverage_map
 from .neighbourhoods import (
     hex_grid,
     join_cbs_table,
@@ -93,6 +94,7 @@ __all__ = [
     "catchments",
     "classify",
     "component_mask",
+    "coverage_map",
     "distance_to_nearest",
     "distances_at_points",
     "facilities_from_bbox",

@@ -280,6 +280,21 @@ class WalkNetwork:
             raise InputError("Every node needs 'x' and 'y' attributes (coordinates).") from None
         index = {n: i for i, n in enumerate(ids)}
         edges = list(G.edges(data=True))
+        if G.is_directed():
+            # osmnx stores a two-way street as two opposite edges with the same geometry;
+            # walking is undirected, so keep one edge of each such pair
+            seen: set = set()
+            unique = []
+            for a, b, d in edges:
+                g = d.get("geometry")
+                shape = None
+                if g is not None:
+                    shape = min(shapely.to_wkb(g), shapely.to_wkb(shapely.reverse(g)))
+                key = (frozenset((a, b)), shape)
+                if key not in seen:
+                    seen.add(key)
+                    unique.append((a, b, d))
+            edges = unique
         u = np.array([index[a] for a, _, _ in edges], dtype=np.int64)
         v = np.array([index[b] for _, b, _ in edges], dtype=np.int64)
         geoms = np.array(

@@ -419,7 +419,7 @@ def population_from_streets(
         lines_m.geometry.to_numpy()[pieces_idx], units_m.geometry.to_numpy()[unit_idx]
     )
     hw = (
-        lines_m["highway"].astype("string").to_numpy(dtype=object)[pieces_idx]
+        lines_m["highway"].astype("string").fillna("").to_numpy(dtype=object)[pieces_idx]
         if "highway" in lines_m.columns
         else None
     )

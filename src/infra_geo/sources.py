@@ -18,6 +18,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import requests
 import shapely
 
 from . import settings
@@ -224,6 +225,12 @@ def geocode_place(query: str | Mapping[str, str]) -> shapely.Geometry:
     with _osmnx_settings():
         try:
             gdf = ox.geocode_to_gdf(query)
+        except InfraGeoError:
+            raise
+        except (ox._errors.ResponseStatusCodeError, requests.RequestException) as exc:
+            # an HTTP error (403 blocked, 5xx) or a bad URL: both are ValueErrors too, so
+            # they must be caught before the "place not found" branch below
+            raise _online_error(exc, "Nominatim") from exc
         except (ox._errors.InsufficientResponseError, ValueError, TypeError) as exc:
             raise PlaceNotFoundError(
                 f"No area found for the place {query!r} ({exc}). Check the spelling, add the "
@@ -242,8 +249,26 @@ def geocode_place(query: str | Mapping[str, str]) -> shapely.Geometry:
 
 @contextlib.contextmanager
 def _osmnx_settings() -> Iterator[None]:
-    """Apply infra_geo's online settings to osmnx for the duration of a call."""
+    """Apply infra_geo's online settings to osmnx for the duration of a call.
+
+    Also makes an Overpass answer that reports a runtime error (HTTP 200 with a ``remark``
+    such as "Query timed out" or "out of memory", and no or partial elements) raise
+    :class:`OnlineError` instead of passing for an area without data.
+    """
     import osmnx as ox
+    from osmnx import _overpass
+
+    request = _overpass._overpass_request
+
+    def checked_request(data: Any) -> dict[str, Any]:
+        answer = request(data)
+        remark = str(answer.get("remark", ""))
+        if "error" in remark.lower():
+            raise OnlineError(
+                f"Overpass failed on the server: {remark.strip()} Try a smaller area, a "
+                "larger settings.requests_timeout, or facilities_from_file with an extract."
+            )
+        return answer
 
     names = {
         "overpass_url": settings.overpass_url,
@@ -254,6 +279,7 @@ def _osmnx_settings() -> Iterator[None]:
     }
     old = {k: getattr(ox.settings, k) for k in names}
     try:
+        _overpass._overpass_request = checked_request
         for k, v in names.items():
             if v is not None:
                 setattr(ox.settings, k, v)
@@ -263,6 +289,7 @@ def _osmnx_settings() -> Iterator[None]:
             ox.settings.overpass_rate_limit = False
         yield
     finally:
+        _overpass._overpass_request = request
         for k, v in old.items():
             setattr(ox.settings, k, v)
 
