@@ -222,9 +222,10 @@ class Analysis:
     ) -> dict[str, Path]:
         """Write the outputs atomically.
 
-        Every file is first written completely into a temporary folder beside ``out_dir``;
-        only when all are written are they moved into ``out_dir`` (a rename each). An
-        interrupted or failing run leaves no partial file in ``out_dir``.
+        Every file is first written completely into a temporary folder beside ``out_dir``
+        (``.<name>.infra_geo-*``, removed afterwards); only when all are written are they
+        moved into ``out_dir`` (a rename each). An interrupted or failing run leaves no
+        partial file in ``out_dir``.
 
         Parameters
         ----------
@@ -242,7 +243,11 @@ class Analysis:
         if out.exists() and not out.is_dir():
             raise InputError(f"{out} exists and is not a folder; choose another --out.")
         out.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".infra_geo-", dir=out))
+        # the scratch folder sits beside out_dir (same file system, so the final renames are
+        # atomic) and not inside it: even a hard kill leaves nothing partial in out_dir
+        tmp = Path(
+            tempfile.mkdtemp(prefix=f".{out.resolve().name}.infra_geo-", dir=out.resolve().parent)
+        )
         written: dict[str, Path] = {}
         try:
             writers: list[tuple[str, Callable[[Path], None]]] = [
@@ -354,21 +359,18 @@ def _to_gpkg(gdf: gpd.GeoDataFrame, path: Path, layer: str) -> None:
     out.to_file(path, layer=layer, driver="GPKG", engine="pyogrio")
 
 
-def _resolve_units(spec: Any, source_file: Path | None, area_4326: Any) -> gpd.GeoDataFrame:
-    from .neighbourhoods import hex_grid, neighbourhoods_from_file, neighbourhoods_from_osm
+def _parse_units_spec(spec: Any) -> tuple[str, Any]:
+    """Validate a neighbourhoods argument before any work: (kind, value)."""
+    from .neighbourhoods import _admin_level
 
     if isinstance(spec, gpd.GeoDataFrame):
-        return spec
+        return "frame", spec
     if spec is None:
         spec = "hex:500"
     if isinstance(spec, (str, os.PathLike)):
         s = str(spec)
         if s.startswith("admin:"):
-            level = s.split(":", 1)[1]
-            src = source_file if source_file is not None else None
-            if src is None:
-                raise InputError("neighbourhoods='admin:LEVEL' needs an OSM file or a place.")
-            return neighbourhoods_from_osm(src, level, polygon=None)
+            return "admin", _admin_level(s.split(":", 1)[1])
         if s.startswith("hex:"):
             try:
                 size = float(s.split(":", 1)[1])
@@ -376,12 +378,31 @@ def _resolve_units(spec: Any, source_file: Path | None, area_4326: Any) -> gpd.G
                 raise InputError(
                     f"Write hex grids as 'hex:SIZE' in metres, e.g. 'hex:500', not {s!r}."
                 ) from None
-            return hex_grid(area_4326, size)
-        return neighbourhoods_from_file(s)
+            return "hex", positive(size, "hex size_m")
+        if not Path(s).is_file():
+            raise DataFileError(
+                f"Neighbourhood file {s} does not exist; pass a GeoPackage/GeoJSON/Shapefile, "
+                "'admin:LEVEL' or 'hex:SIZE'."
+            )
+        return "file", s
     raise InputError(
         "neighbourhoods must be a GeoDataFrame, a file path, 'admin:LEVEL' or 'hex:SIZE', "
         f"not {type(spec).__name__}."
     )
+
+
+def _resolve_units(kind: str, value: Any, source: Any, area_4326: Any) -> gpd.GeoDataFrame:
+    from .neighbourhoods import hex_grid, neighbourhoods_from_file, neighbourhoods_from_osm
+
+    if kind == "frame":
+        return value
+    if kind == "admin":
+        if source is None:
+            raise InputError("neighbourhoods='admin:LEVEL' needs an OSM file or a place.")
+        return neighbourhoods_from_osm(source, value)
+    if kind == "hex":
+        return hex_grid(area_4326, value)
+    return neighbourhoods_from_file(value)
 
 
 def analyse(
@@ -452,6 +473,11 @@ def analyse(
         raise InputError(f"lang must be 'nl' or 'en', got {lang!r}.")
     if osm_file is not None and place is not None:
         raise InputError("Pass either osm_file or place, not both.")
+    units_kind, units_value = _parse_units_spec(neighbourhoods)
+    if isinstance(population, (str, os.PathLike)) and not Path(population).is_file():
+        raise DataFileError(f"Population raster {population} does not exist.")
+    if total_population is not None:
+        positive(total_population, "total_population", allow_zero=True)
     timings: dict[str, float] = {}
     notes: list[str] = []
     step = progress or (lambda name: None)
@@ -506,7 +532,7 @@ def analyse(
         )
     done = stage("neighbourhoods")
     units = _resolve_units(
-        neighbourhoods, source_file if source_file is not None else (place or None), extent
+        units_kind, units_value, source_file if source_file is not None else place, extent
     )
     done()
     done = stage("population")

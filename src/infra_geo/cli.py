@@ -135,7 +135,7 @@ def _analyse(args: argparse.Namespace) -> int:
 
     bar = tqdm(
         total=len(STAGES),
-        disable=args.quiet,
+        disable=True if args.quiet else None,  # None: a bar only on a terminal
         unit="step",
         bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}]",
     )

@@ -33,6 +33,7 @@ __all__ = [
     "classify",
     "component_mask",
     "load_rules",
+    "rules_markdown",
 ]
 
 ANY = "*"
@@ -426,3 +427,45 @@ def component_mask(facilities: pd.DataFrame, key: str) -> np.ndarray:
 
 COMPONENTS: tuple[Component, ...] = _default_rules().components
 COMPONENT_KEYS: tuple[str, ...] = tuple(c.key for c in COMPONENTS)
+
+
+def rules_markdown(rules: str | Path | Mapping[str, Any] | Rules | None = None) -> str:
+    """The taxonomy as a Markdown table (the README's component table is generated with this).
+
+    Parameters
+    ----------
+    rules : path, dict, Rules or None
+        The taxonomy (default: the shipped rules).
+
+    Returns
+    -------
+    str
+        One row per component: key, Dutch and English label, and its OSM tag rules
+        (secondary rules in italics).
+    """
+    r = load_rules(rules)
+
+    def cond(m: Mapping[str, tuple[str, ...]]) -> str:
+        return " + ".join(f"`{k}={'/'.join(v)}`" for k, v in m.items())
+
+    lines = [
+        f"Rules version {r.version}. Excluded everywhere: "
+        + ", ".join(f"`{k}={'/'.join(v)}`" for k, v in r.exclude.items())
+        + ".",
+        "",
+        "| # | key | nl | en | OSM tags (*italic*: secondary membership) |",
+        "|---|---|---|---|---|",
+    ]
+    for i, c in enumerate(r.components, start=1):
+        parts = []
+        for rule in r.rules:
+            if rule.component != c.key:
+                continue
+            txt = cond(rule.tags)
+            if rule.where:
+                txt += " with " + cond(rule.where)
+            if rule.unless:
+                txt += " unless " + cond(rule.unless)
+            parts.append(f"*{txt}*" if rule.secondary else txt)
+        lines.append(f"| {i} | `{c.key}` | {c.label_nl} | {c.label_en} | {'; '.join(parts)} |")
+    return "\n".join(lines) + "\n"

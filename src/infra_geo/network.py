@@ -290,7 +290,11 @@ class WalkNetwork:
                 shape = None
                 if g is not None:
                     shape = min(shapely.to_wkb(g), shapely.to_wkb(shapely.reverse(g)))
-                key = (frozenset((a, b)), shape)
+                # two OSM ways drawn on the same nodes are two streets (as in osmnx's
+                # to_undirected and walk_network_from_file): the way id is part of the key
+                osmid = d.get("osmid")
+                way = frozenset(map(str, osmid)) if isinstance(osmid, list) else str(osmid)
+                key = (frozenset((a, b)), shape, way)
                 if key not in seen:
                     seen.add(key)
                     unique.append((a, b, d))
@@ -367,6 +371,8 @@ class WalkNetwork:
         (pi, ei), d = self.tree.query_nearest(
             pts, max_distance=tol, return_distance=True, all_matches=True
         )
+        if len(pi) == 0:  # nothing within the tolerance
+            return Snap(edge, offset, dist)
         # deterministic choice among equidistant edges: the lowest edge index
         order = np.lexsort((ei, d, pi))
         pi, ei, d = pi[order], ei[order], d[order]

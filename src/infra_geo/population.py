@@ -383,8 +383,10 @@ def population_from_streets(
     streets : WalkNetwork or GeoDataFrame of LineStrings
         The streets (a network's edges, with their ``highway`` tag when known).
     neighbourhoods : GeoDataFrame
-        Units with a total in ``total_column``; units with unknown totals get weights equal
-        to street metres, ``population`` NaN-free but marked ``source="street-length"``.
+        Units with a total in ``total_column``. A unit whose total is unknown (NaN, a CBS
+        secrecy code) gets no residents when any unit's total is known: unknown is not a
+        count. Only when no total is known at all does every unit get weights equal to its
+        street metres (a relative proxy), marked ``source="street-length"``.
     spacing_m : float
         Distance between the points along a street.
 
@@ -434,11 +436,20 @@ def population_from_streets(
     seg = np.r_[np.hypot(*np.diff(coords, axis=0).T), 0.0]
     same = np.r_[which[1:] == which[:-1], False]
     seg = np.where(same, seg, 0.0)
-    w = seg + np.r_[0.0, seg[:-1]]
+    w = 0.5 * (seg + np.r_[0.0, seg[:-1]])
     unit = unit_idx[which]
     totals = units["population"].to_numpy(dtype=float)
     known = np.isfinite(totals)
-    pop = np.where(known[unit], _spread(w, unit, totals), w)
+    if known.any():
+        # unknown totals (secret, missing) stay unknown: no residents invented for them
+        pop = np.where(known[unit], _spread(w, unit, totals), 0.0)
+        if not known.all():
+            log(
+                f"{int((~known).sum())} unit(s) have an unknown population (secret or missing): "
+                "they get no residents"
+            )
+    else:
+        pop = w
     keep = pop > 0
     pts = gpd.GeoSeries(shapely.points(coords[keep]), crs=metric).to_crs("EPSG:4326")
     src = np.where(known[unit[keep]], "street", "street-length")
