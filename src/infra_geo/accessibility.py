@@ -550,7 +550,9 @@ def _reachable_pieces(
     ends = np.concatenate([limit - du[from_u], L[from_v], att_off + limit])
     starts = np.clip(starts, 0.0, L[edges])
     ends = np.clip(ends, 0.0, L[edges])
-    nodes = np.flatnonzero(dist <= limit)
+    # a node with d < limit starts a piece on each of its edges; only nodes reached at exactly
+    # the limit (zero-length pieces) need a point of their own
+    nodes = np.flatnonzero((dist <= limit) & (dist > limit - 1e-6))
     node_pts = shapely.points(net.node_xy[nodes])
     if len(edges) == 0:
         return node_pts

@@ -97,6 +97,8 @@ class Analysis:
         Seconds per stage.
     notes : list of str
         What the run assumed (estimated population, partial units...).
+    entrances : GeoSeries or None
+        Mapped ``entrance=*`` nodes used as access points of area facilities.
     """
 
     facilities: gpd.GeoDataFrame
@@ -113,6 +115,7 @@ class Analysis:
     source: str = ""
     timings: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    entrances: gpd.GeoSeries | None = None
     _att: Any = None
 
     # --------------------------------------------------------------------- summaries
@@ -213,7 +216,7 @@ class Analysis:
 
     def _attachments(self) -> Any:
         if self._att is None:
-            self._att = attach_facilities(self.network, self.facilities)
+            self._att = attach_facilities(self.network, self.facilities, self.entrances)
         return self._att
 
     # -------------------------------------------------------------------------- save
@@ -465,7 +468,12 @@ def analyse(
     >>> res.gaps.sort_values("rank_10").head()  # doctest: +SKIP
     >>> res.save("out")  # doctest: +SKIP
     """
-    from .sources import facilities_from_file, facilities_from_polygon, geocode_place
+    from .sources import (
+        entrances_from_file,
+        facilities_from_file,
+        facilities_from_polygon,
+        geocode_place,
+    )
 
     mins = minutes_tuple(minutes)
     speed = positive(speed_kmh if speed_kmh is not None else settings.walk_speed_kmh, "speed_kmh")
@@ -503,8 +511,10 @@ def analyse(
         source = str(place) if place is not None else "polygon"
 
     done = stage("facilities")
+    entrances = None
     if source_file is not None:
         fac = facilities_from_file(source_file, polygon=area)
+        entrances = entrances_from_file(source_file, polygon=area)
     else:
         if area is None:
             area = geocode_place(place)  # type: ignore[arg-type]
@@ -539,14 +549,16 @@ def analyse(
     pop = _resolve_population(population, source_file, units, total_population, net, notes)
     done()
     done = stage("distances")
-    dist = nearest_facilities(net, fac, minutes=mins, speed_kmh=speed)
+    dist = nearest_facilities(net, fac, minutes=mins, speed_kmh=speed, entrances=entrances)
     done()
     done = stage("catchments")
-    catch = catchments(net, fac, minutes=mins, speed_kmh=speed)
+    catch = catchments(net, fac, minutes=mins, speed_kmh=speed, entrances=entrances)
     done()
     done = stage("gaps")
-    gaps = gap_analysis(net, fac, units, pop, minutes=mins, speed_kmh=speed, extent=extent)
-    unc = uncovered_areas(net, fac, pop, minutes=mins, speed_kmh=speed)
+    gaps = gap_analysis(
+        net, fac, units, pop, minutes=mins, speed_kmh=speed, extent=extent, entrances=entrances
+    )
+    unc = uncovered_areas(net, fac, pop, minutes=mins, speed_kmh=speed, entrances=entrances)
     done()
     if int(gaps["partial"].sum()):
         notes.append(
@@ -568,6 +580,7 @@ def analyse(
         source=source,
         timings=timings,
         notes=notes,
+        entrances=entrances,
     )
 
 

@@ -30,6 +30,7 @@ from .errors import InfraGeoError, OnlineError, PlaceNotFoundError
 
 __all__ = [
     "FACILITY_COLUMNS",
+    "entrances_from_file",
     "facilities_from_bbox",
     "facilities_from_file",
     "facilities_from_place",
@@ -414,3 +415,36 @@ def _merge_duplicates(fac: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         logging.DEBUG,
     )
     return fac.drop(index=drop)
+
+
+def entrances_from_file(path: str | os.PathLike[str], polygon: Any = None) -> gpd.GeoSeries:
+    """Mapped entrances (``entrance=*`` nodes, not ``entrance=no``) in an OSM extract.
+
+    Pass them as ``entrances=`` to the accessibility and gap functions: an entrance on the
+    boundary of an area facility (a school ground's gate, a park's entrance) becomes one of
+    its access points.
+
+    Parameters
+    ----------
+    path : path-like
+        An OSM extract.
+    polygon : polygon, GeoDataFrame or GeoSeries, optional
+        Keep entrances inside this area (EPSG:4326 unless the frame says otherwise).
+
+    Returns
+    -------
+    GeoSeries
+        Points in EPSG:4326, indexed by OSM node id.
+    """
+    data = read_osm(path, load_rules().match_keys())
+    f = data.features
+    if "entrance" not in f.columns:
+        return gpd.GeoSeries([], crs="EPSG:4326")
+    ent = f.loc[
+        (f["osm_type"] == "node").to_numpy(dtype=bool)
+        & f["entrance"].notna().to_numpy()
+        & (f["entrance"].astype("string") != "no").fillna(False).to_numpy(dtype=bool)
+    ]
+    if polygon is not None:
+        ent = ent.loc[ent.intersects(as_polygon(polygon))]
+    return gpd.GeoSeries(ent.geometry.to_numpy(), index=ent["osm_id"].to_numpy(), crs="EPSG:4326")
