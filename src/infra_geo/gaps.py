@@ -19,7 +19,7 @@ import shapely
 
 from . import settings
 from ._log import log
-from ._validate import minutes_tuple
+from ._validate import minutes_tuple, positive
 from .accessibility import _node_distances, _point_table, attach_facilities, metres_per_minute
 from .components import check_components, component_mask
 from .errors import InputError, PopulationError
@@ -370,7 +370,7 @@ def uncovered_areas(
     population: gpd.GeoDataFrame,
     minutes: float | Iterable[float] = 10,
     speed_kmh: float | None = None,
-    radius_m: float = 25.0,
+    cell_m: float = 50.0,
     entrances: gpd.GeoSeries | None = None,
 ) -> gpd.GeoDataFrame:
     """Where residents live beyond walking reach of each component.
@@ -379,8 +379,9 @@ def uncovered_areas(
     ----------
     net, facilities, population, minutes, speed_kmh, entrances
         As in :func:`gap_analysis` (``population`` is required).
-    radius_m : float
-        Each unreached population point is drawn as a disc of this radius; discs are unioned.
+    cell_m : float
+        The areas are the cells of a ``cell_m`` grid (network CRS) that hold residents
+        beyond reach: a regular, fast and privacy-friendly footprint (no single homes).
 
     Returns
     -------
@@ -396,17 +397,22 @@ def uncovered_areas(
         raise InputError("uncovered_areas needs population points.")
     acc = resident_access(net, facilities, pop, entrances=entrances)
     w = pd.to_numeric(acc["population"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
-    geom = acc.geometry.to_numpy()
+    cell = positive(cell_m, "cell_m")
+    xy = shapely.get_coordinates(acc.geometry.to_numpy())
+    ij = np.floor(xy / cell).astype(np.int64)
     rows = []
     for k in check_components(None):
         d = acc[k].to_numpy(dtype=float)
         for m in mins:
             out = (d > m * mpm) & (w > 0)
-            g = (
-                shapely.union_all(shapely.buffer(geom[out], radius_m, quad_segs=4))
-                if out.any()
-                else shapely.Polygon()
-            )
+            if out.any():
+                cells = np.unique(ij[out], axis=0) * cell
+                boxes = shapely.box(
+                    cells[:, 0], cells[:, 1], cells[:, 0] + cell, cells[:, 1] + cell
+                )
+                g = shapely.coverage_union_all(boxes)
+            else:
+                g = shapely.Polygon()
             rows.append(
                 {"component": k, "minutes": m, "residents": float(w[out].sum()), "geometry": g}
             )
