@@ -34,6 +34,7 @@ residents                 residents placed in the unit (population points inside
 population_known          the unit's total was known (False: secret/missing, no residents)
 data_share                share of the unit's area inside the data (the network's extent)
 partial                   data_share < settings.partial_unit_share: edge effect, not ranked
+residents_on_islands      residents on a network piece cut off from the main one (or on none)
 {c}_facilities            facilities of component c inside the unit (memberships count)
 {c}_per_1000              {c}_facilities per 1,000 residents
 {c}_mean_m                population-weighted mean walking metres to the nearest facility
@@ -107,7 +108,8 @@ def resident_access(
     -------
     GeoDataFrame
         The population points (network CRS) with one column of metres per component,
-        ``snapped`` and ``snap_m``.
+        ``snapped``, ``snap_m`` and ``island`` (0 = the main piece of the network, -1 = not
+        attached).
     """
     _check_net(net)
     keys = check_components(component)
@@ -119,6 +121,8 @@ def resident_access(
     out = pts.join(
         table.drop(columns=[c for c in table.columns if c in pts.columns and c not in keys])
     )
+    # which connected piece of the network each point is on (0 = the main piece, -1 = none)
+    out["island"] = np.where(s.ok, net.island[net.edge_u[np.maximum(s.edge, 0)]], -1)
     nfar = int((~s.ok).sum())
     if nfar:
         far = float(pts["population"].to_numpy()[~s.ok].sum())
@@ -202,6 +206,8 @@ def gap_analysis(
         - ``population_known``: the unit's total was known
         - ``data_share``: share of the unit's area inside the data extent
         - ``partial``: ``data_share < settings.partial_unit_share`` (edge effect; not ranked)
+        - ``residents_on_islands``: residents attached to a piece of the network cut off from
+          the main one (or to no street at all): they reach only what is on their piece
         - ``{c}_facilities``, ``{c}_per_1000``: facilities of c inside the unit, per 1,000
           residents
         - ``{c}_mean_m``, ``{c}_p90_m`` (and ``_min``): population-weighted mean walking
@@ -296,6 +302,9 @@ def gap_analysis(
         | (residents > 0),
         "data_share": share,
         "partial": share < settings.partial_unit_share,
+        "residents_on_islands": np.bincount(
+            u, weights=np.where(acc["island"].to_numpy() != 0, w, 0.0), minlength=n_units
+        ),
     }
     # facilities inside units (by representative point)
     fac_pts = gpd.GeoDataFrame(
