@@ -84,20 +84,25 @@ def test_save_failure_leaves_no_partial_file(sample_run: ig.Analysis, tmp_path: 
     assert [p.name for p in tmp_path.iterdir()] == ["out"]  # scratch folder removed too
 
 
+def _li_args(osm: Path, out: Path, *extra: str) -> list[str]:
+    """The CLI call for Liechtenstein with its municipalities as units."""
+    return [
+        *CLI,
+        "analyse",
+        "--osm-file",
+        str(osm),
+        "--neighbourhoods",
+        "admin:8",
+        "--out",
+        str(out),
+        *extra,
+    ]
+
+
 def test_killed_run_leaves_no_partial_file(tmp_path: Path, liechtenstein: Path) -> None:
     out = tmp_path / "out"
     proc = subprocess.Popen(
-        [
-            *CLI,
-            "analyse",
-            "--osm-file",
-            str(liechtenstein),
-            "--neighbourhoods",
-            "admin:8",
-            "--out",
-            str(out),
-            "--quiet",
-        ],
+        _li_args(liechtenstein, out, "--quiet"),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -121,18 +126,7 @@ def test_killed_run_leaves_no_partial_file(tmp_path: Path, liechtenstein: Path) 
 def test_cli_liechtenstein_admin8(tmp_path: Path, liechtenstein: Path) -> None:
     out = tmp_path / "li"
     r = subprocess.run(
-        [
-            *CLI,
-            "analyse",
-            "--osm-file",
-            str(liechtenstein),
-            "--neighbourhoods",
-            "admin:8",
-            "--out",
-            str(out),
-            "--lang",
-            "en",
-        ],
+        _li_args(liechtenstein, out, "--lang", "en"),
         capture_output=True,
         text=True,
         timeout=300,
