@@ -608,6 +608,18 @@ def _resolve_population(
     if source_file is None:
         if known:
             return population_from_streets(net, u)
+        if total is not None:
+            # online, no buildings read: the total spread over the streets by length
+            pts = population_from_streets(net, u)
+            weight = pts["population"].to_numpy(dtype=float)
+            if weight.sum() <= 0:
+                raise PopulationError("No street inside the neighbourhoods to place residents on.")
+            pts["population"] = weight / weight.sum() * total
+            pts["source"] = "street"
+            notes.append(
+                f"{total:,.0f} residents spread over the streets by length (no building data online)"
+            )
+            return pts
         raise PopulationError(
             "No population is known for an online run: pass neighbourhoods with a population "
             "column, total_population=, or a population raster."
