@@ -252,7 +252,9 @@ def test_nominatim_refusal_is_online_error(online: OSMStandIn) -> None:
     except ig.OnlineError as exc:
         assert "Nominatim" in str(exc)
     except ig.PlaceNotFoundError as exc:
-        raise AssertionError(f"a 403 from Nominatim was reported as a missing place: {exc}") from None
+        raise AssertionError(
+            f"a 403 from Nominatim was reported as a missing place: {exc}"
+        ) from None
     else:
         raise AssertionError("a 403 from Nominatim went unnoticed")
 
@@ -396,3 +398,25 @@ def test_walk_network_from_place(online: OSMStandIn, liechtenstein: Path) -> Non
     assert float(net.edges["length"].sum()) == pytest.approx(must_len + extra, rel=1e-6)
     with pytest.raises(ig.PlaceNotFoundError):
         ig.walk_network_from_place("Atlantis")
+
+
+# ----------------------------------------------------------------------------- whole job online
+def test_analyse_online_by_place(online: OSMStandIn, tmp_path: Path) -> None:
+    """The one-call job by place name: geocoded, fetched, analysed and saved, all online."""
+    before = dict(online.counts)
+    res = ig.analyse(
+        place="Vaduz, Liechtenstein", neighbourhoods="hex:500", total_population=5_000, lang="en"
+    )
+    assert online.counts["search"] > before.get("search", 0)
+    assert online.counts["interpreter"] >= before.get("interpreter", 0) + 2  # features + network
+    g = res.gaps
+    assert abs(g["residents"].sum() - 5_000) < 1e-6 * 5_000
+    assert any("streets" in n for n in res.notes)
+    assert (g.filter(like="_share_").stack().dropna().between(0, 1)).all()
+    written = res.save(tmp_path / "out")
+    assert sorted(written) == sorted(ig.analysis.OUTPUT_FILES)
+
+
+def test_analyse_online_without_population_says_what_to_do(online: OSMStandIn) -> None:
+    with pytest.raises(ig.PopulationError, match="total_population"):
+        ig.analyse(place="Vaduz, Liechtenstein", neighbourhoods="hex:500")
