@@ -191,9 +191,7 @@ def attach_facilities(
         # network nodes inside areas: distance 0 there
         aidx = oidx[is_area]
         if len(aidx):
-            node_pts = shapely.points(net.node_xy)
-            tree = shapely.STRtree(node_pts)
-            fi, ni = tree.query(geoms[aidx], predicate="intersects")
+            fi, ni = net.node_tree.query(geoms[aidx], predicate="intersects")
             if len(fi):
                 inc_e, inc_a = _incident_edge(net)
                 add(aidx[fi], inc_e[ni], inc_a[ni], "inside")
@@ -409,14 +407,31 @@ def nearest_facilities(
     active = np.flatnonzero(
         att.snapped & att.members[:, [att.components.index(k) for k in keys]].any(axis=1)
     )
+    lmax = limits.max() * (1 + 1e-12)
+    kcols = [att.components.index(k) for k in keys]
+    # each bounded search runs on the part of the network within lmax (as the crow flies) of
+    # its chunk's access points: a path of length <= lmax never leaves it, and a search no
+    # longer touches every node of a large network (dense rows of n values per facility)
+    ap_xy = shapely.get_coordinates(
+        shapely.line_interpolate_point(net.edge_geometry[att.edge], att.offset)
+    )
+    if len(active):
+        active = active[np.argsort(_zorder(ap_xy[np.searchsorted(att.facility, active)], lmax))]
+    node_tree = net.node_tree
     for start in range(0, len(active), max(1, int(chunk))):
-        rows = active[start : start + chunk]
-        d = dijkstra(g, directed=True, indices=rows + n, limit=limits.max() * (1 + 1e-12))[:, :n]
+        rows = np.sort(active[start : start + chunk])
+        sel = np.isin(att.facility, rows)
+        boxes = shapely.box(*(np.column_stack([ap_xy[sel] - lmax, ap_xy[sel] + lmax]).T))
+        loc = np.unique(node_tree.query(boxes)[1])
+        idx = np.concatenate([loc, rows + n])
+        sub = g[idx][:, idx]
+        d = dijkstra(sub, directed=True, indices=np.arange(len(loc), len(idx)), limit=lmax)
+        d = d[:, : len(loc)]
+        memb = att.members[np.ix_(rows, kcols)].T.astype(np.float64)  # components x chunk
         for j, m in enumerate(mins):
-            within = (d <= limits[j]).astype(np.int32)
-            for k in keys:
-                memb = att.members[rows, att.components.index(k)].astype(np.int32)
-                counts[(k, m)] += memb @ within
+            got = np.rint(memb @ (d <= limits[j]).astype(np.float64)).astype(np.int64)
+            for i, k in enumerate(keys):
+                counts[(k, m)][loc] += got[i]
     for k in keys:
         dist, near = res[k]
         cols[f"{k}_m"] = dist
@@ -429,6 +444,16 @@ def nearest_facilities(
     df = pd.DataFrame(cols)
     df.index.name = "node"
     return df
+
+
+def _zorder(xy: np.ndarray, cell: float) -> np.ndarray:
+    """Z-order (Morton) key of points on a grid of ``cell`` metres: near keys, near points."""
+    g = ((xy - xy.min(axis=0)) // max(cell, 1.0)).astype(np.uint64)
+    key = np.zeros(len(xy), dtype=np.uint64)
+    for b in range(21):
+        key |= ((g[:, 0] >> np.uint64(b)) & np.uint64(1)) << np.uint64(2 * b)
+        key |= ((g[:, 1] >> np.uint64(b)) & np.uint64(1)) << np.uint64(2 * b + 1)
+    return key
 
 
 def distances_at_points(
@@ -532,7 +557,18 @@ def _substrings(lines: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.nda
 def _reachable_pieces(
     net: WalkNetwork, dist: np.ndarray, limit: float, att_edge: np.ndarray, att_off: np.ndarray
 ) -> np.ndarray:
-    """Edge pieces within ``limit`` metres given node distances and on-edge sources.
+    """Edge pieces within ``limit`` metres (see :func:`_reachable_parts`) as one array."""
+    whole, rest = _reachable_parts(net, dist, limit, att_edge, att_off)
+    return np.concatenate([net.edge_geometry[whole], rest])
+
+
+def _reachable_parts(
+    net: WalkNetwork, dist: np.ndarray, limit: float, att_edge: np.ndarray, att_off: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Edges reachable whole, and the other pieces within ``limit`` metres.
+
+    Returns ``(edge indices, geometries)``: the edges walked from end to end, and the partial
+    stretches of the other edges plus the nodes reached exactly at the limit.
 
     Per edge the reachable intervals are ``[0, limit - d[u]]`` from ``u``,
     ``[len - (limit - d[v]), len]`` from ``v`` and ``[a - limit, a + limit]`` around each
@@ -555,7 +591,7 @@ def _reachable_pieces(
     nodes = np.flatnonzero((dist <= limit) & (dist > limit - 1e-6))
     node_pts = shapely.points(net.node_xy[nodes])
     if len(edges) == 0:
-        return node_pts
+        return np.zeros(0, dtype=np.int64), node_pts
     # merge overlapping intervals per edge: shift each edge to its own stretch of one axis
     span = float(L.max()) + 1.0
     order = np.lexsort((starts, edges))
@@ -571,13 +607,8 @@ def _reachable_pieces(
     m_edge, m_start, m_end = m_edge[keep], m_start[keep], m_end[keep]
     del grp
     whole = (m_start <= 1e-9) & (m_end >= L[m_edge] - 1e-9)
-    pieces = np.concatenate(
-        [
-            net.edge_geometry[m_edge[whole]],
-            _substrings(net.edge_geometry[m_edge[~whole]], m_start[~whole], m_end[~whole]),
-        ]
-    )
-    return np.concatenate([pieces, node_pts])
+    partial = _substrings(net.edge_geometry[m_edge[~whole]], m_start[~whole], m_end[~whole])
+    return m_edge[whole], np.concatenate([partial, node_pts])
 
 
 #: segments per quarter circle of the street-front buffer: 3 keeps the rounded ends within
@@ -601,6 +632,47 @@ def _union_buffer(pieces: np.ndarray, width: float) -> shapely.Geometry:
     buf = shapely.buffer(np.concatenate(parts), width, quad_segs=_QUAD_SEGS)
     out = shapely.union_all(buf)
     return out if out.is_valid else shapely.make_valid(out)
+
+
+def _edge_buffers(net: WalkNetwork, width: float, edges: np.ndarray) -> np.ndarray:
+    """Street-front buffers of whole edges, computed once per network and width."""
+    cache = net.__dict__.setdefault("_edge_buffers", {})
+    buf = cache.get(width)
+    if buf is None:
+        buf = cache[width] = np.full(net.n_edges, None, dtype=object)
+    need = edges[shapely.is_missing(buf[edges])]
+    if len(need):
+        buf[need] = shapely.buffer(net.edge_geometry[need], width, quad_segs=_QUAD_SEGS)
+    return buf[edges]
+
+
+def _nested_unions(
+    net: WalkNetwork, dist: np.ndarray, limits: list[float], att_edge, att_off, width: float
+) -> list[shapely.Geometry]:
+    """Catchments for ascending ``limits``: each is the previous one plus what is new.
+
+    An edge reached whole at a threshold is reached whole at every larger one, so its buffer
+    enters one union only; partial pieces and limit nodes are buffered at every threshold.
+    """
+    done = np.zeros(net.n_edges, dtype=bool)
+    prev: list[shapely.Geometry] = []
+    out = []
+    for limit in limits:
+        whole, rest = _reachable_parts(net, dist, limit, att_edge, att_off)
+        new = whole[~done[whole]]
+        done[whole] = True
+        parts = np.concatenate(
+            [
+                _edge_buffers(net, width, new),
+                shapely.buffer(rest, width, quad_segs=_QUAD_SEGS),
+                np.array(prev, dtype=object),
+            ]
+        )
+        geom = shapely.union_all(parts) if len(parts) else shapely.Polygon()
+        geom = geom if geom.is_valid else shapely.make_valid(geom)
+        out.append(geom)
+        prev = [geom]
+    return out
 
 
 def _parallel(func: Any, tasks: list[Any]) -> list[Any]:
@@ -681,23 +753,22 @@ def catchments(
     rows: list[dict[str, Any]] = []
     if by == "component":
         res = _node_distances(net, att, keys, g)
+        limits = [m * mpm for m in mins]  # ascending (minutes_tuple sorts)
         tasks = []
         for k in keys:
             fidx = np.zeros(len(att.facility_ids), dtype=bool)
             fidx[_component_sources(att, k)] = True
-            sel = fidx[att.facility]
-            for m in mins:
-                rows.append({"component": k, "minutes": m, "metres": m * mpm})
-                tasks.append((res[k][0], m * mpm, sel))
+            tasks.append((res[k][0], fidx[att.facility]))
+            rows += [{"component": k, "minutes": m, "metres": m * mpm} for m in mins]
 
-        def one(task: tuple[np.ndarray, float, np.ndarray]) -> shapely.Geometry:
-            dist, limit, sel = task
+        def one(task: tuple[np.ndarray, np.ndarray]) -> list[shapely.Geometry]:
+            dist, sel = task
             if not sel.any():
-                return shapely.Polygon()
-            pieces = _reachable_pieces(net, dist, limit, att.edge[sel], att.offset[sel])
-            return _union_buffer(pieces, width)
+                return [shapely.Polygon()] * len(limits)
+            return _nested_unions(net, dist, limits, att.edge[sel], att.offset[sel], width)
 
-        for row, geom in zip(rows, _parallel(one, tasks), strict=True):
+        geoms = [geom for per_k in _parallel(one, tasks) for geom in per_k]
+        for row, geom in zip(rows, geoms, strict=True):
             row["geometry"] = geom
     else:
         comp_cols = [att.components.index(k) for k in keys]
@@ -713,6 +784,8 @@ def catchments(
         def one_facility(f: int) -> list[dict[str, Any]]:
             d = dijkstra(g, directed=True, indices=[f + n], limit=dmax * (1 + 1e-12))[0, :n]
             sel = att.facility == f
+            limits = [m * mpm for m in mins]
+            geoms = _nested_unions(net, d, limits, att.edge[sel], att.offset[sel], width)
             return [
                 {
                     "facility_id": att.facility_ids[f],
@@ -720,11 +793,9 @@ def catchments(
                     "components": comps[f],
                     "minutes": m,
                     "metres": m * mpm,
-                    "geometry": _union_buffer(
-                        _reachable_pieces(net, d, m * mpm, att.edge[sel], att.offset[sel]), width
-                    ),
+                    "geometry": geom,
                 }
-                for m in mins
+                for m, geom in zip(mins, geoms, strict=True)
             ]
 
         for chunk_rows in _parallel(one_facility, list(active)):

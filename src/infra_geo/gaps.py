@@ -414,15 +414,36 @@ def uncovered_areas(
         d = acc[k].to_numpy(dtype=float)
         for m in mins:
             out = (d > m * mpm) & (w > 0)
-            if out.any():
-                cells = np.unique(ij[out], axis=0) * cell
-                boxes = shapely.box(
-                    cells[:, 0], cells[:, 1], cells[:, 0] + cell, cells[:, 1] + cell
-                )
-                g = shapely.coverage_union_all(boxes)
-            else:
-                g = shapely.Polygon()
+            g = _cells_polygon(ij[out], cell) if out.any() else shapely.Polygon()
             rows.append(
                 {"component": k, "minutes": m, "residents": float(w[out].sum()), "geometry": g}
             )
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=net.crs).to_crs("EPSG:4326")
+
+
+def _cells_polygon(ij: np.ndarray, cell: float) -> shapely.Geometry:
+    """The union of grid cells ``ij`` (column, row indices of ``cell`` metres), dissolved.
+
+    Burns the cells into a boolean raster and traces its regions (GDAL polygonize through
+    rasterio): linear in the cells, unlike unioning one box per cell.
+    """
+    from rasterio.features import shapes
+    from rasterio.transform import from_origin
+
+    lo, hi = ij.min(axis=0), ij.max(axis=0)
+    mask = np.zeros((hi[1] - lo[1] + 1, hi[0] - lo[0] + 1), dtype=np.uint8)
+    mask[hi[1] - ij[:, 1], ij[:, 0] - lo[0]] = 1
+    tr = from_origin(lo[0] * cell, (hi[1] + 1) * cell, cell, cell)
+    rings, poly_of = [], []
+    for p, (geom, _) in enumerate(
+        shapes(mask, mask=mask.astype(bool), connectivity=4, transform=tr)
+    ):
+        rings += geom["coordinates"]
+        poly_of += [p] * len(geom["coordinates"])
+    sizes = np.fromiter(map(len, rings), dtype=np.int64, count=len(rings))
+    xy = np.fromiter(
+        (c for ring in rings for pt in ring for c in pt), dtype=np.float64, count=2 * sizes.sum()
+    ).reshape(-1, 2)
+    lr = shapely.linearrings(xy, indices=np.repeat(np.arange(len(rings)), sizes))
+    polys = shapely.polygons(lr, indices=np.asarray(poly_of))
+    return polys[0] if len(polys) == 1 else shapely.multipolygons(polys)
