@@ -22,6 +22,7 @@ from .components import (
     Rules,
     classify,
     component_mask,
+    component_matrix,
     load_rules,
 )
 from .errors import (
@@ -94,6 +95,7 @@ __all__ = [
     "catchments",
     "classify",
     "component_mask",
+    "component_matrix",
     "coverage_map",
     "distance_to_nearest",
     "distances_at_points",

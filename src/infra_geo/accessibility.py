@@ -39,7 +39,7 @@ from scipy.sparse.csgraph import dijkstra
 from . import settings
 from ._log import log
 from ._validate import minutes_tuple, positive
-from .components import check_components, component_mask
+from .components import check_components, component_matrix
 from .errors import EmptyDataError, InputError
 from .network import WalkNetwork
 
@@ -149,11 +149,7 @@ def attach_facilities(
     keys = tuple(c for c in check_components(None))
     geoms = facilities.geometry.to_crs(net.crs).to_numpy()
     n = len(geoms)
-    members = (
-        np.column_stack([component_mask(facilities, k) for k in keys])
-        if n
-        else np.zeros((0, len(keys)), bool)
-    )
+    members = component_matrix(facilities, keys)
     ids = (
         facilities["facility_id"].astype(str).to_numpy()
         if "facility_id" in facilities.columns

@@ -32,6 +32,7 @@ __all__ = [
     "check_components",
     "classify",
     "component_mask",
+    "component_matrix",
     "load_rules",
     "rules_markdown",
 ]
@@ -415,14 +416,28 @@ def check_components(
     return keys
 
 
-def component_mask(facilities: pd.DataFrame, key: str) -> np.ndarray:
-    """Rows of ``facilities`` that belong to component ``key`` (memberships, not only primary)."""
+def component_matrix(facilities: pd.DataFrame, keys: Iterable[str]) -> np.ndarray:
+    """Memberships as a boolean matrix: one row per facility, one column per key in ``keys``.
+
+    Works on the distinct values of ``components`` (a handful of combinations), so it costs
+    one pass over the column whatever the number of components.
+    """
     if "components" not in facilities.columns:
         raise InputError(
             "The facilities have no 'components' column: classify them first with ig.classify()."
         )
-    comps = facilities["components"].astype("string").fillna("")
-    return (";" + comps + ";").str.contains(";" + key + ";", regex=False).to_numpy(dtype=bool)
+    keys = list(keys)
+    col = facilities["components"].astype("string").fillna("").to_numpy(dtype=object)
+    if len(col) == 0:
+        return np.zeros((0, len(keys)), dtype=bool)
+    combos, inv = np.unique(col.astype(str), return_inverse=True)
+    table = np.array([[k in set(c.split(";")) for k in keys] for c in combos], dtype=bool)
+    return table.reshape(len(combos), len(keys))[inv.ravel()]
+
+
+def component_mask(facilities: pd.DataFrame, key: str) -> np.ndarray:
+    """Rows of ``facilities`` that belong to component ``key`` (memberships, not only primary)."""
+    return component_matrix(facilities, [key])[:, 0]
 
 
 COMPONENTS: tuple[Component, ...] = _default_rules().components

@@ -21,7 +21,7 @@ from . import settings
 from ._log import log
 from ._validate import minutes_tuple, positive
 from .accessibility import _node_distances, _point_table, attach_facilities, metres_per_minute
-from .components import check_components, component_mask
+from .components import check_components, component_matrix
 from .errors import InputError, PopulationError
 from .network import WalkNetwork
 from .population import _assign_units, population_from_streets, units_frame
@@ -311,11 +311,12 @@ def gap_analysis(
         geometry=facilities.geometry.representative_point(), crs=facilities.crs
     ).to_crs(metric)
     fac_unit = _assign_units(fac_pts, units_m) if len(fac_pts) else np.zeros(0, np.int64)
+    fac_members = component_matrix(facilities, keys)
     reached_count = {m: np.zeros(len(acc)) for m in mins}
     all8 = {m: np.ones(len(acc), dtype=bool) for m in mins}
     for k in keys:
         d = acc[k].to_numpy(dtype=float)
-        memb = component_mask(facilities, k) if len(facilities) else np.zeros(0, bool)
+        memb = fac_members[:, keys.index(k)]
         nfac = np.bincount(fac_unit[memb & (fac_unit >= 0)], minlength=n_units)
         cols[f"{k}_facilities"] = nfac
         cols[f"{k}_per_1000"] = np.divide(

@@ -25,7 +25,7 @@ from . import settings
 from ._log import log
 from ._osm_reader import read_osm
 from ._validate import as_polygon, bbox_polygon, check_overlap
-from .components import Rules, classify, component_mask, load_rules
+from .components import Rules, classify, component_matrix, load_rules
 from .errors import InfraGeoError, OnlineError, PlaceNotFoundError
 
 __all__ = [
@@ -358,7 +358,7 @@ def _finalise(
             logging.WARNING,
         )
     else:
-        counts = {k: int(component_mask(out, k).sum()) for k in rules.keys}
+        counts = dict(zip(rules.keys, component_matrix(out, rules.keys).sum(axis=0), strict=True))
         log(
             f"{source}: {len(out)} facilities ("
             + ", ".join(f"{k} {counts.get(k, 0)}" for k in rules.keys)
