@@ -28,7 +28,9 @@ import psutil
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 #: the real-data extract the benchmarks run on (override with INFRA_GEO_BENCH_OSM)
-OSM = Path(os.environ.get("INFRA_GEO_BENCH_OSM", "/work/shared/data/osm/liechtenstein.osm.pbf"))
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("INFRA_GEO_SHARED_DATA", ROOT.parent / "shared" / "data"))
+OSM = Path(os.environ.get("INFRA_GEO_BENCH_OSM", SHARED / "osm" / "liechtenstein.osm.pbf"))
 #: runs per measurement (medians are reported); override with INFRA_GEO_BENCH_RUNS
 RUNS = int(os.environ.get("INFRA_GEO_BENCH_RUNS", "5"))
 
