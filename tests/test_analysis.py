@@ -215,3 +215,34 @@ def test_readme_commands_match_ci() -> None:
     assert install in ci and test in ci
     assert "INFRA_GEO_REQUIRE_SHARED_DATA=1" in ci
     assert os.access(ROOT / ".ci" / "run", os.X_OK)
+
+
+def test_analyse_gaps_equal_a_separate_gap_analysis(sample_run: ig.Analysis) -> None:
+    """analyse() shares one resident_access between gaps and uncovered areas: same result."""
+    res = sample_run
+    g = ig.gap_analysis(
+        res.network,
+        res.facilities,
+        res.neighbourhoods,
+        res.population,
+        minutes=res.minutes,
+        speed_kmh=res.speed_kmh,
+        extent=res.extent,
+        entrances=res.entrances,
+    )
+    pd.testing.assert_frame_equal(res.gaps.drop(columns="geometry"), g.drop(columns="geometry"))
+    u = ig.uncovered_areas(
+        res.network,
+        res.facilities,
+        res.population,
+        minutes=res.minutes,
+        speed_kmh=res.speed_kmh,
+        entrances=res.entrances,
+    )
+    assert np.allclose(u["residents"], res.uncovered["residents"])
+    for k in ig.COMPONENT_KEYS:
+        for m in res.minutes:
+            row = u[(u["component"] == k) & (u["minutes"] == m)]
+            assert float(row["residents"].iloc[0]) == pytest.approx(
+                float(res.gaps[f"{k}_unreached_{m}"].sum()), rel=1e-9, abs=1e-6
+            )

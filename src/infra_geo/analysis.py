@@ -31,7 +31,7 @@ from .accessibility import (
 )
 from .components import COMPONENTS
 from .errors import DataFileError, InfraGeoError, InputError, PopulationError
-from .gaps import gap_analysis, uncovered_areas
+from .gaps import gap_analysis, resident_access, uncovered_areas
 from .network import WalkNetwork, walk_network_from_file, walk_network_from_polygon
 
 __all__ = ["OUTPUT_FILES", "Analysis", "analyse", "residents_per_m2_floor", "sample_path"]
@@ -99,6 +99,8 @@ class Analysis:
         What the run assumed (estimated population, partial units...).
     entrances : GeoSeries or None
         Mapped ``entrance=*`` nodes used as access points of area facilities.
+    extent : shapely Polygon
+        Where the data is complete (EPSG:4326): the extract's box, clipped to the polygon.
     """
 
     facilities: gpd.GeoDataFrame
@@ -116,6 +118,7 @@ class Analysis:
     timings: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     entrances: gpd.GeoSeries | None = None
+    extent: Any = None
     _att: Any = None
 
     # --------------------------------------------------------------------- summaries
@@ -555,10 +558,11 @@ def analyse(
     catch = catchments(net, fac, minutes=mins, speed_kmh=speed, entrances=entrances)
     done()
     done = stage("gaps")
+    access = resident_access(net, fac, pop, entrances=entrances)  # snapped once, used twice
     gaps = gap_analysis(
-        net, fac, units, pop, minutes=mins, speed_kmh=speed, extent=extent, entrances=entrances
+        net, fac, units, pop, minutes=mins, speed_kmh=speed, extent=extent, access=access
     )
-    unc = uncovered_areas(net, fac, pop, minutes=mins, speed_kmh=speed, entrances=entrances)
+    unc = uncovered_areas(net, fac, pop, minutes=mins, speed_kmh=speed, access=access)
     done()
     if int(gaps["partial"].sum()):
         notes.append(
@@ -581,6 +585,7 @@ def analyse(
         timings=timings,
         notes=notes,
         entrances=entrances,
+        extent=extent,
     )
 
 

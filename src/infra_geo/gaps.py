@@ -168,6 +168,7 @@ def gap_analysis(
     speed_kmh: float | None = None,
     extent: Any = None,
     entrances: gpd.GeoSeries | None = None,
+    access: gpd.GeoDataFrame | None = None,
 ) -> gpd.GeoDataFrame:
     """Per neighbourhood and component: who reaches social infrastructure on foot, and who not.
 
@@ -194,6 +195,9 @@ def gap_analysis(
         it are flagged ``partial``.
     entrances : GeoSeries, optional
         Mapped entrances of area facilities.
+    access : GeoDataFrame, optional
+        :func:`resident_access` of the population points, to reuse (then ``population`` is
+        not snapped again).
 
     Returns
     -------
@@ -272,8 +276,11 @@ def gap_analysis(
     share = share[touching]
     n_units = len(units)
 
-    pop = _population_points(net, units, population)
-    acc = resident_access(net, facilities, pop, entrances=entrances)
+    if access is not None:
+        acc = access
+    else:
+        pop = _population_points(net, units, population)
+        acc = resident_access(net, facilities, pop, entrances=entrances)
     w = pd.to_numeric(acc["population"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
     # unit of each point: its own unit_id if it has one, else by location
     unit = np.full(len(acc), -1, dtype=np.int64)
@@ -382,6 +389,7 @@ def uncovered_areas(
     speed_kmh: float | None = None,
     cell_m: float = 50.0,
     entrances: gpd.GeoSeries | None = None,
+    access: gpd.GeoDataFrame | None = None,
 ) -> gpd.GeoDataFrame:
     """Where residents live beyond walking reach of each component.
 
@@ -392,6 +400,8 @@ def uncovered_areas(
     cell_m : float
         The areas are the cells of a ``cell_m`` grid (network CRS) that hold residents
         beyond reach: a regular, fast and privacy-friendly footprint (no single homes).
+    access : GeoDataFrame, optional
+        :func:`resident_access` of these population points, to reuse instead of recomputing.
 
     Returns
     -------
@@ -402,10 +412,13 @@ def uncovered_areas(
     _check_net(net)
     mins = minutes_tuple(minutes)
     mpm = metres_per_minute(speed_kmh if speed_kmh is not None else settings.walk_speed_kmh)
-    pop = _population_points(net, None, population) if population is not None else None
-    if pop is None:
+    if access is not None:
+        acc = access
+    elif population is not None:
+        pop = _population_points(net, None, population)
+        acc = resident_access(net, facilities, pop, entrances=entrances)
+    else:
         raise InputError("uncovered_areas needs population points.")
-    acc = resident_access(net, facilities, pop, entrances=entrances)
     w = pd.to_numeric(acc["population"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
     cell = positive(cell_m, "cell_m")
     xy = shapely.get_coordinates(acc.geometry.to_numpy())
