@@ -476,3 +476,78 @@ def test_polygon_clip(li_net, liechtenstein):
     # exactly the full network's edges that meet the area
     full = shapely.intersects(li_net.edge_geometry, area_m)
     assert net.n_edges == int(full.sum())
+
+
+# ------------------------------------------------------------------ snapping
+def _check_snap_against_geos(net: ig.WalkNetwork, pts: np.ndarray, tol: float) -> int:
+    """snap() agrees with GEOS: the same points attach, at the GEOS distance, and the offset
+    along the chosen edge lies at that distance from the point."""
+    s = net.snap(pts, tolerance=tol)
+    (pi, _), d = net.tree.query_nearest(pts, max_distance=tol, return_distance=True)
+    ref = np.full(len(pts), np.inf)
+    ref[pi] = d
+    found = np.isfinite(s.distance)
+    assert (found == np.isfinite(ref)).all()
+    assert (s.edge[~found] == -1).all()
+    np.testing.assert_allclose(s.distance[found], ref[found], atol=1e-6)
+    assert (s.offset[found] >= -1e-9).all()
+    assert (s.offset[found] <= net.edge_length[s.edge[found]] + 1e-6).all()
+    at = shapely.line_interpolate_point(net.edge_geometry[s.edge[found]], s.offset[found])
+    np.testing.assert_allclose(shapely.distance(at, pts[found]), ref[found], atol=1e-6)
+    return int(found.sum())
+
+
+@pytest.mark.parametrize("tol", [5.0, 30.0, 60.0, 250.0])
+def test_snap_matches_geos_on_real_network(li_net, tol):
+    # points along real streets and off them: jittered street vertices and random points
+    rng = np.random.default_rng(7)
+    xy = shapely.get_coordinates(li_net.edge_geometry)
+    xy = xy[rng.choice(len(xy), 3000, replace=False)] + rng.normal(0, tol, (3000, 2))
+    lo, hi = li_net.node_xy.min(axis=0), li_net.node_xy.max(axis=0)
+    xy = np.vstack([xy, rng.uniform(lo - 500, hi + 500, (1000, 2))])
+    found = _check_snap_against_geos(li_net, shapely.points(xy), tol)
+    assert 0 < found < len(xy)
+
+
+def test_snap_hand_computed_offsets():
+    # an L-shaped 30 m edge: 10 m east then 20 m north
+    G = _line_graph([shapely.LineString([(100000, 400000), (100010, 400000), (100010, 400020)])])
+    G.nodes["b"].update(x=100010.0, y=400020.0)
+    net = ig.WalkNetwork.from_networkx(G)
+    pts = shapely.points([(100004, 399997), (100013, 400015), (100009, 399999), (100050, 400000)])
+    for tol in (10.0, 250.0):
+        s = net.snap(pts, tolerance=tol)
+        assert s.edge[:3].tolist() == [0, 0, 0]
+        np.testing.assert_allclose(s.offset[:3], [4.0, 25.0, 9.0], atol=1e-9)
+        np.testing.assert_allclose(s.distance[:3], [3.0, 3.0, 1.0], atol=1e-9)
+        if tol < 40:  # the last point is 40 m from the edge
+            assert s.edge[3] == -1 and np.isinf(s.distance[3])
+        else:
+            assert s.offset[3] == pytest.approx(10.0) and s.distance[3] == pytest.approx(40.0)
+
+
+def test_snap_equidistant_edges_pick_the_lowest_index():
+    # two parallel edges 10 m apart; a point halfway between is 5 m from both
+    G = nx.MultiGraph(crs="EPSG:28992")
+    for k, (x, y) in enumerate([(0, 0), (100, 0), (0, 10), (100, 10)]):
+        G.add_node(k, x=100000.0 + x, y=400000.0 + y)
+    G.add_edge(0, 1)
+    G.add_edge(2, 3)
+    net = ig.WalkNetwork.from_networkx(G)
+    pt = shapely.points([(100050, 400005)])
+    low = min(range(net.n_edges), key=lambda e: (net.edge_u[e], net.edge_v[e]))
+    for tol in (20.0, 250.0):
+        s = net.snap(pt, tolerance=tol)
+        assert s.distance[0] == pytest.approx(5.0)
+        assert s.edge[0] == 0 and low == 0
+
+
+def test_snap_empty_missing_and_bad_tolerance(li_net):
+    pts = np.array([shapely.Point(), None, shapely.points(li_net.node_xy[0])], dtype=object)
+    for tol in (30.0, 250.0):
+        s = li_net.snap(pts, tolerance=tol)
+        assert s.edge[:2].tolist() == [-1, -1]
+        assert s.distance[2] == pytest.approx(0.0, abs=1e-9)
+    for bad in (0, -5, float("nan"), float("inf")):
+        with pytest.raises(ig.InfraGeoError, match="tolerance must be a positive"):
+            li_net.snap(pts, tolerance=bad)

@@ -178,7 +178,7 @@ def attach_facilities(
         rims = np.where(is_area, shapely.boundary(og), og)
         dense = shapely.segmentize(rims, settings.area_sample_m)
         coords, which = shapely.get_coordinates(dense, return_index=True)
-        s = net.snap(shapely.points(coords), tolerance=settings.area_snap_m)
+        s = net._snap_xy(coords, float(settings.area_snap_m))
         f = oidx[which[s.ok]]
         e, a = s.edge[s.ok], s.offset[s.ok]
         # one access point per (facility, edge, ~metre) keeps the graph small
@@ -250,6 +250,12 @@ def attach_facilities(
 
 def _incident_edge(net: WalkNetwork) -> tuple[np.ndarray, np.ndarray]:
     """For every node one incident edge and the offset of the node on it (0 or length)."""
+    if "incident_edge" not in net._cache:
+        net._cache["incident_edge"] = _compute_incident_edge(net)
+    return net._cache["incident_edge"]
+
+
+def _compute_incident_edge(net: WalkNetwork) -> tuple[np.ndarray, np.ndarray]:
     e_idx = np.arange(net.n_edges)
     nodes = np.concatenate([net.edge_u, net.edge_v])
     edges = np.concatenate([e_idx, e_idx])
