@@ -182,7 +182,12 @@ def attach_facilities(
         f = oidx[which[s.ok]]
         e, a = s.edge[s.ok], s.offset[s.ok]
         # one access point per (facility, edge, ~metre) keeps the graph small
-        key = np.unique(np.column_stack([f, e, np.round(a)]), axis=0, return_index=True)[1]
+        metre = np.round(a).astype(np.int64)
+        span = int(metre.max(initial=0)) + 1
+        if float(n) * net.n_edges * span < 2.0**62:  # one int64 code per triple (fast)
+            key = np.unique((f * net.n_edges + e) * span + metre, return_index=True)[1]
+        else:
+            key = np.unique(np.column_stack([f, e, metre]), axis=0, return_index=True)[1]
         add(f[key], e[key], a[key], "boundary")
         # network nodes inside areas: distance 0 there
         aidx = oidx[is_area]

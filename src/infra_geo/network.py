@@ -467,6 +467,12 @@ class _SegmentGrid:
         self.a = a
         self.d = b - a
         self.length = np.hypot(self.d[:, 0], self.d[:, 1])
+        # contiguous columns for the gathers in near()
+        self.ax, self.ay = a[:, 0].copy(), a[:, 1].copy()
+        self.dx, self.dy = self.d[:, 0].copy(), self.d[:, 1].copy()
+        self.inv_len2 = np.divide(
+            1.0, self.length**2, out=np.zeros_like(self.length), where=self.length > 0
+        )
         # metres from the edge's start to each piece's start
         before = np.cumsum(self.length) - self.length
         first = np.r_[True, self.edge[1:] != self.edge[:-1]]
@@ -505,16 +511,15 @@ class _SegmentGrid:
         pi = np.repeat(np.arange(n), cnt)
         k = np.arange(int(cnt.sum())) - np.repeat(np.cumsum(cnt) - cnt, cnt)
         si = self.seg[np.repeat(lo, cnt) + k]
-        pa = xy[pi] - self.a[si]
-        d = self.d[si]
-        seg_len = self.length[si]
-        t = (pa[:, 0] * d[:, 0] + pa[:, 1] * d[:, 1]) / np.where(seg_len > 0, seg_len**2, 1.0)
-        t = np.clip(t, 0.0, 1.0)
-        dx, dy = pa[:, 0] - t * d[:, 0], pa[:, 1] - t * d[:, 1]
-        dist = np.sqrt(dx * dx + dy * dy)
+        px, py = xy[pi, 0] - self.ax[si], xy[pi, 1] - self.ay[si]
+        ddx, ddy = self.dx[si], self.dy[si]
+        t = np.clip((px * ddx + py * ddy) * self.inv_len2[si], 0.0, 1.0)
+        px -= t * ddx
+        py -= t * ddy
+        dist = np.sqrt(px * px + py * py)
         ok = dist <= reach
         si = si[ok]
-        return pi[ok], self.edge[si], dist[ok], self.start[si] + t[ok] * seg_len[ok]
+        return pi[ok], self.edge[si], dist[ok], self.start[si] + t[ok] * self.length[si]
 
 
 def _isna(val: Any) -> bool:
