@@ -490,14 +490,15 @@ def _check_snap_against_geos(net: ig.WalkNetwork, pts: np.ndarray, tol: float) -
     assert (found == np.isfinite(ref)).all()
     assert (s.edge[~found] == -1).all()
     np.testing.assert_allclose(s.distance[found], ref[found], atol=1e-6)
-    assert (s.offset[found] >= -1e-9).all()
-    assert (s.offset[found] <= net.edge_length[s.edge[found]] + 1e-6).all()
+    # exactly on the edge: a negative or over-long offset would give negative distances
+    assert (s.offset[found] >= 0).all()
+    assert (s.offset[found] <= net.edge_length[s.edge[found]]).all()
     at = shapely.line_interpolate_point(net.edge_geometry[s.edge[found]], s.offset[found])
     np.testing.assert_allclose(shapely.distance(at, pts[found]), ref[found], atol=1e-6)
     return int(found.sum())
 
 
-@pytest.mark.parametrize("tol", [5.0, 30.0, 60.0, 250.0])
+@pytest.mark.parametrize("tol", [5.0, 30.0, 60.0, 61.0, 250.0])
 def test_snap_matches_geos_on_real_network(li_net, tol):
     # points along real streets and off them: jittered street vertices and random points
     rng = np.random.default_rng(7)

@@ -201,12 +201,11 @@ class Analysis:
         xs = w + (np.arange(ncol) + 0.5) * cell
         ys = n - (np.arange(nrow) + 0.5) * cell
         gx, gy = np.meshgrid(xs, ys)
-        pts = shapely.points(gx.ravel(), gy.ravel())
         keys = tuple(c.key for c in COMPONENTS)
         att = self._attachments()
         res = _node_distances(net, att, keys)
-        snap = net.snap(pts)
-        table = _point_table(net, att, res, snap, keys, pd.RangeIndex(len(pts)))
+        snap = net._snap_xy(np.column_stack([gx.ravel(), gy.ravel()]), settings.snap_tolerance_m)
+        table = _point_table(net, att, res, snap, keys, pd.RangeIndex(ncol * nrow))
         mpm = metres_per_minute(self.speed_kmh)
         bands = np.stack(
             [
