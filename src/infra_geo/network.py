@@ -148,7 +148,7 @@ class WalkNetwork:
         self.island = rank[labels]
         self._tree: shapely.STRtree | None = None
         self._node_tree: shapely.STRtree | None = None
-        self._grids: dict[float, _SegmentGrid] = {}
+        self._grid: _SegmentGrid | None = None
         self._cache: dict[str, Any] = {}  # derived arrays (e.g. accessibility's incident edges)
         if n_pieces > 1:
             log(
@@ -351,11 +351,11 @@ class WalkNetwork:
             self._node_tree = shapely.STRtree(shapely.points(self.node_xy))
         return self._node_tree
 
-    def _segments(self, reach: float) -> _SegmentGrid:
-        """The segment grid for snapping within ``reach`` metres (built once per reach)."""
-        if reach not in self._grids:
-            self._grids[reach] = _SegmentGrid(self.edge_geometry, reach)
-        return self._grids[reach]
+    def _segments(self) -> _SegmentGrid:
+        """The grid of the edges' straight pieces for snapping (built once)."""
+        if self._grid is None:
+            self._grid = _SegmentGrid(self.edge_geometry, _GRID_REACH_M)
+        return self._grid
 
     def snap(self, points: Any, tolerance: float | None = None) -> Snap:
         """Attach points to their nearest walkable edge.
@@ -398,7 +398,7 @@ class WalkNetwork:
     def _snap_xy(self, xy: np.ndarray, tol: float) -> Snap:
         """:meth:`snap` for an (n, 2) array of coordinates in the network CRS (NaN: none).
 
-        Every point within ``_GRID_MAX_M`` of an edge is answered from a grid of the edges'
+        Every point within ``_GRID_REACH_M`` of an edge is answered from a grid of the edges'
         straight pieces (:class:`_SegmentGrid`) with exact distances and offsets in numpy:
         several times faster than an STRtree search against long, many-vertex edges. With a
         longer reach, only the points the grid did not answer search the STRtree, up to
@@ -413,8 +413,9 @@ class WalkNetwork:
         edge = np.full(n, -1, dtype=np.int64)
         offset = np.zeros(n)
         dist = np.full(n, np.inf)
-        reach = min(tol, _GRID_MAX_M)
-        pi, ei, d, off = self._segments(reach).near(xy, reach)
+        reach = min(tol, _GRID_REACH_M)
+        grid = self._segments()
+        pi, ei, d, off = grid.near(xy, reach)
         if len(pi):
             pi, ei, d, off = _closest(pi, ei, d, off)
             edge[pi] = ei
@@ -424,7 +425,6 @@ class WalkNetwork:
         if tol > reach:
             # the rest: nearest straight piece within tol (an STRtree over the pieces)
             rest = np.flatnonzero((edge < 0) & np.isfinite(xy).all(axis=1))
-            grid = self._segments(reach)
             pi, si = grid.tree.query_nearest(
                 shapely.points(xy[rest]), max_distance=tol, all_matches=True
             )
@@ -437,9 +437,10 @@ class WalkNetwork:
         return Snap(edge, offset, dist)
 
 
-#: up to this snapping tolerance (m) snap() tests every straight edge piece within reach
-#: (binned on a grid) instead of running a nearest-neighbour search over the edges
-_GRID_MAX_M = 60.0
+#: snap() answers points within this many metres of an edge from a grid of the edges' straight
+#: pieces (the default reach of area boundary samples, ``settings.area_snap_m``); farther
+#: points search an STRtree over the pieces
+_GRID_REACH_M = 30.0
 
 
 def _closest(
@@ -485,6 +486,7 @@ class _SegmentGrid:
         before = np.cumsum(self.length) - self.length
         first = np.r_[True, self.edge[1:] != self.edge[:-1]]
         self.start = before - before[first][np.cumsum(first) - 1]
+        self.reach = float(reach)
         # cells twice the reach: 2.4x fewer listings than cells of the reach, as fast to query
         self.cell = float(cell or 2.0 * reach)
         lo = np.minimum(a, b) - reach
@@ -495,20 +497,28 @@ class _SegmentGrid:
         self.shape = (i1.max(axis=0) + 1) if len(i1) else np.ones(2, np.int64)
         nx_, ny_ = i1[:, 0] - i0[:, 0] + 1, i1[:, 1] - i0[:, 1] + 1
         count = nx_ * ny_
-        seg = np.repeat(np.arange(len(count)), count)
-        k = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
-        ix = i0[seg, 0] + k % nx_[seg]
-        iy = i0[seg, 1] + k // nx_[seg]
-        key = iy * self.shape[0] + ix
+        # one listing per (piece, cell); built with few full-length temporaries
+        seg = np.repeat(np.arange(len(count), dtype=np.int32), count)
+        k = np.arange(int(count.sum()), dtype=np.int64)
+        k -= np.repeat(np.cumsum(count) - count, count)
+        w = nx_[seg]
+        key = (i0[seg, 1] + k // w) * self.shape[0]
+        key += i0[seg, 0] + k % w
+        del k, w
         order = np.argsort(key, kind="stable")
         self.keys = key[order]
-        self.seg = seg[order].astype(np.int32)
+        del key
+        self.seg = seg[order]
+        del seg, order
         self._tree: shapely.STRtree | None = None
 
     def near(
         self, xy: np.ndarray, reach: float
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(point, edge, distance, offset along the edge) of every piece within ``reach``."""
+        """(point, edge, distance, offset along the edge) of every piece within ``reach``
+        (at most the reach the grid was built for)."""
+        if reach > self.reach:
+            raise ValueError(f"reach {reach} exceeds the grid's {self.reach}")
         n = len(xy)
         ok_xy = np.isfinite(xy).all(axis=1)  # empty or missing points attach nowhere
         i = np.floor((np.where(ok_xy[:, None], xy, self.origin) - self.origin) / self.cell)
