@@ -550,8 +550,14 @@ def test_snap_empty_missing_and_bad_tolerance(li_net):
         assert s.edge[:2].tolist() == [-1, -1]
         assert s.distance[2] == pytest.approx(0.0, abs=1e-9)
     for bad in (0, -5, float("nan"), float("inf")):
-        with pytest.raises(ig.InfraGeoError, match="tolerance must be a positive"):
+        with pytest.raises(
+            ig.InfraGeoError, match=r"snapping tolerance \(metres\) must be a finite number > 0"
+        ):
             li_net.snap(pts, tolerance=bad)
+    with pytest.raises(ig.InfraGeoError, match=r"snapping tolerance \(metres\) must be a number"):
+        li_net.snap(pts, tolerance="far")
+    assert li_net.snap([], tolerance=30.0).edge.shape == (0,)
+    assert li_net.snap([]).edge.shape == (0,)
 
 
 def test_snap_in_chunks_is_the_same(li_net, monkeypatch):

@@ -33,7 +33,7 @@ from . import _tagfilter, settings
 from ._crs import metric_crs_for
 from ._log import log
 from ._osm_reader import read_osm
-from ._validate import as_polygon, check_overlap, to_crs
+from ._validate import as_polygon, check_overlap, positive, to_crs
 from .components import load_rules
 from .errors import EmptyDataError, InfraGeoError, InputError, NetworkError
 
@@ -373,29 +373,20 @@ class WalkNetwork:
             Edge index, offset along the edge from ``u`` and the snapping distance per point;
             points farther than the tolerance get edge -1.
         """
-        tol = settings.snap_tolerance_m if tolerance is None else float(tolerance)
-        if not tol > 0 or not np.isfinite(tol):
-            raise InputError(
-                f"The snapping tolerance must be a positive number of metres, got {tolerance!r}."
-            )
+        tol = settings.snap_tolerance_m if tolerance is None else tolerance
         if isinstance(points, gpd.GeoSeries):
             if points.crs is not None and not CRS(points.crs).equals(self.crs):
                 points = points.to_crs(self.crs)
             points = points.to_numpy()
         pts = np.asarray(points, dtype=object)
         n = len(pts)
-        edge = np.full(n, -1, dtype=np.int64)
-        offset = np.zeros(n)
-        dist = np.full(n, np.inf)
-        if n == 0:
-            return Snap(edge, offset, dist)
         # missing and empty points attach nowhere
         usable = np.flatnonzero(~(shapely.is_missing(pts) | shapely.is_empty(pts)))
         xy = np.full((n, 2), np.nan)
         xy[usable] = shapely.get_coordinates(shapely.centroid(pts[usable]))
         return self._snap_xy(xy, tol)
 
-    def _snap_xy(self, xy: np.ndarray, tol: float) -> Snap:
+    def _snap_xy(self, xy: np.ndarray, tol: Any) -> Snap:
         """:meth:`snap` for an (n, 2) array of coordinates in the network CRS (NaN: none).
 
         Every point within ``_GRID_REACH_M`` of an edge is answered from a grid of the edges'
@@ -405,10 +396,7 @@ class WalkNetwork:
         ``tol``. Either way each point gets its nearest edge (ties within a nanometre: the
         lowest edge index, then the lowest offset).
         """
-        if not tol > 0 or not np.isfinite(tol):
-            raise InputError(
-                f"The snapping tolerance must be a positive number of metres, got {tol!r}."
-            )
+        tol = positive(tol, "The snapping tolerance (metres)")
         n = len(xy)
         edge = np.full(n, -1, dtype=np.int64)
         offset = np.zeros(n)
@@ -468,7 +456,7 @@ class _SegmentGrid:
     so the pieces listed in a point's cell include every piece within ``reach`` of the point.
     """
 
-    def __init__(self, geoms: np.ndarray, reach: float, cell: float | None = None) -> None:
+    def __init__(self, geoms: np.ndarray, reach: float) -> None:
         xy, idx = shapely.get_coordinates(geoms, return_index=True)
         same = idx[1:] == idx[:-1]
         a, b = xy[:-1][same], xy[1:][same]
@@ -487,7 +475,7 @@ class _SegmentGrid:
         self.start = before - before[first][np.cumsum(first) - 1]
         self.reach = float(reach)
         # cells twice the reach: 2.4x fewer listings than cells of the reach, as fast to query
-        self.cell = float(cell or 2.0 * reach)
+        self.cell = 2.0 * self.reach
         a = np.column_stack([self.ax, self.ay])
         lo = a + np.minimum(np.column_stack([self.dx, self.dy]), 0.0) - reach
         hi = a + np.maximum(np.column_stack([self.dx, self.dy]), 0.0) + reach
