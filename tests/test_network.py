@@ -178,11 +178,12 @@ def _check_topology(net: ig.WalkNetwork, ref: RefTopology) -> None:
 
 # ----------------------------------------------------------------------------- topology
 def test_walk_filter_is_osmnx_walk_filter():
-    osmnx_overpass = pytest.importorskip("osmnx._overpass")
-    get = getattr(osmnx_overpass, "_get_network_filter", None)
-    if get is None:  # pragma: no cover - osmnx moved it
-        pytest.skip("osmnx no longer exposes _get_network_filter")
-    assert ig.settings.walk_filter == get("walk")
+    # osmnx is a required dependency: if it moves or changes its walk filter, this must fail
+    # (settings.walk_filter then needs re-syncing), never skip
+    from osmnx import _overpass
+
+    assert hasattr(_overpass, "_get_network_filter"), "osmnx moved its network filters"
+    assert ig.settings.walk_filter == _overpass._get_network_filter("walk")
 
 
 @pytest.mark.parametrize(
