@@ -24,6 +24,22 @@ catchment_buffer_m : float
 partial_unit_share : float
     A neighbourhood with less than this share of its area inside the data extent is flagged
     ``partial`` (edge effect): its figures are kept but it is not ranked as a gap.
+extent_cell_m : float
+    Grid size (m) on which :func:`infra_geo.data_extent` derives where the data is complete.
+extent_close_m : float
+    Gaps in the evidence up to twice this wide (a canal, a field between two streets) are
+    bridged when the data extent is derived.
+extent_min_cluster_share : float
+    A detached patch of evidence smaller than this share of the largest patch (a stray road
+    or building far from the extract) is not part of the derived data extent.
+extent_boundary_share : float
+    A complete administrative area in the file (every member of its boundary relation
+    present) that the derived data extent covers for at least this share joins the extent
+    whole: it was extracted whole, and its unmapped parts are empty land (mountains,
+    water), not missing data. 0 turns this off.
+extent_major_highways : tuple of str
+    ``highway=*`` values that are not evidence of detailed data: route relations and long
+    ways drag these main roads far beyond an extract.
 min_residential_footprint_m2 : float
     Buildings with a smaller footprint (sheds, garages) do not receive residents.
 metric_crs : str or None
@@ -54,6 +70,14 @@ area_sample_m: float = 20.0
 area_snap_m: float = 30.0
 catchment_buffer_m: float = 50.0
 partial_unit_share: float = 0.95
+extent_cell_m: float = 50.0
+extent_close_m: float = 1000.0
+extent_min_cluster_share: float = 0.02
+extent_boundary_share: float = 0.5
+extent_major_highways: tuple[str, ...] = (
+    "motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link",
+    "secondary", "secondary_link", "tertiary", "tertiary_link",
+)  # fmt: skip
 min_residential_footprint_m2: float = 30.0
 metric_crs: str | None = None
 overpass_url: str | None = None

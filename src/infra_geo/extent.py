@@ -1,0 +1,412 @@
+"""Where an OSM file's data is complete, derived from the data itself.
+
+A neighbourhood is flagged ``partial`` by the share of its area inside the *data extent*.
+The extent must therefore describe where the file is detailed, not where its stray objects
+reach: route relations and long ways drag main roads tens of kilometres beyond a clipped
+extract, and a file exported without a header box (or converted to PBF) has only its nodes.
+:func:`data_extent` rasterises the evidence of detailed mapping (buildings and minor
+streets, never main roads) on a grid, closes and cleans it, and returns its outline;
+:func:`extent_from_points` is the same step on plain coordinates. :func:`read_extent`
+reads a user's own extent polygon (``analyse(extent=...)``, ``infra-geo --extent F``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from pyproj import CRS, Transformer
+from shapely.geometry.base import BaseGeometry
+
+from . import settings
+from ._validate import WGS84, as_polygon, positive, to_crs
+from .errors import DataFileError, EmptyDataError, GeometryError, InputError
+
+__all__ = ["data_extent", "evidence_points", "extent_from_points", "read_extent"]
+
+
+def _settings_value(value: Any, default: float, name: str, allow_zero: bool = False) -> float:
+    return positive(default if value is None else value, name, allow_zero=allow_zero)
+
+
+def extent_from_points(
+    points: Any,
+    *,
+    crs: Any = WGS84,
+    cell_m: float | None = None,
+    close_m: float | None = None,
+    min_cluster_share: float | None = None,
+) -> BaseGeometry:
+    """The area a cloud of evidence points covers densely: a (multi)polygon in EPSG:4326.
+
+    The points are marked on a square grid of ``cell_m`` in a metric CRS (RD New in the
+    Netherlands, the local UTM zone elsewhere, chosen at the points' median so that strays
+    do not move it). The marked cells are closed (a dilation then an erosion by ``close_m``:
+    gaps up to twice as wide, a river, a park or the fields between two villages, are
+    bridged; a convex edge such as the side of a clipped export does not move), every
+    enclosed hole is filled (an extract has no holes: a park, a lake or a rail yard with
+    data all around it is inside it), and detached clusters smaller than
+    ``min_cluster_share`` of the largest one are dropped (stray objects that relations or
+    long ways bring from far away). The kept cells are outlined along their edges, so the
+    result is exact to the grid and deterministic: the same points give the same polygon.
+
+    Parameters
+    ----------
+    points : array-like of shape (n, 2)
+        Evidence of detailed data (see :func:`data_extent`), in ``crs``.
+    crs : CRS-like, default EPSG:4326
+        CRS of ``points``.
+    cell_m : float, optional
+        Grid size in metres (default ``settings.extent_cell_m``, 50).
+    close_m : float, optional
+        Closing radius in metres (default ``settings.extent_close_m``, 1000; 0 = none).
+    min_cluster_share : float, optional
+        Detached clusters smaller than this share of the largest are dropped (default
+        ``settings.extent_min_cluster_share``, 0.02; 0 keeps every cluster).
+
+    Returns
+    -------
+    shapely Polygon or MultiPolygon
+        In EPSG:4326.
+
+    Raises
+    ------
+    InputError
+        Points are not an (n, 2) array of finite numbers, or a setting is out of range.
+    EmptyDataError
+        There is no point at all.
+
+    Examples
+    --------
+    >>> import numpy as np, infra_geo as ig
+    >>> xy = np.random.default_rng(0).uniform([4.89, 52.36], [4.91, 52.37], (500, 2))
+    >>> ig.extent_from_points(xy).geom_type
+    'Polygon'
+    """
+    cell = _settings_value(cell_m, settings.extent_cell_m, "cell_m")
+    close = _settings_value(close_m, settings.extent_close_m, "close_m", allow_zero=True)
+    share = _settings_value(
+        min_cluster_share, settings.extent_min_cluster_share, "min_cluster_share", True
+    )
+    if share > 1:
+        raise InputError(f"min_cluster_share must be between 0 and 1, got {min_cluster_share!r}.")
+    src = to_crs(crs, "crs of the points")
+    pts = _xy(points, "points")
+    if not len(pts):
+        raise EmptyDataError(
+            "No building or street junction to derive the data extent from: pass extent= (a "
+            "polygon of where the data is complete) or a file with streets or buildings."
+        )
+    metric = _metric_for(pts, src)
+    if not src.equals(metric):
+        tr = Transformer.from_crs(src, metric, always_xy=True)
+        pts = np.column_stack(tr.transform(pts[:, 0], pts[:, 1]))
+    poly = _raster_extent(pts, cell, close, share)
+    return gpd.GeoSeries([poly], crs=metric).to_crs(WGS84).iloc[0]
+
+
+def data_extent(
+    source: Any,
+    *,
+    cell_m: float | None = None,
+    close_m: float | None = None,
+    min_cluster_share: float | None = None,
+    boundary_share: float | None = None,
+) -> BaseGeometry:
+    """Where an OSM file's data is complete, from the data itself: a (multi)polygon, EPSG:4326.
+
+    The evidence of detailed mapping (:func:`evidence_points`) is every building and the
+    loops of the minor streets: every highway way except the main roads in
+    ``settings.extent_major_highways`` (motorway, trunk, primary, secondary, tertiary and
+    their links), which route relations and long ways drag far beyond an extract, with
+    dead ends peeled off. :func:`extent_from_points` turns it into an area (grid, closing,
+    hole filling, stray-cluster removal). Never the hull of every node.
+
+    An administrative area whose boundary relation is complete in the file and which that
+    area covers for at least ``boundary_share`` then joins whole (``settings.
+    extent_boundary_share``, 0.5): a country or municipality extract contains its whole
+    territory, and the mountains or lakes where nothing is mapped are empty, not missing.
+    A boundary that crosses the edge of a clipped file is incomplete and never joins.
+
+    The file's header box is not used. An openstreetmap.org export's ``<bounds>`` is where
+    its *nodes* are complete, but ways crossing it come whole, and a converted copy (the
+    PBF of the same export) loses it; a Geofabrik header box is the bounding box of the
+    extract's polygon, mostly sea for Malta. Using it would make two files with the same
+    data give different extents, and it adds nothing the buildings and streets do not show:
+    the derived extent of a clipped export follows its box to within about one cell.
+
+    Parameters
+    ----------
+    source : path-like or OSMData
+        An OSM extract (.osm, .osm.gz, .osm.bz2, .osm.pbf) or what the reader made of one.
+    cell_m, close_m, min_cluster_share : float, optional
+        See :func:`extent_from_points` (defaults in :mod:`infra_geo.settings`).
+    boundary_share : float, optional
+        Share of a complete administrative area the derived extent must cover for the
+        area to join whole (default ``settings.extent_boundary_share``; 0 = never).
+
+    Returns
+    -------
+    shapely Polygon or MultiPolygon
+        In EPSG:4326.
+
+    Raises
+    ------
+    DataFileError
+        The file does not exist or is not an OSM file.
+    EmptyDataError
+        The file has no building and no minor street.
+
+    Examples
+    --------
+    >>> ext = ig.data_extent("amsterdam-centrum.osm.pbf")  # doctest: +SKIP
+    >>> ig.analyse(osm_file="amsterdam-centrum.osm.pbf", extent=ext)  # doctest: +SKIP
+    """
+    from ._osm_reader import OSMData, read_osm
+
+    if isinstance(source, OSMData):
+        data = source
+    elif isinstance(source, (str, os.PathLike)):
+        from .components import load_rules
+
+        data = read_osm(source, load_rules().match_keys())
+    else:
+        raise InputError(
+            f"data_extent needs an OSM file path, not {type(source).__name__}; for plain "
+            "coordinates use infra_geo.extent_from_points."
+        )
+    cell = _settings_value(cell_m, settings.extent_cell_m, "cell_m")
+    pts = evidence_points(data, step_m=cell / 2.0)
+    if not len(pts):
+        raise EmptyDataError(
+            f"{Path(data.path).name} has no building and no street junction to derive the "
+            "data extent from: pass extent= (a polygon of where the data is complete)."
+        )
+    derived = extent_from_points(
+        pts, cell_m=cell, close_m=close_m, min_cluster_share=min_cluster_share
+    )
+    share = _settings_value(
+        boundary_share, settings.extent_boundary_share, "boundary_share", allow_zero=True
+    )
+    return _with_complete_boundaries(data, derived, share)
+
+
+def read_extent(source: Any, *, name: str = "extent") -> BaseGeometry:
+    """A user's extent as one valid (multi)polygon in EPSG:4326.
+
+    Parameters
+    ----------
+    source : path-like, shapely geometry (EPSG:4326), GeoSeries or GeoDataFrame
+        A polygon file in any CRS GDAL reads (GeoPackage, GeoJSON, Shapefile...), or a
+        geometry. Several polygons are unioned.
+    name : str
+        How error messages call it.
+
+    Raises
+    ------
+    DataFileError
+        The file does not exist or cannot be read.
+    GeometryError
+        It is empty, not polygons, or an invalid (e.g. self-intersecting) polygon.
+    CRSError
+        The file has no CRS, or its coordinates do not fit it.
+    """
+    if isinstance(source, (str, os.PathLike)):
+        p = Path(source)
+        if not p.is_file():
+            raise DataFileError(
+                f"{name} file {p} does not exist; pass a polygon file (GeoPackage, GeoJSON, "
+                "Shapefile) of where the data is complete."
+            )
+        try:
+            gdf = gpd.read_file(p, engine="pyogrio")
+        except Exception as exc:  # GDAL's errors are many; all mean "not a polygon file"
+            raise DataFileError(
+                f"Could not read {name} file {p} ({' '.join(str(exc).split())}); pass a "
+                "GeoPackage, GeoJSON or Shapefile with polygons."
+            ) from None
+        if len(gdf) == 0 or gdf.geometry.isna().all():
+            raise GeometryError(f"{name} file {p} holds no geometry; it must hold a polygon.")
+        kinds = set(gdf.geometry.dropna().geom_type)
+        if not kinds <= {"Polygon", "MultiPolygon"}:
+            raise GeometryError(
+                f"{name} file {p} holds {', '.join(sorted(kinds))}, not polygons; draw the "
+                "area where the data is complete as a polygon."
+            )
+        source = gdf.loc[gdf.geometry.notna()]
+    poly = as_polygon(source, name=name)
+    w, s, e, n = poly.bounds
+    if not (-180 <= w and e <= 180 and -90 <= s and n <= 90):
+        raise GeometryError(f"{name} lies outside longitude/latitude range after reprojection.")
+    return poly
+
+
+# ----------------------------------------------------------------------------- helpers
+def _xy(points: Any, name: str) -> np.ndarray:
+    try:
+        arr = np.asarray(points, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be an (n, 2) array of coordinates.") from None
+    if arr.size == 0:
+        return np.zeros((0, 2))
+    if arr.ndim != 2 or arr.shape[1] != 2:
+        raise InputError(f"{name} must be an (n, 2) array of coordinates, got shape {arr.shape}.")
+    if not np.isfinite(arr).all():
+        raise InputError(f"{name} holds non-finite coordinates (NaN or inf); drop them first.")
+    return arr
+
+
+def _metric_for(xy: np.ndarray, crs: CRS) -> CRS:
+    """The metric CRS of the evidence's median point (robust to strays far away)."""
+    if crs.is_projected:
+        return crs
+    from ._crs import metric_crs_for
+
+    mid = np.median(xy, axis=0)
+    return CRS.from_user_input(metric_crs_for(shapely.Point(mid[0], mid[1])))
+
+
+def evidence_points(data: Any, *, step_m: float | None = None) -> np.ndarray:
+    """Lon/lat points that show detailed data: buildings and the minor streets' loops.
+
+    Every building gives its centroid (relations do not drag buildings out of an
+    extract). The minor streets (every ``highway=*`` way except
+    ``settings.extent_major_highways``) give points at most ``step_m`` apart along the
+    segments of their *2-core*: the street graph with its dead ends peeled off, node by
+    node, until every node has two or more segments. A street network that is really
+    there closes on itself every block; a way that leaves a clipped export, or a chain of
+    ways a route relation brings from far away, is a dead end or a tree and is peeled off
+    entirely. Loops that remain enclose their area (a park ringed by paths, a mountain
+    ringed by trails), which :func:`extent_from_points` fills.
+
+    Parameters
+    ----------
+    data : OSMData
+        What the reader made of a file (``infra_geo._osm_reader.read_osm``).
+    step_m : float, optional
+        Spacing of the street points (default half of ``settings.extent_cell_m``).
+
+    Returns
+    -------
+    ndarray of shape (n, 2)
+        Lon/lat, buildings first, in file order (deterministic).
+    """
+    step = _settings_value(step_m, settings.extent_cell_m / 2.0, "step_m")
+    feats = data.features
+    if len(feats) and "building" in feats.columns:
+        b = feats.loc[feats["building"].notna() & (feats["building"] != "no")]
+        cent = shapely.centroid(b.geometry.to_numpy())
+        buildings = shapely.get_coordinates(cent[~shapely.is_empty(cent)])
+    else:
+        buildings = np.zeros((0, 2))
+    return np.concatenate([buildings, _street_core_points(data, step)])
+
+
+def _with_complete_boundaries(data: Any, derived: BaseGeometry, share: float) -> BaseGeometry:
+    """``derived`` plus every complete administrative area it covers for ``share`` or more."""
+    feats = data.features
+    if share <= 0 or share > 1 or not len(feats) or "boundary" not in feats.columns:
+        return derived
+    adm = feats.loc[
+        (feats["osm_type"] == "relation")
+        & (feats["boundary"] == "administrative")
+        & feats.geometry.geom_type.isin(["Polygon", "MultiPolygon"])
+    ]
+    if not len(adm):
+        return derived
+    metric = _metric_for(shapely.get_coordinates(shapely.centroid(derived)), CRS.from_epsg(4326))
+    areas = adm.geometry.to_crs(metric).to_numpy()
+    areas = areas[shapely.is_valid(areas)]
+    d_m = gpd.GeoSeries([derived], crs=WGS84).to_crs(metric).iloc[0]
+    a = shapely.area(areas)
+    covered = np.divide(
+        shapely.area(shapely.intersection(areas, d_m)), a, out=np.zeros(len(a)), where=a > 0
+    )
+    add = areas[covered >= share]
+    if not len(add):
+        return derived
+    whole = shapely.normalize(shapely.union_all(np.concatenate([[d_m], add])))
+    return gpd.GeoSeries([whole], crs=metric).to_crs(WGS84).iloc[0]
+
+
+def _minor_ways(data: Any) -> np.ndarray:
+    n = len(data.way_ids)
+    if not n or "highway" not in data.way_tags.columns:
+        return np.zeros(n, dtype=bool)
+    hw = data.way_tags["highway"].astype("string").fillna("")
+    return ~hw.isin(settings.extent_major_highways).to_numpy()
+
+
+def _street_core_points(data: Any, step: float) -> np.ndarray:
+    """Points every ``step`` metres along the 2-core of the minor-street graph (lon/lat)."""
+    minor = _minor_ways(data)
+    if not minor.any():
+        return np.zeros((0, 2))
+    run = np.repeat(np.arange(len(minor)), np.diff(data.way_offsets))
+    keep = minor[run]
+    ids, lonlat, run = data.way_node_ids[keep], data.way_lonlat[keep], run[keep]
+    uniq, first_pos, inv = np.unique(ids, return_index=True, return_inverse=True)
+    xy = lonlat[first_pos]
+    same = run[1:] == run[:-1]  # consecutive nodes of one run (the reader's way pieces)
+    u, v = inv[:-1][same], inv[1:][same]
+    edges = np.unique(np.sort(np.column_stack([u, v]), axis=1), axis=0)
+    edges = edges[edges[:, 0] != edges[:, 1]]
+    n = len(uniq)
+    while len(edges):  # peel dead ends: one pass per node of the longest dangling chain
+        deg = np.bincount(edges.ravel(), minlength=n)
+        leaf = deg == 1
+        if not leaf.any():
+            break
+        edges = edges[~(leaf[edges[:, 0]] | leaf[edges[:, 1]])]
+    if not len(edges):
+        return np.zeros((0, 2))
+    a, b = xy[edges[:, 0]], xy[edges[:, 1]]
+    # local metres per degree (equirectangular: exact enough for sampling density)
+    kx = 111_320.0 * np.cos(np.radians((a[:, 1] + b[:, 1]) / 2.0))
+    seg = np.hypot((b[:, 0] - a[:, 0]) * kx, (b[:, 1] - a[:, 1]) * 110_574.0)
+    k = np.maximum(np.ceil(seg / step), 1).astype(np.int64)  # samples per segment
+    idx = np.repeat(np.arange(len(k)), k)
+    t = (np.arange(idx.size) - np.repeat(np.cumsum(k) - k, k)) / k[idx]
+    samples = a[idx] + (b - a)[idx] * t[:, None]
+    return np.concatenate([samples, b])
+
+
+def _raster_extent(pts: np.ndarray, cell: float, close: float, share: float) -> BaseGeometry:
+    from affine import Affine
+    from rasterio import features
+    from scipy import ndimage
+
+    r = int(np.ceil(close / cell - 1e-9))
+    pad = r + 2
+    x0 = np.floor(pts[:, 0].min() / cell) * cell - pad * cell
+    y0 = np.floor(pts[:, 1].min() / cell) * cell - pad * cell
+    nx = int(np.floor((pts[:, 0].max() - x0) / cell)) + 1 + pad
+    ny = int(np.floor((pts[:, 1].max() - y0) / cell)) + 1 + pad
+    if nx * ny > 50_000_000:
+        raise InputError(
+            f"The data spans {nx * cell / 1000:,.0f} x {ny * cell / 1000:,.0f} km: too large "
+            f"for a {cell:g} m grid. Raise cell_m (settings.extent_cell_m) or pass extent=."
+        )
+    mask = np.zeros((ny, nx), dtype=bool)
+    mask[
+        ((pts[:, 1] - y0) // cell).astype(np.int64), ((pts[:, 0] - x0) // cell).astype(np.int64)
+    ] = True
+    if r:  # closing by a disk of r cells, through distance transforms (any radius, O(cells))
+        grown = ndimage.distance_transform_edt(~mask) <= r
+        mask = ndimage.distance_transform_edt(grown) > r
+    mask = ndimage.binary_fill_holes(mask)
+    labels, n = ndimage.label(mask, structure=np.ones((3, 3), dtype=bool))
+    if n > 1:
+        sizes = np.bincount(labels.ravel())[1:]
+        mask = np.isin(labels, np.flatnonzero(sizes >= share * sizes.max()) + 1)
+    transform = Affine(cell, 0, x0, 0, cell, y0)  # row i spans y0 + i * cell .. + cell
+    polys = [
+        shapely.geometry.shape(geom)
+        for geom, val in features.shapes(mask.astype(np.uint8), mask=mask, transform=transform)
+        if val == 1
+    ]
+    return shapely.normalize(shapely.union_all(polys))
