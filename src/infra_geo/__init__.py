@@ -40,6 +40,7 @@ from .errors import (
     RulesError,
     UnknownComponentError,
 )
+from .extent import data_extent, extent_from_points, read_extent
 from .gaps import gap_analysis, resident_access, uncovered_areas
 from .maps import coverage_map
 from .neighbourhoods import (
@@ -97,8 +98,10 @@ __all__ = [
     "component_mask",
     "component_matrix",
     "coverage_map",
+    "data_extent",
     "distance_to_nearest",
     "distances_at_points",
+    "extent_from_points",
     "facilities_from_bbox",
     "facilities_from_file",
     "facilities_from_place",
@@ -115,6 +118,7 @@ __all__ = [
     "population_from_raster",
     "population_from_streets",
     "read_cbs_table",
+    "read_extent",
     "resident_access",
     "residential_buildings",
     "settings",

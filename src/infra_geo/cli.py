@@ -84,6 +84,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="residents of the whole area, when the units carry no population",
     )
     a.add_argument(
+        "--extent",
+        metavar="F",
+        help=(
+            "a polygon file (any CRS: GeoPackage, GeoJSON, Shapefile) of where the OSM data is "
+            "complete; neighbourhoods partly outside it are flagged partial (default: derived "
+            "from the data's buildings and street loops)"
+        ),
+    )
+    a.add_argument(
         "--minutes",
         default="5,10,15",
         help="walking-time thresholds in minutes, comma-separated (default 5,10,15)",
@@ -158,6 +167,7 @@ def _analyse(args: argparse.Namespace) -> int:
         lang=args.lang,
         total_population=args.total_population,
         progress=progress,
+        extent=args.extent,
     )
     progress("save")
     written = res.save(args.out)

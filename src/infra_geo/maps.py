@@ -109,6 +109,9 @@ _TEXT: dict[str, dict[str, str]] = {
         "p90_min": "{label}: looptijd waarbinnen 90% van de inwoners woont (min)",
         "per_1000": "{label}: voorzieningen per 1.000 inwoners",
         "unit_share": "aandeel inwoners binnen {m} min",
+        "extent_layer": "Gebied met volledige data",
+        "extent_tip": "Gebied met volledige data ({how}): buurten die er deels buiten "
+        "liggen zijn gearceerd",
     },
     "en": {
         "title": "Social infrastructure within walking distance",
@@ -156,6 +159,9 @@ _TEXT: dict[str, dict[str, str]] = {
         "p90_min": "{label}: walking time within which 90% of residents live (min)",
         "per_1000": "{label}: facilities per 1,000 residents",
         "unit_share": "share of residents within {m} min",
+        "extent_layer": "Area with complete data",
+        "extent_tip": "Area with complete data ({how}): neighbourhoods partly outside it "
+        "are hatched",
     },
 }
 
@@ -491,6 +497,30 @@ def _catchment_layers(
                 style=JsCode(f"function(f) {{ return {json.dumps(style)}; }}"),
             ).add_to(fg)
             fg.add_to(m)
+
+
+def _extent_layer(m: folium.Map, extent: Any, note: str | None, t: Mapping[str, str]) -> None:
+    """The data extent as a dashed outline (no fill: the map under it stays readable)."""
+    g = _display(gpd.GeoSeries([extent], crs="EPSG:4326"), _SIMPLIFY_CATCHMENT_M)[0]
+    if g is None or g.is_empty:
+        return
+    style = {
+        "color": "#333333",
+        "weight": 2,
+        "opacity": 0.9,
+        "dashArray": "6 4",
+        "fill": False,
+        "className": "ig-extent",
+    }
+    tip = _esc(t["extent_tip"].format(how=note if note else "–"))
+    fg = folium.FeatureGroup(name=_esc(t["extent_layer"]), overlay=True, control=True, show=True)
+    folium.GeoJson(
+        _collection([_feature(g, {"tip": tip})]),
+        control=False,
+        style=JsCode(f"function(f) {{ return {json.dumps(style)}; }}"),
+        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+    ).add_to(fg)
+    fg.add_to(m)
 
 
 # ------------------------------------------------------------------------------------------
@@ -891,6 +921,9 @@ def coverage_map(
     lang: str = "nl",
     measure: str | None = None,
     title: str | None = None,
+    *,
+    extent: Any = None,
+    extent_note: str | None = None,
 ) -> folium.Map:
     """An interactive map of the social infrastructure, its walking areas and its gaps.
 
@@ -922,6 +955,12 @@ def coverage_map(
         completeness of the smallest threshold present).
     title : str, optional
         The map title; a default title in ``lang`` when omitted.
+    extent : polygon (EPSG:4326), GeoSeries or GeoDataFrame, optional
+        Where the data is complete (:attr:`Analysis.extent`, :func:`infra_geo.data_extent`):
+        drawn as a dashed outline in its own layer, after the neighbourhoods.
+    extent_note : str, optional
+        How the extent was obtained (e.g. "derived from the data"), shown in its tooltip
+        (HTML-escaped).
 
     Returns
     -------
@@ -980,6 +1019,12 @@ def coverage_map(
         _check_component_values(catchments["component"], "catchments")
     if gaps is not None:
         gaps = _check_frame(gaps, "gaps", _GAP_COLUMNS)
+    if extent is not None:
+        from ._validate import as_polygon
+
+        extent = as_polygon(extent, name="extent")
+    if extent_note is not None and not isinstance(extent_note, str):
+        raise InputError(f"extent_note must be a string, not {type(extent_note).__name__}.")
     if measure is not None:
         if gaps is None:
             raise InputError("measure colours the neighbourhoods: pass gaps=... as well.")
@@ -1025,6 +1070,8 @@ def coverage_map(
         _catchment_layers(m, catchments, lang, t, catch_pane)
     if gaps is not None:
         _gap_layer(m, gaps, measure, lang, t, gap_pane)
+    if extent is not None:
+        _extent_layer(m, extent, extent_note, t)
     folium.LayerControl(collapsed=False).add_to(m)
     _Furniture(
         _esc(title if title is not None else t["title"]),
