@@ -39,6 +39,7 @@ def extent_from_points(
     crs: Any = WGS84,
     cell_m: float | None = None,
     close_m: float | None = None,
+    edge_m: float | None = None,
     min_cluster_share: float | None = None,
 ) -> BaseGeometry:
     """The area a cloud of evidence points covers densely: a (multi)polygon in EPSG:4326.
@@ -49,7 +50,9 @@ def extent_from_points(
     gaps up to twice as wide, a river, a park or the fields between two villages, are
     bridged; a convex edge such as the side of a clipped export does not move), every
     enclosed hole is filled (an extract has no holes: a park, a lake or a rail yard with
-    data all around it is inside it), and detached clusters smaller than
+    data all around it is inside it), the outline is pulled in by ``edge_m`` (the outermost
+    evidence is what reaches past the edge of the data: the buildings and ways that cross a
+    clipped export's box come whole), and detached clusters smaller than
     ``min_cluster_share`` of the largest one are dropped (stray objects that relations or
     long ways bring from far away). The kept cells are outlined along their edges, so the
     result is exact to the grid and deterministic: the same points give the same polygon.
@@ -64,6 +67,9 @@ def extent_from_points(
         Grid size in metres (default ``settings.extent_cell_m``, 50).
     close_m : float, optional
         Closing radius in metres (default ``settings.extent_close_m``, 1000; 0 = none).
+    edge_m : float, optional
+        The outline is pulled in by this much (default ``settings.extent_edge_m``, 50, one
+        cell; 0 = not at all).
     min_cluster_share : float, optional
         Detached clusters smaller than this share of the largest are dropped (default
         ``settings.extent_min_cluster_share``, 0.02; 0 keeps every cluster).
@@ -89,6 +95,7 @@ def extent_from_points(
     """
     cell = _settings_value(cell_m, settings.extent_cell_m, "cell_m")
     close = _settings_value(close_m, settings.extent_close_m, "close_m", allow_zero=True)
+    edge = _settings_value(edge_m, settings.extent_edge_m, "edge_m", allow_zero=True)
     share = _settings_value(
         min_cluster_share, settings.extent_min_cluster_share, "min_cluster_share", True
     )
@@ -105,7 +112,7 @@ def extent_from_points(
     if not src.equals(metric):
         tr = Transformer.from_crs(src, metric, always_xy=True)
         pts = np.column_stack(tr.transform(pts[:, 0], pts[:, 1]))
-    poly = _raster_extent(pts, cell, close, share)
+    poly = _raster_extent(pts, cell, close, edge, share)
     return gpd.GeoSeries([poly], crs=metric).to_crs(WGS84).iloc[0]
 
 
@@ -114,6 +121,7 @@ def data_extent(
     *,
     cell_m: float | None = None,
     close_m: float | None = None,
+    edge_m: float | None = None,
     min_cluster_share: float | None = None,
     boundary_share: float | None = None,
 ) -> BaseGeometry:
@@ -143,7 +151,7 @@ def data_extent(
     ----------
     source : path-like or OSMData
         An OSM extract (.osm, .osm.gz, .osm.bz2, .osm.pbf) or what the reader made of one.
-    cell_m, close_m, min_cluster_share : float, optional
+    cell_m, close_m, edge_m, min_cluster_share : float, optional
         See :func:`extent_from_points` (defaults in :mod:`infra_geo.settings`).
     boundary_share : float, optional
         Share of a complete administrative area the derived extent must cover for the
@@ -187,7 +195,7 @@ def data_extent(
             "data extent from: pass extent= (a polygon of where the data is complete)."
         )
     derived = extent_from_points(
-        pts, cell_m=cell, close_m=close_m, min_cluster_share=min_cluster_share
+        pts, cell_m=cell, close_m=close_m, edge_m=edge_m, min_cluster_share=min_cluster_share
     )
     share = _settings_value(
         boundary_share, settings.extent_boundary_share, "boundary_share", allow_zero=True
@@ -341,27 +349,34 @@ def _minor_ways(data: Any) -> np.ndarray:
     return ~hw.isin(settings.extent_major_highways).to_numpy()
 
 
-def _street_core_points(data: Any, step: float) -> np.ndarray:
-    """Points every ``step`` metres along the 2-core of the minor-street graph (lon/lat)."""
+def _street_core(data: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The 2-core of the minor-street graph: (node ids, node lon/lat, edges as index pairs).
+
+    Edges join consecutive nodes of a way piece, once per node pair (two ways sharing a
+    segment are no loop). Dead ends are peeled off until every node has two or more edges.
+    """
+    empty = (np.zeros(0, dtype=np.int64), np.zeros((0, 2)), np.zeros((0, 2), dtype=np.int64))
     minor = _minor_ways(data)
     if not minor.any():
-        return np.zeros((0, 2))
+        return empty
     run = np.repeat(np.arange(len(minor)), np.diff(data.way_offsets))
     keep = minor[run]
     ids, lonlat, run = data.way_node_ids[keep], data.way_lonlat[keep], run[keep]
     uniq, first_pos, inv = np.unique(ids, return_index=True, return_inverse=True)
-    xy = lonlat[first_pos]
     same = run[1:] == run[:-1]  # consecutive nodes of one run (the reader's way pieces)
-    u, v = inv[:-1][same], inv[1:][same]
-    edges = np.unique(np.sort(np.column_stack([u, v]), axis=1), axis=0)
+    edges = np.unique(np.sort(np.column_stack([inv[:-1][same], inv[1:][same]]), axis=1), axis=0)
     edges = edges[edges[:, 0] != edges[:, 1]]
-    n = len(uniq)
     while len(edges):  # peel dead ends: one pass per node of the longest dangling chain
-        deg = np.bincount(edges.ravel(), minlength=n)
-        leaf = deg == 1
+        leaf = np.bincount(edges.ravel(), minlength=len(uniq)) == 1
         if not leaf.any():
             break
         edges = edges[~(leaf[edges[:, 0]] | leaf[edges[:, 1]])]
+    return uniq, lonlat[first_pos], edges
+
+
+def _street_core_points(data: Any, step: float) -> np.ndarray:
+    """Points every ``step`` metres along the 2-core of the minor-street graph (lon/lat)."""
+    _, xy, edges = _street_core(data)
     if not len(edges):
         return np.zeros((0, 2))
     a, b = xy[edges[:, 0]], xy[edges[:, 1]]
@@ -375,7 +390,9 @@ def _street_core_points(data: Any, step: float) -> np.ndarray:
     return np.concatenate([samples, b])
 
 
-def _raster_extent(pts: np.ndarray, cell: float, close: float, share: float) -> BaseGeometry:
+def _raster_extent(
+    pts: np.ndarray, cell: float, close: float, edge: float, share: float
+) -> BaseGeometry:
     from affine import Affine
     from rasterio import features
     from scipy import ndimage
@@ -399,6 +416,8 @@ def _raster_extent(pts: np.ndarray, cell: float, close: float, share: float) -> 
         grown = ndimage.distance_transform_edt(~mask) <= r
         mask = ndimage.distance_transform_edt(grown) > r
     mask = ndimage.binary_fill_holes(mask)
+    if edge > 0:  # the outermost evidence is what reaches past the edge: pull it in
+        mask = ndimage.distance_transform_edt(mask) > edge / cell
     labels, n = ndimage.label(mask, structure=np.ones((3, 3), dtype=bool))
     if n > 1:
         sizes = np.bincount(labels.ravel())[1:]

@@ -29,6 +29,9 @@ extent_cell_m : float
 extent_close_m : float
     Gaps in the evidence up to twice this wide (a canal, a field between two streets) are
     bridged when the data extent is derived.
+extent_edge_m : float
+    The derived data extent is pulled in by this much: its outermost evidence is what
+    reaches past the edge of the data (ways and buildings crossing a clipped export's box).
 extent_min_cluster_share : float
     A detached patch of evidence smaller than this share of the largest patch (a stray road
     or building far from the extract) is not part of the derived data extent.
@@ -72,6 +75,7 @@ catchment_buffer_m: float = 50.0
 partial_unit_share: float = 0.95
 extent_cell_m: float = 50.0
 extent_close_m: float = 1000.0
+extent_edge_m: float = 50.0
 extent_min_cluster_share: float = 0.02
 extent_boundary_share: float = 0.5
 extent_major_highways: tuple[str, ...] = (
