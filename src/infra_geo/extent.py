@@ -52,9 +52,10 @@ def extent_from_points(
     enclosed hole is filled (an extract has no holes: a park, a lake or a rail yard with
     data all around it is inside it), the outline is pulled in by ``edge_m`` (the outermost
     evidence is what reaches past the edge of the data: the buildings and ways that cross a
-    clipped export's box come whole), and detached clusters smaller than
-    ``min_cluster_share`` of the largest one are dropped (stray objects that relations or
-    long ways bring from far away). The kept cells are outlined along their edges, so the
+    clipped export's box come whole), and detached clusters are dropped when they are
+    smaller than ``min_cluster_share`` of the largest one or farther from it than its own
+    size (the square root of its area): stray objects that relations or long ways bring
+    from far away. An island 5 km off a 250 km2 main island stays. The kept cells are outlined along their edges, so the
     result is exact to the grid and deterministic: the same points give the same polygon.
 
     Parameters
@@ -71,8 +72,9 @@ def extent_from_points(
         The outline is pulled in by this much (default ``settings.extent_edge_m``, 50, one
         cell; 0 = not at all).
     min_cluster_share : float, optional
-        Detached clusters smaller than this share of the largest are dropped (default
-        ``settings.extent_min_cluster_share``, 0.02; 0 keeps every cluster).
+        Detached clusters smaller than this share of the largest, or farther from it than
+        its size, are dropped (default ``settings.extent_min_cluster_share``, 0.02; 0 keeps
+        every cluster).
 
     Returns
     -------
@@ -134,11 +136,13 @@ def data_extent(
     dead ends peeled off. :func:`extent_from_points` turns it into an area (grid, closing,
     hole filling, stray-cluster removal). Never the hull of every node.
 
-    An administrative area whose boundary relation is complete in the file and which that
-    area covers for at least ``boundary_share`` then joins whole (``settings.
-    extent_boundary_share``, 0.5): a country or municipality extract contains its whole
-    territory, and the mountains or lakes where nothing is mapped are empty, not missing.
-    A boundary that crosses the edge of a clipped file is incomplete and never joins.
+    An administrative area whose boundary relation is complete in the file, which that
+    area covers for at least ``boundary_share`` (``settings.extent_boundary_share``, 0.5),
+    and whose remaining part lies (95 % of it) within ``close_m`` of a street of the file
+    then joins whole: a country or municipality extract contains its whole territory, and
+    the mountains or lakes where no building or street loop is mapped are empty, not
+    missing. A boundary that reaches past the edge of a clipped file has no street there
+    and does not join (nor, in most clipped files, is it complete).
 
     The file's header box is not used. An openstreetmap.org export's ``<bounds>`` is where
     its *nodes* are complete, but ways crossing it come whole, and a converted copy (the
@@ -200,7 +204,8 @@ def data_extent(
     share = _settings_value(
         boundary_share, settings.extent_boundary_share, "boundary_share", allow_zero=True
     )
-    return _with_complete_boundaries(data, derived, share)
+    close = _settings_value(close_m, settings.extent_close_m, "close_m", allow_zero=True)
+    return _with_complete_boundaries(data, derived, share, cell, close)
 
 
 def read_extent(source: Any, *, name: str = "extent") -> BaseGeometry:
@@ -314,8 +319,11 @@ def evidence_points(data: Any, *, step_m: float | None = None) -> np.ndarray:
     return np.concatenate([buildings, _street_core_points(data, step)])
 
 
-def _with_complete_boundaries(data: Any, derived: BaseGeometry, share: float) -> BaseGeometry:
-    """``derived`` plus every complete administrative area it covers for ``share`` or more."""
+def _with_complete_boundaries(
+    data: Any, derived: BaseGeometry, share: float, cell: float, close: float
+) -> BaseGeometry:
+    """``derived`` plus every complete administrative area it covers for ``share`` or more
+    whose remaining part lies (95 % of it) within ``close`` metres of the file's streets."""
     feats = data.features
     if share <= 0 or share > 1 or not len(feats) or "boundary" not in feats.columns:
         return derived
@@ -334,7 +342,29 @@ def _with_complete_boundaries(data: Any, derived: BaseGeometry, share: float) ->
     covered = np.divide(
         shapely.area(shapely.intersection(areas, d_m)), a, out=np.zeros(len(a)), where=a > 0
     )
-    add = areas[covered >= share]
+    cand = areas[covered >= share]
+    if not len(cand):
+        return derived
+    # the unmapped part must lie among the file's streets (95 % of it within ``close`` of a
+    # highway node): a complete boundary that reaches past a clipped file's edge has none
+    from scipy.spatial import cKDTree
+
+    tr = Transformer.from_crs(WGS84, metric, always_xy=True)
+    nodes = np.column_stack(tr.transform(data.way_lonlat[:, 0], data.way_lonlat[:, 1]))
+    if not len(nodes):
+        return derived
+    tree = cKDTree(nodes)
+    ok = np.zeros(len(cand), dtype=bool)
+    for i, part in enumerate(shapely.difference(cand, d_m)):  # a few areas, not rows
+        x0, y0, x1, y1 = part.bounds if not part.is_empty else (0, 0, 0, 0)
+        xs, ys = np.meshgrid(np.arange(x0, x1, cell) + cell / 2, np.arange(y0, y1, cell) + cell / 2)
+        inside = shapely.contains_xy(part, xs.ravel(), ys.ravel())
+        if not inside.any():
+            ok[i] = True
+            continue
+        dist, _ = tree.query(np.column_stack([xs.ravel()[inside], ys.ravel()[inside]]))
+        ok[i] = bool((dist <= close).mean() >= 0.95)
+    add = cand[ok]
     if not len(add):
         return derived
     whole = shapely.normalize(shapely.union_all(np.concatenate([[d_m], add])))
@@ -419,9 +449,16 @@ def _raster_extent(
     if edge > 0:  # the outermost evidence is what reaches past the edge: pull it in
         mask = ndimage.distance_transform_edt(mask) > edge / cell
     labels, n = ndimage.label(mask, structure=np.ones((3, 3), dtype=bool))
-    if n > 1:
+    if n > 1 and share > 0:
         sizes = np.bincount(labels.ravel())[1:]
-        mask = np.isin(labels, np.flatnonzero(sizes >= share * sizes.max()) + 1)
+        main = int(np.argmax(sizes)) + 1  # ties: the first in row order (deterministic)
+        # cells from the main cluster, and each cluster's nearest approach to it
+        gap = ndimage.minimum(
+            ndimage.distance_transform_edt(labels != main), labels, np.arange(1, n + 1)
+        )
+        near = np.asarray(gap) * cell <= np.sqrt(sizes.max()) * cell  # within its own size
+        keep = (sizes >= share * sizes.max()) & near
+        mask = np.isin(labels, np.flatnonzero(keep) + 1)
     transform = Affine(cell, 0, x0, 0, cell, y0)  # row i spans y0 + i * cell .. + cell
     polys = [
         shapely.geometry.shape(geom)
