@@ -136,6 +136,7 @@ def test_cli_liechtenstein_admin8(tmp_path: Path, liechtenstein: Path) -> None:
     gaps = pd.read_csv(out / "gaps.csv")
     assert {"Vaduz", "Schaan", "Balzers"} <= set(gaps["unit_name"])
     assert gaps["unit_id"].is_unique
+    assert not gaps["partial"].any()  # a country extract: mountains are inside the data
     assert "Meeting places" in r.stdout  # the summary table, in English
 
 
