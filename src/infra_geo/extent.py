@@ -107,8 +107,8 @@ def extent_from_points(
     pts = _xy(points, "points")
     if not len(pts):
         raise EmptyDataError(
-            "No building or street junction to derive the data extent from: pass extent= (a "
-            "polygon of where the data is complete) or a file with streets or buildings."
+            "No evidence point to derive the data extent from: pass extent= (a polygon of "
+            "where the data is complete) or a file with streets or buildings."
         )
     metric = _metric_for(pts, src)
     if not src.equals(metric):
@@ -149,7 +149,8 @@ def data_extent(
     PBF of the same export) loses it; a Geofabrik header box is the bounding box of the
     extract's polygon, mostly sea for Malta. Using it would make two files with the same
     data give different extents, and it adds nothing the buildings and streets do not show:
-    the derived extent of a clipped export follows its box to within about one cell.
+    the derived extent of a clipped export follows its box to within about 80 m (on
+    Amsterdam-Centrum it gives the buurten the same ``partial`` flags as the box).
 
     Parameters
     ----------
@@ -171,7 +172,7 @@ def data_extent(
     DataFileError
         The file does not exist or is not an OSM file.
     EmptyDataError
-        The file has no building and no minor street.
+        The file has no building and no loop of minor streets.
 
     Examples
     --------
@@ -195,8 +196,8 @@ def data_extent(
     pts = evidence_points(data, step_m=cell / 2.0)
     if not len(pts):
         raise EmptyDataError(
-            f"{Path(data.path).name} has no building and no street junction to derive the "
-            "data extent from: pass extent= (a polygon of where the data is complete)."
+            f"{Path(data.path).name} has no building and no loop of minor streets to derive "
+            "the data extent from: pass extent= (a polygon of where the data is complete)."
         )
     derived = extent_from_points(
         pts, cell_m=cell, close_m=close_m, edge_m=edge_m, min_cluster_share=min_cluster_share
@@ -251,11 +252,7 @@ def read_extent(source: Any, *, name: str = "extent") -> BaseGeometry:
                 "area where the data is complete as a polygon."
             )
         source = gdf.loc[gdf.geometry.notna()]
-    poly = as_polygon(source, name=name)
-    w, s, e, n = poly.bounds
-    if not (-180 <= w and e <= 180 and -90 <= s and n <= 90):
-        raise GeometryError(f"{name} lies outside longitude/latitude range after reprojection.")
-    return poly
+    return as_polygon(source, name=name)
 
 
 # ----------------------------------------------------------------------------- helpers
