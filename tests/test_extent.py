@@ -427,3 +427,31 @@ def test_cli_extent(amsterdam_pbf: Path, amsterdam_buurten: Path, tmp_path: Path
     summary = (tmp_path / "b" / "summary.md").read_text(encoding="utf-8")
     assert "given by the user" in summary
     assert "ig-extent" in (tmp_path / "b" / "map.html").read_text(encoding="utf-8")
+
+
+def test_network_extent_is_gap_analysis_default(
+    amsterdam_pbf: Path, amsterdam_buurten: Path, tmp_path: Path
+) -> None:
+    """gap_analysis without extent= uses the loops of the network's minor streets."""
+    stray = _add_strays(amsterdam_pbf, tmp_path / "stray.osm")
+    net_stray = ig.walk_network_from_file(stray)
+    net = ig.walk_network_from_file(amsterdam_pbf)
+    hull = _rd(
+        gpd.GeoSeries([shapely.convex_hull(shapely.multipoints(net_stray.node_xy))], crs=net.crs)
+        .to_crs(4326)
+        .iloc[0]
+    )
+    assert hull.bounds[2] - hull.bounds[0] > 29_000  # the old default reached 30 km out
+    ext = _rd(ig.data_extent(net_stray))
+    assert ext.hausdorff_distance(_rd(ig.data_extent(net))) < 1.0
+    # within 150 m of what the file's buildings and streets give
+    assert ext.hausdorff_distance(_rd(ig.data_extent(amsterdam_pbf))) < 150.0
+    units = ig.neighbourhoods_from_file(amsterdam_buurten)
+    fac = ig.facilities_from_file(stray)
+    pop = ig.population_from_streets(net_stray, units)
+    default = ig.gap_analysis(net_stray, fac, units, pop, minutes=10)
+    given = ig.gap_analysis(
+        net_stray, fac, units, pop, minutes=10, extent=ig.data_extent(net_stray)
+    )
+    pd.testing.assert_frame_equal(default.drop(columns="geometry"), given.drop(columns="geometry"))
+    assert default["partial"].sum() < len(default)  # some buurten are ranked

@@ -154,8 +154,11 @@ def data_extent(
 
     Parameters
     ----------
-    source : path-like or OSMData
-        An OSM extract (.osm, .osm.gz, .osm.bz2, .osm.pbf) or what the reader made of one.
+    source : path-like, OSMData or WalkNetwork
+        An OSM extract (.osm, .osm.gz, .osm.bz2, .osm.pbf) or what the reader made of one;
+        or a walking network, whose evidence is then the loops of its minor streets alone
+        (no buildings, no administrative areas): the default of
+        :func:`infra_geo.gap_analysis`.
     cell_m, close_m, edge_m, min_cluster_share : float, optional
         See :func:`extent_from_points` (defaults in :mod:`infra_geo.settings`).
     boundary_share : float, optional
@@ -180,7 +183,24 @@ def data_extent(
     >>> ig.analyse(osm_file="amsterdam-centrum.osm.pbf", extent=ext)  # doctest: +SKIP
     """
     from ._osm_reader import OSMData, read_osm
+    from .network import WalkNetwork
 
+    cell = _settings_value(cell_m, settings.extent_cell_m, "cell_m")
+    if isinstance(source, WalkNetwork):
+        pts = _network_core_points(source, cell / 2.0)
+        if not len(pts):
+            raise EmptyDataError(
+                "The network has no loop of minor streets to derive the data extent from: "
+                "pass extent= (a polygon of where the data is complete)."
+            )
+        return extent_from_points(
+            pts,
+            crs=source.crs,
+            cell_m=cell,
+            close_m=close_m,
+            edge_m=edge_m,
+            min_cluster_share=min_cluster_share,
+        )
     if isinstance(source, OSMData):
         data = source
     elif isinstance(source, (str, os.PathLike)):
@@ -189,10 +209,9 @@ def data_extent(
         data = read_osm(source, load_rules().match_keys())
     else:
         raise InputError(
-            f"data_extent needs an OSM file path, not {type(source).__name__}; for plain "
-            "coordinates use infra_geo.extent_from_points."
+            f"data_extent needs an OSM file path or a WalkNetwork, not "
+            f"{type(source).__name__}; for plain coordinates use infra_geo.extent_from_points."
         )
-    cell = _settings_value(cell_m, settings.extent_cell_m, "cell_m")
     pts = evidence_points(data, step_m=cell / 2.0)
     if not len(pts):
         raise EmptyDataError(
@@ -392,13 +411,37 @@ def _street_core(data: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     uniq, first_pos, inv = np.unique(ids, return_index=True, return_inverse=True)
     same = run[1:] == run[:-1]  # consecutive nodes of one run (the reader's way pieces)
     edges = np.unique(np.sort(np.column_stack([inv[:-1][same], inv[1:][same]]), axis=1), axis=0)
+    return uniq, lonlat[first_pos], _two_core(edges, len(uniq))
+
+
+def _two_core(edges: np.ndarray, n: int) -> np.ndarray:
+    """The edges (unique sorted index pairs) left when dead ends are peeled off."""
     edges = edges[edges[:, 0] != edges[:, 1]]
     while len(edges):  # peel dead ends: one pass per node of the longest dangling chain
-        leaf = np.bincount(edges.ravel(), minlength=len(uniq)) == 1
+        leaf = np.bincount(edges.ravel(), minlength=n) == 1
         if not leaf.any():
             break
         edges = edges[~(leaf[edges[:, 0]] | leaf[edges[:, 1]])]
-    return uniq, lonlat[first_pos], edges
+    return edges
+
+
+def _network_core_points(net: Any, step: float) -> np.ndarray:
+    """Points every ``step`` metres along the 2-core of a network's minor edges (its CRS)."""
+    n_e = len(net.edge_u)
+    minor = np.ones(n_e, dtype=bool)
+    if "highway" in net.edge_data.columns:
+        hw = net.edge_data["highway"].astype("string").fillna("")
+        minor = ~hw.isin(settings.extent_major_highways).to_numpy()
+    pairs = np.sort(np.column_stack([net.edge_u, net.edge_v]), axis=1)[minor]
+    if not len(pairs):
+        return np.zeros((0, 2))
+    core = _two_core(np.unique(pairs, axis=0), len(net.node_xy))
+    if not len(core):
+        return np.zeros((0, 2))
+    key = pairs[:, 0] * np.int64(len(net.node_xy)) + pairs[:, 1]
+    kept = np.isin(key, core[:, 0] * np.int64(len(net.node_xy)) + core[:, 1])
+    lines = shapely.segmentize(net.edge_geometry[np.flatnonzero(minor)[kept]], step)
+    return shapely.get_coordinates(lines)
 
 
 def _street_core_points(data: Any, step: float) -> np.ndarray:

@@ -190,9 +190,10 @@ def gap_analysis(
     speed_kmh : float, optional
         Walking speed (default ``settings.walk_speed_kmh``).
     extent : polygon (EPSG:4326), optional
-        Where the data is complete (e.g. the extract's bounding box). Default: the convex
-        hull of the network's nodes. Units less than ``settings.partial_unit_share`` inside
-        it are flagged ``partial``.
+        Where the data is complete (e.g. :func:`infra_geo.data_extent` of the file).
+        Default: ``data_extent(net)``, the area the loops of the network's minor streets
+        cover (the convex hull of its nodes when it has no loop). Units less than
+        ``settings.partial_unit_share`` inside it are flagged ``partial``.
     entrances : GeoSeries, optional
         Mapped entrances of area facilities.
     access : GeoDataFrame, optional
@@ -248,8 +249,14 @@ def gap_analysis(
     units = units_frame(neighbourhoods)
     # data extent and the units it touches
     if extent is None:
-        hull = shapely.convex_hull(shapely.multipoints(net.node_xy))
-        extent_4326 = gpd.GeoSeries([hull], crs=net.crs).to_crs("EPSG:4326").iloc[0]
+        from .errors import EmptyDataError
+        from .extent import data_extent
+
+        try:
+            extent_4326 = data_extent(net)  # the loops of its minor streets, never stray roads
+        except EmptyDataError:  # a network without any loop: its hull
+            hull = shapely.convex_hull(shapely.multipoints(net.node_xy))
+            extent_4326 = gpd.GeoSeries([hull], crs=net.crs).to_crs("EPSG:4326").iloc[0]
     else:
         from ._validate import as_polygon
 
