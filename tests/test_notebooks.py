@@ -186,8 +186,9 @@ def test_municipality_notebook_offline_part(
     for sub in ("analyse", "cli"):
         for name in ("map.html", "gaps.csv", "summary.md", "walk_minutes.tif"):
             assert (out / sub / name).stat().st_size > 0, (sub, name)
-    # the command line does what ig.analyse does (which uses the extract's bounds as the data
-    # extent, so it may keep fewer edge buurten than the step-by-step run)
+    # the command line does what ig.analyse does (which derives the data extent from the
+    # file's buildings and street loops, so it may keep fewer edge buurten than the
+    # step-by-step run)
     one_call = pd.read_csv(out / "analyse" / "gaps.csv")
     assert 0 < len(one_call) <= len(gaps)
     assert pd.read_csv(out / "cli" / "gaps.csv")["unit_id"].tolist() == one_call["unit_id"].tolist()
