@@ -255,6 +255,10 @@ def test_extent_from_points_by_hand() -> None:
     assert ext.area == pytest.approx(950 * 950, rel=1e-6)
     kept = _rd(ig.extent_from_points(np.concatenate([pts, stray]), crs=RD, min_cluster_share=0))
     assert kept.bounds[2] == pytest.approx(150_400, abs=0.5)  # the patch, pulled in too
+    for east, kept_too in ((125_000, True), (128_000, False)):  # 4 km gap: kept, 7 km: not
+        both = np.concatenate([pts, _grid_points(east, 480_000, 400, 400, 20)])
+        got = _rd(ig.extent_from_points(both, crs=RD)).bounds[2]
+        assert got == pytest.approx(east + 400 if kept_too else 121_000, abs=0.5)
     near = _grid_points(121_500, 480_000, 400, 400, 20)  # the same patch 500 m east: kept
     assert _rd(ig.extent_from_points(np.concatenate([pts, near]), crs=RD)).bounds[2] == (
         pytest.approx(121_900, abs=0.5)

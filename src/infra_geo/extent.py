@@ -53,10 +53,12 @@ def extent_from_points(
     data all around it is inside it), the outline is pulled in by ``edge_m`` (the outermost
     evidence is what reaches past the edge of the data: the buildings and ways that cross a
     clipped export's box come whole), and detached clusters are dropped when they are
-    smaller than ``min_cluster_share`` of the largest one or farther from it than its own
-    size (the square root of its area): stray objects that relations or long ways bring
-    from far away. An island 5 km off a 250 km2 main island stays. The kept cells are outlined along their edges, so the
-    result is exact to the grid and deterministic: the same points give the same polygon.
+    smaller than ``min_cluster_share`` of the largest one, or farther from it than both
+    its size (the square root of its area) and ``settings.extent_near_m`` (5 km): stray
+    objects that relations or long ways bring from far away. A village 4 km from its town
+    stays, and so does an island 5 km off a 250 km2 main island. The kept cells are
+    outlined along their edges, so the result is exact to the grid and deterministic: the
+    same points give the same polygon.
 
     Parameters
     ----------
@@ -73,7 +75,7 @@ def extent_from_points(
         cell; 0 = not at all).
     min_cluster_share : float, optional
         Detached clusters smaller than this share of the largest, or farther from it than
-        its size, are dropped (default ``settings.extent_min_cluster_share``, 0.02; 0 keeps
+        its size and ``settings.extent_near_m``, are dropped (default ``settings.extent_min_cluster_share``, 0.02; 0 keeps
         every cluster).
 
     Returns
@@ -496,7 +498,8 @@ def _raster_extent(
         gap = ndimage.minimum(
             ndimage.distance_transform_edt(labels != main), labels, np.arange(1, n + 1)
         )
-        near = np.asarray(gap) * cell <= np.sqrt(sizes.max()) * cell  # within its own size
+        reach = max(np.sqrt(sizes.max()) * cell, settings.extent_near_m)
+        near = np.asarray(gap) * cell <= reach
         keep = (sizes >= share * sizes.max()) & near
         mask = np.isin(labels, np.flatnonzero(keep) + 1)
     transform = Affine(cell, 0, x0, 0, cell, y0)  # row i spans y0 + i * cell .. + cell

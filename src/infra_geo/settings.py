@@ -35,6 +35,9 @@ extent_edge_m : float
 extent_min_cluster_share : float
     A detached patch of evidence smaller than this share of the largest patch (a stray road
     or building far from the extract) is not part of the derived data extent.
+extent_near_m : float
+    A detached patch of evidence within this distance of the largest one (or within that
+    one's own size) is part of the derived data extent: a village near its town.
 extent_boundary_share : float
     A complete administrative area in the file (every member of its boundary relation
     present) that the derived data extent covers for at least this share joins the extent
@@ -77,6 +80,7 @@ extent_cell_m: float = 50.0
 extent_close_m: float = 1000.0
 extent_edge_m: float = 50.0
 extent_min_cluster_share: float = 0.02
+extent_near_m: float = 5000.0
 extent_boundary_share: float = 0.5
 extent_major_highways: tuple[str, ...] = (
     "motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link",
