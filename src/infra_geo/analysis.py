@@ -569,7 +569,8 @@ def analyse(
     else:
         extent, extent_source = area, "the area asked for online"
     if area is not None and extent is not area:
-        extent = shapely.intersection(extent, area)
+        parts = shapely.get_parts(shapely.intersection(extent, area))
+        extent = shapely.union_all(parts[np.isin(shapely.get_type_id(parts), (3, 6))])
         extent_source += ", clipped to the polygon"
     if extent is None or extent.is_empty or extent.area == 0:
         from .errors import OutsideDataError
