@@ -18,10 +18,10 @@ import pandas as pd
 import shapely
 
 from . import settings
+from ._groups import resolve_groups
 from ._log import log
 from ._validate import minutes_tuple, positive
-from .accessibility import _node_distances, _point_table, attach_facilities, metres_per_minute
-from .components import check_components, component_matrix
+from .accessibility import _grouped, _node_distances, _point_table, metres_per_minute
 from .errors import InputError, PopulationError
 from .network import WalkNetwork
 from .population import _assign_units, population_from_streets, units_frame
@@ -89,6 +89,9 @@ def resident_access(
     population: gpd.GeoDataFrame,
     component: str | Iterable[str] | None = None,
     entrances: gpd.GeoSeries | None = None,
+    *,
+    by: str | None = None,
+    rules: Any = None,
 ) -> gpd.GeoDataFrame:
     """Walking metres from every population point to the nearest facility of each component.
 
@@ -100,20 +103,23 @@ def resident_access(
     population : GeoDataFrame
         Points with a ``population`` weight.
     component : str or list, optional
-        Component keys (default all eight).
+        Group keys (default all: the eight components unless ``by``/``rules`` say otherwise).
     entrances : GeoSeries, optional
         Mapped entrances of area facilities.
+    by, rules : optional
+        Group the facilities by a column or another rules file (or pass a dict of named
+        frames as ``facilities``), as in :func:`infra_geo.distance_to_nearest`.
 
     Returns
     -------
     GeoDataFrame
-        The population points (network CRS) with one column of metres per component,
+        The population points (network CRS) with one column of metres per group,
         ``snapped``, ``snap_m`` and ``island`` (0 = the main piece of the network, -1 = not
         attached).
     """
     _check_net(net)
-    keys = check_components(component)
-    att = attach_facilities(net, facilities, entrances)
+    att, grp = _grouped(net, facilities, entrances, component, by, rules)
+    keys = grp.keys
     res = _node_distances(net, att, keys)
     pts = population.to_crs(net.crs)
     s = net.snap(pts.geometry)
@@ -169,6 +175,10 @@ def gap_analysis(
     extent: Any = None,
     entrances: gpd.GeoSeries | None = None,
     access: gpd.GeoDataFrame | None = None,
+    *,
+    by: str | None = None,
+    rules: Any = None,
+    component: str | Iterable[str] | None = None,
 ) -> gpd.GeoDataFrame:
     """Per neighbourhood and component: who reaches social infrastructure on foot, and who not.
 
@@ -197,7 +207,12 @@ def gap_analysis(
         Mapped entrances of area facilities.
     access : GeoDataFrame, optional
         :func:`resident_access` of the population points, to reuse (then ``population`` is
-        not snapped again).
+        not snapped again); it must hold a column per group.
+    by, rules, component : optional
+        Other facility groups than the eight components (a column, another rules file such
+        as ``"cbs_nabijheid"``, or a dict of named frames as ``facilities``) and which of
+        them, as in :func:`infra_geo.distance_to_nearest`: the ``{c}_...`` columns are then
+        per group, and ``completeness``/``all8_share`` count those groups.
 
     Returns
     -------
@@ -242,7 +257,8 @@ def gap_analysis(
     >>> gaps.sort_values("rank_10").head()  # doctest: +SKIP
     """
     _check_net(net)
-    keys = check_components(None)
+    grp = resolve_groups(facilities, component, by=by, rules=rules)
+    keys = grp.keys
     mins = minutes_tuple(minutes)
     mpm = metres_per_minute(speed_kmh if speed_kmh is not None else settings.walk_speed_kmh)
     units = units_frame(neighbourhoods)
@@ -280,7 +296,13 @@ def gap_analysis(
         acc = access
     else:
         pop = _population_points(net, units, population)
-        acc = resident_access(net, facilities, pop, entrances=entrances)
+        acc = resident_access(net, facilities, pop, keys, entrances=entrances, by=by, rules=rules)
+    missing = [k for k in keys if k not in acc.columns]
+    if missing:
+        raise InputError(
+            f"access has no column for {', '.join(missing)}: compute it with resident_access() "
+            "and the same facility groups."
+        )
     w = pd.to_numeric(acc["population"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
     # unit of each point: its own unit_id if it has one, else by location
     unit = np.full(len(acc), -1, dtype=np.int64)
@@ -315,10 +337,10 @@ def gap_analysis(
     }
     # facilities inside units (by representative point)
     fac_pts = gpd.GeoDataFrame(
-        geometry=facilities.geometry.representative_point(), crs=facilities.crs
+        geometry=grp.facilities.geometry.representative_point(), crs=grp.facilities.crs
     ).to_crs(metric)
     fac_unit = _assign_units(fac_pts, units_m) if len(fac_pts) else np.zeros(0, np.int64)
-    fac_members = component_matrix(facilities, keys)
+    fac_members = grp.members
     reached_count = {m: np.zeros(len(acc)) for m in mins}
     all8 = {m: np.ones(len(acc), dtype=bool) for m in mins}
     for k in keys:
@@ -390,6 +412,9 @@ def uncovered_areas(
     cell_m: float = 50.0,
     entrances: gpd.GeoSeries | None = None,
     access: gpd.GeoDataFrame | None = None,
+    *,
+    by: str | None = None,
+    rules: Any = None,
 ) -> gpd.GeoDataFrame:
     """Where residents live beyond walking reach of each component.
 
@@ -402,21 +427,24 @@ def uncovered_areas(
         beyond reach: a regular, fast and privacy-friendly footprint (no single homes).
     access : GeoDataFrame, optional
         :func:`resident_access` of these population points, to reuse instead of recomputing.
+    by, rules : optional
+        Other facility groups, as in :func:`infra_geo.distance_to_nearest`.
 
     Returns
     -------
     GeoDataFrame
-        EPSG:4326, one row per component and threshold: ``component``, ``minutes``,
+        EPSG:4326, one row per group and threshold: ``component`` (the group key), ``minutes``,
         ``residents`` (out of reach), geometry (empty when everyone is reached).
     """
     _check_net(net)
     mins = minutes_tuple(minutes)
     mpm = metres_per_minute(speed_kmh if speed_kmh is not None else settings.walk_speed_kmh)
+    keys = resolve_groups(facilities, by=by, rules=rules).keys
     if access is not None:
         acc = access
     elif population is not None:
         pop = _population_points(net, None, population)
-        acc = resident_access(net, facilities, pop, entrances=entrances)
+        acc = resident_access(net, facilities, pop, entrances=entrances, by=by, rules=rules)
     else:
         raise InputError("uncovered_areas needs population points.")
     w = pd.to_numeric(acc["population"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
@@ -424,7 +452,7 @@ def uncovered_areas(
     xy = shapely.get_coordinates(acc.geometry.to_numpy())
     ij = np.floor(xy / cell).astype(np.int64)
     rows = []
-    for k in check_components(None):
+    for k in keys:
         d = acc[k].to_numpy(dtype=float)
         for m in mins:
             out = (d > m * mpm) & (w > 0)
