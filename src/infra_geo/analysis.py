@@ -101,6 +101,8 @@ class Analysis:
         Mapped ``entrance=*`` nodes used as access points of area facilities.
     extent : shapely Polygon
         Where the data is complete (EPSG:4326): the extract's box, clipped to the polygon.
+    source_file : Path or None
+        The OSM file analysed (None when the data came online).
     """
 
     facilities: gpd.GeoDataFrame
@@ -120,6 +122,7 @@ class Analysis:
     entrances: gpd.GeoSeries | None = None
     extent: Any = None
     _att: Any = None
+    source_file: Path | None = None
 
     # --------------------------------------------------------------------- summaries
     def summary(self) -> pd.DataFrame:
@@ -585,6 +588,7 @@ def analyse(
         notes=notes,
         entrances=entrances,
         extent=extent,
+        source_file=source_file,
     )
 
 
