@@ -27,7 +27,7 @@ from ._log import log
 from .components import Rules, load_rules
 from .errors import InputError
 
-__all__ = ["CBSComparison", "compare_with_cbs"]
+__all__ = ["CBSComparison", "compare_with_cbs", "summary_section"]
 
 #: columns that may carry the CBS buurt code, in order of preference
 _CODE_COLUMNS = ("unit_id", "BU_CODE", "gwb_code_10", "gwb_code", "Codering (code)")
@@ -319,3 +319,32 @@ def _scatter(pairs: pd.DataFrame, stats: pd.DataFrame, path: Path) -> Path:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def summary_section(result: Any) -> list[str]:
+    """Lines of ``summary.md`` comparing with CBS, when the neighbourhoods carry CBS columns.
+
+    Empty when the neighbourhoods have no CBS distance column (or the run did not read an
+    OSM file); a one-line note when the comparison cannot be made.
+    """
+    from .errors import InfraGeoError
+
+    units = getattr(result, "neighbourhoods", None)
+    if not isinstance(units, pd.DataFrame) or getattr(result, "source_file", None) is None:
+        return []
+    if not cbs_columns(units, load_rules("cbs_nabijheid")):
+        return []
+    head = ["", "## Walking distance next to CBS nabijheid (buurten wholly inside the data)", ""]
+    try:
+        cmp = compare_with_cbs(result)
+    except InfraGeoError as exc:
+        return [*head, f"Not compared: {_md(exc)}"]
+    return [
+        *head,
+        "Population-weighted mean walk to the nearest facility mapped in OSM (groups of "
+        "`cbs_nabijheid.toml`) against CBS's mean distance along roads from every address "
+        "to facilities anywhere: a comparison, not ground truth. CBS figures: Bron: CBS "
+        "(CC BY 4.0).",
+        "",
+        *cmp.markdown().rstrip("\n").split("\n"),
+    ]
