@@ -56,6 +56,18 @@ class CBSComparison:
     stats: pd.DataFrame
     png: Path | None = None
 
+    def wide(self) -> pd.DataFrame:
+        """One row per buurt: ``unit_id``, ``unit_name``, ``residents``, then per group
+        ``{group}_ours_km`` and ``{group}_cbs_km`` (NaN where that pair is missing)."""
+        p = self.pairs
+        base = p[["unit_id", "unit_name", "residents"]].drop_duplicates("unit_id")
+        out = base.set_index("unit_id")
+        for g in self.stats["group"]:
+            sub = p.loc[p["group"] == g].set_index("unit_id")
+            out[f"{g}_ours_km"] = sub["ours_km"].reindex(out.index)
+            out[f"{g}_cbs_km"] = sub["cbs_km"].reindex(out.index)
+        return out.sort_index().reset_index()
+
     def markdown(self, lang: str = "en") -> str:
         """The per-group statistics as a Markdown table (labels HTML-escaped)."""
         head = (
