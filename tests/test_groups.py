@@ -379,6 +379,35 @@ def test_compare_with_cbs_bad_input(ams_run, utrecht_xlsx):
     assert got.stats["cbs_column"].tolist() == ["g_afs_hp"] and got.stats["n"].tolist() == [0]
 
 
+def test_compare_with_cbs_reads_kwb_codes_and_cbs_missing_values(ams_run, ams_cmp):
+    """The same figures under the kwb names, as text with decimal commas, "." and a secrecy
+    code, give the same pairs minus the buurten made unknown."""
+    res = ams_run
+    src = res.neighbourhoods
+    kwb = pd.DataFrame(
+        {
+            "gwb_code_10": src["unit_id"].astype(str),
+            "g_afs_hp": src["afstand_huisarts_km"].map(lambda v: f"{v:.1f}".replace(".", ",")),
+            "g_afs_gs": src["afstand_grote_supermarkt_km"],
+            "g_afs_sc": src["afstand_basisschool_km"],
+        }
+    )
+    kwb.loc[kwb["gwb_code_10"] == "BU0363AE03", "g_afs_hp"] = "."
+    kwb.loc[kwb["gwb_code_10"] == "BU0363AF05", "g_afs_sc"] = -99999997
+    got = ig.compare_with_cbs(res, kwb)
+    assert got.stats["cbs_column"].tolist() == ["g_afs_hp", "g_afs_gs", "g_afs_sc"]
+    assert got.stats["n"].tolist() == [6, 7, 6]
+    want = ams_cmp.pairs.drop(columns="cbs_column")
+    drop = ((want["group"] == "huisarts") & (want["unit_id"] == "BU0363AE03")) | (
+        (want["group"] == "basisschool") & (want["unit_id"] == "BU0363AF05")
+    )
+    pd.testing.assert_frame_equal(
+        got.pairs.drop(columns="cbs_column"), want.loc[~drop].reset_index(drop=True)
+    )
+    with pytest.raises(ig.InputError, match="out_png"):
+        ig.compare_with_cbs(res, kwb, out_png=Path("/nonexistent-folder/x.png"))
+
+
 def _readme_block(cmp: ig.CBSComparison) -> str:
     w = cmp.wide()
     head = (

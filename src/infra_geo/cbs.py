@@ -184,6 +184,12 @@ def compare_with_cbs(
         raise InputError(
             f"result must be an Analysis from ig.analyse(), not {type(result).__name__}."
         )
+    if out_png is not None:
+        if not isinstance(out_png, (str, os.PathLike)):
+            raise InputError(f"out_png must be a file path, not {type(out_png).__name__}.")
+        folder = Path(out_png).resolve().parent
+        if not folder.is_dir():
+            raise InputError(f"The folder of out_png ({folder}) does not exist; create it first.")
     if buurten is None:
         buurten = result.neighbourhoods
     if not isinstance(buurten, pd.DataFrame):
@@ -309,8 +315,6 @@ def _scatter(pairs: pd.DataFrame, stats: pd.DataFrame, path: Path) -> Path:
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    if path.parent and not path.parent.exists():
-        raise InputError(f"The folder of out_png ({path.parent}) does not exist.")
     n = len(stats)
     fig, axes = plt.subplots(1, n, figsize=(4.2 * n, 4.2), squeeze=False)
     for ax, (_, s) in zip(axes[0], stats.iterrows(), strict=True):
