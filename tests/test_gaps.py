@@ -489,7 +489,8 @@ def test_amsterdam_walking_distance_next_to_cbs(ams, amsterdam_buurten, tmp_path
         ig.resident_access(net, school, pop, component="education"), "education"
     )
     table = (
-        g[["unit_id", "unit_name", "residents", "partial"]]
+        g[["unit_id", "unit_name", "partial"]]
+        .assign(residents=g["population_input"])  # CBS inhabitants (partial: some outside)
         .merge(
             covered[["unit_id", "afstand_huisarts_km", "afstand_basisschool_km"]], on="unit_id"
         )

@@ -234,25 +234,45 @@ def gap_analysis(
         One row per neighbourhood that overlaps the data, EPSG:4326, sorted by ``unit_id``.
         Columns (``c`` = component key, ``m`` = minutes), also in ``GAP_COLUMNS_DOC``:
 
-        - ``unit_id``, ``unit_name``: the neighbourhood
-        - ``residents``: residents placed in the unit
-        - ``population_known``: the unit's total was known
-        - ``data_share``: share of the unit's area inside the data extent
-        - ``partial``: ``data_share < settings.partial_unit_share`` (edge effect; not ranked)
+        - ``unit_id``, ``unit_name``: the neighbourhood, then the neighbourhood frame's own
+          columns (``BU_CODE``, ``GM_NAAM``, ``AANT_INW``, ...; a clash with a column below
+          gets the prefix ``src_``)
+        - ``population_input`` = ``residents`` (placed inside the data) +
+          ``residents_outside_data`` (a partial unit's part outside the data) + ``unplaced``
+          (no building or street to place them on): every resident of the input in one
+        - ``population_known``, ``population_unknown`` (null or secret total, no home to
+          estimate from), ``population_estimated`` (estimated from floor area)
+        - ``data_share``: share of the unit's area inside the data extent (0-1)
+        - ``partial``: ``data_share < settings.partial_unit_share``; only the inside part's
+          residents (total x ``data_share``) are placed; not ranked
         - ``residents_on_islands``: residents attached to a piece of the network cut off from
           the main one (or to no street at all): they reach only what is on their piece
+        - ``data_problem``: more than ``settings.data_problem_share`` of the residents on
+          cut-off pieces or unplaced; not ranked
         - ``{c}_facilities``, ``{c}_per_1000``: facilities of c inside the unit, per 1,000
           residents
-        - ``{c}_mean_m``, ``{c}_p90_m`` (and ``_min``): population-weighted mean walking
-          distance to the nearest facility of c over the residents who have a path to one,
-          and the 90th percentile over all residents (``inf`` when more than 10 % have none)
+        - ``{c}_mean_m`` (and ``_min``): population-weighted mean walking distance to the
+          nearest facility of c over the residents with a path, NaN (``{c}_reliable``
+          False) when more than ``settings.max_no_path_share`` have none; ``{c}_p90_m``: the
+          90th percentile over all residents, no path counting as beyond every distance
+          (``inf`` when more than 10 % have none)
         - ``{c}_no_path``: residents with no walking path to any facility of c (none exists,
           or they live on a network island or too far from a street)
-        - ``{c}_share_{m}``, ``{c}_reached_{m}``, ``{c}_unreached_{m}``: share and number of
-          residents within / beyond m minutes (reached + unreached = residents)
+        - ``{c}_share_{m}``, ``{c}_reached_{m}``, ``{c}_unreached_{m}``: share (0-1) and
+          number of residents within m minutes, and with a path but beyond m minutes
+          (reached + unreached + no_path = residents)
         - ``completeness_{m}``: mean number of the eight components a resident reaches (0-8)
         - ``all8_share_{m}``: share of residents reaching all eight
-        - ``rank_{m}``: 1 = the worst-served complete unit by ``completeness_{m}``
+        - ``rank_{m}``: 1 = the worst-served unit by ``completeness_{m}`` among units
+          neither partial nor data problems
+        - ``street_m``: only when no population is known at all (``attrs["weighting"] ==
+          "street-length"``): the street metres weighting the shares; every residents count
+          is then NaN
+
+        A unit's known total is placed on its points inside the data (rescaled) when the
+        points were spread from it (they carry its ``unit_id``); other points (a raster,
+        your own) are taken as given: those inside the extent are placed, the others are
+        ``residents_outside_data``.
 
     Raises
     ------
