@@ -249,6 +249,29 @@ def test_unit_mostly_on_a_cut_off_piece_is_a_data_problem_not_a_gap():
         assert np.isinf(east[f"{k}_p90_m"])
     for m in (1, 2, 5):
         assert pd.isna(east[f"rank_{m}"]) and west[f"rank_{m}"] == 1
+    # the summary: East is listed as a data problem, the headline is West alone
+    res = ig.Analysis(
+        facilities=fac,
+        network=net,
+        distances=pd.DataFrame(),
+        catchments=gpd.GeoDataFrame(geometry=[], crs=4326),
+        gaps=g.reset_index(),
+        neighbourhoods=units,
+        population=pop,
+        uncovered=gpd.GeoDataFrame(geometry=[], crs=4326),
+        minutes=(1, 2, 5),
+        speed_kmh=4.8,
+        lang="en",
+    )
+    s = res.summary().set_index("component")
+    for k in KEYS:
+        assert s.loc[k, "share_2min"] == pytest.approx(west[f"{k}_share_2"], rel=1e-12)
+    text = res.summary_markdown()
+    assert "headline covers 200 of 300 residents (1 units; 0 partial unit(s) and 1 other" in text
+    problems = text.split("## Data problems")[1]
+    assert "| East | 90 | 0 |" in problems and "West" not in problems
+    worst = text.split("## Worst-served")[1].split("##")[0]
+    assert "West" in worst and "East" not in worst
 
 
 def test_own_columns_that_clash_get_a_prefix():

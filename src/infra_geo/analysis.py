@@ -206,8 +206,9 @@ class Analysis:
         """One line saying what the headline figures cover (summary, CLI)."""
         cov = self.coverage()
         left = f"{cov['partial_units']} partial unit(s)"
-        if cov["data_problem_units"]:
-            left += f" and {len(cov['data_problem_units'])} with a data problem"
+        others = int((self.gaps["data_problem"] & ~self.gaps["partial"]).sum())
+        if others:
+            left += f" and {others} other unit(s) with a data problem"
         if cov["weighting"] != "residents":
             return (
                 "no population known: shares are weighted by street length, not residents "
@@ -402,7 +403,7 @@ class Analysis:
             f"- walking speed {self.speed_kmh:g} km/h; thresholds {', '.join(f'{m} min' for m in self.minutes)}",
         ]
         cov = self.coverage()
-        if cov["unknown_units"] or cov["estimated_units"]:
+        if cov["weighting"] == "residents" and (cov["unknown_units"] or cov["estimated_units"]):
             lines.append(
                 f"- population unknown (secret or missing) for {cov['unknown_units']} unit(s) "
                 f"with no home in the data (no residents counted); estimated from residential "
@@ -436,7 +437,8 @@ class Analysis:
                 lines.append(
                     f"| {int(r[rank])} | {_md(r['unit_name'])} | {amount:,.{1 if street else 0}f} | {r[f'completeness_{m}']:.1f} |"
                 )
-        probs = self.gaps.loc[self.gaps["data_problem"]]
+        # partial units are already left out as such; the others need a look at the data
+        probs = self.gaps.loc[self.gaps["data_problem"] & ~self.gaps["partial"]]
         if len(probs):
             lines += [
                 "",
