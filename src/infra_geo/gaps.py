@@ -45,8 +45,9 @@ residents_outside_data    residents estimated to live in the unit's part outside
 unplaced                  residents of the inside part with no building or street to put them on
                           population_input = residents + residents_outside_data + unplaced
 population_known          the unit's total was known or residents were placed
-population_unknown        the total is null or secret (CBS) and no home in the data to estimate
-                          it from: no residents counted (not zero people)
+population_unknown        the total is null or secret (CBS) while other units' totals are known,
+                          and no home in the data to estimate it from: no residents counted
+                          (not zero people)
 population_estimated      residents estimated from residential floor area
                           (settings.floor_m2_per_resident m2 per resident), not counted
 data_share                share of the unit's area inside the data extent (0..1)
@@ -523,7 +524,9 @@ def _place_residents(
     factor = np.where(from_total, scale, 1.0)
     weights = np.where(inside & in_data, w * factor[u], 0.0)
     given = s_in + s_out
-    unknown = ~from_total & ~known & (given <= 0)
+    # with no unit total at all, the points are the whole population (a raster, a total
+    # spread over the area): a unit without points has none; otherwise its total is unknown
+    unknown = ~from_total & ~known & (given <= 0) & known.any()
     pop_input = np.where(from_total, np.nan_to_num(totals), np.where(unknown, np.nan, given))
     outside = np.where(from_total, np.nan_to_num(totals) - target, s_out)
     unplaced = np.where(from_total & (s_in <= 0), target, 0.0)
