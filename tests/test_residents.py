@@ -316,3 +316,17 @@ def test_spijkenisse_street_metres_are_never_residents(spijkenisse):
     absent = s["facilities"] == 0
     assert absent.sum() >= 6 and (s.loc[absent, "share_10min"] == 0).all()
     assert (s.loc[~absent, "share_10min"] > 0).all()
+
+
+def test_points_labelled_for_other_units_are_placed_by_location(ams):
+    """Residents spread over the CBS buurten, reported on a hexagon grid: none is lost."""
+    net, fac, _, pop, _, _, ext = ams
+    hexes = ig.hex_grid(shapely.box(*ext), 250)
+    g = ig.gap_analysis(net, fac, hexes, pop, minutes=(10,), extent=shapely.box(*ext))
+    _check_accounting(g, minutes=(10,))
+    assert not g["population_unknown"].any()
+    # every point lies in some hexagon: the input is the points, all accounted for
+    joined = gpd.sjoin(pop[["population", "geometry"]], hexes[["geometry"]], predicate="within")
+    total = pop.loc[joined.index.unique(), "population"].sum()
+    assert total > 0.95 * pop["population"].sum()
+    assert g["population_input"].sum() == pytest.approx(total, rel=1e-9)

@@ -362,6 +362,7 @@ def _gap_table(
             f"{dropped} neighbourhood(s) lie outside the data and are left out of the table"
             + (f" ({away:,.0f} residents by their totals)" if away > 0 else "")
         )
+    all_ids = units["unit_id"].astype(str).to_numpy()
     units = units.loc[touching].reset_index(drop=True)
     units_m = units_m.loc[touching].reset_index(drop=True)
     share = share[touching]
@@ -375,15 +376,18 @@ def _gap_table(
         acc = resident_access(net, facilities, pop, entrances=entrances)
     w_in = pd.to_numeric(acc["population"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
     # unit of each point: its own unit_id if it has one, else by location
+    # (a point labelled with a unit left out of the table, wholly outside the data, stays
+    # out; a label that is no unit of these neighbourhoods is ignored: placed by location)
     unit = np.full(len(acc), -1, dtype=np.int64)
+    ours_id = np.zeros(len(acc), dtype=bool)
     if "unit_id" in acc.columns:
-        pos = pd.Index(units["unit_id"].astype(str))
         uid = acc["unit_id"].astype("string")
         has = uid.notna().to_numpy()
-        unit[has] = pos.get_indexer(uid[has].astype(str))
+        unit[has] = pd.Index(units["unit_id"].astype(str)).get_indexer(uid[has].astype(str))
+        ours_id[has] = pd.Index(all_ids).get_indexer(uid[has].astype(str)) >= 0
     by_id = unit >= 0
     acc_m = acc.to_crs(metric)
-    loc_needed = ~by_id
+    loc_needed = ~ours_id
     if loc_needed.any():
         unit[loc_needed] = _assign_units(acc_m.loc[loc_needed], units_m)
     in_data = shapely.intersects(ext_m, acc_m.geometry.to_numpy())
