@@ -168,8 +168,8 @@ def _analyse(args: argparse.Namespace) -> int:
         shares = [c for c in s.columns if c.startswith("share_")]
         print()
         print(
-            f"{res.source}: {len(res.facilities):,} facilities, {len(res.gaps):,} neighbourhoods, "
-            f"{res.gaps['residents'].sum():,.0f} residents"
+            f"{res.source}: {len(res.facilities):,} facilities, {len(res.gaps):,} neighbourhoods; "
+            f"{res.coverage_text()}"
         )
         header = f"{'component':<28}{'facilities':>11}" + "".join(
             f"{c.replace('share_', ''):>9}" for c in shares

@@ -26,6 +26,20 @@ partial_unit_share : float
     ``partial`` (edge effect): its figures are kept but it is not ranked as a gap.
 min_residential_footprint_m2 : float
     Buildings with a smaller footprint (sheds, garages) do not receive residents.
+floor_m2_per_resident : float
+    Residential floor area per resident (50 m2, about the Dutch average living space per
+    person), used only to *estimate* residents where no count is known (a unit whose CBS
+    ``AANT_INW`` is secret or missing but which has homes in the data); such units are
+    flagged ``population_estimated``.
+max_no_path_share : float
+    A unit's ``{c}_mean_m`` is reported only when at most this share of its residents has
+    no walking path to any facility of c; above it the mean is NaN and ``{c}_reliable``
+    False (a mean over the residents who have a path would flatter the unit).
+data_problem_share : float
+    A unit where more than this share of its residents lives on network pieces cut off from
+    the main one (or on no street), or cannot be placed at all, is flagged ``data_problem``:
+    a problem of the data, not of the neighbourhood; it is not ranked and is left out of the
+    headline figures.
 metric_crs : str or None
     Force one projected CRS for every network (e.g. ``"EPSG:28992"``); ``None`` chooses
     RD New inside the Netherlands and the local UTM zone elsewhere.
@@ -55,6 +69,9 @@ area_snap_m: float = 30.0
 catchment_buffer_m: float = 50.0
 partial_unit_share: float = 0.95
 min_residential_footprint_m2: float = 30.0
+floor_m2_per_resident: float = 50.0
+max_no_path_share: float = 0.1
+data_problem_share: float = 0.5
 metric_crs: str | None = None
 overpass_url: str | None = None
 nominatim_url: str | None = None
