@@ -152,7 +152,8 @@ def compare_with_cbs(
         with the 1:1 line.
     facilities : GeoDataFrame, optional
         Facilities classified with ``rules``. Default: read from the analysed OSM file
-        (``result.source_file``) with ``rules``.
+        (``result.source_file``) with ``rules``, the whole file: when ``analyse`` clipped
+        the file to a ``polygon``, pass facilities read with the same polygon.
     rules : str, path, dict or Rules
         The facility groups and their CBS columns (default the shipped ``cbs_nabijheid``).
 
@@ -351,8 +352,14 @@ def summary_section(result: Any) -> list[str]:
     if not cbs_columns(units, load_rules("cbs_nabijheid")):
         return []
     head = ["", "## Walking distance next to CBS nabijheid (buurten wholly inside the data)", ""]
+    cache = result.__dict__.setdefault("_cbs_comparison", {})
     try:
-        cmp = compare_with_cbs(result)
+        # summary.md is written more than once: compare once per set of inputs
+        key = tuple(id(getattr(result, a)) for a in ("network", "population", "neighbourhoods"))
+        if key not in cache:
+            cache.clear()
+            cache[key] = compare_with_cbs(result)
+        cmp = cache[key]
     except InfraGeoError as exc:
         return [*head, f"Not compared: {_md(exc)}"]
     return [
