@@ -179,7 +179,8 @@ def _read(path: str, fmt: str, keys: tuple[str, ...], name: str = "") -> OSMData
     from osmium.filter import EmptyTagFilter, KeyFilter
 
     feature_keys = (set(keys) | set(BASE_KEYS)) - {"highway"}
-    all_keys = sorted(feature_keys | {"highway"})
+    # route: ferry crossings (route=ferry ways have no highway tag) join the way arrays
+    all_keys = sorted(feature_keys | {"highway", "route"})
 
     def candidate(tags: dict) -> bool:
         # highway=* is a network way; it is a feature only as an area (pedestrian square)
@@ -231,7 +232,7 @@ def _read(path: str, fmt: str, keys: tuple[str, ...], name: str = "") -> OSMData
                         node_rec.append((o.id, loc.lon, loc.lat, tags))
             elif o.is_way():
                 nodes = o.nodes
-                if "highway" in tags:
+                if "highway" in tags or tags.get("route") == "ferry":
                     runs: list[tuple[list[int], list[tuple[float, float]]]] = [([], [])]
                     for n in nodes:
                         loc = n.location

@@ -73,3 +73,18 @@ walk_filter: str = (
     '["sidewalk"!~"separate"]["sidewalk:both"!~"separate"]'
     '["sidewalk:left"!~"separate"]["sidewalk:right"!~"separate"]'
 )
+
+#: Which ways are walkable: ``"auto"`` (``"nl"`` inside the Netherlands, ``"osmnx"``
+#: elsewhere), ``"nl"`` (the Dutch pedestrian network: cycle paths, foot=yes on any road,
+#: ferries; see ``infra_geo._walk_profiles``) or ``"osmnx"`` (``walk_filter`` above).
+walk_profile: str = "auto"
+#: Speed of a pedestrian ferry without a ``duration`` tag, km/h (Amsterdam's IJ ferries
+#: cross 400-1,000 m in 3-8 minutes).
+ferry_speed_kmh: float = 8.0
+#: Minutes added to every ferry crossing for waiting (half the usual 10-minute headway).
+ferry_wait_min: float = 5.0
+#: A road tagged ``sidewalk=separate`` is dropped from the "nl" network only where a
+#: separately mapped footway, path or cycleway lies within this many metres of at least
+#: ``separate_sidewalk_share`` of its length (sampled every 10 m); otherwise it is kept.
+separate_sidewalk_m: float = 20.0
+separate_sidewalk_share: float = 0.5
