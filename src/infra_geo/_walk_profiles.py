@@ -136,8 +136,14 @@ NL = WalkProfile(
     separate_sidewalk=(
         ("sidewalk=separate", '["sidewalk"="separate"]'),
         ("sidewalk:both=separate", '["sidewalk:both"="separate"]'),
-        ("sidewalk:left=separate", '["sidewalk:left"="separate"]'),
-        ("sidewalk:right=separate", '["sidewalk:right"="separate"]'),
+        (
+            "sidewalk:left=separate, no sidewalk on the right side of the road itself",
+            '["sidewalk:left"="separate"]["sidewalk:right"!~"^(yes|both|right)$"]',
+        ),
+        (
+            "sidewalk:right=separate, no sidewalk on the left side of the road itself",
+            '["sidewalk:right"="separate"]["sidewalk:left"!~"^(yes|both|left)$"]',
+        ),
         ("foot=use_sidepath", '["foot"="use_sidepath"]'),
     ),
     ferry=(("pedestrian ferry", '["route"="ferry"]' + FOOT_ALLOWED),),
