@@ -301,21 +301,24 @@ def test_hand_built_separate_sidewalk(tmp_path):
     assert set(ig.walk_network_from_file(f, walk_profile="osmnx").edges["osmid"]) == {21, 24}
 
 
+_FERRY_NODES = {
+    1: (4.9000, 52.3800), 2: (4.9000, 52.3810),  # footway A
+    3: (4.9000, 52.3850), 4: (4.9000, 52.3860),  # footway B
+    5: (4.9100, 52.3860), 6: (4.9100, 52.3870),  # footway C
+}  # fmt: skip
+_FERRY_WAYS = [
+    (30, [1, 2], {"highway": "footway"}),
+    (31, [2, 3], {"route": "ferry", "foot": "yes", "duration": "00:06"}),
+    (32, [3, 4], {"highway": "footway"}),
+    (33, [4, 5], {"route": "ferry", "foot": "yes"}),
+    (34, [5, 6], {"highway": "footway"}),
+    (35, [6, 1], {"route": "ferry"}),  # no foot tag: a car ferry, not walked
+]
+
+
 def test_hand_built_ferries(tmp_path):
-    nodes = {
-        1: (4.9000, 52.3800), 2: (4.9000, 52.3810),  # footway A
-        3: (4.9000, 52.3850), 4: (4.9000, 52.3860),  # footway B
-        5: (4.9100, 52.3860), 6: (4.9100, 52.3870),  # footway C
-    }  # fmt: skip
-    ways = [
-        (30, [1, 2], {"highway": "footway"}),
-        (31, [2, 3], {"route": "ferry", "foot": "yes", "duration": "00:06"}),
-        (32, [3, 4], {"highway": "footway"}),
-        (33, [4, 5], {"route": "ferry", "foot": "yes"}),
-        (34, [5, 6], {"highway": "footway"}),
-        (35, [6, 1], {"route": "ferry"}),  # no foot tag: a car ferry, not walked
-    ]
-    f = _osm_xml(tmp_path / "pont.osm", nodes, ways)
+    nodes = _FERRY_NODES
+    f = _osm_xml(tmp_path / "pont.osm", nodes, _FERRY_WAYS)
     net = ig.walk_network_from_file(f)
     e = net.edges.set_index("osmid")
     assert set(e.index) == {30, 31, 32, 33, 34}
@@ -378,3 +381,70 @@ def test_duration_tag(text, minutes):
 
     got = parse_duration_min(text)
     assert np.isnan(got) if minutes is None else got == pytest.approx(minutes)
+
+
+# ------------------------------------------------------------------------ online
+@pytest.mark.online
+def test_nl_profile_online_matches_file(amsterdam_pbf, amsterdam_osm):
+    """Online (osmnx against the local Overpass stand-in over the Amsterdam extract): the
+    same profile applied to the same ways as offline."""
+    import sys
+
+    import geopandas as gpd
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from osm_standin import OSMStandIn
+
+    box = shapely.box(4.893, 52.368, 4.901, 52.374)
+    with OSMStandIn(amsterdam_pbf) as srv, srv.infra_geo_settings(requests_timeout=60):
+        net = ig.walk_network_from_polygon(box)  # auto: inside NL, so "nl"
+        queries = list(srv.queries)
+        osmnx = ig.walk_network_from_polygon(box, walk_profile="osmnx")
+    assert net.walk_profile == "nl" and osmnx.walk_profile == "osmnx"
+    # a superset was asked for (no cycleway exclusion), ferries included
+    assert any('way["highway"](poly:' in q for q in queries)
+    assert any('way["route"="ferry"](poly:' in q for q in queries)
+    ref = ig.walk_network_from_file(amsterdam_pbf, polygon=box, crs=net.crs)
+    assert ref.walk_profile == "nl"
+    _, ways = _xml_ways(amsterdam_osm)
+    tags_of = {w: t for w, t, _ in ways}
+    online_ids = set(net.edges["osmid"].astype(int))
+    assert all(nl_walkable(tags_of[w]) for w in online_ids)
+    # the same ways as the file: every file edge inside the box is online, nothing else is
+    box_m = gpd.GeoSeries([box], crs=4326).to_crs(net.crs).iloc[0]
+    inside = shapely.within(ref.edge_geometry, box_m.buffer(-1.0))
+    assert set(ref.edges.loc[inside, "osmid"].astype(int)) <= online_ids
+    assert online_ids <= set(ref.edges["osmid"].astype(int))
+    assert not online_ids & dropped_by_overlay(amsterdam_osm)  # sidewalk=separate rule
+    cycle_untagged = {
+        w
+        for w in online_ids
+        if tags_of[w].get("highway") == "cycleway" and "foot" not in tags_of[w]
+    }
+    assert cycle_untagged  # fietspaden without foot tags are walked online too ...
+    osmnx_ids = {int(w) for ws in osmnx.edges["osmid"].astype(str) for w in ws.split(";")}
+    assert not cycle_untagged & osmnx_ids  # ... not by osmnx
+    # osmnx keeps the edges between nodes inside the box: at least the file's edges inside,
+    # at most the file's streets clipped to the box
+    total = net.edge_length.sum()
+    assert ref.edge_length[inside].sum() * (1 - 1e-9) <= total
+    assert total <= shapely.length(shapely.intersection(ref.edge_geometry, box_m)).sum()
+    assert total > 10_000
+
+
+@pytest.mark.online
+def test_ferries_online(tmp_path):
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from osm_standin import OSMStandIn
+
+    f = _osm_xml(tmp_path / "pont.osm", _FERRY_NODES, _FERRY_WAYS)
+    offline = ig.walk_network_from_file(f)
+    with OSMStandIn(f) as srv, srv.infra_geo_settings(requests_timeout=60):
+        net = ig.walk_network_from_polygon(shapely.box(4.895, 52.375, 4.915, 52.39))
+    assert net.n_islands == 1
+    on = net.edges.set_index("osmid")["length"].sort_index()
+    off = offline.edges.set_index("osmid")["length"].sort_index()
+    pd.testing.assert_series_equal(on, off, rtol=1e-9, check_index_type=False)
+    assert on.loc[31] == pytest.approx(880.0)

@@ -150,6 +150,20 @@ NL = WalkProfile(
 )
 
 
+#: One line per profile for the summary of a run: which ways were walked.
+PROFILE_NOTES = {
+    "nl": (
+        "walking network: the Dutch 'nl' profile (cycle paths walked unless foot=no, any way "
+        "with foot=yes except motorways, pedestrian ferries; a road tagged sidewalk=separate "
+        "only where its sidewalk is not in the data)"
+    ),
+    "osmnx": (
+        "walking network: osmnx's walk filter (no highway=cycleway, no road tagged "
+        "sidewalk=separate)"
+    ),
+}
+
+
 def osmnx_profile() -> WalkProfile:
     """osmnx's walk filter as a profile (read from ``settings.walk_filter`` at call time)."""
     return WalkProfile(name="osmnx", include=(("osmnx walk filter", settings.walk_filter),))

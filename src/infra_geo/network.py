@@ -170,6 +170,8 @@ class WalkNetwork:
         self._node_tree: shapely.STRtree | None = None
         self._grid: _SegmentGrid | None = None
         self._cache: dict[str, Any] = {}  # derived arrays (e.g. accessibility's incident edges)
+        #: the walk profile the network was built with ("nl", "osmnx"; None: a given graph)
+        self.walk_profile: str | None = None
         if n_pieces > 1:
             log(
                 f"walking network: {n:,} nodes, {len(self.edge_u):,} edges in {n_pieces} pieces; "
@@ -703,6 +705,7 @@ def walk_network_from_file(
             crs,
         )
     net = _build_from_ways(data, walk, area, crs, ferry=ferry)
+    net.walk_profile = profile.name
     log(f"{os.path.basename(str(path))}: {net!r} ({profile.name} walk profile)")
     return net
 
@@ -896,9 +899,9 @@ def _ferry_lengths(
 
 
 def walk_network_from_polygon(
-    polygon: Any, crs: Any = None, polygon_crs: Any = None
+    polygon: Any, crs: Any = None, polygon_crs: Any = None, *, walk_profile: str | None = None
 ) -> WalkNetwork:
-    """The walking network inside a polygon, online through osmnx (``network_type="walk"``).
+    """The walking network inside a polygon, online through osmnx.
 
     Parameters
     ----------
@@ -908,6 +911,11 @@ def walk_network_from_polygon(
         Projected CRS for the network (chosen automatically by default).
     polygon_crs : CRS-like, optional
         CRS of a bare shapely polygon.
+    walk_profile : {"auto", "nl", "osmnx"}, optional
+        As in :func:`walk_network_from_file` (default ``settings.walk_profile``). ``"osmnx"``
+        asks Overpass for osmnx's ``network_type="walk"``; ``"nl"`` fetches every
+        ``highway=*`` way and ``route=ferry`` way (unsimplified, with the tags the profile
+        reads) and applies the profile here, exactly as to a file.
 
     Returns
     -------
@@ -916,6 +924,8 @@ def walk_network_from_polygon(
 
     Raises
     ------
+    InputError
+        ``walk_profile`` is not one of the profiles.
     OnlineError
         Overpass could not be reached (use :func:`walk_network_from_file` offline).
     EmptyDataError
@@ -925,22 +935,112 @@ def walk_network_from_polygon(
 
     from .sources import _online_error, _osmnx_settings
 
+    check_profile(walk_profile)
     area = as_polygon(polygon, crs=polygon_crs)
+    profile = resolve_profile(walk_profile, area)
     with _osmnx_settings():
         try:
-            G = ox.graph_from_polygon(area, network_type="walk", simplify=True, retain_all=True)
+            if profile.name == "osmnx":
+                G = ox.graph_from_polygon(area, network_type="walk", simplify=True, retain_all=True)
+            else:
+                G = _fetch_superset(area, profile)
         except ox._errors.InsufficientResponseError:
             raise EmptyDataError("No walkable street found in the polygon.") from None
         except InfraGeoError:
             raise
         except Exception as exc:
             raise _online_error(exc, "Overpass") from exc
-    if crs is not None:
-        G = ox.project_graph(G, to_crs=to_crs(crs, "crs"))
-    return WalkNetwork.from_networkx(G)
+    if profile.name != "osmnx":
+        net = _profile_network(G, profile, crs)
+    else:
+        if crs is not None:
+            G = ox.project_graph(G, to_crs=to_crs(crs, "crs"))
+        net = WalkNetwork.from_networkx(G)
+    net.walk_profile = profile.name
+    return net
 
 
-def walk_network_from_place(query: str | dict, crs: Any = None) -> WalkNetwork:
+def _fetch_superset(area: Any, profile: Any) -> nx.MultiDiGraph:
+    """Every highway=* and route=ferry way in ``area``, unsimplified, with the tags the
+    profile reads (osmnx keeps only ``settings.useful_tags_way`` on edges)."""
+    import osmnx as ox
+
+    old = list(ox.settings.useful_tags_way)
+    try:
+        ox.settings.useful_tags_way = list(dict.fromkeys([*old, *profile.keys(), "duration"]))
+        return ox.graph_from_polygon(
+            area,
+            custom_filter=['["highway"]', '["route"="ferry"]'],
+            simplify=False,
+            retain_all=True,
+        )
+    finally:
+        ox.settings.useful_tags_way = old
+
+
+def _profile_network(G: nx.MultiDiGraph, profile: Any, crs: Any) -> WalkNetwork:
+    """The profile applied to an unsimplified osmnx graph of every highway/ferry way: the
+    same tag rules, ``sidewalk=separate`` check and ferry lengths as for a file."""
+    import osmnx as ox
+
+    rows = [(u, v, k, d) for u, v, k, d in G.edges(keys=True, data=True)]
+    if not rows:
+        raise EmptyDataError("No walkable street found in the polygon.")
+    osmid = np.array([int(d["osmid"]) for *_, d in rows], dtype=np.int64)
+    way_ids, first = np.unique(osmid, return_index=True)
+    tags = pd.DataFrame.from_records(
+        [{k: v for k, v in rows[i][3].items() if isinstance(v, str)} for i in first]
+    )
+    walk = profile.walkable(tags)
+    ferry = profile.ferries(tags)
+    way_of_edge = np.searchsorted(way_ids, osmid)
+    xy = np.array([[G.nodes[n]["x"], G.nodes[n]["y"]] for n in G.nodes], dtype=np.float64)
+    pos = {n: i for i, n in enumerate(G.nodes)}
+    ends = np.array([[pos[u], pos[v]] for u, v, *_ in rows], dtype=np.int64)
+    dst = _network_crs(xy, crs)
+    tr = Transformer.from_crs("EPSG:4326", dst, always_xy=True)
+    pxy = np.column_stack(tr.transform(xy[:, 0], xy[:, 1]))
+    road = profile.sidewalk_separate(tags) & walk
+    if road.any():
+        # each way as the multilinestring of its node-to-node pieces
+        seg = shapely.linestrings(pxy[ends.reshape(-1)], indices=np.repeat(np.arange(len(rows)), 2))
+        o = np.argsort(way_of_edge, kind="stable")
+        way_geom = np.full(len(way_ids), None, dtype=object)
+        present = np.unique(way_of_edge)
+        way_geom[present] = shapely.multilinestrings(seg[o], indices=way_of_edge[o])[present]
+        side = profile.sidewalk_like(tags) & walk & ~road
+        found = separate_sidewalk_found(way_geom[road], way_geom[side])
+        walk[np.flatnonzero(road)[found]] = False
+    keep = walk[way_of_edge]
+    H = G.edge_subgraph([(u, v, k) for (u, v, k, _), ok in zip(rows, keep, strict=True) if ok])
+    H = ox.simplify_graph(nx.MultiDiGraph(H), edge_attrs_differ=["osmid"])
+    if H.number_of_edges() == 0:
+        raise EmptyDataError("No way in the polygon passes the walk profile: no walkable streets.")
+    H.graph["crs"] = G.graph["crs"]
+    net = WalkNetwork.from_networkx(ox.project_graph(H, to_crs=dst))
+    e_way = np.searchsorted(way_ids, net.edge_data["osmid"].astype(np.int64).to_numpy())
+    is_ferry = ferry[e_way]
+    if not is_ferry.any():
+        return net
+    data = net.edge_data.copy()
+    data["ferry"] = is_ferry
+    cost = np.full(net.n_edges, np.nan)
+    cost[is_ferry] = _ferry_lengths(net.edge_length[is_ferry], e_way[is_ferry], way_ids, tags)
+    return WalkNetwork(
+        net.node_ids,
+        net.node_xy,
+        net.edge_u,
+        net.edge_v,
+        net.edge_geometry,
+        net.crs,
+        edge_data=data,
+        edge_length=cost,
+    )
+
+
+def walk_network_from_place(
+    query: str | dict, crs: Any = None, *, walk_profile: str | None = None
+) -> WalkNetwork:
     """The walking network of a named place, online (geocoded with Nominatim).
 
     Parameters
@@ -949,6 +1049,8 @@ def walk_network_from_place(query: str | dict, crs: Any = None) -> WalkNetwork:
         A place name, e.g. ``"Vaduz, Liechtenstein"``.
     crs : CRS-like, optional
         Projected CRS for the network.
+    walk_profile : {"auto", "nl", "osmnx"}, optional
+        Which ways are walkable (see :func:`walk_network_from_file`).
 
     Returns
     -------
@@ -963,7 +1065,8 @@ def walk_network_from_place(query: str | dict, crs: Any = None) -> WalkNetwork:
     """
     from .sources import geocode_place
 
-    return walk_network_from_polygon(geocode_place(query), crs=crs)
+    check_profile(walk_profile)
+    return walk_network_from_polygon(geocode_place(query), crs=crs, walk_profile=walk_profile)
 
 
 def _log_snap_failures(what: str, n_far: int, n_total: int) -> None:
