@@ -448,3 +448,37 @@ def test_ferries_online(tmp_path):
     off = offline.edges.set_index("osmid")["length"].sort_index()
     pd.testing.assert_series_equal(on, off, rtol=1e-9, check_index_type=False)
     assert on.loc[31] == pytest.approx(880.0)
+
+
+# ------------------------------------------------------------------------ whole job, CLI
+def test_analyse_walk_profile(tmp_path):
+    """The sample (Helsinki) is outside NL: osmnx by default; 'nl' on request, and the
+    summary says which ways were walked."""
+    default = ig.analyse(neighbourhoods="hex:250")
+    nl = ig.analyse(neighbourhoods="hex:250", walk_profile="nl")
+    assert default.network.walk_profile == "osmnx"
+    assert nl.network.walk_profile == "nl"
+    assert nl.network.edge_length.sum() > default.network.edge_length.sum()
+    assert "'nl' profile" in nl.summary_markdown()
+    assert "osmnx's walk filter" in default.summary_markdown()
+    with pytest.raises(ig.InputError, match="walk_profile"):
+        ig.analyse(walk_profile="walk")
+
+
+def test_cli_walk_profile(tmp_path):
+    import subprocess
+    import sys
+
+    cli = [sys.executable, "-m", "infra_geo.cli", "analyse"]
+    r = subprocess.run([*cli, "--help"], capture_output=True, text=True, timeout=60)
+    assert "--walk-profile" in r.stdout
+    r = subprocess.run(
+        [*cli, "--walk-profile", "dutch", "--out", str(tmp_path / "o")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert r.returncode == 2
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "walk_profile" in lines[0] and "'nl'" in lines[0], r.stderr
+    assert not (tmp_path / "o").exists()

@@ -99,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     a.add_argument(
         "--walk-profile",
-        choices=("auto", "nl", "osmnx"),
+        metavar="nl|osmnx|auto",
         default=None,
         help=(
             "which ways are walkable: 'nl' (Dutch: cycle paths unless foot=no, foot=yes on any "
