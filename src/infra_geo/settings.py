@@ -40,6 +40,19 @@ requests_timeout : float
     Seconds to wait for an online service.
 log_level : int
     Level of the ``infra_geo`` logger (``logging.INFO`` by default).
+walk_filter : str
+    osmnx's ``network_type="walk"`` way filter (Overpass QL): the ``"osmnx"`` walk profile.
+walk_profile : {"auto", "nl", "osmnx"}
+    Which ways are walkable by default: ``"nl"`` (the Dutch pedestrian network, see
+    ``infra_geo._walk_profiles`` and the README) inside the Netherlands under ``"auto"``,
+    ``"osmnx"`` (``walk_filter``) elsewhere.
+ferry_speed_kmh, ferry_wait_min : float
+    Speed of a pedestrian ferry without a ``duration`` tag, and the wait added to every
+    crossing; a ferry edge weighs (crossing + wait) minutes at ``walk_speed_kmh``.
+separate_sidewalk_m, separate_sidewalk_share : float
+    A road tagged ``sidewalk=separate`` leaves the "nl" network only where a separately
+    mapped footway/path/cycleway lies within ``separate_sidewalk_m`` of at least
+    ``separate_sidewalk_share`` of its length.
 """
 
 from __future__ import annotations
