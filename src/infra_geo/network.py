@@ -8,8 +8,10 @@ for compiled shortest-path searches, and shapely arrays for snapping.
 
 Build one from an extract (:func:`walk_network_from_file`), online
 (:func:`walk_network_from_place`, :func:`walk_network_from_polygon`) or from a networkx /
-osmnx graph (:meth:`WalkNetwork.from_networkx`). Ways are filtered with osmnx's ``walk``
-filter (``settings.walk_filter``): no motorways, no ``foot=no``, no ``access=private``...
+osmnx graph (:meth:`WalkNetwork.from_networkx`). Ways are filtered with a walk profile
+(``settings.walk_profile``; :mod:`infra_geo._walk_profiles`): the Dutch ``"nl"`` profile
+inside the Netherlands (cycle paths, ``foot=yes`` on any road, ferries), osmnx's ``walk``
+filter (``settings.walk_filter``) elsewhere.
 """
 
 from __future__ import annotations
