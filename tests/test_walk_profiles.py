@@ -24,17 +24,13 @@ import infra_geo as ig
 from infra_geo import _walk_profiles
 
 _FOOT_OK = ("yes", "designated", "permissive")
+_GONE = {"abandoned", "no", "planned", "proposed", "razed"}  # no way on the ground
 _NOT_A_WAY = {
-    "abandoned",
     "bus_guideway",
     "construction",
     "disused",
-    "no",
-    "planned",
     "platform",
-    "proposed",
     "raceway",
-    "razed",
     "rest_area",
     "services",
 }
@@ -47,7 +43,7 @@ def nl_walkable(t: dict[str, str]) -> bool:
     if t.get("route") == "ferry" and allowed:
         return True
     hw = t.get("highway")
-    if hw is None or hw in ("motorway", "motorway_link") or foot == "no":
+    if hw is None or hw in ("motorway", "motorway_link") or hw in _GONE or foot == "no":
         return False
     if t.get("area") == "yes":
         return False
@@ -135,6 +131,8 @@ def dropped_by_overlay(path: Path) -> set[int]:
         ({"highway": "platform"}, False),
         ({"highway": "platform", "foot": "yes"}, True),
         ({"highway": "construction"}, False),
+        ({"highway": "construction", "foot": "yes"}, True),
+        ({"highway": "proposed", "foot": "yes"}, False),
         ({"highway": "pedestrian", "area": "yes"}, False),
         ({"route": "ferry", "foot": "yes"}, True),
         ({"route": "ferry"}, False),

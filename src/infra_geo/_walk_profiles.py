@@ -116,9 +116,13 @@ NL = WalkProfile(
         ("foot=no, always", '["foot"="no"]'),
         ("areas (a square is a public space, not a street)", '["area"="yes"]'),
         (
-            "not (yet or any more) a way, unless foot is allowed",
-            '["highway"~"^(abandoned|bus_guideway|construction|disused|no|planned|platform|'
-            'proposed|raceway|razed|rest_area|services)$"]' + _FOOT_NOT_ALLOWED,
+            "not (yet or any more) a way, always",
+            '["highway"~"^(abandoned|no|planned|proposed|razed)$"]',
+        ),
+        (
+            "not a way for the public, unless foot is allowed",
+            '["highway"~"^(bus_guideway|construction|disused|platform|raceway|rest_area|'
+            'services)$"]' + _FOOT_NOT_ALLOWED,
         ),
         (
             "access=private/no, unless foot is allowed",
