@@ -345,6 +345,16 @@ def test_hand_built_ferries(tmp_path):
     assert ig.walk_network_from_file(f, walk_profile="osmnx").n_islands == 3
 
 
+def test_ferry_leading_nowhere_is_reported(tmp_path, caplog):
+    nodes = {**_FERRY_NODES, 7: (4.9200, 52.3870)}
+    ways = [*_FERRY_WAYS, (36, [6, 7], {"route": "ferry", "foot": "yes"})]  # 7: no pier
+    f = _osm_xml(tmp_path / "pont2.osm", nodes, ways)
+    with caplog.at_level("WARNING", logger="infra_geo"):
+        net = ig.walk_network_from_file(f)
+    assert 36 in set(net.edges["osmid"])
+    assert "1 ferry terminal node(s) are not on any walkable way (e.g. node 7)" in caplog.text
+
+
 def test_malta_foot_ferries_become_edges(tmp_path):
     import osmium
     from conftest import shared_path

@@ -708,6 +708,7 @@ def walk_network_from_file(
         )
     net = _build_from_ways(data, walk, area, crs, ferry=ferry)
     net.walk_profile = profile.name
+    _log_loose_ferries(net)
     log(f"{os.path.basename(str(path))}: {net!r} ({profile.name} walk profile)")
     return net
 
@@ -959,7 +960,27 @@ def walk_network_from_polygon(
             G = ox.project_graph(G, to_crs=to_crs(crs, "crs"))
         net = WalkNetwork.from_networkx(G)
     net.walk_profile = profile.name
+    _log_loose_ferries(net)
     return net
+
+
+def _log_loose_ferries(net: WalkNetwork) -> None:
+    """Warn about ferry ends that no walkable way reaches (the ferry then leads nowhere)."""
+    if "ferry" not in net.edge_data.columns:
+        return
+    f = net.edge_data["ferry"].fillna(False).to_numpy(dtype=bool)
+    reached = np.zeros(net.n_nodes, dtype=bool)
+    reached[net.edge_u[~f]] = True
+    reached[net.edge_v[~f]] = True
+    loose = np.unique(np.r_[net.edge_u[f], net.edge_v[f]])
+    loose = loose[~reached[loose]]
+    if len(loose):
+        log(
+            f"{len(loose)} ferry terminal node(s) are not on any walkable way (e.g. node "
+            f"{net.node_ids[loose[0]]}): those crossings connect nothing; map the pier path "
+            "to the ferry's end node to use them.",
+            logging.WARNING,
+        )
 
 
 def _fetch_superset(area: Any, profile: Any) -> nx.MultiDiGraph:
