@@ -345,6 +345,19 @@ def test_hand_built_ferries(tmp_path):
     assert ig.walk_network_from_file(f, walk_profile="osmnx").n_islands == 3
 
 
+def test_a_ferry_abroad_does_not_move_the_town(tmp_path):
+    """Hoek van Holland - Harwich: the ferry's far end must not decide the CRS or profile."""
+    nodes = {1: (4.1200, 51.9780), 2: (4.1300, 51.9780), 3: (1.2850, 51.9460)}
+    ways = [
+        (40, [1, 2], {"highway": "cycleway"}),
+        (41, [2, 3], {"route": "ferry", "foot": "yes", "duration": "06:30"}),
+    ]
+    net = ig.walk_network_from_file(_osm_xml(tmp_path / "hvh.osm", nodes, ways))
+    assert net.walk_profile == "nl" and net.crs.to_epsg() == 28992
+    e = net.edges.set_index("osmid")
+    assert e.loc[41, "length"] == pytest.approx((390 + 5) * 80.0)
+
+
 def test_ferry_leading_nowhere_is_reported(tmp_path, caplog):
     nodes = {**_FERRY_NODES, 7: (4.9200, 52.3870)}
     ways = [*_FERRY_WAYS, (36, [6, 7], {"route": "ferry", "foot": "yes"})]  # 7: no pier

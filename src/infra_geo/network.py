@@ -692,12 +692,18 @@ def walk_network_from_file(
         check_overlap(area, data.extent, str(path))
     if len(data.way_ids) == 0:
         raise EmptyDataError(f"{path} holds no highway=* way: there is no street network in it.")
-    w, s = data.way_lonlat.min(axis=0)
-    e, n = data.way_lonlat.max(axis=0)
-    profile = resolve_profile(walk_profile, shapely.box(w, s, e, n))
     tags = data.way_tags
+    # where the streets are: a ferry may run far abroad (Hoek van Holland - Harwich)
+    streets = np.flatnonzero(tags["highway"].notna().to_numpy()) if "highway" in tags else []
+    profile = resolve_profile(
+        walk_profile, _lonlat_box(data, streets if len(streets) else np.arange(len(tags)))
+    )
     walk = profile.walkable(tags)
     ferry = profile.ferries(tags)
+    if crs is None and (walk & ~ferry).any():
+        crs = _network_crs(
+            data.way_lonlat[_positions(data, np.flatnonzero(walk & ~ferry))[0]], None
+        )
     if profile.separate_sidewalk:
         walk = _drop_roads_with_separate_sidewalk(
             data,
@@ -720,6 +726,14 @@ def _positions(data: Any, runs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.
     r_lens = np.diff(offs)[runs]
     pos = np.repeat(offs[runs] - np.r_[0, np.cumsum(r_lens)[:-1]], r_lens) + np.arange(r_lens.sum())
     return pos, np.repeat(np.arange(len(runs)), r_lens), r_lens
+
+
+def _lonlat_box(data: Any, runs: np.ndarray) -> shapely.Geometry:
+    """The lon/lat box of the way runs ``runs``."""
+    lonlat = data.way_lonlat[_positions(data, np.asarray(runs, dtype=np.int64))[0]]
+    w, s = lonlat.min(axis=0)
+    e, n = lonlat.max(axis=0)
+    return shapely.box(w, s, e, n)
 
 
 def _network_crs(lonlat: np.ndarray, crs: Any) -> CRS:
