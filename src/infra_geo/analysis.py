@@ -21,6 +21,7 @@ import shapely
 from . import settings
 from ._log import log
 from ._validate import as_polygon, minutes_tuple, positive
+from ._walk_profiles import PROFILE_NOTES, check_profile
 from .accessibility import (
     _node_distances,
     _point_table,
@@ -552,6 +553,8 @@ def analyse(
     lang: str = "nl",
     total_population: float | None = None,
     progress: Callable[[str], None] | None = None,
+    *,
+    walk_profile: str | None = None,
 ) -> Analysis:
     """Facilities, network, distances, catchments, gaps and map in one call.
 
@@ -584,6 +587,9 @@ def analyse(
         Residents of the whole area, when the units carry no totals.
     progress : callable, optional
         Called with the name of each stage as it starts (the CLI draws a progress bar).
+    walk_profile : {"auto", "nl", "osmnx"}, optional
+        Which ways are walkable (default ``settings.walk_profile``, ``"auto"``: the Dutch
+        profile inside the Netherlands); see :func:`~infra_geo.walk_network_from_file`.
 
     Returns
     -------
@@ -609,6 +615,7 @@ def analyse(
     )
 
     mins = minutes_tuple(minutes)
+    check_profile(walk_profile)
     speed = positive(speed_kmh if speed_kmh is not None else settings.walk_speed_kmh, "speed_kmh")
     if lang not in ("nl", "en"):
         raise InputError(f"lang must be 'nl' or 'en', got {lang!r}.")
@@ -655,7 +662,7 @@ def analyse(
     done()
     done = stage("network")
     if source_file is not None:
-        net = walk_network_from_file(source_file, polygon=area)
+        net = walk_network_from_file(source_file, polygon=area, walk_profile=walk_profile)
         from ._osm_reader import read_osm
         from .components import load_rules
 
@@ -664,7 +671,7 @@ def analyse(
         if area is not None and extent is not None:
             extent = shapely.intersection(extent, area)
     else:
-        net = walk_network_from_polygon(area)
+        net = walk_network_from_polygon(area, walk_profile=walk_profile)
         extent = area
     done()
     if extent is None:
@@ -708,6 +715,8 @@ def analyse(
             f"{int(gaps['partial'].sum())} neighbourhood(s) lie only partly inside the data: "
             "their figures suffer from the edge effect and they are not ranked"
         )
+    if net.walk_profile is not None:
+        notes.append(PROFILE_NOTES[net.walk_profile])
     return Analysis(
         facilities=fac,
         network=net,

@@ -98,6 +98,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--lang", choices=("nl", "en"), default="nl", help="language of the map (default nl)"
     )
     a.add_argument(
+        "--walk-profile",
+        metavar="nl|osmnx|auto",
+        default=None,
+        help=(
+            "which ways are walkable: 'nl' (Dutch: cycle paths unless foot=no, foot=yes on any "
+            "road, ferries), 'osmnx' (osmnx's walk filter); default auto: nl inside the "
+            "Netherlands, osmnx elsewhere"
+        ),
+    )
+    a.add_argument(
         "--out",
         default="infra_geo_out",
         metavar="DIR",
@@ -158,6 +168,7 @@ def _analyse(args: argparse.Namespace) -> int:
         lang=args.lang,
         total_population=args.total_population,
         progress=progress,
+        walk_profile=args.walk_profile,
     )
     progress("save")
     written = res.save(args.out)

@@ -105,6 +105,8 @@ class Rules:
     rules: tuple[Rule, ...]
     exclude: Mapping[str, tuple[str, ...]]
     source: str = "infra_geo/components.toml"
+    #: (version, changes) pairs from the file's ``[[changelog]]`` tables, newest first
+    changelog: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -239,12 +241,20 @@ def _parse_rules(data: Mapping[str, Any], source: str) -> Rules:
             )
         )
     exclude = _tagmap(data.get("exclude", {}), f"{source} [exclude]")
+    changelog = []
+    for i, entry in enumerate(data.get("changelog", [])):
+        if not isinstance(entry, Mapping) or "version" not in entry:
+            raise RulesError(f"{source} [[changelog]] #{i + 1} needs a 'version' and 'changes'.")
+        changelog.append(
+            (str(entry["version"]), _values(entry.get("changes"), f"{source} changelog #{i + 1}"))
+        )
     return Rules(
         version=str(data.get("version", "custom")),
         components=comps,
         rules=tuple(rules),
         exclude=exclude,
         source=source,
+        changelog=tuple(changelog),
     )
 
 
@@ -522,12 +532,12 @@ def rules_markdown(rules: str | Path | Mapping[str, Any] | Rules | None = None) 
     -------
     str
         One row per component: key, Dutch and English label, and its OSM tag rules
-        (secondary rules in italics).
+        (secondary rules in italics); then the file's changelog, if any.
     """
     r = load_rules(rules)
 
-    def cond(m: Mapping[str, tuple[str, ...]]) -> str:
-        return " + ".join(f"`{k}={'/'.join(v)}`" for k, v in m.items())
+    def cond(m: Mapping[str, tuple[str, ...]], sep: str = " + ") -> str:
+        return sep.join(f"`{k}={'/'.join(v)}`" for k, v in m.items())
 
     lines = [
         f"Rules version {r.version}. Excluded everywhere: "
@@ -546,11 +556,14 @@ def rules_markdown(rules: str | Path | Mapping[str, Any] | Rules | None = None) 
             if rule.where:
                 txt += " with " + cond(rule.where)
             if rule.unless:
-                txt += " unless " + " or ".join(cond({k: v}) for k, v in rule.unless.items())
+                txt += " unless " + cond(rule.unless, " or ")
             if rule.match:
                 txt += " where " + " + ".join(
                     f"`{k}` ~ `{v}`".replace("|", "\\|") for k, v in rule.match.items()
                 )
             parts.append(f"*{txt}*" if rule.secondary else txt)
         lines.append(f"| {i} | `{c.key}` | {c.label_nl} | {c.label_en} | {'; '.join(parts)} |")
+    if r.changelog:
+        lines += ["", "| rules version | changes |", "|---|---|"]
+        lines += [f"| {v} | {'<br>'.join(changes)} |" for v, changes in r.changelog]
     return "\n".join(lines) + "\n"

@@ -54,6 +54,19 @@ requests_timeout : float
     Seconds to wait for an online service.
 log_level : int
     Level of the ``infra_geo`` logger (``logging.INFO`` by default).
+walk_filter : str
+    osmnx's ``network_type="walk"`` way filter (Overpass QL): the ``"osmnx"`` walk profile.
+walk_profile : {"auto", "nl", "osmnx"}
+    Which ways are walkable by default: ``"nl"`` (the Dutch pedestrian network, see
+    ``infra_geo._walk_profiles`` and the README) inside the Netherlands under ``"auto"``,
+    ``"osmnx"`` (``walk_filter``) elsewhere.
+ferry_speed_kmh, ferry_wait_min : float
+    Speed of a pedestrian ferry without a ``duration`` tag, and the wait added to every
+    crossing; a ferry edge weighs (crossing + wait) minutes at ``walk_speed_kmh``.
+separate_sidewalk_m, separate_sidewalk_share : float
+    A road tagged ``sidewalk=separate`` leaves the "nl" network only where a separately
+    mapped footway/path/cycleway lies within ``separate_sidewalk_m`` of at least
+    ``separate_sidewalk_share`` of its length.
 """
 
 from __future__ import annotations
@@ -90,3 +103,18 @@ walk_filter: str = (
     '["sidewalk"!~"separate"]["sidewalk:both"!~"separate"]'
     '["sidewalk:left"!~"separate"]["sidewalk:right"!~"separate"]'
 )
+
+#: Which ways are walkable: ``"auto"`` (``"nl"`` inside the Netherlands, ``"osmnx"``
+#: elsewhere), ``"nl"`` (the Dutch pedestrian network: cycle paths, foot=yes on any road,
+#: ferries; see ``infra_geo._walk_profiles``) or ``"osmnx"`` (``walk_filter`` above).
+walk_profile: str = "auto"
+#: Speed of a pedestrian ferry without a ``duration`` tag, km/h (Amsterdam's IJ ferries
+#: cross 400-1,000 m in 3-8 minutes).
+ferry_speed_kmh: float = 8.0
+#: Minutes added to every ferry crossing for waiting (half the usual 10-minute headway).
+ferry_wait_min: float = 5.0
+#: A road tagged ``sidewalk=separate`` is dropped from the "nl" network only where a
+#: separately mapped footway, path or cycleway lies within this many metres of at least
+#: ``separate_sidewalk_share`` of its length (sampled every 10 m); otherwise it is kept.
+separate_sidewalk_m: float = 20.0
+separate_sidewalk_share: float = 0.5
