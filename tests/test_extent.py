@@ -433,10 +433,8 @@ def test_cli_extent(amsterdam_pbf: Path, amsterdam_buurten: Path, tmp_path: Path
     assert "ig-extent" in (tmp_path / "b" / "map.html").read_text(encoding="utf-8")
 
 
-def test_network_extent_is_gap_analysis_default(
-    amsterdam_pbf: Path, amsterdam_buurten: Path, tmp_path: Path
-) -> None:
-    """gap_analysis without extent= uses the loops of the network's minor streets."""
+def test_network_extent_ignores_strays(amsterdam_pbf: Path, tmp_path: Path) -> None:
+    """data_extent(net): the loops of a network's minor streets, not the hull of its nodes."""
     stray = _add_strays(amsterdam_pbf, tmp_path / "stray.osm")
     net_stray = ig.walk_network_from_file(stray)
     net = ig.walk_network_from_file(amsterdam_pbf)
@@ -445,17 +443,21 @@ def test_network_extent_is_gap_analysis_default(
         .to_crs(4326)
         .iloc[0]
     )
-    assert hull.bounds[2] - hull.bounds[0] > 29_000  # the old default reached 30 km out
+    assert hull.bounds[2] - hull.bounds[0] > 29_000  # the hull reaches 30 km out
     ext = _rd(ig.data_extent(net_stray))
     assert ext.hausdorff_distance(_rd(ig.data_extent(net))) < 1.0
     # within 150 m of what the file's buildings and streets give
     assert ext.hausdorff_distance(_rd(ig.data_extent(amsterdam_pbf))) < 150.0
-    units = ig.neighbourhoods_from_file(amsterdam_buurten)
-    fac = ig.facilities_from_file(stray)
-    pop = ig.population_from_streets(net_stray, units)
-    default = ig.gap_analysis(net_stray, fac, units, pop, minutes=10)
-    given = ig.gap_analysis(
-        net_stray, fac, units, pop, minutes=10, extent=ig.data_extent(net_stray)
-    )
-    pd.testing.assert_frame_equal(default.drop(columns="geometry"), given.drop(columns="geometry"))
-    assert default["partial"].sum() < len(default)  # some buurten are ranked
+
+
+def test_ferries_are_no_evidence() -> None:
+    """Malta's ferries to Gozo (route=ferry, no highway tag) do not join the islands."""
+    path = shared_path("osm/malta-2018.osm.pbf")
+    d = read_osm(path, ig.load_rules().match_keys())
+    assert (d.way_tags["highway"].isna() & (d.way_tags.get("route") == "ferry")).sum() >= 8
+    ext = ig.data_extent(d, boundary_share=0)
+    assert shapely.get_num_geometries(ext) >= 2  # Malta and Gozo, the channel stays out
+    gozo = shapely.box(14.18, 36.00, 14.35, 36.09)  # Gozo (lon/lat)
+    malta = shapely.box(14.30, 35.78, 14.60, 35.99)  # the main island
+    parts = shapely.get_parts(ext)
+    assert not any(p.intersects(gozo) and p.intersects(malta) for p in parts)

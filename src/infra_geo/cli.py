@@ -107,6 +107,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--lang", choices=("nl", "en"), default="nl", help="language of the map (default nl)"
     )
     a.add_argument(
+        "--walk-profile",
+        metavar="nl|osmnx|auto",
+        default=None,
+        help=(
+            "which ways are walkable: 'nl' (Dutch: cycle paths unless foot=no, foot=yes on any "
+            "road, ferries), 'osmnx' (osmnx's walk filter); default auto: nl inside the "
+            "Netherlands, osmnx elsewhere"
+        ),
+    )
+    a.add_argument(
         "--out",
         default="infra_geo_out",
         metavar="DIR",
@@ -167,6 +177,7 @@ def _analyse(args: argparse.Namespace) -> int:
         lang=args.lang,
         total_population=args.total_population,
         progress=progress,
+        walk_profile=args.walk_profile,
         extent=args.extent,
     )
     progress("save")
@@ -178,8 +189,8 @@ def _analyse(args: argparse.Namespace) -> int:
         shares = [c for c in s.columns if c.startswith("share_")]
         print()
         print(
-            f"{res.source}: {len(res.facilities):,} facilities, {len(res.gaps):,} neighbourhoods, "
-            f"{res.gaps['residents'].sum():,.0f} residents"
+            f"{res.source}: {len(res.facilities):,} facilities, {len(res.gaps):,} neighbourhoods; "
+            f"{res.coverage_text()}"
         )
         header = f"{'component':<28}{'facilities':>11}" + "".join(
             f"{c.replace('share_', ''):>9}" for c in shares

@@ -159,8 +159,7 @@ def data_extent(
     source : path-like, OSMData or WalkNetwork
         An OSM extract (.osm, .osm.gz, .osm.bz2, .osm.pbf) or what the reader made of one;
         or a walking network, whose evidence is then the loops of its minor streets alone
-        (no buildings, no administrative areas): the default of
-        :func:`infra_geo.gap_analysis`.
+        (no buildings, no administrative areas).
     cell_m, close_m, edge_m, min_cluster_share : float, optional
         See :func:`extent_from_points` (defaults in :mod:`infra_geo.settings`).
     boundary_share : float, optional
@@ -368,7 +367,11 @@ def _with_complete_boundaries(
     from scipy.spatial import cKDTree
 
     tr = Transformer.from_crs(WGS84, metric, always_xy=True)
-    nodes = np.column_stack(tr.transform(data.way_lonlat[:, 0], data.way_lonlat[:, 1]))
+    street = np.ones(len(data.way_ids), dtype=bool)  # ways with highway=* (no ferries)
+    if "highway" in data.way_tags.columns:
+        street = data.way_tags["highway"].notna().to_numpy()
+    lonlat = data.way_lonlat[np.repeat(street, np.diff(data.way_offsets))]
+    nodes = np.column_stack(tr.transform(lonlat[:, 0], lonlat[:, 1]))
     if not len(nodes):
         return derived
     tree = cKDTree(nodes)
@@ -394,7 +397,8 @@ def _minor_ways(data: Any) -> np.ndarray:
     if not n or "highway" not in data.way_tags.columns:
         return np.zeros(n, dtype=bool)
     hw = data.way_tags["highway"].astype("string").fillna("")
-    return ~hw.isin(settings.extent_major_highways).to_numpy()
+    # a way without highway=* (a route=ferry crossing) is no street: it crosses water
+    return ((hw != "") & ~hw.isin(settings.extent_major_highways)).to_numpy()
 
 
 def _street_core(data: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -433,7 +437,7 @@ def _network_core_points(net: Any, step: float) -> np.ndarray:
     minor = np.ones(n_e, dtype=bool)
     if "highway" in net.edge_data.columns:
         hw = net.edge_data["highway"].astype("string").fillna("")
-        minor = ~hw.isin(settings.extent_major_highways).to_numpy()
+        minor = ((hw != "") & ~hw.isin(settings.extent_major_highways)).to_numpy()
     pairs = np.sort(np.column_stack([net.edge_u, net.edge_v]), axis=1)[minor]
     if not len(pairs):
         return np.zeros((0, 2))
