@@ -210,7 +210,8 @@ def _read(path: str, fmt: str, keys: tuple[str, ...], name: str = "") -> OSMData
     hw_id: list[int] = []
     hw_len: list[int] = []
     hw_ref: list[int] = []
-    hw_xy: list[int] = []
+    hw_wkb: list[str | None] = []
+    hw_cut: dict[int, list[tuple[int, int]]] = {}
     hw_rows: list[int] = []
     hw_keys: list[str] = []
     hw_vals: list[str] = []
@@ -221,14 +222,19 @@ def _read(path: str, fmt: str, keys: tuple[str, ...], name: str = "") -> OSMData
         target[2].extend([t.v for t in tags])
 
     wkb = osmium.geom.WKBFactory()
-    # nodes reach Python only with a feature key ("area" keeps a highway=* area=yes node,
-    # which ``candidate`` then judges like any other object)
+    # nodes, relations and areas reach Python only with a feature key: street furniture
+    # (highway=crossing), bus routes and closed streets stay in libosmium ("area" keeps a
+    # highway=* area=yes square, which ``cand`` then judges like any other object)
     fp = (
         osmium.FileProcessor(osmium.io.File(path, fmt))
         .with_areas()
         .with_filter(EmptyTagFilter())
         .with_filter(KeyFilter(*all_keys))
-        .with_filter(KeyFilter(*sorted(feature_keys | {"area"})).enable_for(osmium.osm.NODE))
+        .with_filter(
+            KeyFilter(*sorted(feature_keys | {"area"})).enable_for(
+                osmium.osm.NODE | osmium.osm.RELATION | osmium.osm.AREA
+            )
+        )
     )
     try:
         for o in fp:
@@ -263,17 +269,20 @@ def _read(path: str, fmt: str, keys: tuple[str, ...], name: str = "") -> OSMData
             elif o.is_way():
                 ferry = "route" in tkeys and o.tags.get("route") == "ferry"
                 if "highway" in tkeys or ferry:
-                    nrs = list(o.nodes)
+                    nl = o.nodes
                     hw_rows.extend([len(hw_id)] * len(tags))
                     hw_keys.extend([t.k for t in tags])
                     hw_vals.extend([t.v for t in tags])
                     hw_id.append(o.id)
-                    hw_len.append(len(nrs))
-                    hw_ref.extend([n.ref for n in nrs])
-                    for n in nrs:
-                        loc = n.location
-                        hw_xy.append(loc.x)
-                        hw_xy.append(loc.y)
+                    hw_len.append(len(nl))
+                    hw_ref.extend([n.ref for n in nl])
+                    # the coordinates as a WKB line from libosmium; node by node only for a
+                    # way cut by the extract (a node missing) or of one node
+                    try:
+                        hw_wkb.append(wkb.create_linestring(o, osmium.geom.ALL))
+                    except (osmium.InvalidLocationError, RuntimeError):
+                        hw_wkb.append(None)
+                        hw_cut[len(hw_id) - 1] = [(n.location.x, n.location.y) for n in nl]
                 if not cand:
                     continue
                 nl = o.nodes
@@ -311,7 +320,7 @@ def _read(path: str, fmt: str, keys: tuple[str, ...], name: str = "") -> OSMData
 
     dropped = {"missing_way_nodes": 0, "highway_ways_lost": 0}
     dropped["feature_ways_incomplete"] = n_lines_incomplete
-    ways = _way_runs(hw_id, hw_len, hw_ref, hw_xy, dropped)
+    ways = _way_runs(hw_id, hw_len, hw_ref, hw_wkb, hw_cut, dropped)
     # the tag table of the kept ways (a way lost to clipping adds no column), one row a run
     kept, run_row = np.unique(ways["row"], return_inverse=True)
     compact = np.full(len(hw_id), -1, dtype=np.int64)
@@ -397,15 +406,32 @@ def _lonlat(xy: list[int]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _way_runs(
-    way_id: list[int], way_len: list[int], refs: list[int], xy: list[int], dropped: dict
+    way_id: list[int],
+    way_len: list[int],
+    refs: list[int],
+    lines: list[str | None],
+    cut: dict[int, list[tuple[int, int]]],
+    dropped: dict,
 ) -> dict[str, np.ndarray]:
     """Split the highway ways at their missing nodes (a clipped extract) into runs of at
     least two present nodes; count the missing nodes and the ways left with no run."""
     n_ways = len(way_id)
     lens = np.asarray(way_len, dtype=np.int64)
     node_ids = np.asarray(refs, dtype=np.int64)
-    lonlat, valid = _lonlat(xy)
     way_of = np.repeat(np.arange(n_ways), lens)
+    # coordinates of the whole ways from their WKB lines, of the cut ones node by node
+    lonlat = np.empty((len(node_ids), 2), dtype=np.float64)
+    valid = np.ones(len(node_ids), dtype=bool)
+    whole = np.asarray([ln is not None for ln in lines], dtype=bool)
+    if whole.any():
+        geoms = shapely.from_wkb(np.asarray(lines, dtype=object)[whole])
+        lonlat[whole[way_of]] = shapely.get_coordinates(geoms)
+    if cut:
+        rows = np.fromiter(cut, dtype=np.int64, count=len(cut))
+        cut_lonlat, cut_valid = _lonlat([v for r in rows for xy in cut[int(r)] for v in xy])
+        at = np.isin(way_of, rows)  # the cut ways' nodes, in way order like ``rows``
+        lonlat[at] = cut_lonlat
+        valid[at] = cut_valid
     # a run is a maximal stretch of present nodes within one way
     starts = np.zeros(len(node_ids), dtype=bool)
     if len(node_ids):
@@ -420,9 +446,7 @@ def _way_runs(
     keep_node = np.zeros(len(node_ids), dtype=bool)
     keep_node[valid] = keep_run[run_of_valid]
     dropped["missing_way_nodes"] = int((~valid).sum())
-    dropped["highway_ways_lost"] = int(
-        n_ways - len(np.unique(run_way[keep_run])) if n_ways else 0
-    )
+    dropped["highway_ways_lost"] = int(n_ways - len(np.unique(run_way[keep_run])) if n_ways else 0)
     kept_sizes = run_size[keep_run]
     offsets = np.zeros(len(kept_sizes) + 1, dtype=np.int64)
     np.cumsum(kept_sizes, out=offsets[1:])
@@ -439,25 +463,21 @@ def _way_runs(
 def _tag_frame(n: int, rows: list[int], keys: list[str], vals: list[str]) -> pd.DataFrame:
     """A frame of ``n`` rows with one column per tag key (in order of first appearance, as
     ``DataFrame.from_records`` of the tag dicts would give) from flat (row, key, value)
-    triples: one numpy scatter per key, not one dict per object."""
+    triples: one numpy scatter into a (keys, rows) block, not one dict per object."""
     if not n:
         return pd.DataFrame()
     codes, uniq = pd.factorize(pd.Index(keys, dtype=object), sort=False)
-    row = np.asarray(rows, dtype=np.int64)
-    val = np.asarray(vals, dtype=object)
-    order = np.argsort(codes, kind="stable")
-    bounds = np.searchsorted(codes[order], np.arange(len(uniq) + 1))
-    # pandas' default str dtype; with python storage, StringArray takes the object column
+    # pandas' default str dtype; with python storage, StringArray takes each object column
     # as it is (checked, not converted cell by cell: 3x faster than inferring)
     dtype = pd.Series([""]).dtype
     fast = isinstance(dtype, pd.StringDtype) and dtype.storage == "python"
-    cols = {}
-    for j, key in enumerate(uniq):
-        sel = order[bounds[j] : bounds[j + 1]]
-        col = np.full(n, dtype.na_value if fast else np.nan, dtype=object)
-        col[row[sel]] = val[sel]
-        cols[key] = pd.arrays.StringArray(col, dtype=dtype) if fast else col
-    return pd.DataFrame(cols, index=pd.RangeIndex(n))
+    block = np.full((len(uniq), n), dtype.na_value if fast else np.nan, dtype=object)
+    block[codes, np.asarray(rows, dtype=np.int64)] = np.asarray(vals, dtype=object)
+    cols = {
+        key: pd.arrays.StringArray(block[j], dtype=dtype) if fast else block[j]
+        for j, key in enumerate(uniq)
+    }
+    return pd.DataFrame(cols, index=pd.RangeIndex(n), copy=False)
 
 
 def _read_error(path: str, exc: BaseException) -> DataFileError:
