@@ -295,7 +295,7 @@ def _read(path: str, fmt: str, keys: tuple[str, ...], name: str = "") -> OSMData
                     line = wkb.create_linestring(o, osmium.geom.ALL)
                 except (osmium.InvalidLocationError, RuntimeError):
                     line = None
-                if n_nodes >= 4 and nl[0].ref == nl[n_nodes - 1].ref:
+                if n_nodes >= 4 and o.is_closed():  # first node id == last
                     closed_ways.add(o.id)
                     if line is not None:
                         closed_complete.add(o.id)
