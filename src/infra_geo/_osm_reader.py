@@ -153,7 +153,8 @@ def _read_cached(path: str, fmt: str, size: int, mtime: int, keys: tuple[str, ..
     # one-pass location cache cannot follow: sort it into a temporary PBF first (fast).
     import osmium
 
-    with tempfile.TemporaryDirectory(prefix="infra_geo_") as tmp:
+    _clean_stale_sort_dirs()
+    with tempfile.TemporaryDirectory(prefix=f"{_SORT_PREFIX}{os.getpid()}-") as tmp:
         sorted_pbf = os.path.join(tmp, "sorted.osm.pbf")
         try:
             merger = osmium.MergeInputReader()
@@ -163,15 +164,35 @@ def _read_cached(path: str, fmt: str, size: int, mtime: int, keys: tuple[str, ..
                 merger.apply(writer, simplify=True)
             finally:
                 writer.close()
-        except RuntimeError as exc:
-            raise DataFileError(
-                f"Could not read {path}: {exc}. The file looks truncated or corrupt; "
-                "download or export it again."
-            ) from None
+        except (RuntimeError, ValueError, osmium.InvalidLocationError) as exc:
+            raise _read_error(path, exc) from None
         data = _read(sorted_pbf, "pbf", keys, name=Path(path).name)
     data.path = path
     data.bounds = _header_box(path, fmt)
     return data
+
+
+#: temporary folders of the XML sort: ``<tempdir>/infra_geo_sort-<pid>-*/sorted.osm.pbf``
+_SORT_PREFIX = "infra_geo_sort-"
+
+
+def _clean_stale_sort_dirs() -> None:
+    """Remove sort folders stranded by killed runs (their process is gone)."""
+    import re
+    import shutil
+
+    from ._outdir import _pid_alive
+
+    pat = re.compile(re.escape(_SORT_PREFIX) + r"(\d+)-")
+    tmp = Path(tempfile.gettempdir())
+    try:
+        entries = list(tmp.iterdir())
+    except OSError:
+        return
+    for p in entries:
+        m = pat.match(p.name)
+        if m and p.is_dir() and not _pid_alive(int(m.group(1))):
+            shutil.rmtree(p, ignore_errors=True)
 
 
 def _read(path: str, fmt: str, keys: tuple[str, ...], name: str = "") -> OSMData:
@@ -264,11 +285,8 @@ def _read(path: str, fmt: str, keys: tuple[str, ...], name: str = "") -> OSMData
             elif o.is_relation():
                 if candidate(tags) and tags.get("type") in ("multipolygon", "boundary"):
                     rel_candidates.add(o.id)
-    except RuntimeError as exc:
-        raise DataFileError(
-            f"Could not read {path}: {exc}. The file looks truncated or corrupt; "
-            "download or export it again."
-        ) from None
+    except (RuntimeError, ValueError, osmium.InvalidLocationError) as exc:
+        raise _read_error(name or path, exc) from None
 
     dropped["feature_areas_incomplete"] = len(closed_ways - area_ways) + len(
         rel_candidates - area_rels
@@ -298,6 +316,28 @@ def _read(path: str, fmt: str, keys: tuple[str, ...], name: str = "") -> OSMData
             logging.WARNING,
         )
     return data
+
+
+def _read_error(path: str, exc: BaseException) -> DataFileError:
+    """A clear error for what libosmium refused in ``path``."""
+    import osmium
+
+    msg = " ".join(str(exc).split())
+    if isinstance(exc, osmium.InvalidLocationError) or "coordinate" in msg:
+        return DataFileError(
+            f"Could not read {path}: a node has an invalid coordinate ({msg}); latitudes must "
+            "be numbers from -90 to 90 and longitudes from -180 to 180. Export the file again "
+            "or fix that node."
+        )
+    if "too long" in msg:
+        return DataFileError(
+            f"Could not read {path}: {msg} (OSM allows 255 characters per tag key or value). "
+            "The file is not valid OSM data; export it again or shorten that tag."
+        )
+    return DataFileError(
+        f"Could not read {path}: {msg}. The file looks truncated or corrupt; "
+        "download or export it again."
+    )
 
 
 def _features_frame(node_rec: list, line_rec: list, area_rec: list) -> gpd.GeoDataFrame:

@@ -32,9 +32,11 @@ def to_crs(crs: Any, what: str = "crs") -> CRS:
 
 def positive(value: Any, name: str, allow_zero: bool = False) -> float:
     """``value`` as a finite float > 0 (or >= 0); raises :class:`InputError`."""
+    if isinstance(value, bool):
+        raise InputError(f"{name} must be a number, got {value!r}.")
     try:
         v = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise InputError(f"{name} must be a number, got {value!r}.") from None
     if not math.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
         bound = ">= 0" if allow_zero else "> 0"
@@ -43,7 +45,11 @@ def positive(value: Any, name: str, allow_zero: bool = False) -> float:
 
 
 def minutes_tuple(minutes: Any, name: str = "minutes") -> tuple[float, ...]:
-    """Sorted unique positive thresholds from a number or a sequence of numbers."""
+    """Sorted unique positive whole-minute thresholds from a number or a sequence of numbers.
+
+    Fractional minutes (7.5) are rejected with a clear message: the gap table's columns and
+    the map's measures are named by whole minutes.
+    """
     if isinstance(minutes, (int, float, np.integer, np.floating)):
         seq: Sequence[Any] = (minutes,)
     elif isinstance(minutes, str):
@@ -58,7 +64,15 @@ def minutes_tuple(minutes: Any, name: str = "minutes") -> tuple[float, ...]:
     if not seq:
         raise InputError(f"{name} is empty: give at least one walking time in minutes, e.g. 10.")
     vals = sorted({positive(m, name) for m in seq})
-    return tuple(int(v) if float(v).is_integer() else v for v in vals)
+    frac = [v for v in vals if not float(v).is_integer()]
+    if frac:
+        raise InputError(
+            f"{name} must be whole minutes (e.g. 5,10,15), got {frac[0]:g}: fractional "
+            "thresholds are not supported (the gap table's columns such as share_10 and the "
+            "map's measures are named by whole minutes). Round it, e.g. to "
+            f"{max(1, round(frac[0]))}."
+        )
+    return tuple(int(v) for v in vals)
 
 
 def as_polygon(polygon: Any, crs: Any = None, name: str = "polygon") -> BaseGeometry:
