@@ -138,6 +138,12 @@ def read_osm(path: str | os.PathLike[str], feature_keys: tuple[str, ...]) -> OSM
     feature_keys : tuple of str
         Tag keys that make an object a feature candidate (the rules' keys).
     """
+    if isinstance(path, bool) or not isinstance(path, (str, os.PathLike)):
+        from .errors import InputError
+
+        raise InputError(
+            f"path must be an OSM file path (str or pathlib.Path), got {type(path).__name__}."
+        )
     p = Path(path).resolve()
     fmt = sniff_format(p)
     st = p.stat()
@@ -210,6 +216,7 @@ def _read(path: str, fmt: str, keys: tuple[str, ...], name: str = "") -> OSMData
     line_rec: list[tuple[int, list[tuple[float, float]], dict]] = []
     area_rec: list[tuple[str, int, bytes, dict]] = []
     closed_ways: set[int] = set()
+    closed_complete: set[int] = set()  # closed ways with every node present
     rel_candidates: set[int] = set()
     area_ways: set[int] = set()
     area_rels: set[int] = set()
@@ -276,6 +283,8 @@ def _read(path: str, fmt: str, keys: tuple[str, ...], name: str = "") -> OSMData
                 if candidate(tags) and len(nodes) >= 2:
                     if nodes[0].ref == nodes[-1].ref and len(nodes) >= 4:
                         closed_ways.add(o.id)
+                        if all(n.location.valid() for n in nodes):
+                            closed_complete.add(o.id)
                     else:
                         locs = [n.location for n in nodes]
                         if all(loc.valid() for loc in locs):
@@ -288,9 +297,13 @@ def _read(path: str, fmt: str, keys: tuple[str, ...], name: str = "") -> OSMData
     except (RuntimeError, ValueError, osmium.InvalidLocationError) as exc:
         raise _read_error(name or path, exc) from None
 
-    dropped["feature_areas_incomplete"] = len(closed_ways - area_ways) + len(
+    # a closed way with all its nodes that still gave no area has a broken ring
+    # (self-intersecting, ...): that is not the clipping of the extract
+    invalid = (closed_ways & closed_complete) - area_ways
+    dropped["feature_areas_incomplete"] = len(closed_ways - area_ways - invalid) + len(
         rel_candidates - area_rels
     )
+    dropped["feature_areas_invalid"] = len(invalid)
     features = _features_frame(node_rec, line_rec, area_rec)
     n_ways = len(way_ids)
     offsets = np.zeros(n_ways + 1, dtype=np.int64)
@@ -307,7 +320,13 @@ def _read(path: str, fmt: str, keys: tuple[str, ...], name: str = "") -> OSMData
         way_tags=pd.DataFrame.from_records(way_tags) if way_tags else pd.DataFrame(),
         dropped=dropped,
     )
-    lost = {k: v for k, v in dropped.items() if v}
+    if dropped["feature_areas_invalid"]:
+        log(
+            f"{name or Path(path).name}: dropped {len(invalid)} area(s) whose outline is invalid "
+            f"(self-intersecting or broken ring), e.g. way {min(invalid)}; fix them in OSM.",
+            logging.WARNING,
+        )
+    lost = {k: v for k, v in dropped.items() if v and k != "feature_areas_invalid"}
     if lost:
         log(
             f"{name or Path(path).name}: kept what is complete; dropped "
