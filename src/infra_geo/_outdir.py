@@ -49,9 +49,18 @@ _PREFIX_MAX = 160  # bytes of the output folder's name kept in the scratch name
 
 
 def kill_point(step: str) -> None:
-    """SIGKILL this process at ``step`` when ``$INFRA_GEO_TEST_KILL_AT`` names it (tests only)."""
-    if os.environ.get(KILL_ENV) == step:
-        os.kill(os.getpid(), signal.SIGKILL)
+    """Signal this process at ``step`` when ``$INFRA_GEO_TEST_KILL_AT`` names it (tests only).
+
+    ``INFRA_GEO_TEST_KILL_AT=swapped`` sends SIGKILL there; ``swapped:INT`` sends SIGINT
+    (Ctrl-C). Steps: ``write:<file>`` before each file, ``written``, ``swap``, ``swap-half``
+    (fallback swap only) and ``swapped``.
+    """
+    want = os.environ.get(KILL_ENV)
+    if not want:
+        return
+    name, _, sig = want.partition(":")
+    if name == step:
+        os.kill(os.getpid(), signal.SIGINT if sig == "INT" else signal.SIGKILL)
 
 
 def _scratch_prefix(out: Path) -> str:
@@ -106,6 +115,8 @@ def check_out_dir(
             f"{flag} {text} is a symbolic link to {os.readlink(out)}, which does not exist: "
             "remove the link or point it at a folder."
         )
+    if out.is_symlink():
+        out = out.resolve()  # swap the folder the link points at; the link stays
     if out.exists() and not out.is_dir():
         raise InputError(f"{flag} {text} exists and is not a folder: choose another {flag}.")
     if out.parent == out:

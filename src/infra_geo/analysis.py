@@ -346,7 +346,7 @@ class Analysis:
         """A short human-readable report of the run (``summary.md``)."""
         s = self.summary()
         lines = [
-            f"# infra_geo: social infrastructure within walking distance ({self.source})",
+            f"# infra_geo: social infrastructure within walking distance ({_md(self.source)})",
             "",
             f"- facilities: {len(self.facilities):,}; walking network: {self.network.n_nodes:,} "
             f"nodes, {self.network.edge_length.sum() / 1000:,.1f} km ({self.network.crs.to_string()})",

@@ -26,6 +26,18 @@ STAGES = (
 )
 
 
+#: parameters of analyse() and the flags that set them (for error messages)
+_FLAGS = {
+    "neighbourhoods": "--neighbourhoods",
+    "total_population": "--total-population",
+    "speed_kmh": "--speed-kmh",
+    "minutes": "--minutes",
+    "osm_file": "--osm-file",
+    "lang": "--lang",
+    "out_dir": "--out",
+}
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2 (argparse's own convention)
         self.print_usage(sys.stderr)
@@ -131,6 +143,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _analyse(args, state)
     except InfraGeoError as exc:
         msg = " ".join(str(exc).split())
+        # name the flag, not the Python parameter, where a message starts with one
+        first = msg.split(" ", 1)[0]
+        if first in _FLAGS:
+            msg = _FLAGS[first] + msg[len(first) :]
         print(f"infra-geo: error: {msg}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -985,7 +985,8 @@ def _parse_osm_population(s: pd.Series) -> pd.Series:
     grouped = t.str.fullmatch(r"\d{1,3}(?:[.,]\d{3})+").fillna(False).astype(bool)
     t = t.mask(grouped, t.str.replace(r"[.,]", "", regex=True))
     v = pd.to_numeric(t, errors="coerce").astype("float64")
-    return v.mask(v < 0)
+    # negative, "inf", "nan", "1e999": not a count of residents (unknown, like a typo)
+    return v.mask((v < 0) | ~np.isfinite(v.to_numpy()))
 
 
 # =============================================================================================
