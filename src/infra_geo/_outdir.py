@@ -110,6 +110,8 @@ def check_out_dir(
             "name the output folder without one."
         )
     out = Path(os.path.abspath(text))
+    if len(out.name.encode("utf-8", "surrogateescape")) > _NAME_MAX:
+        raise InputError(f"{flag}: the folder name is longer than {_NAME_MAX} bytes; shorten it.")
     if out.is_symlink() and not out.exists():
         raise InputError(
             f"{flag} {text} is a symbolic link to {os.readlink(out)}, which does not exist: "
@@ -121,8 +123,6 @@ def check_out_dir(
         raise InputError(f"{flag} {text} exists and is not a folder: choose another {flag}.")
     if out.parent == out:
         raise InputError(f"{flag} {text} is the root folder: choose a folder inside it.")
-    if len(out.name.encode("utf-8", "surrogateescape")) > _NAME_MAX:
-        raise InputError(f"{flag}: the folder name is longer than {_NAME_MAX} bytes; shorten it.")
     parent = out.parent
     for anc in (parent, *parent.parents):
         if anc.exists():
@@ -237,13 +237,11 @@ def swap_in(new: Path, out: Path) -> Path:
         return new  # no longer exists
     kill_point("swap")
     if _exchange(new, out):
-        kill_point("swapped")
         return new
     old = out.parent / f"{_scratch_prefix(out)}{os.getpid()}-old"
     os.rename(out, old)
     kill_point("swap-half")
     os.rename(new, out)
-    kill_point("swapped")
     return old
 
 

@@ -295,15 +295,21 @@ class Analysis:
                         f"{out} was changed; free some space or choose another folder."
                     ) from None
             kill_point("written")
+            # Ctrl-C is held back while the set is swapped in, so the caller learns truly
+            # whether the new set is in place (``_saved_to``)
+            mask = _block_sigint()
             try:
                 old = swap_in(tmp, out)
+                self._saved_to = out
+                tmp = old
             except OSError as exc:
                 raise DataFileError(
                     f"Could not put the new outputs in place at {out}: {_why(exc)}. Nothing in "
                     f"{out} was changed."
                 ) from None
-            self._saved_to = out
-            tmp = old
+            finally:
+                _restore_sigint(mask)
+            kill_point("swapped")
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         log(f"wrote {', '.join(OUTPUT_FILES)} to {out}")
@@ -389,6 +395,22 @@ def _md(text: Any) -> str:
     if cell[:1] in ("#", "-", "+", "*", ">", "="):
         cell = "\\" + cell
     return cell
+
+
+def _block_sigint() -> Any:
+    import signal
+    import threading
+
+    if hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread():
+        return signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    return None
+
+
+def _restore_sigint(mask: Any) -> None:
+    import signal
+
+    if mask is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 def _why(exc: BaseException) -> str:
