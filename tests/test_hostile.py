@@ -90,8 +90,8 @@ def _fingerprint(out: Path) -> dict[str, str]:
     for p in sorted(out.iterdir()):
         if p.suffix == ".gpkg":
             df = pyogrio.read_dataframe(p)
-            df["geometry"] = shapely.to_wkb(df.geometry.to_numpy())
-            data = pd.util.hash_pandas_object(pd.DataFrame(df), index=False).to_numpy()
+            df = pd.DataFrame(df).assign(geometry=shapely.to_wkb(df.geometry.to_numpy()))
+            data = pd.util.hash_pandas_object(df, index=False).to_numpy()
             fp[p.name] = hashlib.sha256(data.tobytes()).hexdigest()
         else:
             fp[p.name] = hashlib.sha256(p.read_bytes()).hexdigest()
@@ -147,7 +147,7 @@ def test_gaps_csv_neutralises_formulas_from_a_real_buurt_file(
 ) -> None:
     b = buurten.copy()
     b["BU_NAAM"] = [FORMULAS[0], "Nieuwmarkt\n# heading | pipe", "@evil"]
-    b["BU_CODE"] = ["+SUM(1+1)", "-1", "\tBU0363AF05"]
+    b["BU_CODE"] = ["+SUM(1+1)", "-1", "@BU0363AF05"]
     path = tmp_path / "hostile-buurten.gpkg"
     b.to_file(path)
     res = ig.analyse(osm_file=amsterdam_pbf, neighbourhoods=path, minutes=(5, 10))
@@ -166,7 +166,7 @@ def test_gaps_csv_neutralises_formulas_from_a_real_buurt_file(
                     live.append(cell)
     assert live == []
     table = pd.read_csv(tmp_path / "out" / "gaps.csv", dtype={"unit_id": str})
-    assert set(table["unit_id"]) == {"'+SUM(1+1)", "'-1", "'\tBU0363AF05"}
+    assert set(table["unit_id"]) == {"'+SUM(1+1)", "'-1", "'@BU0363AF05"}
     assert "'" + FORMULAS[0] in set(table["unit_name"])
     # numbers stay numbers
     assert pd.api.types.is_float_dtype(table["residents"])
@@ -348,7 +348,7 @@ def test_full_disk_keeps_the_previous_set(
     sample: ig.Analysis, generations: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     small = tmp_path / "small"
-    mounted = _mount_tmpfs(small, "size=3m")
+    mounted = _mount_tmpfs(small, "size=2m")
     try:
         if not mounted:  # inject ENOSPC into the writer instead
             import errno

@@ -58,9 +58,9 @@ def kill_point(step: str) -> None:
     want = os.environ.get(KILL_ENV)
     if not want:
         return
-    name, _, sig = want.partition(":")
-    if name == step:
-        os.kill(os.getpid(), signal.SIGINT if sig == "INT" else signal.SIGKILL)
+    sigint = want.endswith(":INT")
+    if want.removesuffix(":INT") == step:
+        os.kill(os.getpid(), signal.SIGINT if sigint else signal.SIGKILL)
 
 
 def _scratch_prefix(out: Path) -> str:
@@ -134,7 +134,9 @@ def check_out_dir(
         other = sorted(
             p.name
             for p in out.iterdir()
-            if p.name not in allowed and not (p.name.endswith(".aux.xml") and p.is_file())
+            if p.is_symlink()
+            or not p.is_file()
+            or (p.name not in allowed and not p.name.endswith(".aux.xml"))
         )
         if other:
             shown = ", ".join(other[:3]) + (", ..." if len(other) > 3 else "")
