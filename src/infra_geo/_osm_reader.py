@@ -348,6 +348,11 @@ def _read_error(path: str, exc: BaseException) -> DataFileError:
             "be numbers from -90 to 90 and longitudes from -180 to 180. Export the file again "
             "or fix that node."
         )
+    if "space" in msg.lower() or (isinstance(exc, OSError) and exc.errno == 28):
+        return DataFileError(
+            f"Could not read {path}: the temporary folder {tempfile.gettempdir()} is full "
+            f"({msg}). Free some space there or set TMPDIR to a folder with room."
+        )
     if "too long" in msg:
         return DataFileError(
             f"Could not read {path}: {msg} (OSM allows 255 characters per tag key or value). "

@@ -159,17 +159,21 @@ def check_out_dir(
             f"a complete new set beside the folder and swaps it in, so {parent} must be "
             f"writable: choose a {flag} in a writable folder."
         ) from None
+    # rough estimate: the new set is about as large as the previous one, plus a margin
+    previous = sum(p.stat().st_size for p in out.iterdir()) if out.is_dir() else 0
+    need = MIN_FREE_BYTES + previous
     free = shutil.disk_usage(base).free
-    if free < MIN_FREE_BYTES:
+    if free < need:
         raise DataFileError(
-            f"{flag} {text}: only {free / 1e6:.1f} MB free on its disk; infra_geo needs at least "
-            f"{MIN_FREE_BYTES / 1e6:.0f} MB. Free some space or choose another {flag}."
+            f"{flag} {text}: only {free / 1e6:.1f} MB free on its disk; infra_geo needs about "
+            f"{need / 1e6:.0f} MB (the new set is written completely before the previous one "
+            f"is removed). Free some space or choose another {flag}."
         )
     return out
 
 
 def _pid_alive(pid: int) -> bool:
-    if pid == os.getpid():
+    if pid == os.getpid() or os.name == "nt":  # on Windows os.kill(pid, 0) would end it
         return True
     try:
         os.kill(pid, 0)
