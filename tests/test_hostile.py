@@ -344,33 +344,63 @@ def _outdir_check_with_failing_mkdir(out: Path) -> None:
         Path.mkdir = real  # type: ignore[method-assign]
 
 
-def test_full_disk_keeps_the_previous_set(
-    sample: ig.Analysis, generations: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_nearly_full_disk_is_refused_before_writing(
+    sample: ig.Analysis, generations: dict, tmp_path: Path
 ) -> None:
     small = tmp_path / "small"
-    mounted = _mount_tmpfs(small, "size=2m")
+    if not _mount_tmpfs(small, "size=2m"):
+        pytest.fail("this test mounts a tmpfs: run it as root (as CI does)")
     try:
-        if not mounted:  # inject ENOSPC into the writer instead
-            import errno
-
-            def full(df: pd.DataFrame, path: Path) -> None:
-                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
-
-            monkeypatch.setattr("infra_geo.analysis._write_csv", full)
         out = small / "out"
         shutil.copytree(generations["dir"] / "ref_old", out)
-        # the preflight's free-space estimate refuses a nearly full disk up front
-        if mounted:
-            with pytest.raises(ig.DataFileError, match="MB free"):
-                sample.save(out)
-        monkeypatch.setattr(_outdir, "MIN_FREE_BYTES", 0)
-        with pytest.raises(ig.DataFileError, match=r"No space left|disk is full"):
+        with pytest.raises(ig.DataFileError, match="MB free on its disk"):
             sample.save(out)
         assert _fingerprint(out) == generations["old"]
         assert [p.name for p in small.iterdir()] == ["out"]
     finally:
-        if mounted:
-            _umount(small)
+        _umount(small)
+
+
+@pytest.mark.parametrize("fail_at", ["catchments.gpkg", "gaps.csv", "walk_minutes.tif", "map.html"])
+def test_disk_full_at_each_writer_keeps_the_previous_set(
+    fail_at: str,
+    sample: ig.Analysis,
+    generations: dict,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A real full disk in the middle of each kind of writer (GDAL, pandas, folium)."""
+    small = tmp_path / "small"
+    if not _mount_tmpfs(small, "size=8m"):
+        pytest.fail("this test mounts a tmpfs: run it as root (as CI does)")
+    try:
+        out = small / "out"
+        shutil.copytree(generations["dir"] / "ref_old", out)
+        sizes = {n: (generations["dir"] / "ref_new" / n).stat().st_size for n in OUTPUT_FILES}
+        real_kill_point = _outdir.kill_point
+
+        def fill_disk(step: str) -> None:  # the disk fills up just as fail_at is written
+            if step == f"write:{fail_at}":
+                free = shutil.disk_usage(small).free
+                with open(small / "filler", "wb") as fh:
+                    fh.write(b"\0" * max(free - sizes[fail_at] // 2, 0))
+            real_kill_point(step)
+
+        monkeypatch.setattr(_outdir, "kill_point", fill_disk)
+        monkeypatch.setattr(_outdir, "MIN_FREE_BYTES", 0)
+        monkeypatch.setattr(
+            _outdir,
+            "check_out_dir",
+            lambda o, **k: Path(o),  # the preflight would refuse this disk up front
+        )
+        with pytest.raises(ig.DataFileError, match="Could not write") as exc:
+            sample.save(out)
+        assert f"Could not write {fail_at}" in str(exc.value) and "disk" in str(exc.value)
+        assert "Nothing in" in str(exc.value)
+        assert _fingerprint(out) == generations["old"]
+        assert sorted(p.name for p in small.iterdir()) == ["filler", "out"]
+    finally:
+        _umount(small)
 
 
 def test_out_path_hazards(sample: ig.Analysis, tmp_path: Path) -> None:

@@ -232,11 +232,30 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(err, os.strerror(err), str(b))
 
 
+def _fsync_tree(folder: Path) -> None:
+    for p in folder.iterdir():
+        if p.is_file():
+            fd = os.open(p, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+    if os.name != "nt":
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
 def swap_in(new: Path, out: Path) -> Path:
     """Put the complete folder ``new`` at ``out`` in one step; return where the old set is now.
 
     The returned folder (the old set, or nothing) is removed by the caller afterwards.
+    The new files and folder are flushed to disk first, so the swap never publishes data
+    that a power cut could still lose.
     """
+    _fsync_tree(new)
     if not out.exists():
         kill_point("swap")
         os.rename(new, out)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import html
 import logging
 import os
@@ -270,6 +271,7 @@ class Analysis:
         clean_stale(out)
         tmp = new_scratch(out)
         self._saved_to = None
+        write_errors = _write_errors()
         try:
             writers: list[tuple[str, Callable[[Path], None]]] = [
                 ("facilities.gpkg", self._write_facilities),
@@ -289,9 +291,11 @@ class Analysis:
                 kill_point(f"write:{name}")
                 try:
                     write(tmp / name)
-                except (OSError, RuntimeError) as exc:
+                except write_errors as exc:
+                    full = shutil.disk_usage(tmp).free < 1024 * 1024
                     raise DataFileError(
-                        f"Could not write {name} in {out.parent}: {_why(exc)}. Nothing in "
+                        f"Could not write {name} in {out.parent}: {_why(exc)}"
+                        f"{' (the disk is full)' if full and 'disk is full' not in _why(exc) else ''}. Nothing in "
                         f"{out} was changed; free some space or choose another folder."
                     ) from None
             kill_point("written")
@@ -347,6 +351,14 @@ class Analysis:
                 source="infra_geo",
                 attribution="© OpenStreetMap contributors",
             )
+        # libtiff reports a full disk on stderr without failing the write: read it back
+        try:
+            with rasterio.open(p) as src:
+                ok = np.array_equal(src.read(), bands, equal_nan=True)
+        except rasterio.errors.RasterioError:
+            ok = False
+        if not ok:
+            raise OSError(errno.EIO, "the GeoTIFF did not read back as it was written", str(p))
 
     def summary_markdown(self) -> str:
         """A short human-readable report of the run (``summary.md``)."""
@@ -395,6 +407,19 @@ def _md(text: Any) -> str:
     if cell[:1] in ("#", "-", "+", "*", ">", "="):
         cell = "\\" + cell
     return cell
+
+
+def _write_errors() -> tuple[type[BaseException], ...]:
+    """What the writers raise on a full disk or an I/O fault (GDAL's errors included)."""
+    errs: list[type[BaseException]] = [OSError, RuntimeError]
+    try:
+        from rasterio._err import CPLE_BaseError
+        from rasterio.errors import RasterioError
+
+        errs += [RasterioError, CPLE_BaseError]
+    except ImportError:  # pragma: no cover
+        pass
+    return tuple(errs)
 
 
 def _block_sigint() -> Any:
