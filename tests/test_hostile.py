@@ -431,6 +431,7 @@ def test_out_path_hazards(sample: ig.Analysis, tmp_path: Path) -> None:
         ("README.md", "is not a folder"),
         ("dangling", "does not exist"),
         ("src", "other things than infra_geo outputs"),
+        (".", "working folder"),
     ],
 )
 def test_cli_out_refused_before_the_run(out: str, needle: str, tmp_path: Path) -> None:

@@ -123,6 +123,17 @@ def check_out_dir(
         raise InputError(f"{flag} {text} exists and is not a folder: choose another {flag}.")
     if out.parent == out:
         raise InputError(f"{flag} {text} is the root folder: choose a folder inside it.")
+    cwd = Path.cwd()
+    if out == cwd or out in cwd.parents:
+        raise InputError(
+            f"{flag} {text} is the working folder or holds it; the output folder is replaced "
+            f"as a whole, so choose a subfolder, e.g. {flag} infra_geo_out."
+        )
+    if os.path.ismount(out):
+        raise InputError(
+            f"{flag} {text} is a mount point, which cannot be swapped for the new outputs: "
+            f"choose a folder inside it as {flag}."
+        )
     parent = out.parent
     for anc in (parent, *parent.parents):
         if anc.exists():
