@@ -49,15 +49,31 @@ def _env(**extra: str) -> dict[str, str]:
     return env
 
 
-def _cli(*args: str, timeout: float = 300, **env: str) -> subprocess.CompletedProcess:
-    r = subprocess.run(
-        [*CLI, "analyse", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=_env(**env),
-        cwd=ROOT,
-    )
+def _sandbox(where: Path) -> Path:
+    """A working folder for CLI runs: a file README.md and a folder src/ with a file.
+
+    CLI runs never use the repository as their working folder: a regression of the --out
+    checks must not write outputs into the checkout.
+    """
+    where.mkdir(parents=True, exist_ok=True)
+    (where / "README.md").write_text("not an output folder\n")
+    (where / "src").mkdir(exist_ok=True)
+    (where / "src" / "keep.py").write_text("x = 1\n")
+    return where
+
+
+def _cli(
+    *args: str, timeout: float = 300, cwd: Path | None = None, **env: str
+) -> subprocess.CompletedProcess:
+    with tempfile.TemporaryDirectory(prefix="hostile-cwd-") as tmp:
+        r = subprocess.run(
+            [*CLI, "analyse", *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=_env(**env),
+            cwd=cwd if cwd is not None else _sandbox(Path(tmp)),
+        )
     assert "Traceback" not in r.stderr, r.stderr
     assert r.returncode in (0, 2, 130), (r.returncode, r.stderr)
     return r
@@ -438,10 +454,15 @@ def test_cli_out_refused_before_the_run(out: str, needle: str, tmp_path: Path) -
     if out == "dangling":
         (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
         out = str(tmp_path / "dangling")
-    before = sorted(p.name for p in ROOT.iterdir())
-    r = _cli("--out", out, "--quiet", timeout=60)
+    cwd = _sandbox(tmp_path / "cwd")
+    before = sorted(str(p.relative_to(cwd)) for p in cwd.rglob("*"))
+    r = _cli("--out", out, "--quiet", timeout=60, cwd=cwd)
     assert needle in _error_line(r)
-    assert sorted(p.name for p in ROOT.iterdir()) == before
+    assert "kept what is complete" not in r.stderr  # refused before the data was read
+    assert sorted(str(p.relative_to(cwd)) for p in cwd.rglob("*")) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["cwd"] + (["dangling"] if "dangling" in out else [])
+    )
 
 
 # ---------------------------------------------------------------------- bad input files
@@ -534,6 +555,7 @@ def test_cli_bad_flags_fail_fast(args: list[str], needle: str, tmp_path: Path) -
     r = _cli(*args, "--out", str(tmp_path / "o"), "--quiet", timeout=60)
     line = _error_line(r)
     assert needle in line and "_" not in line.split(":", 2)[2].split()[0]
+    assert "kept what is complete" not in r.stderr  # refused before the data was read
     assert not (tmp_path / "o").exists()
 
 
