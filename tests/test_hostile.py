@@ -578,6 +578,23 @@ def test_api_rejects_fractional_minutes_and_bad_types(sample: ig.Analysis) -> No
         ig.analyse(total_population=float("inf"))
 
 
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("snap_tolerance_m", float("nan")),
+        ("walk_speed_kmh", float("inf")),
+        ("partial_unit_share", 1.5),
+        ("catchment_buffer_m", -1.0),
+    ],
+)
+def test_non_finite_settings_are_refused_up_front(
+    name: str, value: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ig.settings, name, value)
+    with pytest.raises(ig.InputError, match=f"infra_geo.settings.{name}"):
+        ig.analyse(osm_file="/no/such/file.osm.pbf")  # refused before the file is looked at
+
+
 def test_gap_analysis_refuses_an_infinite_population_point(sample: ig.Analysis) -> None:
     pop = sample.population.copy()
     pop.loc[pop.index[0], "population"] = np.inf

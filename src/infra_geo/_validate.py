@@ -44,6 +44,42 @@ def positive(value: Any, name: str, allow_zero: bool = False) -> float:
     return v
 
 
+#: numeric settings that must be finite and > 0 (``infra_geo.settings``)
+_POSITIVE_SETTINGS = (
+    "walk_speed_kmh",
+    "walk_speed_elderly_kmh",
+    "snap_tolerance_m",
+    "area_sample_m",
+    "area_snap_m",
+    "catchment_buffer_m",
+    "requests_timeout",
+)
+
+
+def check_settings() -> None:
+    """Raise :class:`InputError` when a numeric ``infra_geo.settings`` value is unusable."""
+    from . import settings
+
+    for name in _POSITIVE_SETTINGS:
+        if hasattr(settings, name):
+            positive(getattr(settings, name), f"infra_geo.settings.{name}")
+    if hasattr(settings, "min_residential_footprint_m2"):
+        positive(
+            settings.min_residential_footprint_m2,
+            "infra_geo.settings.min_residential_footprint_m2",
+            allow_zero=True,
+        )
+    if hasattr(settings, "partial_unit_share"):
+        share = positive(
+            settings.partial_unit_share, "infra_geo.settings.partial_unit_share", allow_zero=True
+        )
+        if share > 1:
+            raise InputError(
+                f"infra_geo.settings.partial_unit_share must lie between 0 and 1, got {share!r}."
+            )
+    minutes_tuple(settings.default_minutes, "infra_geo.settings.default_minutes")
+
+
 def minutes_tuple(minutes: Any, name: str = "minutes") -> tuple[float, ...]:
     """Sorted unique positive whole-minute thresholds from a number or a sequence of numbers.
 

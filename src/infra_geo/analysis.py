@@ -20,7 +20,7 @@ import shapely
 
 from . import settings
 from ._log import log
-from ._validate import as_polygon, minutes_tuple, positive
+from ._validate import as_polygon, check_settings, minutes_tuple, positive
 from .accessibility import (
     _node_distances,
     _point_table,
@@ -650,6 +650,7 @@ def analyse(
         geocode_place,
     )
 
+    check_settings()
     mins = minutes_tuple(minutes)
     speed = positive(speed_kmh if speed_kmh is not None else settings.walk_speed_kmh, "speed_kmh")
     if lang not in ("nl", "en"):
