@@ -282,10 +282,14 @@ def test_xml_sort_folder_of_a_killed_run_is_removed(tmp_path: Path) -> None:
     stale = Path(tempfile.gettempdir()) / f"{_SORT_PREFIX}{dead}-zz"
     stale.mkdir(exist_ok=True)
     (stale / "sorted.osm.pbf").write_bytes(b"x")
+    legacy = Path(tempfile.gettempdir()) / "infra_geo_zz0hostl"  # an older version's folder
+    legacy.mkdir(exist_ok=True)
+    (legacy / "sorted.osm.pbf").write_bytes(b"x")
+    os.utime(legacy, (0, 0))
     xml = tmp_path / "tiny.osm"
     xml.write_text(_osm_xml("47.1"), encoding="utf-8")
     fac = ig.facilities_from_file(xml)
-    assert len(fac) == 1 and not stale.exists()
+    assert len(fac) == 1 and not stale.exists() and not legacy.exists()
     assert not [p for p in Path(tempfile.gettempdir()).glob(f"{_SORT_PREFIX}{os.getpid()}-*")]
 
 

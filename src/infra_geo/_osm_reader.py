@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -195,10 +196,23 @@ def _clean_stale_sort_dirs() -> None:
         entries = list(tmp.iterdir())
     except OSError:
         return
+    # folders of versions before pids were in the name: infra_geo_<8 random>/sorted.osm.pbf,
+    # left for more than an hour
+    legacy = re.compile(r"infra_geo_[a-z0-9_]{8}$")
     for p in entries:
         m = pat.match(p.name)
-        if m and p.is_dir() and not _pid_alive(int(m.group(1))):
-            shutil.rmtree(p, ignore_errors=True)
+        try:
+            if m and p.is_dir() and not _pid_alive(int(m.group(1))):
+                shutil.rmtree(p, ignore_errors=True)
+            elif (
+                legacy.match(p.name)
+                and p.is_dir()
+                and [c.name for c in p.iterdir()] in ([], ["sorted.osm.pbf"])
+                and time.time() - p.stat().st_mtime > 3600
+            ):
+                shutil.rmtree(p, ignore_errors=True)
+        except OSError:
+            continue
 
 
 def _read(path: str, fmt: str, keys: tuple[str, ...], name: str = "") -> OSMData:
