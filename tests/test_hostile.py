@@ -15,12 +15,14 @@ import dataclasses
 import hashlib
 import os
 import pickle
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import textwrap
 from pathlib import Path
+from xml.sax.saxutils import quoteattr
 
 import geopandas as gpd
 import networkx as nx
@@ -169,18 +171,7 @@ def test_gaps_csv_neutralises_formulas_from_a_real_buurt_file(
     res = ig.analyse(osm_file=amsterdam_pbf, neighbourhoods=path, minutes=(5, 10))
     assert res.gaps["residents"].sum() == pytest.approx(b["AANT_INW"].sum())
     res.save(tmp_path / "out")
-    with open(tmp_path / "out" / "gaps.csv", newline="", encoding="utf-8") as fh:
-        rows = list(csv.reader(fh))
-    assert len(rows) == 4
-    live = []
-    for row in rows:
-        for cell in row:
-            try:
-                float(cell)  # a number (also a negative one) is data, not a formula
-            except ValueError:
-                if cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
-                    live.append(cell)
-    assert live == []
+    assert _live_cells(tmp_path / "out" / "gaps.csv") == []  # numbers, also negative, are data
     table = pd.read_csv(tmp_path / "out" / "gaps.csv", dtype={"unit_id": str})
     assert set(table["unit_id"]) == {"'+SUM(1+1)", "'-1", "'@BU0363AF05"}
     assert "'" + FORMULAS[0] in set(table["unit_name"])
@@ -192,6 +183,52 @@ def test_gaps_csv_neutralises_formulas_from_a_real_buurt_file(
     for line in md.splitlines():
         if line.startswith("| ") and "neighbourhood" not in line and "component" not in line:
             assert line.endswith("|")
+
+
+def _live_cells(path: Path) -> list[str]:
+    """Cells of a CSV file that a spreadsheet would evaluate as a formula."""
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    live = []
+    for row in rows:
+        for cell in row:
+            try:
+                float(cell)
+            except ValueError:
+                if cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
+                    live.append(cell)
+    return live
+
+
+_TOWN_NAME = "=cmd|' /C calc'!A0\n# heading"
+
+
+def test_osm_admin_boundary_with_hostile_name_and_population_inf(tmp_path: Path) -> None:
+    """An OSM admin boundary named like a formula with population=inf, through the CLI."""
+    osm = tmp_path / "town.osm"
+    osm.write_text(_town_xml(_TOWN_NAME, "inf"), encoding="utf-8")
+    units = ig.neighbourhoods_from_osm(osm, 8)
+    assert units["unit_name"].tolist() == [_TOWN_NAME] and units["population"].isna().all()
+    out = tmp_path / "out"
+    r = _cli(
+        "--osm-file",
+        str(osm),
+        "--neighbourhoods",
+        "admin:8",
+        "--out",
+        str(out),
+        "--quiet",
+        timeout=120,
+    )
+    assert r.returncode == 0, r.stderr
+    assert _live_cells(out / "gaps.csv") == []
+    gaps = pd.read_csv(out / "gaps.csv")
+    assert gaps["unit_name"].tolist() == ["'" + _TOWN_NAME]
+    assert np.isfinite(gaps["residents"]).all() and gaps["residents"].sum() > 0
+    md = (out / "summary.md").read_text(encoding="utf-8")
+    assert not re.search(r"\binf\b", md) and "\n# heading" not in md
+    # ranked (inside the data), so the name is in the worst-served table, on one line
+    assert r"| \=cmd\|&#x27; /C calc&#x27;!A0 # heading | 30 |" in md
 
 
 def test_spreadsheet_safe_every_trigger_and_numbers() -> None:
@@ -208,6 +245,76 @@ def test_spreadsheet_safe_every_trigger_and_numbers() -> None:
     assert out["n"].equals(df["n"]) and str(out["s"].dtype) == "string"
     assert out["s"].tolist()[0] == "'=1" and out["s"].tolist()[3] == "'+c"
     assert df["t"].iloc[0] == FORMULAS[0]  # the input is not changed
+
+
+def _town_xml(name: str, population: str) -> str:
+    """A 600 m x 600 m town: a street grid, a school, a doctor, homes, one admin boundary."""
+    nodes, ways, nid, wid = [], [], 1, 100
+    lon0, lat0, d = 9.500, 47.100, 0.0013  # about 100 m
+    grid = {}
+    for i in range(7):
+        for j in range(7):
+            grid[i, j] = nid
+            nodes.append(
+                f'<node id="{nid}" lat="{lat0 + j * d:.7f}" lon="{lon0 + i * d * 1.47:.7f}"/>'
+            )
+            nid += 1
+    for i in range(7):
+        for run in ([grid[i, j] for j in range(7)], [grid[j, i] for j in range(7)]):
+            nds = "".join(f'<nd ref="{n}"/>' for n in run)
+            ways.append(f'<way id="{wid}">{nds}<tag k="highway" v="residential"/></way>')
+            wid += 1
+
+    def poi(lon, lat, tags):
+        nonlocal nid
+        t = "".join(f"<tag k={quoteattr(k)} v={quoteattr(v)}/>" for k, v in tags.items())
+        nodes.append(f'<node id="{nid}" lat="{lat:.7f}" lon="{lon:.7f}">{t}</node>')
+        nid += 1
+
+    poi(lon0 + 0.0021, lat0 + 0.0019, {"amenity": "school", "name": "@school"})
+    poi(lon0 + 0.0060, lat0 + 0.0045, {"amenity": "doctors", "name": '=HYPERLINK("x")'})
+    # homes: small square buildings
+    for k in range(6):
+        cx, cy = lon0 + 0.0010 + k * 0.0012, lat0 + 0.0006 + (k % 3) * 0.0018
+        ids = []
+        for dx, dy in ((0, 0), (0.0002, 0), (0.0002, 0.00015), (0, 0.00015)):
+            nodes.append(f'<node id="{nid}" lat="{cy + dy:.7f}" lon="{cx + dx:.7f}"/>')
+            ids.append(nid)
+            nid += 1
+        nds = "".join(f'<nd ref="{n}"/>' for n in ids + ids[:1])
+        ways.append(f'<way id="{wid}">{nds}<tag k="building" v="house"/></way>')
+        wid += 1
+    # the boundary: a closed way around the town, a relation with the hostile name
+    corners = []
+    for lon, lat in (
+        (lon0 + 0.0005, lat0 + 0.0003),
+        (lon0 + 0.0090, lat0 + 0.0003),
+        (lon0 + 0.0090, lat0 + 0.0060),
+        (lon0 + 0.0005, lat0 + 0.0060),
+    ):
+        nodes.append(f'<node id="{nid}" lat="{lat:.7f}" lon="{lon:.7f}"/>')
+        corners.append(nid)
+        nid += 1
+    nds = "".join(f'<nd ref="{n}"/>' for n in corners + corners[:1])
+    ways.append(f'<way id="{wid}">{nds}</way>')
+    tags = {
+        "type": "boundary",
+        "boundary": "administrative",
+        "admin_level": "8",
+        "name": name,
+        "population": population,
+    }
+    t = "".join(f"<tag k={quoteattr(k)} v={quoteattr(v)}/>" for k, v in tags.items())
+    rel = f'<relation id="900"><member type="way" ref="{wid}" role="outer"/>{t}</relation>'
+    return (
+        '<?xml version="1.0"?>\n<osm version="0.6">\n'
+        + "\n".join(nodes)
+        + "\n"
+        + "\n".join(ways)
+        + "\n"
+        + rel
+        + "\n</osm>\n"
+    )
 
 
 # ------------------------------------------------------------------------ all-or-nothing
