@@ -206,9 +206,14 @@ def clean_stale(out: Path) -> list[Path]:
         m = pat.match(p.name)
         if not m or not p.is_dir() or _pid_alive(int(m.group(1))):
             continue
-        if m.group(2) == "old" and not out.exists():
-            os.rename(p, out)  # the fallback swap was killed between its two renames
-            continue
+        if m.group(2) == "old":
+            # the fallback swap was killed between its two renames: put the old set back
+            # (``out`` may have been created empty by this run's check)
+            if out.is_dir() and not out.is_symlink() and not any(out.iterdir()):
+                out.rmdir()
+            if not out.exists():
+                os.rename(p, out)
+                continue
         shutil.rmtree(p, ignore_errors=True)
         removed.append(p)
     return removed
