@@ -244,5 +244,7 @@ def test_analyse_gaps_equal_a_separate_gap_analysis(sample_run: ig.Analysis) -> 
         for m in res.minutes:
             row = u[(u["component"] == k) & (u["minutes"] == m)]
             assert float(row["residents"].iloc[0]) == pytest.approx(
-                float(res.gaps[f"{k}_unreached_{m}"].sum()), rel=1e-9, abs=1e-6
+                float((res.gaps[f"{k}_unreached_{m}"] + res.gaps[f"{k}_no_path"]).sum()),
+                rel=1e-9,
+                abs=1e-6,
             )

@@ -56,7 +56,8 @@ WEST_COMPLETENESS = ((100 * 3 + 80 * 4 + 20 * 3) / 200, (100 * 5 + 80 * 7 + 20 *
 WEST_ALL8 = (0.0, 0.0, 1.0)
 
 # East: d 50, e 30, f 20 residents (100); f reaches nothing (20 % without a path), so the
-# mean is over d and e ((50 dd + 30 de) / 80) and the 90th percentile is infinite.
+# 90th percentile is infinite and the mean over d and e ((50 dd + 30 de) / 80) is not
+# reported (more than settings.max_no_path_share = 10 % have no path).
 EAST = {
     "meeting":      (0, (4250 + 5250) / 80, INF, (0, 50, 80)),
     "associations": (1, (2750 + 1050) / 80, INF, (80, 80, 80)),
@@ -89,17 +90,30 @@ def _check_row(row, residents, figures, completeness, all8, no_path, rank):
     assert bool(row["population_known"]) is True
     assert row["data_share"] == pytest.approx(1.0, **exact)
     assert bool(row["partial"]) is False
+    # every resident of the input is placed: none outside the data, none unplaced
+    assert row["population_input"] == pytest.approx(residents, **exact)
+    assert row["residents_outside_data"] == 0 and row["unplaced"] == 0
+    assert not row["population_unknown"] and not row["population_estimated"]
+    assert not row["data_problem"]
+    # the mean over residents with a path is reported only when at most 10 % have none
+    reliable = no_path <= 0.1 * residents
     for k, (nfac, mean, p90, reached) in figures.items():
         assert row[f"{k}_facilities"] == nfac, k
         assert row[f"{k}_per_1000"] == pytest.approx(nfac * 1000 / residents, **exact), k
-        assert row[f"{k}_mean_m"] == pytest.approx(mean, **exact), k
+        assert bool(row[f"{k}_reliable"]) is reliable, k
+        if not reliable:
+            assert np.isnan(row[f"{k}_mean_m"]) and np.isnan(row[f"{k}_mean_min"]), k
+            mean = np.nan
+        else:
+            assert row[f"{k}_mean_m"] == pytest.approx(mean, **exact), k
         assert row[f"{k}_p90_m"] == pytest.approx(p90, **exact), k
-        assert row[f"{k}_mean_min"] == pytest.approx(mean / 80, **exact), k
+        assert row[f"{k}_mean_min"] == pytest.approx(mean / 80, nan_ok=True, **exact), k
         assert row[f"{k}_p90_min"] == pytest.approx(p90 / 80, **exact), k
         assert row[f"{k}_no_path"] == pytest.approx(no_path, **exact), k
         for m, r in zip(HAND_MINUTES, reached, strict=True):
             assert row[f"{k}_reached_{m}"] == pytest.approx(r, **exact), (k, m)
-            assert row[f"{k}_unreached_{m}"] == pytest.approx(residents - r, **exact), (k, m)
+            # unreached: with a path but too far; the no-path residents are counted apart
+            assert row[f"{k}_unreached_{m}"] == pytest.approx(residents - r - no_path, **exact)
             assert row[f"{k}_share_{m}"] == pytest.approx(r / residents, **exact), (k, m)
     for j, m in enumerate(HAND_MINUTES):
         assert row[f"completeness_{m}"] == pytest.approx(completeness[j], **exact), m
@@ -160,7 +174,8 @@ def test_hand_built_uncovered_areas(hand, hand_gaps):
     pts = pop.to_crs(4326)
     for _, r in unc.iterrows():
         k, m = r["component"], r["minutes"]
-        assert r["residents"] == pytest.approx(hand_gaps[f"{k}_unreached_{m}"].sum(), rel=1e-12)
+        beyond = hand_gaps[f"{k}_unreached_{m}"] + hand_gaps[f"{k}_no_path"]
+        assert r["residents"] == pytest.approx(beyond.sum(), rel=1e-12)
         out = np.array(DIST[k]) > m * 80
         assert r["residents"] == pytest.approx(pop["population"].to_numpy()[out].sum())
         # the area covers every unreached resident and no reached one
@@ -206,14 +221,16 @@ def test_hand_built_raster_population(tmp_path, hand):
             )[sel]
             fin = np.isfinite(d)
             mean = (w[sel][fin] * d[fin]).sum() / w[sel][fin].sum()
-            assert g.loc[u, f"{k}_mean_m"] == pytest.approx(mean, rel=1e-6), (u, k)
+            if w[sel][~fin].sum() > 0.1 * w[sel].sum():  # too many without a path: no mean
+                mean = np.nan
+            assert g.loc[u, f"{k}_mean_m"] == pytest.approx(mean, rel=1e-6, nan_ok=True), (u, k)
             assert g.loc[u, f"{k}_no_path"] == pytest.approx(w[sel][~fin].sum(), rel=1e-12)
             for m in HAND_MINUTES:
                 reached = w[sel][d <= m * 80].sum()
                 assert g.loc[u, f"{k}_reached_{m}"] == pytest.approx(reached, rel=1e-12)
-                assert g.loc[u, f"{k}_reached_{m}"] + g.loc[u, f"{k}_unreached_{m}"] == (
-                    pytest.approx(w[sel].sum(), rel=1e-12)
-                )
+                assert g.loc[u, f"{k}_reached_{m}"] + g.loc[u, f"{k}_unreached_{m}"] + g.loc[
+                    u, f"{k}_no_path"
+                ] == (pytest.approx(w[sel].sum(), rel=1e-12))
 
 
 def test_hand_built_streets_when_no_population_given(hand, caplog):
@@ -312,9 +329,10 @@ def test_liechtenstein_residents_and_shares(li):
             share = g[f"{k}_share_{m}"].to_numpy()
             reached, unreached = g[f"{k}_reached_{m}"], g[f"{k}_unreached_{m}"]
             assert ((share >= 0) & (share <= 1)).all(), (k, m)
-            np.testing.assert_allclose(reached + unreached, g["residents"], rtol=1e-6)
+            no_path = g[f"{k}_no_path"]
+            np.testing.assert_allclose(reached + unreached + no_path, g["residents"], rtol=1e-6)
             assert (reached.to_numpy() >= prev - 1e-9).all()  # longer walks reach more
-            assert (unreached >= g[f"{k}_no_path"] - 1e-6).all()
+            assert (unreached >= 0).all()
             prev = reached.to_numpy()
     for m in MINUTES:
         c, a8 = g[f"completeness_{m}"], g[f"all8_share_{m}"]
@@ -366,7 +384,8 @@ def test_liechtenstein_uncovered_areas(li):
     assert unc.crs.to_epsg() == 4326 and len(unc) == len(KEYS)
     for _, r in unc.iterrows():
         col = f"{r['component']}_unreached_{r['minutes']}"
-        assert r["residents"] == pytest.approx(g[col].sum(), rel=1e-9), col
+        beyond = g[col].sum() + g[f"{r['component']}_no_path"].sum()
+        assert r["residents"] == pytest.approx(beyond, rel=1e-9), col
         assert r.geometry.is_empty == (r["residents"] == 0)
 
 
@@ -403,13 +422,24 @@ def ams(amsterdam_pbf, amsterdam_buurten):
 def test_amsterdam_residents_are_cbs_inhabitants(ams):
     _, _, covered, _, g, _ = ams
     assert set(g["unit_id"]) == set(cases.AMSTERDAM_COVERED)
-    want = covered.set_index("unit_id")["population"][g["unit_id"]]
-    np.testing.assert_allclose(g["residents"], want.to_numpy(), rtol=1e-6)
-    assert g["residents"].sum() == pytest.approx(13_705, rel=1e-9)
+    want = covered.set_index("unit_id")["population"][g["unit_id"]].to_numpy()
+    # every CBS inhabitant is in exactly one of: placed, outside the data, unplaced
+    np.testing.assert_allclose(g["population_input"], want, rtol=1e-12)
+    np.testing.assert_allclose(
+        g["residents"] + g["residents_outside_data"] + g["unplaced"], want, rtol=1e-9
+    )
+    assert g["population_input"].sum() == pytest.approx(13_705, rel=1e-9)
+    # a buurt wholly inside keeps its CBS total; a partial one only its inside part (by area)
+    inside_part = np.where(g["partial"], g["data_share"], 1.0) * want
+    np.testing.assert_allclose(g["residents"], inside_part, rtol=1e-9)
+    assert (g.loc[~g["partial"], "residents_outside_data"] == 0).all()
+    assert (g["unplaced"] == 0).all()
     for k in KEYS:
         for m in MINUTES:
             np.testing.assert_allclose(
-                g[f"{k}_reached_{m}"] + g[f"{k}_unreached_{m}"], g["residents"], rtol=1e-6
+                g[f"{k}_reached_{m}"] + g[f"{k}_unreached_{m}"] + g[f"{k}_no_path"],
+                g["residents"],
+                rtol=1e-6,
             )
 
 
@@ -459,7 +489,8 @@ def test_amsterdam_walking_distance_next_to_cbs(ams, amsterdam_buurten, tmp_path
         ig.resident_access(net, school, pop, component="education"), "education"
     )
     table = (
-        g[["unit_id", "unit_name", "residents", "partial"]]
+        g[["unit_id", "unit_name", "partial"]]
+        .assign(residents=g["population_input"])  # CBS inhabitants (partial: some outside)
         .merge(
             covered[["unit_id", "afstand_huisarts_km", "afstand_basisschool_km"]], on="unit_id"
         )

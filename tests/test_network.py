@@ -60,14 +60,19 @@ class RefTopology:
     ``ways``: (way id, tags, refs) with ``None`` for a node missing from the file.
     """
 
-    def __init__(self, ways, lonlat: dict[int, tuple[float, float]]) -> None:
+    def __init__(self, ways, lonlat: dict[int, tuple[float, float]], is_walkable=None) -> None:
         conds = _walk_conditions()
+        if is_walkable is None:
+
+            def is_walkable(wid, tags):
+                return walkable(tags, conds)
+
         runs: list[tuple[int, list[int]]] = []
         self.walkable_ways: set[int] = set()
         self.non_walkable_ways: set[int] = set()
         self.cut_ways: set[int] = set()  # walkable ways that lack nodes (clipped)
         for wid, tags, refs in ways:
-            if not walkable(tags, conds):
+            if not is_walkable(wid, tags):
                 self.non_walkable_ways.add(wid)
                 continue
             self.walkable_ways.add(wid)
@@ -104,7 +109,7 @@ class RefTopology:
         return total
 
 
-def ref_from_xml(path: Path) -> RefTopology:
+def ref_from_xml(path: Path, is_walkable=None) -> RefTopology:
     raw = Path(path).read_bytes()
     if raw[:2] == b"\x1f\x8b":
         raw = gzip.decompress(raw)
@@ -117,7 +122,7 @@ def ref_from_xml(path: Path) -> RefTopology:
         tags = {t.get("k"): t.get("v") for t in w.iter("tag")}
         refs = [int(nd.get("ref")) for nd in w.iter("nd")]
         ways.append((int(w.get("id")), tags, [r if r in lonlat else None for r in refs]))
-    return RefTopology(ways, lonlat)
+    return RefTopology(ways, lonlat, is_walkable)
 
 
 def ref_from_pbf(path: Path) -> RefTopology:
@@ -136,14 +141,16 @@ def ref_from_pbf(path: Path) -> RefTopology:
 
 
 # ----------------------------------------------------------------------------- fixtures
+# osmnx's filter, named: inside the Netherlands the default is the "nl" profile
+# (tests/test_walk_profiles.py checks that one against its own reference)
 @pytest.fixture(scope="session")
 def spk_net(spijkenisse):
-    return ig.walk_network_from_file(spijkenisse)
+    return ig.walk_network_from_file(spijkenisse, walk_profile="osmnx")
 
 
 @pytest.fixture(scope="session")
 def ams_net(amsterdam_osm):
-    return ig.walk_network_from_file(amsterdam_osm)
+    return ig.walk_network_from_file(amsterdam_osm, walk_profile="osmnx")
 
 
 @pytest.fixture(scope="session")

@@ -410,7 +410,11 @@ def test_analyse_online_by_place(online: OSMStandIn, tmp_path: Path) -> None:
     assert online.counts["search"] > before.get("search", 0)
     assert online.counts["interpreter"] >= before.get("interpreter", 0) + 2  # features + network
     g = res.gaps
-    assert abs(g["residents"].sum() - 5_000) < 1e-6 * 5_000
+    # every resident in one column: placed, or on a street point outside the data extent
+    placed = g["residents"] + g["residents_outside_data"] + g["unplaced"]
+    assert abs(placed.sum() - 5_000) < 1e-6 * 5_000
+    assert g["residents"].sum() > 0.99 * 5_000
+    assert not g["population_unknown"].any()
     assert any("streets" in n for n in res.notes)
     assert (g.filter(like="_share_").stack().dropna().between(0, 1)).all()
     written = res.save(tmp_path / "out")

@@ -221,8 +221,9 @@ def test_classify_keep_unmatched_keeps_rows_with_na():
             "meeting",
             "amenity=community_centre",
         ),
-        # only a secondary rule matches: it gives the primary component
-        ({"amenity": "public_bookcase"}, "meeting", "meeting", "amenity=public_bookcase"),
+        # only a secondary rule matches: it gives the primary component (rules 2026.12.1:
+        # a public bookcase, the former example, is no meeting place any more)
+        ({"building": "kindergarten"}, "education", "education", "building=kindergarten"),
         # free wifi in a community centre: also digital access
         (
             {"amenity": "community_centre", "internet_access": "wlan"},

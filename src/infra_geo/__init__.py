@@ -15,6 +15,7 @@ from .accessibility import (
     nearest_facilities,
 )
 from .analysis import Analysis, analyse
+from .cbs import CBSComparison, compare_with_cbs
 from .components import (
     COMPONENT_KEYS,
     COMPONENTS,
@@ -74,6 +75,7 @@ __all__ = [
     "COMPONENTS",
     "COMPONENT_KEYS",
     "Analysis",
+    "CBSComparison",
     "CRSError",
     "Component",
     "DataFileError",
@@ -94,6 +96,7 @@ __all__ = [
     "attach_facilities",
     "catchments",
     "classify",
+    "compare_with_cbs",
     "component_mask",
     "component_matrix",
     "coverage_map",

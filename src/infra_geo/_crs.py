@@ -33,8 +33,19 @@ def metric_crs_for(geom_4326: Any) -> CRS:
         return crs
     if isinstance(geom_4326, (gpd.GeoSeries, gpd.GeoDataFrame)):
         geom_4326 = shapely.union_all(geom_4326.geometry.to_numpy())
+    if in_netherlands(geom_4326):
+        return CRS.from_epsg(28992)
+    c = shapely.centroid(shapely.envelope(geom_4326))
+    return gpd.GeoSeries([c], crs="EPSG:4326").estimate_utm_crs()
+
+
+def in_netherlands(geom_4326: Any) -> bool:
+    """Whether the centre of an area (EPSG:4326) lies in the Netherlands (:data:`NL_BOX`).
+
+    The test that chooses RD New; also chooses the ``"nl"`` walk profile under ``"auto"``.
+    """
+    if isinstance(geom_4326, (gpd.GeoSeries, gpd.GeoDataFrame)):
+        geom_4326 = shapely.union_all(geom_4326.geometry.to_numpy())
     c = shapely.centroid(shapely.envelope(geom_4326))
     w, s, e, n = NL_BOX
-    if w <= c.x <= e and s <= c.y <= n:
-        return CRS.from_epsg(28992)
-    return gpd.GeoSeries([c], crs="EPSG:4326").estimate_utm_crs()
+    return bool(w <= c.x <= e and s <= c.y <= n)

@@ -220,7 +220,8 @@ def _read(path: str, fmt: str, keys: tuple[str, ...], name: str = "") -> OSMData
     from osmium.filter import EmptyTagFilter, KeyFilter
 
     feature_keys = (set(keys) | set(BASE_KEYS)) - {"highway"}
-    all_keys = sorted(feature_keys | {"highway"})
+    # route: ferry crossings (route=ferry ways have no highway tag) join the way arrays
+    all_keys = sorted(feature_keys | {"highway", "route"})
 
     def candidate(tags: dict) -> bool:
         # highway=* is a network way; it is a feature only as an area (pedestrian square)
@@ -234,6 +235,7 @@ def _read(path: str, fmt: str, keys: tuple[str, ...], name: str = "") -> OSMData
     rel_candidates: set[int] = set()
     area_ways: set[int] = set()
     area_rels: set[int] = set()
+    building_rels: list[tuple[int, dict, list[tuple[str, int, str]]]] = []
 
     way_ids: list[int] = []
     way_len: list[int] = []
@@ -273,7 +275,7 @@ def _read(path: str, fmt: str, keys: tuple[str, ...], name: str = "") -> OSMData
                         node_rec.append((o.id, loc.lon, loc.lat, tags))
             elif o.is_way():
                 nodes = o.nodes
-                if "highway" in tags:
+                if "highway" in tags or tags.get("route") == "ferry":
                     runs: list[tuple[list[int], list[tuple[float, float]]]] = [([], [])]
                     for n in nodes:
                         loc = n.location
@@ -308,14 +310,23 @@ def _read(path: str, fmt: str, keys: tuple[str, ...], name: str = "") -> OSMData
             elif o.is_relation():
                 if candidate(tags) and tags.get("type") in ("multipolygon", "boundary"):
                     rel_candidates.add(o.id)
+                elif candidate(tags) and tags.get("type") == "building":
+                    # osmium assembles only multipolygon/boundary relations: a building
+                    # relation's outline is assembled below, like a multipolygon's outer ring
+                    building_rels.append((o.id, tags, [(m.type, m.ref, m.role) for m in o.members]))
     except (RuntimeError, ValueError, osmium.InvalidLocationError) as exc:
         raise _read_error(name or path, exc) from None
 
+    n_building_lost = 0
+    if building_rels:
+        built = _building_relations(path, fmt, building_rels)
+        n_building_lost = len(building_rels) - len(built)
+        area_rec.extend(built)
     # a closed way with all its nodes that still gave no area has a broken ring
     # (self-intersecting, ...): that is not the clipping of the extract
     invalid = (closed_ways & closed_complete) - area_ways
-    dropped["feature_areas_incomplete"] = len(closed_ways - area_ways - invalid) + len(
-        rel_candidates - area_rels
+    dropped["feature_areas_incomplete"] = (
+        len(closed_ways - area_ways - invalid) + len(rel_candidates - area_rels) + n_building_lost
     )
     dropped["feature_areas_invalid"] = len(invalid)
     features = _features_frame(node_rec, line_rec, area_rec)
@@ -376,6 +387,66 @@ def _read_error(path: str, exc: BaseException) -> DataFileError:
         f"Could not read {path}: {msg}. The file looks truncated or corrupt; "
         "download or export it again."
     )
+
+
+#: member roles of a type=building relation that draw its outline (outline: the building
+#: relation's own role; outer/inner/empty: a relation mapped like a multipolygon)
+_OUTLINE_ROLES = ("outline", "outer", "")
+
+
+def _building_relations(
+    path: str, fmt: str, rels: list[tuple[int, dict, list[tuple[str, int, str]]]]
+) -> list[tuple[str, int, bytes, dict]]:
+    """Areas of ``type=building`` relations, read like multipolygons: the union of the rings
+    of their ``outline``/``outer`` way members minus their ``inner`` rings. A relation whose
+    outline is missing (clipped), is itself a relation, or does not close is left out (the
+    caller counts it as an incomplete area). Needs a second, small pass over the ways."""
+    import osmium
+    from osmium.filter import IdFilter
+
+    need = {ref for _, _, ms in rels for typ, ref, _ in ms if typ == "w"}
+    coords: dict[int, list[tuple[float, float]]] = {}
+    fp = (
+        osmium.FileProcessor(osmium.io.File(path, fmt), osmium.osm.NODE | osmium.osm.WAY)
+        .with_locations()
+        .with_filter(IdFilter(need).enable_for(osmium.osm.WAY))
+    )
+    for w in fp:
+        if w.is_way():
+            locs = [n.location for n in w.nodes]
+            if all(loc.valid() for loc in locs):
+                coords[w.id] = [(loc.lon, loc.lat) for loc in locs]
+    out = []
+    for rid, tags, members in rels:
+        outline = [(typ, ref) for typ, ref, role in members if role in _OUTLINE_ROLES]
+        inner = [ref for typ, ref, role in members if role == "inner" and typ == "w"]
+        if not outline or any(typ != "w" or ref not in coords for typ, ref in outline):
+            continue
+        if any(ref not in coords for ref in inner):
+            continue
+
+        def rings(refs: list[int]) -> shapely.Geometry:
+            lines = [shapely.linestrings(coords[r]) for r in refs if len(coords[r]) >= 2]
+            return shapely.union_all(shapely.get_parts(shapely.polygonize(lines)))
+
+        geom = rings([ref for _, ref in outline])
+        if geom.is_empty:
+            continue
+        if inner:
+            geom = shapely.difference(geom, rings(inner))
+        out.append(
+            (
+                "relation",
+                rid,
+                shapely.to_wkb(
+                    shapely.MultiPolygon(
+                        [g for g in shapely.get_parts(geom) if g.geom_type == "Polygon"]
+                    )
+                ),
+                tags,
+            )
+        )
+    return out
 
 
 def _features_frame(node_rec: list, line_rec: list, area_rec: list) -> gpd.GeoDataFrame:

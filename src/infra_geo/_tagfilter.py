@@ -9,6 +9,7 @@ anywhere; ``["k"!~"re"]`` absent or the regex does not match.
 from __future__ import annotations
 
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -60,7 +61,10 @@ def evaluate(expr: str, tags: pd.DataFrame) -> np.ndarray:
         elif op == "!=":
             ok = ~present | (text != value).to_numpy(dtype=bool)
         else:
-            hit = text.str.contains(value, regex=True).to_numpy(dtype=bool) & present
+            with warnings.catch_warnings():
+                # Overpass regexes group alternatives with (...): not a request for groups
+                warnings.filterwarnings("ignore", "This pattern is interpreted", UserWarning)
+                hit = text.str.contains(value, regex=True).to_numpy(dtype=bool) & present
             ok = hit if op == "~" else ~hit
         mask &= ok
     return mask

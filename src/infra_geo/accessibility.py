@@ -26,7 +26,7 @@ import logging
 import os
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import geopandas as gpd
@@ -37,6 +37,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 
 from . import settings
+from ._groups import Groups, resolve_groups
 from ._log import log
 from ._validate import minutes_tuple, positive
 from .components import check_components, component_matrix
@@ -102,7 +103,7 @@ class Attachments:
         )
 
 
-def _check_inputs(net: Any, facilities: Any) -> gpd.GeoDataFrame:
+def _check_inputs(net: Any, facilities: Any, need_components: bool = True) -> gpd.GeoDataFrame:
     if not isinstance(net, WalkNetwork):
         raise InputError(
             "net must be a WalkNetwork (from ig.walk_network_from_file or "
@@ -119,11 +120,27 @@ def _check_inputs(net: Any, facilities: Any) -> gpd.GeoDataFrame:
         raise CRSError(
             "The facilities have no CRS; set it (facilities from infra_geo are EPSG:4326)."
         )
-    if "components" not in facilities.columns:
+    if need_components and "components" not in facilities.columns:
         raise InputError(
             "The facilities have no 'components' column: classify them with ig.classify()."
         )
     return facilities
+
+
+def _grouped(
+    net: Any,
+    facilities: Any,
+    entrances: gpd.GeoSeries | None,
+    component: str | Iterable[str] | None,
+    by: str | None,
+    rules: Any,
+) -> tuple[Attachments, Groups]:
+    """Resolve the facility groups, attach the facilities once, members per group key."""
+    if not isinstance(net, WalkNetwork):
+        _check_inputs(net, facilities)
+    grp = resolve_groups(facilities, component, by=by, rules=rules)
+    att = attach_facilities(net, grp.facilities, entrances)
+    return replace(att, members=grp.members, components=grp.keys), grp
 
 
 def attach_facilities(
@@ -145,11 +162,15 @@ def attach_facilities(
     -------
     Attachments
     """
-    facilities = _check_inputs(net, facilities)
+    facilities = _check_inputs(net, facilities, need_components=False)
     keys = tuple(c for c in check_components(None))
     geoms = facilities.geometry.to_crs(net.crs).to_numpy()
     n = len(geoms)
-    members = component_matrix(facilities, keys)
+    members = (
+        component_matrix(facilities, keys)
+        if "components" in facilities.columns
+        else np.zeros((n, len(keys)), dtype=bool)
+    )
     ids = (
         facilities["facility_id"].astype(str).to_numpy()
         if "facility_id" in facilities.columns
@@ -325,43 +346,62 @@ def _node_distances(
 
 def distance_to_nearest(
     net: WalkNetwork,
-    facilities: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame | dict[str, gpd.GeoDataFrame],
     component: str | Iterable[str] | None = None,
     entrances: gpd.GeoSeries | None = None,
+    *,
+    by: str | None = None,
+    rules: Any = None,
 ) -> pd.Series | pd.DataFrame:
-    """Metres along the network from every node to the nearest facility of each component.
+    """Metres along the network from every node to the nearest facility of each group.
+
+    The groups are the eight components by default, or any grouping of the facilities:
+    the values of a column (``by=``), the groups of another rules file (``rules=``), or the
+    keys of a dict of GeoDataFrames.
 
     Parameters
     ----------
     net : WalkNetwork
-    facilities : GeoDataFrame
+    facilities : GeoDataFrame or dict of str to GeoDataFrame
         From :func:`infra_geo.facilities_from_file` (memberships in ``components`` count,
-        not only the primary component).
+        not only the primary component), or named frames: one group per key.
     component : str or list of str, optional
-        One component key (returns a Series), several, or ``None`` for all eight.
+        One group key (returns a Series), several, or ``None`` for all (the eight
+        components by default).
     entrances : GeoSeries, optional
         Mapped entrances of area facilities.
+    by : str, optional
+        Group the facilities by this column instead of the eight components, one group per
+        value (e.g. ``"category"``: ``"amenity=doctors"``...); ``component`` then names values.
+    rules : str, path, dict or Rules, optional
+        Group the facilities by another rules file (e.g. ``"cbs_nabijheid"``: huisarts,
+        supermarkt, basisschool...); the facilities must carry the OSM tags it reads
+        (``ig.facilities_from_file(path, rules="cbs_nabijheid")``).
 
     Returns
     -------
     Series or DataFrame
-        Indexed like ``net.nodes``; one column per component key; ``inf`` where no facility
-        of that component is reachable (none exists, or the node is on another island).
+        Indexed like ``net.nodes``; one column per group key; ``inf`` where no facility
+        of that group is reachable (none exists, or the node is on another island).
 
     Raises
     ------
     UnknownComponentError
-        ``component`` is not one of the eight keys.
+        ``component`` is not one of the group keys (the message lists them).
+    InputError
+        ``by`` is not a column, or ``by`` and ``rules`` are both given.
 
     Examples
     --------
     >>> d = ig.distance_to_nearest(net, fac, "care")  # doctest: +SKIP
     >>> (d <= 800).mean()  # share of nodes within 10 minutes at 4.8 km/h  # doctest: +SKIP
+    >>> gp = ig.distance_to_nearest(net, fac, "amenity=doctors", by="category")  # doctest: +SKIP
+    >>> cbs = ig.facilities_from_file("gemeente.osm.pbf", rules="cbs_nabijheid")  # doctest: +SKIP
+    >>> ig.distance_to_nearest(net, cbs, ["huisarts", "supermarkt"], rules="cbs_nabijheid")  # doctest: +SKIP
     """
     single = isinstance(component, str)
-    keys = check_components(component)
-    _check_inputs(net, facilities)
-    att = attach_facilities(net, facilities, entrances)
+    att, grp = _grouped(net, facilities, entrances, component, by, rules)
+    keys = grp.keys
     res = _node_distances(net, att, keys)
     df = pd.DataFrame({k: res[k][0] for k in keys})
     df.index.name = "node"
@@ -376,6 +416,9 @@ def nearest_facilities(
     component: str | Iterable[str] | None = None,
     entrances: gpd.GeoSeries | None = None,
     chunk: int = 128,
+    *,
+    by: str | None = None,
+    rules: Any = None,
 ) -> pd.DataFrame:
     """Per node and component: distance, nearest facility and how many lie within each threshold.
 
@@ -393,6 +436,13 @@ def nearest_facilities(
         Mapped entrances of area facilities.
     chunk : int
         Facilities per bounded search batch (memory: chunk x nodes x 8 bytes).
+    by : str, optional
+        Group the facilities by this column instead of the eight components, one group per
+        value (e.g. ``"category"``: ``"amenity=doctors"``...); ``component`` names values.
+    rules : str, path, dict or Rules, optional
+        Group the facilities by another rules file (e.g. ``"cbs_nabijheid"``: huisarts,
+        supermarkt, basisschool...); the facilities must carry the OSM tags it reads
+        (``ig.facilities_from_file(path, rules="cbs_nabijheid")``).
 
     Returns
     -------
@@ -400,11 +450,10 @@ def nearest_facilities(
         Indexed like ``net.nodes``; per component ``c``: ``{c}_m`` (metres), ``{c}_nearest``
         (``facility_id`` or NA) and ``{c}_n_{m}min`` (facilities within m minutes).
     """
-    keys = check_components(component)
     mins = minutes_tuple(minutes)
     mpm = metres_per_minute(speed_kmh if speed_kmh is not None else settings.walk_speed_kmh)
-    _check_inputs(net, facilities)
-    att = attach_facilities(net, facilities, entrances)
+    att, grp = _grouped(net, facilities, entrances, component, by, rules)
+    keys = grp.keys
     g = _augmented(net, att)
     n = net.n_nodes
     res = _node_distances(net, att, keys, g)
@@ -469,6 +518,9 @@ def distances_at_points(
     points: gpd.GeoSeries,
     component: str | Iterable[str] | None = None,
     entrances: gpd.GeoSeries | None = None,
+    *,
+    by: str | None = None,
+    rules: Any = None,
 ) -> pd.DataFrame:
     """Walking metres from arbitrary points (homes, cells) to the nearest facility per component.
 
@@ -483,6 +535,9 @@ def distances_at_points(
         As in :func:`distance_to_nearest`.
     points : GeoSeries of Points
         Any CRS (reprojected to the network's).
+    by, rules : optional
+        Group the facilities by a column or another rules file, as in
+        :func:`distance_to_nearest`.
 
     Returns
     -------
@@ -490,11 +545,10 @@ def distances_at_points(
         Indexed like ``points``: one column of metres per component (``inf`` unreachable or
         not attached) and ``snapped`` (bool) and ``snap_m`` (metres to the street).
     """
-    keys = check_components(component)
-    _check_inputs(net, facilities)
     if not isinstance(points, gpd.GeoSeries):
         raise InputError("points must be a GeoSeries of Points with a CRS.")
-    att = attach_facilities(net, facilities, entrances)
+    att, grp = _grouped(net, facilities, entrances, component, by, rules)
+    keys = grp.keys
     res = _node_distances(net, att, keys)
     s = net.snap(points)
     return _point_table(net, att, res, s, keys, points.index)
@@ -700,6 +754,8 @@ def catchments(
     component: str | Iterable[str] | None = None,
     buffer_m: float | None = None,
     entrances: gpd.GeoSeries | None = None,
+    *,
+    rules: Any = None,
 ) -> gpd.GeoDataFrame:
     """The areas reachable on foot within each walking time.
 
@@ -719,19 +775,24 @@ def catchments(
     speed_kmh : float, optional
         Walking speed (default ``settings.walk_speed_kmh`` = 4.8 km/h; for older people
         ``settings.walk_speed_elderly_kmh`` = 3.6 km/h).
-    by : {"component", "facility"}
-        One area per component and threshold, or one per facility and threshold.
+    by : str
+        ``"component"``: one area per group and threshold (the eight components, or the
+        groups of ``rules``); ``"facility"``: one per facility and threshold; any other
+        column of ``facilities`` (e.g. ``"category"``): one area per value of it.
     component : str or list, optional
-        Limit to these components (default all eight).
+        Limit to these groups (default all, e.g. the eight components).
     buffer_m : float, optional
         Street-front half-width in metres.
     entrances : GeoSeries, optional
         Mapped entrances of area facilities.
+    rules : str, path, dict or Rules, optional
+        Group by another rules file (e.g. ``"cbs_nabijheid"``), see
+        :func:`distance_to_nearest`.
 
     Returns
     -------
     GeoDataFrame
-        In the network CRS: ``component``, ``minutes``, ``metres`` (and ``facility_id`` with
+        In the network CRS: ``component`` (the group key), ``minutes``, ``metres`` (and ``facility_id`` with
         ``by="facility"``), ``area_m2``, valid (Multi)Polygon geometry. Components without a
         reachable facility get an empty geometry row.
 
@@ -747,18 +808,24 @@ def catchments(
     >>> slow = ig.settings.walk_speed_elderly_kmh
     >>> c = ig.catchments(net, fac, minutes=(5, 10), speed_kmh=slow)  # doctest: +SKIP
     """
-    keys = check_components(component)
     mins = minutes_tuple(minutes)
     mpm = metres_per_minute(speed_kmh if speed_kmh is not None else settings.walk_speed_kmh)
     width = positive(buffer_m if buffer_m is not None else settings.catchment_buffer_m, "buffer_m")
-    if by not in ("component", "facility"):
-        raise InputError(f"by must be 'component' or 'facility', got {by!r}.")
-    _check_inputs(net, facilities)
-    att = attach_facilities(net, facilities, entrances)
+    if not isinstance(by, str) or (
+        by not in ("component", "facility")
+        and not (isinstance(facilities, pd.DataFrame) and by in facilities.columns)
+    ):
+        raise InputError(
+            f"by must be 'component', 'facility' or a column of the facilities, got {by!r}."
+        )
+    group_by = None if by in ("component", "facility") else by
+    att, grp = _grouped(net, facilities, entrances, component, group_by, rules)
+    keys = grp.keys
+    facilities = grp.facilities
     g = _augmented(net, att)
     n = net.n_nodes
     rows: list[dict[str, Any]] = []
-    if by == "component":
+    if by != "facility":
         res = _node_distances(net, att, keys, g)
         limits = [m * mpm for m in mins]  # ascending (minutes_tuple sorts)
         tasks = []
@@ -785,8 +852,15 @@ def catchments(
                 "No facility of the requested components is attached to the network."
             )
         dmax = max(mins) * mpm
-        primary = facilities["component"].to_numpy(dtype=object)
-        comps = facilities["components"].to_numpy(dtype=object)
+        if grp.default:
+            primary = facilities["component"].to_numpy(dtype=object)
+            comps = facilities["components"].to_numpy(dtype=object)
+        else:  # the facility's first group and all its groups
+            gk = np.array(grp.keys, dtype=object)
+            primary = np.where(grp.members.any(axis=1), gk[grp.members.argmax(axis=1)], None)
+            combos, inv = np.unique(grp.members, axis=0, return_inverse=True)
+            names = np.array([";".join(gk[c]) for c in combos], dtype=object)
+            comps = names[inv.ravel()] if len(combos) else np.zeros(0, dtype=object)
 
         def one_facility(f: int) -> list[dict[str, Any]]:
             d = dijkstra(g, directed=True, indices=[f + n], limit=dmax * (1 + 1e-12))[0, :n]

@@ -21,6 +21,7 @@ import shapely
 from . import settings
 from ._log import log
 from ._validate import as_polygon, check_settings, minutes_tuple, positive
+from ._walk_profiles import PROFILE_NOTES, check_profile
 from .accessibility import (
     _node_distances,
     _point_table,
@@ -38,7 +39,7 @@ from .errors import (
     OutsideDataError,
     PopulationError,
 )
-from .gaps import gap_analysis, resident_access, uncovered_areas
+from .gaps import _gap_table, resident_access, uncovered_areas
 from .network import WalkNetwork, walk_network_from_file, walk_network_from_polygon
 
 __all__ = ["OUTPUT_FILES", "Analysis", "analyse", "residents_per_m2_floor", "sample_path"]
@@ -108,6 +109,8 @@ class Analysis:
         Mapped ``entrance=*`` nodes used as access points of area facilities.
     extent : shapely Polygon
         Where the data is complete (EPSG:4326): the extract's box, clipped to the polygon.
+    source_file : Path or None
+        The OSM file analysed (None when the data came online).
     """
 
     facilities: gpd.GeoDataFrame
@@ -127,14 +130,27 @@ class Analysis:
     entrances: gpd.GeoSeries | None = None
     extent: Any = None
     _att: Any = None
+    source_file: Path | None = None
     _saved_to: Any = None
 
     # --------------------------------------------------------------------- summaries
     def summary(self) -> pd.DataFrame:
-        """One row per component: facilities and the share of residents within each threshold."""
+        """One row per component: facilities and the share of residents within each threshold.
+
+        The headline shares and mean cover only the *headline units*: those neither
+        ``partial`` (partly outside the data) nor ``data_problem`` (most residents on cut-off
+        network pieces or unplaced), with residents. What they cover is in ``attrs``
+        (:meth:`coverage`). ``mean_m`` is the residents-weighted mean of the units' reported
+        means; it is NaN when units whose mean is not reported (more than
+        ``settings.max_no_path_share`` without a path) hold more than that share of the
+        headline residents. When no population is known the weights are street metres
+        (``attrs["weighting"] == "street-length"``): shares, never a residents count.
+        """
         g = self.gaps
-        res = g["residents"].to_numpy(dtype=float)
-        tot = res.sum()
+        cov = self.coverage()
+        head = _headline(g)
+        wt = _weights(g)[head]
+        tot = wt.sum()
         rows = []
         for c in COMPONENTS:
             row: dict[str, Any] = {
@@ -145,13 +161,78 @@ class Analysis:
                 ),
             }
             for m in self.minutes:
-                reached = g[f"{c.key}_reached_{m}"].to_numpy(dtype=float).sum()
-                row[f"share_{m}min"] = reached / tot if tot > 0 else np.nan
-            mean = g[f"{c.key}_mean_m"].to_numpy(dtype=float)
-            ok = np.isfinite(mean) & (res > 0)
-            row["mean_m"] = float(np.average(mean[ok], weights=res[ok])) if ok.any() else np.nan
+                share = g[f"{c.key}_share_{m}"].to_numpy(dtype=float)[head]
+                ok = np.isfinite(share)
+                row[f"share_{m}min"] = (
+                    float(np.clip((share[ok] * wt[ok]).sum() / tot, 0.0, 1.0))
+                    if tot > 0
+                    else np.nan
+                )
+            mean = g[f"{c.key}_mean_m"].to_numpy(dtype=float)[head]
+            ok = np.isfinite(mean) & (wt > 0)
+            enough = tot > 0 and wt[ok].sum() >= (1 - settings.max_no_path_share) * tot - 1e-9
+            row["mean_m"] = float(np.average(mean[ok], weights=wt[ok])) if enough else np.nan
             rows.append(row)
-        return pd.DataFrame(rows)
+        out = pd.DataFrame(rows)
+        out.attrs.update(cov)
+        return out
+
+    def coverage(self) -> dict[str, Any]:
+        """What the headline figures cover.
+
+        Returns
+        -------
+        dict
+            ``weighting`` ("residents" or "street-length"), ``units`` (in the table),
+            ``headline_units``, ``partial_units``, ``data_problem_units`` (ids),
+            ``unknown_units`` (population unknown), ``estimated_units``, and, when the weights
+            are residents: ``residents_headline`` (the residents the headline covers),
+            ``residents_input`` (every unit's population as given or estimated),
+            ``residents_placed``, ``residents_outside_data``, ``unplaced``.
+        """
+        g = self.gaps
+        head = _headline(g)
+        weighting = g.attrs.get("weighting", "residents")
+        cov: dict[str, Any] = {
+            "weighting": weighting,
+            "units": len(g),
+            "headline_units": int(head.sum()),
+            "partial_units": int(g["partial"].sum()),
+            "data_problem_units": [str(v) for v in g.loc[g["data_problem"], "unit_id"]],
+            "unknown_units": int(g["population_unknown"].sum()),
+            "estimated_units": int(g["population_estimated"].sum()),
+        }
+        if weighting == "residents":
+            cov.update(
+                {
+                    "residents_headline": float(g["residents"].to_numpy(float)[head].sum()),
+                    "residents_input": float(np.nansum(g["population_input"].to_numpy(float))),
+                    "residents_placed": float(g["residents"].sum()),
+                    "residents_outside_data": float(g["residents_outside_data"].sum()),
+                    "unplaced": float(g["unplaced"].sum()),
+                }
+            )
+        return cov
+
+    def coverage_text(self) -> str:
+        """One line saying what the headline figures cover (summary, CLI)."""
+        cov = self.coverage()
+        left = f"{cov['partial_units']} partial unit(s)"
+        others = int((self.gaps["data_problem"] & ~self.gaps["partial"]).sum())
+        if others:
+            left += f" and {others} other unit(s) with a data problem"
+        if cov["weighting"] != "residents":
+            return (
+                "no population known: shares are weighted by street length, not residents "
+                f"(no residents count); headline covers {cov['headline_units']} of "
+                f"{cov['units']} units ({left} left out)"
+            )
+        return (
+            f"headline covers {cov['residents_headline']:,.0f} of "
+            f"{cov['residents_input']:,.0f} residents ({cov['headline_units']} units; "
+            f"{left} left out; {cov['residents_outside_data']:,.0f} residents live outside the "
+            f"data, {cov['unplaced']:,.0f} could not be placed)"
+        )
 
     def _repr_html_(self) -> str:
         s = self.summary()
@@ -171,8 +252,8 @@ class Analysis:
         return (
             f"<div><b>infra_geo analysis</b> of {html.escape(self.source)}: "
             f"{len(self.facilities):,} facilities, {self.network.n_nodes:,} network nodes, "
-            f"{len(self.gaps):,} neighbourhoods, {self.gaps['residents'].sum():,.0f} residents, "
-            f"walking {self.speed_kmh:g} km/h"
+            f"{len(self.gaps):,} neighbourhoods, walking {self.speed_kmh:g} km/h; "
+            f"{html.escape(self.coverage_text())}"
             f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
         )
 
@@ -369,11 +450,21 @@ class Analysis:
             f"- facilities: {len(self.facilities):,}; walking network: {self.network.n_nodes:,} "
             f"nodes, {self.network.edge_length.sum() / 1000:,.1f} km ({self.network.crs.to_string()})",
             f"- neighbourhoods: {len(self.gaps):,} ({int(self.gaps['partial'].sum())} only partly "
-            f"inside the data, not ranked); residents: {self.gaps['residents'].sum():,.0f}",
+            "inside the data, not ranked)",
+            f"- {self.coverage_text()}",
             f"- walking speed {self.speed_kmh:g} km/h; thresholds {', '.join(f'{m} min' for m in self.minutes)}",
         ]
+        cov = self.coverage()
+        if cov["weighting"] == "residents" and (cov["unknown_units"] or cov["estimated_units"]):
+            lines.append(
+                f"- population unknown (secret or missing) for {cov['unknown_units']} unit(s) "
+                f"with no home in the data (no residents counted); estimated from residential "
+                f"floor area for {cov['estimated_units']}"
+            )
         lines += [f"- note: {n}" for n in self.notes]
-        lines += ["", "## Residents within reach, per component", ""]
+        street = cov["weighting"] != "residents"
+        what = "Street length (not residents)" if street else "Residents"
+        lines += ["", f"## {what} within reach, per component (headline units)", ""]
         share_cols = [c for c in s.columns if c.startswith("share_")]
         lines.append(
             "| component | facilities | "
@@ -390,14 +481,55 @@ class Analysis:
         worst = self.gaps.dropna(subset=[rank]).sort_values(rank).head(5)
         if len(worst):
             lines += ["", f"## Worst-served neighbourhoods ({m} min)", ""]
-            lines.append("| rank | neighbourhood | residents | components reached (mean of 8) |")
+            who = "street km" if street else "residents"
+            lines.append(f"| rank | neighbourhood | {who} | components reached (mean of 8) |")
             lines.append("|---:|---|---:|---:|")
             for _, r in worst.iterrows():
+                amount = r["street_m"] / 1000 if street else r["residents"]
                 lines.append(
-                    f"| {int(r[rank])} | {_md(r['unit_name'])} | {r['residents']:,.0f} | {r[f'completeness_{m}']:.1f} |"
+                    f"| {int(r[rank])} | {_md(r['unit_name'])} | {amount:,.{1 if street else 0}f} | {r[f'completeness_{m}']:.1f} |"
                 )
+        # partial units are already left out as such; the others need a look at the data
+        probs = self.gaps.loc[self.gaps["data_problem"] & ~self.gaps["partial"]]
+        if len(probs):
+            lines += [
+                "",
+                "## Data problems (not ranked, not in the headline)",
+                "",
+                "Most residents of these units live on network pieces cut off from the rest, or "
+                "could not be placed on a building or street: check the data, not the "
+                "neighbourhood.",
+                "",
+                "| neighbourhood | on cut-off pieces | unplaced |",
+                "|---|---:|---:|",
+            ]
+            for _, r in probs.iterrows():
+                on, un = r["residents_on_islands"], r["unplaced"]
+                lines.append(f"| {_md(r['unit_name'])} | {_num(on)} | {_num(un)} |")
+        from .cbs import summary_section
+
+        lines += summary_section(self)
         lines += ["", "Data © OpenStreetMap contributors (ODbL). Generated by infra_geo.", ""]
         return "\n".join(lines)
+
+
+def _headline(g: pd.DataFrame) -> np.ndarray:
+    """Units the headline figures cover: not partial, no data problem, with weight."""
+    return (
+        ~g["partial"].to_numpy(dtype=bool)
+        & ~g["data_problem"].to_numpy(dtype=bool)
+        & (_weights(g) > 0)
+    )
+
+
+def _weights(g: pd.DataFrame) -> np.ndarray:
+    """Residents per unit, or street metres when no population is known."""
+    col = "street_m" if g.attrs.get("weighting") == "street-length" else "residents"
+    return np.nan_to_num(pd.to_numeric(g[col], errors="coerce").to_numpy(dtype=float))
+
+
+def _num(v: Any) -> str:
+    return f"{v:,.0f}" if pd.notna(v) else "–"
 
 
 def _md(text: Any) -> str:
@@ -594,6 +726,8 @@ def analyse(
     lang: str = "nl",
     total_population: float | None = None,
     progress: Callable[[str], None] | None = None,
+    *,
+    walk_profile: str | None = None,
 ) -> Analysis:
     """Facilities, network, distances, catchments, gaps and map in one call.
 
@@ -626,6 +760,9 @@ def analyse(
         Residents of the whole area, when the units carry no totals.
     progress : callable, optional
         Called with the name of each stage as it starts (the CLI draws a progress bar).
+    walk_profile : {"auto", "nl", "osmnx"}, optional
+        Which ways are walkable (default ``settings.walk_profile``, ``"auto"``: the Dutch
+        profile inside the Netherlands); see :func:`~infra_geo.walk_network_from_file`.
 
     Returns
     -------
@@ -652,6 +789,7 @@ def analyse(
 
     check_settings()
     mins = minutes_tuple(minutes)
+    check_profile(walk_profile)
     speed = positive(speed_kmh if speed_kmh is not None else settings.walk_speed_kmh, "speed_kmh")
     if lang not in ("nl", "en"):
         raise InputError(f"lang must be 'nl' or 'en', got {lang!r}.")
@@ -699,7 +837,7 @@ def analyse(
     done()
     done = stage("network")
     if source_file is not None:
-        net = walk_network_from_file(source_file, polygon=area)
+        net = walk_network_from_file(source_file, polygon=area, walk_profile=walk_profile)
         from ._osm_reader import read_osm
         from .components import load_rules
 
@@ -708,7 +846,7 @@ def analyse(
         if area is not None and extent is not None:
             extent = shapely.intersection(extent, area)
     else:
-        net = walk_network_from_polygon(area)
+        net = walk_network_from_polygon(area, walk_profile=walk_profile)
         extent = area
     done()
     if extent is None:
@@ -737,16 +875,27 @@ def analyse(
     done()
     done = stage("gaps")
     access = resident_access(net, fac, pop, entrances=entrances)  # snapped once, used twice
-    gaps = gap_analysis(
-        net, fac, units, pop, minutes=mins, speed_kmh=speed, extent=extent, access=access
+    gaps, placed = _gap_table(
+        net,
+        fac,
+        units,
+        pop,
+        minutes=mins,
+        speed_kmh=speed,
+        extent=extent,
+        entrances=entrances,
+        access=access,
     )
-    unc = uncovered_areas(net, fac, pop, minutes=mins, speed_kmh=speed, access=access)
+    # the residents as the gap table placed them (partial units: their inside part only)
+    unc = uncovered_areas(net, fac, None, minutes=mins, speed_kmh=speed, access=placed)
     done()
     if int(gaps["partial"].sum()):
         notes.append(
             f"{int(gaps['partial'].sum())} neighbourhood(s) lie only partly inside the data: "
             "their figures suffer from the edge effect and they are not ranked"
         )
+    if net.walk_profile is not None:
+        notes.append(PROFILE_NOTES[net.walk_profile])
     return Analysis(
         facilities=fac,
         network=net,
@@ -764,6 +913,7 @@ def analyse(
         notes=notes,
         entrances=entrances,
         extent=extent,
+        source_file=source_file,
     )
 
 
@@ -817,7 +967,8 @@ def _resolve_population(
     est = float(blds["weight"].sum() * residents_per_m2_floor) if len(blds) else 0.0
     if est <= 0:
         notes.append(
-            "no population known and no residential building: residents spread over streets by length"
+            "no population known and no residential building: shares are weighted by street "
+            "length, not residents (no residents count is reported)"
         )
         return population_from_streets(net, u)
     notes.append(
@@ -826,4 +977,6 @@ def _resolve_population(
         "shares are meaningful, absolute counts are not"
     )
     log(notes[-1], logging.WARNING)
-    return population_from_buildings(source_file, u.drop(columns="population"), total=est)
+    pts = population_from_buildings(source_file, u.drop(columns="population"), total=est)
+    pts["estimated"] = True  # flagged population_estimated in the gap table
+    return pts

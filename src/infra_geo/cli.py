@@ -34,6 +34,7 @@ _FLAGS = {
     "minutes": "--minutes",
     "osm_file": "--osm-file",
     "lang": "--lang",
+    "walk_profile": "--walk-profile",
     "out_dir": "--out",
 }
 
@@ -115,6 +116,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--lang", choices=("nl", "en"), default="nl", help="language of the map (default nl)"
     )
     a.add_argument(
+        "--walk-profile",
+        metavar="nl|osmnx|auto",
+        default=None,
+        help=(
+            "which ways are walkable: 'nl' (Dutch: cycle paths unless foot=no, foot=yes on any "
+            "road, ferries), 'osmnx' (osmnx's walk filter); default auto: nl inside the "
+            "Netherlands, osmnx elsewhere"
+        ),
+    )
+    a.add_argument(
         "--out",
         default="infra_geo_out",
         metavar="DIR",
@@ -187,9 +198,12 @@ def _preflight(args: argparse.Namespace) -> None:
 
     from ._outdir import check_out_dir
     from ._validate import minutes_tuple, positive
+    from ._walk_profiles import check_profile
     from .analysis import OUTPUT_FILES, _parse_units_spec, check_total_population
 
     minutes_tuple(args.minutes, "--minutes")
+    if getattr(args, "walk_profile", None) is not None:
+        check_profile(args.walk_profile, "--walk-profile")
     if args.speed_kmh is not None:
         positive(args.speed_kmh, "--speed-kmh")
     if args.total_population is not None:
@@ -241,6 +255,7 @@ def _analyse(args: argparse.Namespace, state: dict[str, object]) -> int:
         lang=args.lang,
         total_population=args.total_population,
         progress=progress,
+        walk_profile=args.walk_profile,
     )
     progress("save")
     state["result"] = res
@@ -252,8 +267,8 @@ def _analyse(args: argparse.Namespace, state: dict[str, object]) -> int:
         shares = [c for c in s.columns if c.startswith("share_")]
         print()
         print(
-            f"{res.source}: {len(res.facilities):,} facilities, {len(res.gaps):,} neighbourhoods, "
-            f"{res.gaps['residents'].sum():,.0f} residents"
+            f"{res.source}: {len(res.facilities):,} facilities, {len(res.gaps):,} neighbourhoods; "
+            f"{res.coverage_text()}"
         )
         header = f"{'component':<28}{'facilities':>11}" + "".join(
             f"{c.replace('share_', ''):>9}" for c in shares

@@ -7,6 +7,7 @@ with :func:`load_rules`, pass your own file or dict to :func:`classify` to overr
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -54,6 +55,10 @@ class Component:
         Hex colour used on maps.
     description_nl, description_en : str
         One-line description of what the component covers.
+    cbs : tuple of str
+        Names of CBS columns that measure the distance to the same kind of facility
+        (``cbs = [...]`` in the rules file; e.g. ``afstand_huisarts_km``, ``g_afs_hp``), read
+        by :func:`infra_geo.compare_with_cbs`. Empty for the eight components.
     """
 
     key: str
@@ -62,6 +67,7 @@ class Component:
     color: str
     description_nl: str = ""
     description_en: str = ""
+    cbs: tuple[str, ...] = ()
 
     def label(self, lang: str = "nl") -> str:
         """The display label in ``lang`` (``"nl"`` or ``"en"``)."""
@@ -78,6 +84,7 @@ class Rule:
     unless: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     secondary: bool = False
     note: str = ""
+    match: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def category_key(self) -> str:
@@ -86,7 +93,7 @@ class Rule:
 
     def keys(self) -> set[str]:
         """Every tag key the rule reads."""
-        return set(self.tags) | set(self.where) | set(self.unless)
+        return set(self.tags) | set(self.where) | set(self.unless) | set(self.match)
 
 
 @dataclass(frozen=True)
@@ -98,6 +105,8 @@ class Rules:
     rules: tuple[Rule, ...]
     exclude: Mapping[str, tuple[str, ...]]
     source: str = "infra_geo/components.toml"
+    #: (version, changes) pairs from the file's ``[[changelog]]`` tables, newest first
+    changelog: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -152,6 +161,26 @@ def _tagmap(obj: Any, where: str) -> dict[str, tuple[str, ...]]:
     return {str(k): _values(v, f"{where}.{k}") for k, v in obj.items()}
 
 
+def _regexmap(obj: Any, where: str) -> dict[str, str]:
+    """``match = { key = "regex" }``: validated regular expressions per tag key."""
+    if obj is None:
+        return {}
+    if not isinstance(obj, Mapping):
+        raise RulesError(f'{where}: expected a table of tag = "regex", got {obj!r}.')
+    out = {}
+    for k, v in obj.items():
+        if not isinstance(v, str):
+            raise RulesError(f"{where}.{k}: expected a regular expression string, got {v!r}.")
+        try:
+            re.compile(v)
+        except re.error as exc:
+            raise RulesError(
+                f"{where}.{k}: {v!r} is not a valid regular expression ({exc})."
+            ) from None
+        out[str(k)] = v
+    return out
+
+
 def _parse_rules(data: Mapping[str, Any], source: str) -> Rules:
     if not isinstance(data, Mapping):
         raise RulesError(f"Rules from {source} must be a table (dict), got {type(data).__name__}.")
@@ -170,6 +199,9 @@ def _parse_rules(data: Mapping[str, Any], source: str) -> Rules:
                         color=str(c.get("color", "#777777")),
                         description_nl=str(c.get("description_nl", "")),
                         description_en=str(c.get("description_en", "")),
+                        cbs=_values(c["cbs"], f"{source} component #{i + 1}.cbs")
+                        if "cbs" in c
+                        else (),
                     )
                 )
             except (KeyError, TypeError) as exc:
@@ -205,19 +237,41 @@ def _parse_rules(data: Mapping[str, Any], source: str) -> Rules:
                 unless=_tagmap(r.get("unless"), f"{where}.unless"),
                 secondary=bool(r.get("secondary", False)),
                 note=str(r.get("note", "")),
+                match=_regexmap(r.get("match"), f"{where}.match"),
             )
         )
     exclude = _tagmap(data.get("exclude", {}), f"{source} [exclude]")
+    changelog = []
+    for i, entry in enumerate(data.get("changelog", [])):
+        if not isinstance(entry, Mapping) or "version" not in entry:
+            raise RulesError(f"{source} [[changelog]] #{i + 1} needs a 'version' and 'changes'.")
+        changelog.append(
+            (str(entry["version"]), _values(entry.get("changes"), f"{source} changelog #{i + 1}"))
+        )
     return Rules(
         version=str(data.get("version", "custom")),
         components=comps,
         rules=tuple(rules),
         exclude=exclude,
         source=source,
+        changelog=tuple(changelog),
     )
 
 
 _DEFAULT: Rules | None = None
+_PACKAGED: dict[str, Rules] = {}
+
+#: rules files shipped with infra_geo, loadable by name (``load_rules("cbs_nabijheid")``)
+PACKAGED_RULES = ("components", "cbs_nabijheid")
+
+
+def _packaged_rules(name: str) -> Rules:
+    if name == "components":
+        return _default_rules()
+    if name not in _PACKAGED:
+        text = resources.files("infra_geo").joinpath(f"{name}.toml").read_text("utf-8")
+        _PACKAGED[name] = _parse_rules(tomllib.loads(text), f"infra_geo/{name}.toml")
+    return _PACKAGED[name]
 
 
 def _default_rules() -> Rules:
@@ -234,9 +288,12 @@ def load_rules(rules: str | Path | Mapping[str, Any] | Rules | None = None) -> R
     Parameters
     ----------
     rules : str, Path, dict, Rules or None
-        ``None`` for the rules shipped with infra_geo; a path to a TOML file in the same
-        layout as ``infra_geo/components.toml``; or a dict of that layout. A dict or file
-        without ``[[component]]`` entries reuses the eight default components.
+        ``None`` for the rules shipped with infra_geo; the name of a rules file shipped with
+        it (``"cbs_nabijheid"`` or ``"cbs_nabijheid.toml"``: the CBS *nabijheid* facility
+        types; ``"components"``: the eight components), used when no file of that name
+        exists; a path to a TOML file in the same layout as ``infra_geo/components.toml``; or
+        a dict of that layout. A dict or file without ``[[component]]`` entries reuses the
+        eight default components.
 
     Returns
     -------
@@ -263,7 +320,13 @@ def load_rules(rules: str | Path | Mapping[str, Any] | Rules | None = None) -> R
     if isinstance(rules, (str, Path)):
         path = Path(rules)
         if not path.is_file():
-            raise DataFileError(f"Rules file {path} does not exist; pass an existing TOML file.")
+            stem = path.name[: -len(".toml")] if path.name.endswith(".toml") else path.name
+            if path.name == str(rules) and stem in PACKAGED_RULES:
+                return _packaged_rules(stem)
+            raise DataFileError(
+                f"Rules file {path} does not exist; pass an existing TOML file or the name of "
+                f"a rules file shipped with infra_geo ({', '.join(PACKAGED_RULES)})."
+            )
         try:
             data = tomllib.loads(path.read_text("utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -291,6 +354,17 @@ def _match(tags: pd.DataFrame, cond: Mapping[str, tuple[str, ...]], empty: bool)
         else:
             ok = col.isin(values).to_numpy(dtype=bool)
         mask &= ok
+    return mask
+
+
+def _regex_match(tags: pd.DataFrame, cond: Mapping[str, str]) -> np.ndarray:
+    """Rows where every key of ``cond`` is present and its value matches the regex."""
+    mask = np.ones(len(tags), dtype=bool)
+    for key, pattern in cond.items():
+        if key not in tags.columns:
+            return np.zeros(len(tags), dtype=bool)
+        hit = tags[key].astype("string").str.contains(pattern, regex=True, na=False)
+        mask &= hit.to_numpy(dtype=bool)
     return mask
 
 
@@ -362,6 +436,8 @@ def classify(
         m = _match(tags, rule.tags, True) & _match(tags, rule.where, True)
         if rule.unless:
             m &= ~_any_match(tags, rule.unless, star_present=True)
+        if rule.match:
+            m &= _regex_match(tags, rule.match)
         hits[:, j] = m
     excluded = _any_match(tags, r.exclude) if r.exclude else np.zeros(n, dtype=bool)
     hits[excluded] = False
@@ -456,12 +532,12 @@ def rules_markdown(rules: str | Path | Mapping[str, Any] | Rules | None = None) 
     -------
     str
         One row per component: key, Dutch and English label, and its OSM tag rules
-        (secondary rules in italics).
+        (secondary rules in italics); then the file's changelog, if any.
     """
     r = load_rules(rules)
 
-    def cond(m: Mapping[str, tuple[str, ...]]) -> str:
-        return " + ".join(f"`{k}={'/'.join(v)}`" for k, v in m.items())
+    def cond(m: Mapping[str, tuple[str, ...]], sep: str = " + ") -> str:
+        return sep.join(f"`{k}={'/'.join(v)}`" for k, v in m.items())
 
     lines = [
         f"Rules version {r.version}. Excluded everywhere: "
@@ -480,7 +556,14 @@ def rules_markdown(rules: str | Path | Mapping[str, Any] | Rules | None = None) 
             if rule.where:
                 txt += " with " + cond(rule.where)
             if rule.unless:
-                txt += " unless " + cond(rule.unless)
+                txt += " unless " + cond(rule.unless, " or ")
+            if rule.match:
+                txt += " where " + " + ".join(
+                    f"`{k}` ~ `{v}`".replace("|", "\\|") for k, v in rule.match.items()
+                )
             parts.append(f"*{txt}*" if rule.secondary else txt)
         lines.append(f"| {i} | `{c.key}` | {c.label_nl} | {c.label_en} | {'; '.join(parts)} |")
+    if r.changelog:
+        lines += ["", "| rules version | changes |", "|---|---|"]
+        lines += [f"| {v} | {'<br>'.join(changes)} |" for v, changes in r.changelog]
     return "\n".join(lines) + "\n"

@@ -9,6 +9,7 @@ overall (how many of the eight components a resident reaches).
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -18,10 +19,10 @@ import pandas as pd
 import shapely
 
 from . import settings
+from ._groups import resolve_groups
 from ._log import log
 from ._validate import minutes_tuple, positive
-from .accessibility import _node_distances, _point_table, attach_facilities, metres_per_minute
-from .components import check_components, component_matrix
+from .accessibility import _grouped, _node_distances, _point_table, metres_per_minute
 from .errors import InputError, PopulationError
 from .network import WalkNetwork
 from .population import _assign_units, population_from_streets, units_frame
@@ -30,24 +31,53 @@ __all__ = ["GAP_COLUMNS_DOC", "gap_analysis", "resident_access", "uncovered_area
 
 GAP_COLUMNS_DOC = """\
 unit_id, unit_name        the neighbourhood
-residents                 residents placed in the unit (population points inside it)
-population_known          the unit's total was known (False: secret/missing, no residents)
-data_share                share of the unit's area inside the data (the network's extent)
-partial                   data_share < settings.partial_unit_share: edge effect, not ranked
+<own columns>             the neighbourhood file's own columns (BU_CODE, GM_NAAM, AANT_INW,
+                          afstand_*, ...) as given, after the ids; one whose name is also a
+                          column below gets the prefix "src_"; its normalised total
+                          "population" is population_input
+population_input          the unit's residents as given: its known total (e.g. CBS AANT_INW),
+                          or, where points not spread from that total were given (a raster,
+                          your own points) or the total was estimated, the sum of its points;
+                          NaN when unknown (population_unknown)
+residents                 residents placed inside the data (the table's counts are over them)
+residents_outside_data    residents estimated to live in the unit's part outside the data
+                          (partial units: population_input x (1 - data_share)); 0 otherwise
+unplaced                  residents of the inside part with no building or street to put them on
+                          population_input = residents + residents_outside_data + unplaced
+population_known          the unit's total was known or residents were placed
+population_unknown        the total is null or secret (CBS) while other units' totals are known,
+                          and no home in the data to estimate it from: no residents counted
+                          (not zero people)
+population_estimated      residents estimated from residential floor area
+                          (settings.floor_m2_per_resident m2 per resident), not counted
+data_share                share of the unit's area inside the data extent (0..1)
+partial                   data_share < settings.partial_unit_share: only the inside part's
+                          residents are placed; out of ranks and headline figures
 residents_on_islands      residents on a network piece cut off from the main one (or on none)
+data_problem              more than settings.data_problem_share of the residents are on cut-off
+                          pieces or unplaced: a data problem, not ranked, not a gap
 {c}_facilities            facilities of component c inside the unit (memberships count)
 {c}_per_1000              {c}_facilities per 1,000 residents
-{c}_mean_m                population-weighted mean walking metres to the nearest facility
-                          of c, over residents with a path to one
-{c}_p90_m                 90th percentile over all residents (inf if > 10 % have no path)
-{c}_no_path               residents with no path to any facility of c
+{c}_no_path               residents with no path to any facility of c (on a piece without one,
+                          on no street, or c absent from the data)
+{c}_mean_m                population-weighted mean walking metres to the nearest facility of c
+                          over the residents with a path; NaN when more than
+                          settings.max_no_path_share of them have none
+{c}_reliable              the mean is reported (no-path share <= settings.max_no_path_share)
+{c}_p90_m                 90th percentile over all residents, no path counting as beyond every
+                          distance (inf when more than 10 % have no path)
 {c}_mean_min, {c}_p90_min the same in minutes at the walking speed
 {c}_share_{m}             share of residents within m minutes of c (0..1)
 {c}_reached_{m}           residents within m minutes
-{c}_unreached_{m}         residents beyond m minutes (reached + unreached = residents)
+{c}_unreached_{m}         residents with a path, but longer than m minutes
+                          reached + unreached + no_path = residents (each resident in one)
 completeness_{m}          mean number of the eight components a resident reaches in m min
 all8_share_{m}            share of residents reaching all eight within m minutes
-rank_{m}                  1 = the worst-served unit by completeness_{m} (complete units only)
+rank_{m}                  1 = the worst-served unit by completeness_{m} (units neither partial
+                          nor data_problem, with residents)
+street_m                  only when no population is known at all (attrs["weighting"] ==
+                          "street-length"): the street metres that weight the shares; every
+                          residents count above is then NaN (street metres are not residents)
 """
 
 
@@ -93,6 +123,9 @@ def resident_access(
     population: gpd.GeoDataFrame,
     component: str | Iterable[str] | None = None,
     entrances: gpd.GeoSeries | None = None,
+    *,
+    by: str | None = None,
+    rules: Any = None,
 ) -> gpd.GeoDataFrame:
     """Walking metres from every population point to the nearest facility of each component.
 
@@ -104,20 +137,23 @@ def resident_access(
     population : GeoDataFrame
         Points with a ``population`` weight.
     component : str or list, optional
-        Component keys (default all eight).
+        Group keys (default all: the eight components unless ``by``/``rules`` say otherwise).
     entrances : GeoSeries, optional
         Mapped entrances of area facilities.
+    by, rules : optional
+        Group the facilities by a column or another rules file (or pass a dict of named
+        frames as ``facilities``), as in :func:`infra_geo.distance_to_nearest`.
 
     Returns
     -------
     GeoDataFrame
-        The population points (network CRS) with one column of metres per component,
+        The population points (network CRS) with one column of metres per group,
         ``snapped``, ``snap_m`` and ``island`` (0 = the main piece of the network, -1 = not
         attached).
     """
     _check_net(net)
-    keys = check_components(component)
-    att = attach_facilities(net, facilities, entrances)
+    att, grp = _grouped(net, facilities, entrances, component, by, rules)
+    keys = grp.keys
     res = _node_distances(net, att, keys)
     pts = population.to_crs(net.crs)
     s = net.snap(pts.geometry)
@@ -173,6 +209,10 @@ def gap_analysis(
     extent: Any = None,
     entrances: gpd.GeoSeries | None = None,
     access: gpd.GeoDataFrame | None = None,
+    *,
+    by: str | None = None,
+    rules: Any = None,
+    component: str | Iterable[str] | None = None,
 ) -> gpd.GeoDataFrame:
     """Per neighbourhood and component: who reaches social infrastructure on foot, and who not.
 
@@ -201,7 +241,12 @@ def gap_analysis(
         Mapped entrances of area facilities.
     access : GeoDataFrame, optional
         :func:`resident_access` of the population points, to reuse (then ``population`` is
-        not snapped again).
+        not snapped again); it must hold a column per group.
+    by, rules, component : optional
+        Other facility groups than the eight components (a column, another rules file such
+        as ``"cbs_nabijheid"``, or a dict of named frames as ``facilities``) and which of
+        them, as in :func:`infra_geo.distance_to_nearest`: the ``{c}_...`` columns are then
+        per group, and ``completeness``/``all8_share`` count those groups.
 
     Returns
     -------
@@ -209,25 +254,45 @@ def gap_analysis(
         One row per neighbourhood that overlaps the data, EPSG:4326, sorted by ``unit_id``.
         Columns (``c`` = component key, ``m`` = minutes), also in ``GAP_COLUMNS_DOC``:
 
-        - ``unit_id``, ``unit_name``: the neighbourhood
-        - ``residents``: residents placed in the unit
-        - ``population_known``: the unit's total was known
-        - ``data_share``: share of the unit's area inside the data extent
-        - ``partial``: ``data_share < settings.partial_unit_share`` (edge effect; not ranked)
+        - ``unit_id``, ``unit_name``: the neighbourhood, then the neighbourhood frame's own
+          columns (``BU_CODE``, ``GM_NAAM``, ``AANT_INW``, ...; a clash with a column below
+          gets the prefix ``src_``)
+        - ``population_input`` = ``residents`` (placed inside the data) +
+          ``residents_outside_data`` (a partial unit's part outside the data) + ``unplaced``
+          (no building or street to place them on): every resident of the input in one
+        - ``population_known``, ``population_unknown`` (null or secret total, no home to
+          estimate from), ``population_estimated`` (estimated from floor area)
+        - ``data_share``: share of the unit's area inside the data extent (0-1)
+        - ``partial``: ``data_share < settings.partial_unit_share``; only the inside part's
+          residents (total x ``data_share``) are placed; not ranked
         - ``residents_on_islands``: residents attached to a piece of the network cut off from
           the main one (or to no street at all): they reach only what is on their piece
+        - ``data_problem``: more than ``settings.data_problem_share`` of the residents on
+          cut-off pieces or unplaced; not ranked
         - ``{c}_facilities``, ``{c}_per_1000``: facilities of c inside the unit, per 1,000
           residents
-        - ``{c}_mean_m``, ``{c}_p90_m`` (and ``_min``): population-weighted mean walking
-          distance to the nearest facility of c over the residents who have a path to one,
-          and the 90th percentile over all residents (``inf`` when more than 10 % have none)
+        - ``{c}_mean_m`` (and ``_min``): population-weighted mean walking distance to the
+          nearest facility of c over the residents with a path, NaN (``{c}_reliable``
+          False) when more than ``settings.max_no_path_share`` have none; ``{c}_p90_m``: the
+          90th percentile over all residents, no path counting as beyond every distance
+          (``inf`` when more than 10 % have none)
         - ``{c}_no_path``: residents with no walking path to any facility of c (none exists,
           or they live on a network island or too far from a street)
-        - ``{c}_share_{m}``, ``{c}_reached_{m}``, ``{c}_unreached_{m}``: share and number of
-          residents within / beyond m minutes (reached + unreached = residents)
+        - ``{c}_share_{m}``, ``{c}_reached_{m}``, ``{c}_unreached_{m}``: share (0-1) and
+          number of residents within m minutes, and with a path but beyond m minutes
+          (reached + unreached + no_path = residents)
         - ``completeness_{m}``: mean number of the eight components a resident reaches (0-8)
         - ``all8_share_{m}``: share of residents reaching all eight
-        - ``rank_{m}``: 1 = the worst-served complete unit by ``completeness_{m}``
+        - ``rank_{m}``: 1 = the worst-served unit by ``completeness_{m}`` among units
+          neither partial nor data problems
+        - ``street_m``: only when no population is known at all (``attrs["weighting"] ==
+          "street-length"``): the street metres weighting the shares; every residents count
+          is then NaN
+
+        A unit's known total is placed on its points inside the data (rescaled) when the
+        points were spread from it (they carry its ``unit_id``); other points (a raster,
+        your own) are taken as given: those inside the extent are placed, the others are
+        ``residents_outside_data``.
 
     Raises
     ------
@@ -245,8 +310,51 @@ def gap_analysis(
     >>> gaps = ig.gap_analysis(net, fac, buurten, pop, minutes=(5, 10))  # doctest: +SKIP
     >>> gaps.sort_values("rank_10").head()  # doctest: +SKIP
     """
+    return _gap_table(
+        net,
+        facilities,
+        neighbourhoods,
+        population,
+        minutes=minutes,
+        speed_kmh=speed_kmh,
+        extent=extent,
+        entrances=entrances,
+        access=access,
+        by=by,
+        rules=rules,
+        component=component,
+    )[0]
+
+
+#: counts of residents: NaN when the weights are street metres, not residents
+_COUNT_COLUMNS = (
+    "population_input",
+    "residents",
+    "residents_outside_data",
+    "unplaced",
+    "residents_on_islands",
+)
+
+
+def _gap_table(
+    net: WalkNetwork,
+    facilities: gpd.GeoDataFrame,
+    neighbourhoods: gpd.GeoDataFrame,
+    population: gpd.GeoDataFrame | None,
+    *,
+    minutes: float | Iterable[float],
+    speed_kmh: float | None,
+    extent: Any,
+    entrances: gpd.GeoSeries | None,
+    access: gpd.GeoDataFrame | None,
+    by: str | None = None,
+    rules: Any = None,
+    component: str | Iterable[str] | None = None,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """The gap table and the resident points as placed (``population`` = placed weight)."""
     _check_net(net)
-    keys = check_components(None)
+    grp = resolve_groups(facilities, component, by=by, rules=rules)
+    keys = grp.keys
     mins = minutes_tuple(minutes)
     mpm = metres_per_minute(speed_kmh if speed_kmh is not None else settings.walk_speed_kmh)
     units = units_frame(neighbourhoods)
@@ -264,6 +372,7 @@ def gap_analysis(
     ug = units_m.geometry.to_numpy()
     inter = shapely.area(shapely.intersection(ug, ext_m))
     share = np.divide(inter, shapely.area(ug), out=np.zeros(len(ug)), where=shapely.area(ug) > 0)
+    share = np.clip(share, 0.0, 1.0)
     touching = share > 1e-9
     if not touching.any():
         from .errors import OutsideDataError
@@ -274,115 +383,309 @@ def gap_analysis(
         )
     dropped = int((~touching).sum())
     if dropped:
-        log(f"{dropped} neighbourhood(s) lie outside the data and are left out of the table")
+        away = float(np.nansum(units["population"].to_numpy(dtype=float)[~touching]))
+        log(
+            f"{dropped} neighbourhood(s) lie outside the data and are left out of the table"
+            + (f" ({away:,.0f} residents by their totals)" if away > 0 else "")
+        )
+    all_ids = units["unit_id"].astype(str).to_numpy()
     units = units.loc[touching].reset_index(drop=True)
     units_m = units_m.loc[touching].reset_index(drop=True)
     share = share[touching]
     n_units = len(units)
+    partial = share < settings.partial_unit_share
 
     if access is not None:
         acc = access
     else:
         pop = _population_points(net, units, population)
-        acc = resident_access(net, facilities, pop, entrances=entrances)
-    w = pd.to_numeric(acc["population"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
+        acc = resident_access(net, facilities, pop, keys, entrances=entrances, by=by, rules=rules)
+    missing = [k for k in keys if k not in acc.columns]
+    if missing:
+        raise InputError(
+            f"access has no column for {', '.join(missing)}: compute it with resident_access() "
+            "and the same facility groups."
+        )
+    w_in = pd.to_numeric(acc["population"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
     # unit of each point: its own unit_id if it has one, else by location
+    # (a point labelled with a unit left out of the table, wholly outside the data, stays
+    # out; a label that is no unit of these neighbourhoods is ignored: placed by location)
     unit = np.full(len(acc), -1, dtype=np.int64)
+    ours_id = np.zeros(len(acc), dtype=bool)
     if "unit_id" in acc.columns:
-        pos = pd.Index(units["unit_id"].astype(str))
         uid = acc["unit_id"].astype("string")
         has = uid.notna().to_numpy()
-        unit[has] = pos.get_indexer(uid[has].astype(str))
-    loc_needed = unit < 0
+        unit[has] = pd.Index(units["unit_id"].astype(str)).get_indexer(uid[has].astype(str))
+        ours_id[has] = pd.Index(all_ids).get_indexer(uid[has].astype(str)) >= 0
+    by_id = unit >= 0
+    acc_m = acc.to_crs(metric)
+    loc_needed = ~ours_id
     if loc_needed.any():
-        unit[loc_needed] = _assign_units(acc.loc[loc_needed].to_crs(metric), units_m)
-    inside = unit >= 0
-    w = np.where(inside, w, 0.0)
+        unit[loc_needed] = _assign_units(acc_m.loc[loc_needed], units_m)
+    in_data = shapely.intersects(ext_m, acc_m.geometry.to_numpy())
+    place = _place_residents(
+        w_in, unit, by_id, in_data, units["population"].to_numpy(dtype=float), share, partial
+    )
+    w = place["weights"]
     if w.sum() <= 0:
         raise PopulationError(
             "No residents inside the neighbourhoods: the population points and the units do not "
             "overlap, or every unit's population is unknown. Check population/neighbourhoods."
         )
-    u = np.where(inside, unit, 0)
+    u = np.where(unit >= 0, unit, 0)
     residents = np.bincount(u, weights=w, minlength=n_units)
-    cols: dict[str, Any] = {
-        "unit_id": units["unit_id"].to_numpy(),
-        "unit_name": units["unit_name"].to_numpy(),
+    estimated = np.zeros(n_units, dtype=bool)
+    if "estimated" in acc.columns:
+        est_pt = acc["estimated"].fillna(False).to_numpy(dtype=bool) & (unit >= 0) & (w_in > 0)
+        estimated[unit[est_pt]] = True
+    src = (
+        acc["source"].astype("string").fillna("").to_numpy(dtype=object)
+        if "source" in acc.columns
+        else np.full(len(acc), "", dtype=object)
+    )
+    counted = (unit >= 0) & (w_in > 0)
+    street_length = bool(counted.any()) and bool((src[counted] == "street-length").all())
+    on_islands = np.bincount(
+        u, weights=np.where(acc["island"].to_numpy() != 0, w, 0.0), minlength=n_units
+    )
+    unplaced = place["unplaced"]
+    limit = settings.data_problem_share
+    data_problem = (on_islands > limit * residents + 1e-9) & (residents > 0)
+    data_problem |= (unplaced > limit * (residents + unplaced) + 1e-9) & (unplaced > 0)
+    ours: dict[str, Any] = {
+        "population_input": place["population_input"],
         "residents": residents,
+        "residents_outside_data": place["outside"],
+        "unplaced": unplaced,
         "population_known": np.isfinite(units["population"].to_numpy(dtype=float))
         | (residents > 0),
+        "population_unknown": place["unknown"],
+        "population_estimated": estimated & ~np.isfinite(units["population"].to_numpy(float)),
         "data_share": share,
-        "partial": share < settings.partial_unit_share,
-        "residents_on_islands": np.bincount(
-            u, weights=np.where(acc["island"].to_numpy() != 0, w, 0.0), minlength=n_units
-        ),
+        "partial": partial,
+        "residents_on_islands": on_islands,
+        "data_problem": data_problem,
     }
     # facilities inside units (by representative point)
     fac_pts = gpd.GeoDataFrame(
-        geometry=facilities.geometry.representative_point(), crs=facilities.crs
+        geometry=grp.facilities.geometry.representative_point(), crs=grp.facilities.crs
     ).to_crs(metric)
     fac_unit = _assign_units(fac_pts, units_m) if len(fac_pts) else np.zeros(0, np.int64)
-    fac_members = component_matrix(facilities, keys)
-    reached_count = {m: np.zeros(len(acc)) for m in mins}
-    all8 = {m: np.ones(len(acc), dtype=bool) for m in mins}
+    fac_members = grp.members
+    nfac = {
+        k: np.bincount(fac_unit[fac_members[:, j] & (fac_unit >= 0)], minlength=n_units)
+        for j, k in enumerate(keys)
+    }
+    dist = {k: acc[k].to_numpy(dtype=float) for k in keys}
+    ours.update(_group_columns(keys, dist, nfac, w, u, n_units, residents, mins, mpm))
+    out = pd.DataFrame(ours)
+    rankable = (~out["partial"]) & (~out["data_problem"]) & (out["residents"] > 0)
+    for m in mins:
+        score = out[f"completeness_{m}"].where(rankable)
+        order = (
+            out.assign(_s=score, _id=units["unit_id"].to_numpy())
+            .sort_values(["_s", "_id"], na_position="last")
+            .index
+        )
+        rank = pd.Series(np.nan, index=out.index)
+        rank.loc[order[: int(rankable.sum())]] = np.arange(1, int(rankable.sum()) + 1)
+        out[f"rank_{m}"] = rank.astype("Int64")
+    if street_length:
+        # the weights are street metres, not residents: shares only, never a count
+        out["street_m"] = out["residents"]
+        count_cols = [
+            c
+            for c in out.columns
+            if c in _COUNT_COLUMNS
+            or c.endswith(("_no_path", "_per_1000"))
+            or re.match(r"^.+_(?:un)?reached_\d+(?:\.\d+)?$", c)
+        ]
+        out[count_cols] = np.nan
+        out["population_unknown"] = ~np.isfinite(units["population"].to_numpy(float))
+    own = _own_columns(units, set(out.columns) | {"unit_id", "unit_name"})
+    out = pd.concat(
+        [
+            pd.DataFrame(
+                {"unit_id": units["unit_id"].to_numpy(), "unit_name": units["unit_name"].to_numpy()}
+            ),
+            own,
+            out,
+        ],
+        axis=1,
+    )
+    gdf = gpd.GeoDataFrame(out, geometry=units.geometry.to_numpy(), crs="EPSG:4326")
+    gdf = gdf.sort_values("unit_id", kind="stable").reset_index(drop=True)
+    gdf.attrs.update(
+        {
+            "minutes": mins,
+            "speed_kmh": mpm * 60 / 1000,
+            "weighting": "street-length" if street_length else "residents",
+        }
+    )
+    _log_accounting(gdf)
+    placed = acc.copy()
+    placed["population"] = w
+    return gdf, placed
+
+
+def _place_residents(
+    w: np.ndarray,
+    unit: np.ndarray,
+    by_id: np.ndarray,
+    in_data: np.ndarray,
+    totals: np.ndarray,
+    share: np.ndarray,
+    partial: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """Who of each unit's population is placed inside the data, outside it, or nowhere.
+
+    A unit whose total is known and whose points were spread from that total (they carry
+    its ``unit_id``; or it has no point at all) places ``total x data_share`` (a partial
+    unit) or its whole total (any other unit) on its points inside the data, rescaled; the
+    rest of a partial unit is ``outside``; with no point inside, the inside part is
+    ``unplaced``. The outside part is estimated by area because the data holds no buildings
+    there. Any other unit (points from a raster or your own, or an estimate) keeps its points
+    as given: those inside the data are placed, the others are ``outside``.
+    """
+    n = len(totals)
+    inside = unit >= 0
+    u = np.where(inside, unit, 0)
+    known = np.isfinite(totals)
+    located = np.bincount(u[inside & ~by_id & (w > 0)], minlength=n) > 0
+    from_total = known & ~located
+    s_in = np.bincount(u, weights=np.where(inside & in_data, w, 0.0), minlength=n)
+    s_out = np.bincount(u, weights=np.where(inside & ~in_data, w, 0.0), minlength=n)
+    target = np.where(from_total, np.nan_to_num(totals) * np.where(partial, share, 1.0), 0.0)
+    scale = np.divide(target, s_in, out=np.zeros(n), where=s_in > 0)
+    factor = np.where(from_total, scale, 1.0)
+    weights = np.where(inside & in_data, w * factor[u], 0.0)
+    given = s_in + s_out
+    # with no unit total at all, the points are the whole population (a raster, a total
+    # spread over the area): a unit without points has none; otherwise its total is unknown
+    unknown = ~from_total & ~known & (given <= 0) & known.any()
+    pop_input = np.where(from_total, np.nan_to_num(totals), np.where(unknown, np.nan, given))
+    outside = np.where(from_total, np.nan_to_num(totals) - target, s_out)
+    unplaced = np.where(from_total & (s_in <= 0), target, 0.0)
+    return {
+        "weights": weights,
+        "population_input": pop_input,
+        "outside": outside,
+        "unplaced": unplaced,
+        "unknown": unknown,
+    }
+
+
+def _group_columns(
+    keys: Iterable[str],
+    dist: dict[str, np.ndarray],
+    nfac: dict[str, np.ndarray],
+    w: np.ndarray,
+    u: np.ndarray,
+    n_units: int,
+    residents: np.ndarray,
+    mins: tuple[float, ...],
+    mpm: float,
+) -> dict[str, np.ndarray]:
+    """Per group key (a component, or any facility group): the per-unit columns.
+
+    ``dist[k]`` holds the walking metres of every resident point to the nearest facility of
+    group ``k`` (inf: no path), ``w`` the placed residents per point, ``u`` its unit row.
+    Returns the ``{k}_*`` columns and ``completeness_{m}`` / ``all8_share_{m}`` over the keys.
+    """
+    keys = list(keys)
+    cols: dict[str, np.ndarray] = {}
+    reached_count = {m: np.zeros(len(w)) for m in mins}
+    all_keys = {m: np.ones(len(w), dtype=bool) for m in mins}
+    has = residents > 0
+
+    def ratio(num: np.ndarray) -> np.ndarray:
+        out = np.divide(num, residents, out=np.full(n_units, np.nan), where=has)
+        return np.where(has, np.clip(out, 0.0, 1.0), np.nan)
+
     for k in keys:
-        d = acc[k].to_numpy(dtype=float)
-        memb = fac_members[:, keys.index(k)]
-        nfac = np.bincount(fac_unit[memb & (fac_unit >= 0)], minlength=n_units)
-        cols[f"{k}_facilities"] = nfac
+        d = dist[k]
+        cols[f"{k}_facilities"] = nfac[k]
         cols[f"{k}_per_1000"] = np.divide(
-            nfac * 1000.0, residents, out=np.full(n_units, np.nan), where=residents > 0
+            nfac[k] * 1000.0, residents, out=np.full(n_units, np.nan), where=has
         )
         finite = np.isfinite(d)
         wsum_fin = np.bincount(u, weights=np.where(finite, w, 0.0), minlength=n_units)
         dsum = np.bincount(
             u, weights=np.where(finite, w * np.where(finite, d, 0.0), 0.0), minlength=n_units
         )
-        mean = np.divide(dsum, wsum_fin, out=np.full(n_units, np.nan), where=wsum_fin > 0)
         no_path = np.bincount(u, weights=np.where(finite, 0.0, w), minlength=n_units)
-        cols[f"{k}_no_path"] = no_path
+        reliable = has & (no_path <= settings.max_no_path_share * residents + 1e-9)
+        mean = np.divide(dsum, wsum_fin, out=np.full(n_units, np.nan), where=wsum_fin > 0)
+        mean = np.where(reliable, mean, np.nan)
         p90 = _weighted_quantile(d, w, u, n_units, 0.9)
+        cols[f"{k}_no_path"] = no_path
         cols[f"{k}_mean_m"] = mean
+        cols[f"{k}_reliable"] = reliable
         cols[f"{k}_p90_m"] = p90
         cols[f"{k}_mean_min"] = mean / mpm
         cols[f"{k}_p90_min"] = p90 / mpm
         for m in mins:
             ok = d <= m * mpm
             reached = np.bincount(u, weights=np.where(ok, w, 0.0), minlength=n_units)
-            cols[f"{k}_share_{m}"] = np.divide(
-                reached, residents, out=np.full(n_units, np.nan), where=residents > 0
-            )
+            cols[f"{k}_share_{m}"] = ratio(reached)
             cols[f"{k}_reached_{m}"] = reached
-            cols[f"{k}_unreached_{m}"] = residents - reached
+            # with a path but beyond m minutes; no-path residents are in {k}_no_path
+            cols[f"{k}_unreached_{m}"] = np.maximum(residents - reached - no_path, 0.0)
             reached_count[m] += ok
-            all8[m] &= ok
+            all_keys[m] &= ok
     for m in mins:
         comp = np.bincount(u, weights=w * reached_count[m], minlength=n_units)
         cols[f"completeness_{m}"] = np.divide(
-            comp, residents, out=np.full(n_units, np.nan), where=residents > 0
+            comp, residents, out=np.full(n_units, np.nan), where=has
         )
-        a8 = np.bincount(u, weights=np.where(all8[m], w, 0.0), minlength=n_units)
-        cols[f"all8_share_{m}"] = np.divide(
-            a8, residents, out=np.full(n_units, np.nan), where=residents > 0
-        )
-    out = pd.DataFrame(cols)
-    rankable = (~out["partial"]) & (out["residents"] > 0)
-    for m in mins:
-        score = out[f"completeness_{m}"].where(rankable)
-        order = out.assign(_s=score).sort_values(["_s", "unit_id"], na_position="last").index
-        rank = pd.Series(np.nan, index=out.index)
-        rank.loc[order[: int(rankable.sum())]] = np.arange(1, int(rankable.sum()) + 1)
-        out[f"rank_{m}"] = rank.astype("Int64")
-    gdf = gpd.GeoDataFrame(out, geometry=units.geometry.to_numpy(), crs="EPSG:4326")
-    gdf = gdf.sort_values("unit_id").reset_index(drop=True)
-    gdf.attrs.update({"minutes": mins, "speed_kmh": mpm * 60 / 1000})
+        a8 = np.bincount(u, weights=np.where(all_keys[m], w, 0.0), minlength=n_units)
+        cols[f"all8_share_{m}"] = ratio(a8)
+    return cols
+
+
+def _own_columns(units: gpd.GeoDataFrame, ours: set[str]) -> pd.DataFrame:
+    """The neighbourhood file's own columns; a clash with ours gets the prefix ``src_``."""
+    skip = {"unit_id", "unit_name", "population", units.geometry.name}
+    own = pd.DataFrame(units.drop(columns=[c for c in units.columns if c in skip]))
+    own.columns = [f"src_{c}" if c in ours else c for c in own.columns]
+    return own.reset_index(drop=True)
+
+
+def _log_accounting(gdf: gpd.GeoDataFrame) -> None:
     n_partial = int(gdf["partial"].sum())
     if n_partial:
         log(
-            f"{n_partial} neighbourhood(s) lie only partly inside the data (edge effect): "
-            "flagged partial and not ranked"
+            f"{n_partial} neighbourhood(s) lie only partly inside the data (edge effect): only "
+            "their inside part's residents are placed; flagged partial and not ranked"
         )
-    return gdf
+    if gdf.attrs.get("weighting") == "street-length":
+        log(
+            "no population known: shares are weighted by street length, not residents; no "
+            "residents count is reported",
+            logging.WARNING,
+        )
+        return
+    for col, what in (
+        ("residents_outside_data", "live in the parts of partial units outside the data"),
+        ("unplaced", "have no building or street in the data to be placed on"),
+    ):
+        v = float(np.nansum(gdf[col].to_numpy(dtype=float)))
+        if v > 0.5:
+            log(f"{v:,.0f} residents {what}: column {col}", logging.WARNING)
+    n_unknown = int(gdf["population_unknown"].sum())
+    if n_unknown:
+        log(
+            f"{n_unknown} neighbourhood(s) have an unknown population and no home in the data to "
+            "estimate it from: column population_unknown",
+            logging.WARNING,
+        )
+    n_prob = int(gdf["data_problem"].sum())
+    if n_prob:
+        log(
+            f"{n_prob} neighbourhood(s) have most residents on network pieces cut off from the "
+            "rest or unplaced: flagged data_problem, not ranked",
+            logging.WARNING,
+        )
 
 
 def uncovered_areas(
@@ -394,6 +697,9 @@ def uncovered_areas(
     cell_m: float = 50.0,
     entrances: gpd.GeoSeries | None = None,
     access: gpd.GeoDataFrame | None = None,
+    *,
+    by: str | None = None,
+    rules: Any = None,
 ) -> gpd.GeoDataFrame:
     """Where residents live beyond walking reach of each component.
 
@@ -406,21 +712,24 @@ def uncovered_areas(
         beyond reach: a regular, fast and privacy-friendly footprint (no single homes).
     access : GeoDataFrame, optional
         :func:`resident_access` of these population points, to reuse instead of recomputing.
+    by, rules : optional
+        Other facility groups, as in :func:`infra_geo.distance_to_nearest`.
 
     Returns
     -------
     GeoDataFrame
-        EPSG:4326, one row per component and threshold: ``component``, ``minutes``,
+        EPSG:4326, one row per group and threshold: ``component`` (the group key), ``minutes``,
         ``residents`` (out of reach), geometry (empty when everyone is reached).
     """
     _check_net(net)
     mins = minutes_tuple(minutes)
     mpm = metres_per_minute(speed_kmh if speed_kmh is not None else settings.walk_speed_kmh)
+    keys = resolve_groups(facilities, by=by, rules=rules).keys
     if access is not None:
         acc = access
     elif population is not None:
         pop = _population_points(net, None, population)
-        acc = resident_access(net, facilities, pop, entrances=entrances)
+        acc = resident_access(net, facilities, pop, entrances=entrances, by=by, rules=rules)
     else:
         raise InputError("uncovered_areas needs population points.")
     w = pd.to_numeric(acc["population"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
@@ -428,7 +737,7 @@ def uncovered_areas(
     xy = shapely.get_coordinates(acc.geometry.to_numpy())
     ij = np.floor(xy / cell).astype(np.int64)
     rows = []
-    for k in check_components(None):
+    for k in keys:
         d = acc[k].to_numpy(dtype=float)
         for m in mins:
             out = (d > m * mpm) & (w > 0)

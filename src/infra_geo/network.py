@@ -8,8 +8,10 @@ for compiled shortest-path searches, and shapely arrays for snapping.
 
 Build one from an extract (:func:`walk_network_from_file`), online
 (:func:`walk_network_from_place`, :func:`walk_network_from_polygon`) or from a networkx /
-osmnx graph (:meth:`WalkNetwork.from_networkx`). Ways are filtered with osmnx's ``walk``
-filter (``settings.walk_filter``): no motorways, no ``foot=no``, no ``access=private``...
+osmnx graph (:meth:`WalkNetwork.from_networkx`). Ways are filtered with a walk profile
+(``settings.walk_profile``; :mod:`infra_geo._walk_profiles`): the Dutch ``"nl"`` profile
+inside the Netherlands (cycle paths, ``foot=yes`` on any road, ferries), osmnx's ``walk``
+filter (``settings.walk_filter``) elsewhere.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,11 +32,13 @@ from pyproj import CRS, Transformer
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
-from . import _tagfilter, settings
+from . import settings
 from ._crs import metric_crs_for
 from ._log import log
 from ._osm_reader import read_osm
 from ._validate import as_polygon, check_overlap, positive, to_crs
+from ._walk_profiles import check_profile
+from ._walk_profiles import resolve as resolve_profile
 from .components import load_rules
 from .errors import EmptyDataError, InfraGeoError, InputError, NetworkError
 
@@ -87,6 +92,10 @@ class WalkNetwork:
         A projected CRS in metres.
     edge_data : DataFrame, optional
         Extra per-edge columns (``osmid``, ``highway``, ``name``...).
+    edge_length : array of float, optional
+        Walking cost of each edge in metres where it is not the geometry's length (NaN:
+        the geometry's), e.g. a ferry's crossing time as walking metres. Points never snap
+        to such an edge.
 
     Attributes
     ----------
@@ -107,6 +116,8 @@ class WalkNetwork:
         edge_geometry: np.ndarray,
         crs: Any,
         edge_data: pd.DataFrame | None = None,
+        *,
+        edge_length: np.ndarray | None = None,
     ) -> None:
         self.crs = to_crs(crs, "The network CRS")
         if not self.crs.is_projected:
@@ -120,6 +131,17 @@ class WalkNetwork:
         self.edge_v = np.asarray(edge_v, dtype=np.int64)
         self.edge_geometry = np.asarray(edge_geometry, dtype=object)
         self.edge_length = shapely.length(self.edge_geometry).astype(np.float64)
+        # edges whose walking cost is not their drawn length (ferries): nothing snaps to them
+        self._unsnappable = np.zeros(len(self.edge_length), dtype=bool)
+        if edge_length is not None:
+            cost = np.asarray(edge_length, dtype=np.float64)
+            if cost.shape != self.edge_length.shape or (cost[np.isfinite(cost)] < 0).any():
+                raise NetworkError(
+                    "edge_length must hold one length >= 0 (or NaN: the geometry's) per edge."
+                )
+            given = np.isfinite(cost)
+            self._unsnappable = given & (np.abs(cost - self.edge_length) > 1e-9)
+            self.edge_length = np.where(given, cost, self.edge_length)
         self.edge_data = (
             edge_data.reset_index(drop=True)
             if edge_data is not None
@@ -150,6 +172,8 @@ class WalkNetwork:
         self._node_tree: shapely.STRtree | None = None
         self._grid: _SegmentGrid | None = None
         self._cache: dict[str, Any] = {}  # derived arrays (e.g. accessibility's incident edges)
+        #: the walk profile the network was built with ("nl", "osmnx"; None: a given graph)
+        self.walk_profile: str | None = None
         if n_pieces > 1:
             log(
                 f"walking network: {n:,} nodes, {len(self.edge_u):,} edges in {n_pieces} pieces; "
@@ -350,8 +374,16 @@ class WalkNetwork:
     def tree(self) -> shapely.STRtree:
         """STRtree over the edge geometries (built once)."""
         if self._tree is None:
-            self._tree = shapely.STRtree(self.edge_geometry)
+            self._tree = shapely.STRtree(self._snappable_geometry())
         return self._tree
+
+    def _snappable_geometry(self) -> np.ndarray:
+        """Edge geometries, None for edges nothing may attach to (ferries)."""
+        if not self._unsnappable.any():
+            return self.edge_geometry
+        geoms = self.edge_geometry.copy()
+        geoms[self._unsnappable] = None
+        return geoms
 
     @property
     def node_tree(self) -> shapely.STRtree:
@@ -363,7 +395,7 @@ class WalkNetwork:
     def _segments(self) -> _SegmentGrid:
         """The grid of the edges' straight pieces for snapping (built once)."""
         if self._grid is None:
-            self._grid = _SegmentGrid(self.edge_geometry, _GRID_REACH_M)
+            self._grid = _SegmentGrid(self._snappable_geometry(), _GRID_REACH_M)
         return self._grid
 
     def snap(self, points: Any, tolerance: float | None = None) -> Snap:
@@ -614,10 +646,12 @@ def walk_network_from_file(
     polygon: Any = None,
     crs: Any = None,
     polygon_crs: Any = None,
+    *,
+    walk_profile: str | None = None,
 ) -> WalkNetwork:
     """The walking network in an OSM extract.
 
-    Only ways that pass osmnx's walk filter become edges (never building outlines or other
+    Only ways that pass the walk profile become edges (never building outlines or other
     closed ways of a full export); ways cut at the edge of a clipped extract are split at
     the missing nodes and their complete pieces kept (and logged).
 
@@ -632,6 +666,12 @@ def walk_network_from_file(
         RD New (EPSG:28992) in the Netherlands and the local UTM zone elsewhere.
     polygon_crs : CRS-like, optional
         CRS of a bare shapely ``polygon`` (default EPSG:4326).
+    walk_profile : {"auto", "nl", "osmnx"}, optional
+        Which ways are walkable (default ``settings.walk_profile``, ``"auto"``: ``"nl"``
+        inside the Netherlands, ``"osmnx"`` elsewhere). ``"nl"`` walks cycle paths unless
+        ``foot=no``, any way with ``foot=yes``, pedestrian ferries, and drops a road tagged
+        ``sidewalk=separate`` only where its separate sidewalk is in the data; ``"osmnx"``
+        is osmnx's walk filter (``settings.walk_filter``).
 
     Returns
     -------
@@ -639,6 +679,8 @@ def walk_network_from_file(
 
     Raises
     ------
+    InputError
+        ``walk_profile`` is not one of the profiles.
     DataFileError
         The file is missing, empty, truncated or not OSM.
     EmptyDataError
@@ -652,39 +694,135 @@ def walk_network_from_file(
     >>> net = ig.walk_network_from_file("liechtenstein.osm.pbf")  # doctest: +SKIP
     >>> net.edges.length.sum()  # doctest: +SKIP
     """
+    check_profile(walk_profile)
     area = as_polygon(polygon, crs=polygon_crs) if polygon is not None else None
     data = read_osm(path, load_rules().match_keys())
     if area is not None:
         check_overlap(area, data.extent, str(path))
     if len(data.way_ids) == 0:
         raise EmptyDataError(f"{path} holds no highway=* way: there is no street network in it.")
-    walk = _tagfilter.evaluate(settings.walk_filter, data.way_tags)
-    net = _build_from_ways(data, walk, area, crs)
-    log(f"{os.path.basename(str(path))}: {net!r}")
+    tags = data.way_tags
+    # where the streets are: a ferry may run far abroad (Hoek van Holland - Harwich)
+    streets = np.flatnonzero(tags["highway"].notna().to_numpy()) if "highway" in tags else []
+    profile = resolve_profile(
+        walk_profile, _lonlat_box(data, streets if len(streets) else np.arange(len(tags)))
+    )
+    walk = profile.walkable(tags)
+    ferry = profile.ferries(tags)
+    if crs is None and (walk & ~ferry).any():
+        crs = _network_crs(
+            data.way_lonlat[_positions(data, np.flatnonzero(walk & ~ferry))[0]], None
+        )
+    if profile.separate_sidewalk:
+        walk = _drop_roads_with_separate_sidewalk(
+            data,
+            walk,
+            profile.sidewalk_separate(tags) & walk,
+            profile.sidewalk_like(tags) & walk,
+            crs,
+        )
+    net = _build_from_ways(data, walk, area, crs, ferry=ferry)
+    net.walk_profile = profile.name
+    _log_loose_ferries(net)
+    log(f"{os.path.basename(str(path))}: {net!r} ({profile.name} walk profile)")
     return net
 
 
-def _build_from_ways(data: Any, walk: np.ndarray, area: Any, crs: Any) -> WalkNetwork:
-    """Split the walkable ways at shared nodes into edges (vectorised)."""
+def _positions(data: Any, runs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Positions in the flat node arrays of the nodes of the way runs ``runs``, the run
+    (0..len(runs)-1) of each position, and the runs' node counts."""
     offs = data.way_offsets
-    lens = np.diff(offs)
+    r_lens = np.diff(offs)[runs]
+    pos = np.repeat(offs[runs] - np.r_[0, np.cumsum(r_lens)[:-1]], r_lens) + np.arange(r_lens.sum())
+    return pos, np.repeat(np.arange(len(runs)), r_lens), r_lens
+
+
+def _lonlat_box(data: Any, runs: np.ndarray) -> shapely.Geometry:
+    """The lon/lat box of the way runs ``runs``."""
+    lonlat = data.way_lonlat[_positions(data, np.asarray(runs, dtype=np.int64))[0]]
+    w, s = lonlat.min(axis=0)
+    e, n = lonlat.max(axis=0)
+    return shapely.box(w, s, e, n)
+
+
+def _network_crs(lonlat: np.ndarray, crs: Any) -> CRS:
+    """``crs`` checked, or the metric CRS of the box of ``lonlat``."""
+    if crs is None:
+        w, s = lonlat.min(axis=0)
+        e, nn = lonlat.max(axis=0)
+        return metric_crs_for(shapely.box(w, s, e, nn))
+    dst = to_crs(crs, "crs")
+    if not dst.is_projected:
+        raise NetworkError(f"crs must be projected (metres), got {dst.name}.")
+    return dst
+
+
+def _drop_roads_with_separate_sidewalk(
+    data: Any, walk: np.ndarray, road: np.ndarray, sidewalk: np.ndarray, crs: Any
+) -> np.ndarray:
+    """``walk`` without the ``road`` ways whose separate sidewalk is in the data.
+
+    A road tagged ``sidewalk=separate`` (or ``foot=use_sidepath``) is dropped when a
+    ``sidewalk`` way (footway, path, pedestrian street or cycleway, crossings excluded) lies
+    within ``settings.separate_sidewalk_m`` of at least ``settings.separate_sidewalk_share``
+    of its length, sampled at the middles of 10 m pieces; otherwise it is kept, since it is
+    the only way to walk there. Runs of a way cut by a clipped extract are judged apart.
+    """
+    if not road.any():
+        return walk
+    runs = np.flatnonzero(walk)
+    pos, run_of, _ = _positions(data, runs)
+    dst = _network_crs(data.way_lonlat[pos], crs)
+    tr = Transformer.from_crs("EPSG:4326", dst, always_xy=True)
+    x, y = tr.transform(data.way_lonlat[pos, 0], data.way_lonlat[pos, 1])
+    lines = shapely.linestrings(np.column_stack([x, y]), indices=run_of)
+    is_road, is_side = road[runs], sidewalk[runs] & ~road[runs]
+    found = separate_sidewalk_found(lines[is_road], lines[is_side])
+    out = walk.copy()
+    out[runs[is_road][found]] = False
+    n_road = int(is_road.sum())
+    log(
+        f"sidewalk=separate: {int(found.sum()):,} of {n_road:,} road pieces so tagged have their "
+        f"sidewalk mapped alongside (dropped); {n_road - int(found.sum()):,} kept (none found)"
+    )
+    return out
+
+
+def separate_sidewalk_found(roads: np.ndarray, sidewalks: np.ndarray) -> np.ndarray:
+    """Per road line, whether a sidewalk line runs alongside most of it (metric CRS).
+
+    Sample points at the middle of every 10 m piece of each road; a point is served when a
+    sidewalk lies within ``settings.separate_sidewalk_m``; a road is served when at least
+    ``settings.separate_sidewalk_share`` of its points are (vectorised with an STRtree).
+    """
+    reach = positive(settings.separate_sidewalk_m, "settings.separate_sidewalk_m")
+    share = positive(settings.separate_sidewalk_share, "settings.separate_sidewalk_share")
+    n_roads = len(roads)
+    if n_roads == 0 or len(sidewalks) == 0:
+        return np.zeros(n_roads, dtype=bool)
+    n = np.maximum(np.ceil(shapely.length(roads) / 10.0).astype(np.int64), 1)
+    road_of = np.repeat(np.arange(n_roads), n)
+    k = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+    pts = shapely.line_interpolate_point(roads[road_of], (k + 0.5) / n[road_of], normalized=True)
+    hit, _ = shapely.STRtree(sidewalks).query(pts, predicate="dwithin", distance=reach)
+    near = np.zeros(len(pts), dtype=bool)
+    near[hit] = True
+    return np.bincount(road_of, weights=near, minlength=n_roads) / n >= share
+
+
+def _build_from_ways(
+    data: Any, walk: np.ndarray, area: Any, crs: Any, *, ferry: np.ndarray | None = None
+) -> WalkNetwork:
+    """Split the walkable ways at shared nodes into edges (vectorised); ``ferry`` ways get
+    their crossing time as walking metres (:func:`_ferry_lengths`)."""
     runs = np.flatnonzero(walk)
     if len(runs) == 0:
         raise EmptyDataError("No way in the data passes the walk filter: no walkable streets.")
     # positions of the selected runs' nodes in the flat arrays
-    r_lens = lens[runs]
-    pos = np.repeat(offs[runs] - np.r_[0, np.cumsum(r_lens)[:-1]], r_lens) + np.arange(r_lens.sum())
-    run_of = np.repeat(np.arange(len(runs)), r_lens)
+    pos, run_of, r_lens = _positions(data, runs)
     ids = data.way_node_ids[pos]
     lonlat = data.way_lonlat[pos]
-    if crs is None:
-        w, s = lonlat.min(axis=0)
-        e, nn = lonlat.max(axis=0)
-        dst = metric_crs_for(shapely.box(w, s, e, nn))
-    else:
-        dst = to_crs(crs, "crs")
-        if not dst.is_projected:
-            raise NetworkError(f"crs must be projected (metres), got {dst.name}.")
+    dst = _network_crs(lonlat, crs)
     tr = Transformer.from_crs("EPSG:4326", dst, always_xy=True)
     x, y = tr.transform(lonlat[:, 0], lonlat[:, 1])
     xy = np.column_stack([x, y])
@@ -714,6 +852,14 @@ def _build_from_ways(data: Any, walk: np.ndarray, area: Any, crs: Any) -> WalkNe
     edge_data = pd.DataFrame({"osmid": data.way_ids[way_row]})
     for k in ("highway", "name"):
         edge_data[k] = tags[k].to_numpy()[way_row] if k in tags.columns else None
+    cost = None
+    if ferry is not None and ferry[way_row].any():
+        is_ferry = ferry[way_row]
+        edge_data["ferry"] = is_ferry
+        cost = np.full(len(a), np.nan)
+        cost[is_ferry] = _ferry_lengths(
+            shapely.length(geoms[is_ferry]), way_row[is_ferry], data.way_ids, tags
+        )
     if area is not None:
         area_m = gpd.GeoSeries([area], crs="EPSG:4326").to_crs(dst).iloc[0]
         inside = shapely.intersects(geoms, area_m)
@@ -725,13 +871,63 @@ def _build_from_ways(data: Any, walk: np.ndarray, area: Any, crs: Any) -> WalkNe
         node_uniq, node_xy = node_uniq[used], node_xy[used]
         u, v, geoms = remap[u[inside]], remap[v[inside]], geoms[inside]
         edge_data = edge_data.loc[inside].reset_index(drop=True)
-    return WalkNetwork(node_uniq, node_xy, u, v, geoms, dst, edge_data=edge_data)
+        cost = cost[inside] if cost is not None else None
+    return WalkNetwork(node_uniq, node_xy, u, v, geoms, dst, edge_data=edge_data, edge_length=cost)
+
+
+def parse_duration_min(value: Any) -> float:
+    """Minutes in an OSM ``duration`` tag (``"mm"``, ``"hh:mm"``, ``"hh:mm:ss"`` or ISO 8601
+    ``"PT1H5M"``); NaN when absent or unreadable."""
+    if not isinstance(value, str) or not value.strip():
+        return float("nan")
+    text = value.strip().upper()
+    iso = re.fullmatch(r"PT(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?", text)
+    if iso and any(iso.groups()):
+        h, m, sec = (float(g) if g else 0.0 for g in iso.groups())
+        return h * 60 + m + sec / 60
+    parts = text.split(":")
+    try:
+        nums = [float(p) for p in parts]
+    except ValueError:
+        return float("nan")
+    if len(nums) == 1:
+        return nums[0]
+    if len(nums) == 2:
+        return nums[0] * 60 + nums[1]
+    if len(nums) == 3:
+        return nums[0] * 60 + nums[1] + nums[2] / 60
+    return float("nan")
+
+
+def _ferry_lengths(
+    geom_len: np.ndarray, way_row: np.ndarray, way_ids: np.ndarray, tags: pd.DataFrame
+) -> np.ndarray:
+    """Walking-equivalent metres of ferry edges (geometry lengths ``geom_len`` of rows
+    ``way_row``): (crossing minutes + ``settings.ferry_wait_min``) x walking metres per minute
+    (``settings.walk_speed_kmh``). The crossing takes the way's ``duration`` tag, else its
+    length at ``settings.ferry_speed_kmh``; a way split into several edges shares its time
+    by length (so the wait counts once per crossing)."""
+    walk_m_min = positive(settings.walk_speed_kmh, "settings.walk_speed_kmh") * 1000 / 60
+    ferry_m_min = positive(settings.ferry_speed_kmh, "settings.ferry_speed_kmh") * 1000 / 60
+    wait = positive(settings.ferry_wait_min, "settings.ferry_wait_min", allow_zero=True)
+    way = way_ids[way_row]
+    _, inv = np.unique(way, return_inverse=True)
+    way_len = np.bincount(inv, weights=geom_len)[inv]
+    dur_tag = tags["duration"].to_numpy()[way_row] if "duration" in tags.columns else None
+    dur = (
+        np.array([parse_duration_min(d) for d in dur_tag])
+        if dur_tag is not None
+        else np.full(len(way_row), np.nan)
+    )
+    crossing = np.where(np.isfinite(dur), dur, way_len / ferry_m_min)
+    share = np.divide(geom_len, way_len, out=np.ones_like(geom_len), where=way_len > 0)
+    return (crossing + wait) * walk_m_min * share
 
 
 def walk_network_from_polygon(
-    polygon: Any, crs: Any = None, polygon_crs: Any = None
+    polygon: Any, crs: Any = None, polygon_crs: Any = None, *, walk_profile: str | None = None
 ) -> WalkNetwork:
-    """The walking network inside a polygon, online through osmnx (``network_type="walk"``).
+    """The walking network inside a polygon, online through osmnx.
 
     Parameters
     ----------
@@ -741,6 +937,11 @@ def walk_network_from_polygon(
         Projected CRS for the network (chosen automatically by default).
     polygon_crs : CRS-like, optional
         CRS of a bare shapely polygon.
+    walk_profile : {"auto", "nl", "osmnx"}, optional
+        As in :func:`walk_network_from_file` (default ``settings.walk_profile``). ``"osmnx"``
+        asks Overpass for osmnx's ``network_type="walk"``; ``"nl"`` fetches every
+        ``highway=*`` way and ``route=ferry`` way (unsimplified, with the tags the profile
+        reads) and applies the profile here, exactly as to a file.
 
     Returns
     -------
@@ -749,6 +950,8 @@ def walk_network_from_polygon(
 
     Raises
     ------
+    InputError
+        ``walk_profile`` is not one of the profiles.
     OnlineError
         Overpass could not be reached (use :func:`walk_network_from_file` offline).
     EmptyDataError
@@ -758,22 +961,132 @@ def walk_network_from_polygon(
 
     from .sources import _online_error, _osmnx_settings
 
+    check_profile(walk_profile)
     area = as_polygon(polygon, crs=polygon_crs)
+    profile = resolve_profile(walk_profile, area)
     with _osmnx_settings():
         try:
-            G = ox.graph_from_polygon(area, network_type="walk", simplify=True, retain_all=True)
+            if profile.name == "osmnx":
+                G = ox.graph_from_polygon(area, network_type="walk", simplify=True, retain_all=True)
+            else:
+                G = _fetch_superset(area, profile)
         except ox._errors.InsufficientResponseError:
             raise EmptyDataError("No walkable street found in the polygon.") from None
         except InfraGeoError:
             raise
         except Exception as exc:
             raise _online_error(exc, "Overpass") from exc
-    if crs is not None:
-        G = ox.project_graph(G, to_crs=to_crs(crs, "crs"))
-    return WalkNetwork.from_networkx(G)
+    if profile.name != "osmnx":
+        net = _profile_network(G, profile, crs)
+    else:
+        if crs is not None:
+            G = ox.project_graph(G, to_crs=to_crs(crs, "crs"))
+        net = WalkNetwork.from_networkx(G)
+    net.walk_profile = profile.name
+    _log_loose_ferries(net)
+    return net
 
 
-def walk_network_from_place(query: str | dict, crs: Any = None) -> WalkNetwork:
+def _log_loose_ferries(net: WalkNetwork) -> None:
+    """Warn about ferry ends that no walkable way reaches (the ferry then leads nowhere)."""
+    if "ferry" not in net.edge_data.columns:
+        return
+    f = net.edge_data["ferry"].fillna(False).to_numpy(dtype=bool)
+    reached = np.zeros(net.n_nodes, dtype=bool)
+    reached[net.edge_u[~f]] = True
+    reached[net.edge_v[~f]] = True
+    loose = np.unique(np.r_[net.edge_u[f], net.edge_v[f]])
+    loose = loose[~reached[loose]]
+    if len(loose):
+        log(
+            f"{len(loose)} ferry terminal node(s) are not on any walkable way (e.g. node "
+            f"{net.node_ids[loose[0]]}): those crossings connect nothing; map the pier path "
+            "to the ferry's end node to use them.",
+            logging.WARNING,
+        )
+
+
+def _fetch_superset(area: Any, profile: Any) -> nx.MultiDiGraph:
+    """Every highway=* and route=ferry way in ``area``, unsimplified, with the tags the
+    profile reads (osmnx keeps only ``settings.useful_tags_way`` on edges)."""
+    import osmnx as ox
+
+    old = list(ox.settings.useful_tags_way)
+    try:
+        ox.settings.useful_tags_way = list(dict.fromkeys([*old, *profile.keys(), "duration"]))
+        return ox.graph_from_polygon(
+            area,
+            custom_filter=['["highway"]', '["route"="ferry"]'],
+            simplify=False,
+            retain_all=True,
+        )
+    finally:
+        ox.settings.useful_tags_way = old
+
+
+def _profile_network(G: nx.MultiDiGraph, profile: Any, crs: Any) -> WalkNetwork:
+    """The profile applied to an unsimplified osmnx graph of every highway/ferry way: the
+    same tag rules, ``sidewalk=separate`` check and ferry lengths as for a file."""
+    import osmnx as ox
+
+    rows = [(u, v, k, d) for u, v, k, d in G.edges(keys=True, data=True)]
+    if not rows:
+        raise EmptyDataError("No walkable street found in the polygon.")
+    osmid = np.array([int(d["osmid"]) for *_, d in rows], dtype=np.int64)
+    way_ids, first = np.unique(osmid, return_index=True)
+    tags = pd.DataFrame.from_records(
+        [{k: v for k, v in rows[i][3].items() if isinstance(v, str)} for i in first]
+    )
+    walk = profile.walkable(tags)
+    ferry = profile.ferries(tags)
+    way_of_edge = np.searchsorted(way_ids, osmid)
+    xy = np.array([[G.nodes[n]["x"], G.nodes[n]["y"]] for n in G.nodes], dtype=np.float64)
+    pos = {n: i for i, n in enumerate(G.nodes)}
+    ends = np.array([[pos[u], pos[v]] for u, v, *_ in rows], dtype=np.int64)
+    dst = _network_crs(xy, crs)
+    tr = Transformer.from_crs("EPSG:4326", dst, always_xy=True)
+    pxy = np.column_stack(tr.transform(xy[:, 0], xy[:, 1]))
+    road = profile.sidewalk_separate(tags) & walk
+    if road.any():
+        # each way as the multilinestring of its node-to-node pieces
+        seg = shapely.linestrings(pxy[ends.reshape(-1)], indices=np.repeat(np.arange(len(rows)), 2))
+        o = np.argsort(way_of_edge, kind="stable")
+        way_geom = np.full(len(way_ids), None, dtype=object)
+        present = np.unique(way_of_edge)
+        way_geom[present] = shapely.multilinestrings(seg[o], indices=way_of_edge[o])[present]
+        side = profile.sidewalk_like(tags) & walk & ~road
+        found = separate_sidewalk_found(way_geom[road], way_geom[side])
+        walk[np.flatnonzero(road)[found]] = False
+    keep = walk[way_of_edge]
+    H = G.edge_subgraph([(u, v, k) for (u, v, k, _), ok in zip(rows, keep, strict=True) if ok])
+    H = ox.simplify_graph(nx.MultiDiGraph(H), edge_attrs_differ=["osmid"])
+    if H.number_of_edges() == 0:
+        raise EmptyDataError("No way in the polygon passes the walk profile: no walkable streets.")
+    H.graph["crs"] = G.graph["crs"]
+    net = WalkNetwork.from_networkx(ox.project_graph(H, to_crs=dst))
+    e_way = np.searchsorted(way_ids, net.edge_data["osmid"].astype(np.int64).to_numpy())
+    is_ferry = ferry[e_way]
+    if not is_ferry.any():
+        return net
+    data = net.edge_data.copy()
+    data["ferry"] = is_ferry
+    cost = np.full(net.n_edges, np.nan)
+    cost[is_ferry] = _ferry_lengths(net.edge_length[is_ferry], e_way[is_ferry], way_ids, tags)
+    return WalkNetwork(
+        net.node_ids,
+        net.node_xy,
+        net.edge_u,
+        net.edge_v,
+        net.edge_geometry,
+        net.crs,
+        edge_data=data,
+        edge_length=cost,
+    )
+
+
+def walk_network_from_place(
+    query: str | dict, crs: Any = None, *, walk_profile: str | None = None
+) -> WalkNetwork:
     """The walking network of a named place, online (geocoded with Nominatim).
 
     Parameters
@@ -782,6 +1095,8 @@ def walk_network_from_place(query: str | dict, crs: Any = None) -> WalkNetwork:
         A place name, e.g. ``"Vaduz, Liechtenstein"``.
     crs : CRS-like, optional
         Projected CRS for the network.
+    walk_profile : {"auto", "nl", "osmnx"}, optional
+        Which ways are walkable (see :func:`walk_network_from_file`).
 
     Returns
     -------
@@ -796,7 +1111,8 @@ def walk_network_from_place(query: str | dict, crs: Any = None) -> WalkNetwork:
     """
     from .sources import geocode_place
 
-    return walk_network_from_polygon(geocode_place(query), crs=crs)
+    check_profile(walk_profile)
+    return walk_network_from_polygon(geocode_place(query), crs=crs, walk_profile=walk_profile)
 
 
 def _log_snap_failures(what: str, n_far: int, n_total: int) -> None:

@@ -254,7 +254,11 @@ def population_from_buildings(
     -------
     GeoDataFrame
         Points (EPSG:4326): ``unit_id``, ``population``, ``source`` ("building" or
-        "street"), ``footprint_m2``, ``osm_id``. Each unit with a known total sums to it.
+        "street"), ``footprint_m2``, ``osm_id``, ``estimated``. Each unit with a known total
+        sums to it. A unit whose total is unknown (NaN, CBS secret) while other units' totals
+        are known gets, where it has residential buildings, an *estimate*: their floor area
+        / ``settings.floor_m2_per_resident`` (``estimated`` True); without homes it gets
+        nothing (its population stays unknown).
 
     Raises
     ------
@@ -315,8 +319,13 @@ def population_from_buildings(
         return _points(units, unit, pop, pts_geom, "building", blds)
     pts = gpd.GeoDataFrame(geometry=pts_geom, crs="EPSG:4326")
     unit = _assign_units(pts, units) if len(pts) else np.zeros(0, np.int64)
-    pop = _spread(blds["weight"].to_numpy() if len(blds) else np.zeros(0), unit, totals)
-    out = [_points(units, unit, pop, pts_geom, "building", blds)]
+    bw = blds["weight"].to_numpy() if len(blds) else np.zeros(0)
+    pop = _spread(bw, unit, totals)
+    # a unit whose total is unknown (secret, missing) but which has homes in the data gets an
+    # estimate from their floor area, flagged ``estimated``: unknown is never counted as 0
+    est = (unit >= 0) & ~known[np.maximum(unit, 0)]
+    pop = np.where(est, bw / settings.floor_m2_per_resident, pop)
+    out = [_points(units, unit, pop, pts_geom, "building", blds, estimated=est)]
     have = np.zeros(len(units), dtype=bool)
     have[unit[unit >= 0]] = True
     need = np.flatnonzero(known & ~have & (np.nan_to_num(totals) > 0))
@@ -347,16 +356,23 @@ def population_from_buildings(
         )
     unknown = int((~known).sum())
     if unknown:
+        n_est = len(np.unique(unit[est]))
         log(
-            f"{unknown} unit(s) have an unknown population (secret or missing): they get no residents"
+            f"{unknown} unit(s) have an unknown population (secret or missing): {n_est} with "
+            "homes in the data get an estimate from residential floor area "
+            f"({settings.floor_m2_per_resident:g} m2 per resident, flagged estimated), the "
+            f"other {unknown - n_est} get no residents (population unknown)",
+            logging.WARNING,
         )
     res = pd.concat(out, ignore_index=True)
+    res["estimated"] = res["estimated"].astype("boolean").fillna(False).astype(bool)
     return gpd.GeoDataFrame(res, geometry="geometry", crs="EPSG:4326")
 
 
-def _points(units, unit, pop, geom, source, blds) -> gpd.GeoDataFrame:
+def _points(units, unit, pop, geom, source, blds, estimated=None) -> gpd.GeoDataFrame:
     keep = (unit >= 0) & (pop > 0)
     uid = units["unit_id"].to_numpy(dtype=object)
+    est = np.zeros(len(keep), bool) if estimated is None else np.asarray(estimated, bool)
     return gpd.GeoDataFrame(
         {
             "unit_id": pd.array(uid[unit[keep]], dtype="string"),
@@ -364,6 +380,7 @@ def _points(units, unit, pop, geom, source, blds) -> gpd.GeoDataFrame:
             "source": pd.array([source] * int(keep.sum()), dtype="string"),
             "footprint_m2": blds["footprint_m2"].to_numpy()[keep] if len(blds) else np.zeros(0),
             "osm_id": blds["osm_id"].to_numpy()[keep] if "osm_id" in blds.columns else -1,
+            "estimated": est[keep],
         },
         geometry=np.asarray(geom)[keep],
         crs="EPSG:4326",
