@@ -169,7 +169,11 @@ def test_gaps_csv_neutralises_formulas_from_a_real_buurt_file(
     path = tmp_path / "hostile-buurten.gpkg"
     b.to_file(path)
     res = ig.analyse(osm_file=amsterdam_pbf, neighbourhoods=path, minutes=(5, 10))
-    assert res.gaps["residents"].sum() == pytest.approx(b["AANT_INW"].sum())
+    g = res.gaps  # every CBS inhabitant is accounted for
+    assert g["population_input"].sum() == pytest.approx(b["AANT_INW"].sum())
+    assert (g["residents"] + g["residents_outside_data"] + g["unplaced"]).sum() == pytest.approx(
+        b["AANT_INW"].sum()
+    )
     res.save(tmp_path / "out")
     assert _live_cells(tmp_path / "out" / "gaps.csv") == []  # numbers, also negative, are data
     table = pd.read_csv(tmp_path / "out" / "gaps.csv", dtype={"unit_id": str})
