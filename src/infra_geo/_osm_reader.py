@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -138,6 +139,12 @@ def read_osm(path: str | os.PathLike[str], feature_keys: tuple[str, ...]) -> OSM
     feature_keys : tuple of str
         Tag keys that make an object a feature candidate (the rules' keys).
     """
+    if isinstance(path, bool) or not isinstance(path, (str, os.PathLike)):
+        from .errors import InputError
+
+        raise InputError(
+            f"path must be an OSM file path (str or pathlib.Path), got {type(path).__name__}."
+        )
     p = Path(path).resolve()
     fmt = sniff_format(p)
     st = p.stat()
@@ -153,7 +160,8 @@ def _read_cached(path: str, fmt: str, size: int, mtime: int, keys: tuple[str, ..
     # one-pass location cache cannot follow: sort it into a temporary PBF first (fast).
     import osmium
 
-    with tempfile.TemporaryDirectory(prefix="infra_geo_") as tmp:
+    _clean_stale_sort_dirs()
+    with tempfile.TemporaryDirectory(prefix=f"{_SORT_PREFIX}{os.getpid()}-") as tmp:
         sorted_pbf = os.path.join(tmp, "sorted.osm.pbf")
         try:
             merger = osmium.MergeInputReader()
@@ -169,6 +177,42 @@ def _read_cached(path: str, fmt: str, size: int, mtime: int, keys: tuple[str, ..
     data.path = path
     data.bounds = _header_box(path, fmt)
     return data
+
+
+#: temporary folders of the XML sort: ``<tempdir>/infra_geo_sort-<pid>-*/sorted.osm.pbf``
+_SORT_PREFIX = "infra_geo_sort-"
+
+
+def _clean_stale_sort_dirs() -> None:
+    """Remove sort folders stranded by killed runs (their process is gone)."""
+    import re
+    import shutil
+
+    from ._outdir import _pid_alive
+
+    pat = re.compile(re.escape(_SORT_PREFIX) + r"(\d+)-")
+    tmp = Path(tempfile.gettempdir())
+    try:
+        entries = list(tmp.iterdir())
+    except OSError:
+        return
+    # folders of versions before pids were in the name: infra_geo_<8 random>/sorted.osm.pbf,
+    # left for more than an hour
+    legacy = re.compile(r"infra_geo_[a-z0-9_]{8}$")
+    for p in entries:
+        m = pat.match(p.name)
+        try:
+            if m and p.is_dir() and not _pid_alive(int(m.group(1))):
+                shutil.rmtree(p, ignore_errors=True)
+            elif (
+                legacy.match(p.name)
+                and p.is_dir()
+                and [c.name for c in p.iterdir()] in ([], ["sorted.osm.pbf"])
+                and time.time() - p.stat().st_mtime > 3600
+            ):
+                shutil.rmtree(p, ignore_errors=True)
+        except OSError:
+            continue
 
 
 def _read(path: str, fmt: str, keys: tuple[str, ...], name: str = "") -> OSMData:
