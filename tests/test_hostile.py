@@ -40,7 +40,7 @@ from infra_geo.analysis import OUTPUT_FILES
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "infra_geo.cli"]
-AMS_BUURTEN = ("BU0363AD07", "BU0363AE03", "BU0363AF05")
+AMS_BUURTEN = ("BU0363AE04", "BU0363AE05", "BU0363AF08")  # wholly inside the data: ranked, named in summary.md
 FORMULAS = ("=cmd|' /C calc'!A0", "+SUM(1+1)", "@evil", "-2+3+cmd|' /C calc'!A0", "\tx", "\rx")
 
 
