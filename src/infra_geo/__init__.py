@@ -15,6 +15,7 @@ from .accessibility import (
     nearest_facilities,
 )
 from .analysis import Analysis, analyse
+from .capacity import capacity_access, walking_od
 from .cbs import CBSComparison, compare_with_cbs
 from .components import (
     COMPONENT_KEYS,
@@ -63,6 +64,7 @@ from .population import (
     population_from_streets,
     residential_buildings,
 )
+from .siting import suggest_sites
 from .sources import (
     facilities_from_bbox,
     facilities_from_file,
@@ -95,6 +97,7 @@ __all__ = [
     "WalkNetwork",
     "analyse",
     "attach_facilities",
+    "capacity_access",
     "catchments",
     "classify",
     "compare_with_cbs",
@@ -125,8 +128,10 @@ __all__ = [
     "resident_access",
     "residential_buildings",
     "settings",
+    "suggest_sites",
     "uncovered_areas",
     "walk_network_from_file",
     "walk_network_from_place",
     "walk_network_from_polygon",
+    "walking_od",
 ]

@@ -1,0 +1,624 @@
+"""Capacity-aware access: 2SFCA, enhanced 2SFCA and gravity on walking distances.
+
+A nearest-facility distance says whether a centre is near; a floating-catchment measure says
+whether it is *big enough* for everyone who depends on it. Each facility's capacity is
+divided over the residents who can walk to it (step 1), and each resident sums the shares of
+the facilities they can walk to (step 2)::
+
+    R_j = S_j / sum_i P_i w(d_ij)          (d_ij <= cutoff)
+    A_i = sum_j R_j w(d_ij)                (d_ij <= cutoff)
+
+with ``w = 1`` for 2SFCA (Luo & Wang 2003), a step weight per sub-zone for the enhanced
+2SFCA (Luo & Qi 2009) and a distance decay for the gravity form. ``A_i`` is supply per
+resident; the outputs give it per 1,000 residents. The formulas are those of PySAL
+``access`` (``two_stage_fca`` / ``enhanced_two_stage_fca`` with a weight function), which
+the tests reproduce to 1e-9 on the same walking cost matrix.
+
+The walking cost matrix comes from :func:`walking_od`: bounded multi-source searches per
+facility on the network (scipy's compiled Dijkstra with ``limit=``), resident distances
+by the same rule as :func:`infra_geo.distances_at_points` (the best of walking to either
+end of the resident's edge, or along the edge to a facility on the same edge).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy import sparse
+from scipy.sparse.csgraph import dijkstra
+
+from . import settings
+from ._groups import resolve_groups
+from ._log import log
+from .accessibility import attach_facilities, metres_per_minute
+from .errors import CRSError, EmptyDataError, InputError, PopulationError
+from .network import WalkNetwork
+
+__all__ = ["CapacityAccess", "WalkingOD", "capacity_access", "walking_od"]
+
+#: Luo & Qi (2009): sub-zones of a third of the catchment each, Gaussian-derived weights
+DEFAULT_ZONE_WEIGHTS = (1.0, 0.68, 0.22)
+METHODS = ("2sfca", "e2sfca", "gravity")
+DECAYS = ("power", "exponential")
+#: OSM tags read as a capacity, in order of preference (floor area comes after them)
+CAPACITY_TAGS = ("capacity", "beds")
+
+
+# ------------------------------------------------------------------------ the OD builder
+@dataclass(frozen=True)
+class WalkingOD:
+    """Walking metres from sources (facilities, candidate sites) to points within a cutoff.
+
+    A sparse origin-destination list: one entry per (source, point) pair whose walking
+    distance is at most ``cutoff_m``; every other pair is farther (or unreachable).
+
+    Attributes
+    ----------
+    source, point : ndarray of int
+        Source row and point row per entry (positions, not labels).
+    metres : ndarray of float
+        Walking metres per entry.
+    n_sources, n_points : int
+    cutoff_m : float
+    """
+
+    source: np.ndarray
+    point: np.ndarray
+    metres: np.ndarray
+    n_sources: int
+    n_points: int
+    cutoff_m: float
+
+    def matrix(self) -> sparse.csr_matrix:
+        """Sources x points CSR of metres (a zero distance is stored as the smallest float)."""
+        d = np.where(self.metres > 0, self.metres, np.finfo(float).tiny)
+        return sparse.csr_matrix(
+            (d, (self.source, self.point)), shape=(self.n_sources, self.n_points)
+        )
+
+    def covers(self, metres: float | None = None) -> sparse.csc_matrix:
+        """Points x sources boolean CSC: walking distance <= ``metres`` (default the cutoff)."""
+        lim = self.cutoff_m if metres is None else float(metres)
+        keep = self.metres <= lim
+        return sparse.csc_matrix(
+            (np.ones(int(keep.sum()), bool), (self.point[keep], self.source[keep])),
+            shape=(self.n_points, self.n_sources),
+        )
+
+
+def _source_graph(
+    net: WalkNetwork, src: np.ndarray, edge: np.ndarray, offset: np.ndarray, n_src: int
+) -> sparse.csr_matrix:
+    """The network plus one virtual node per source, with arcs out of it only.
+
+    Adapter: the same construction as ``accessibility._augmented`` (which takes an
+    ``Attachments``); to be re-pointed at the access engine when merged.
+    """
+    n = net.n_nodes
+    s = np.concatenate([src, src]) + n
+    d = np.concatenate([net.edge_u[edge], net.edge_v[edge]])
+    w = np.concatenate([offset, net.edge_length[edge] - offset])
+    order = np.lexsort((w, d, s))
+    s, d, w = s[order], d[order], w[order]
+    first = np.r_[True, (s[1:] != s[:-1]) | (d[1:] != d[:-1])] if len(s) else np.zeros(0, bool)
+    coo = net.csr.tocoo()
+    m = sparse.csr_matrix(
+        (
+            np.concatenate([coo.data, w[first]]),
+            (np.concatenate([coo.row, s[first]]), np.concatenate([coo.col, d[first]])),
+        ),
+        shape=(n + n_src, n + n_src),
+    )
+    m.sort_indices()
+    return m
+
+
+def _od_from_attachments(
+    net: WalkNetwork,
+    src: np.ndarray,
+    edge: np.ndarray,
+    offset: np.ndarray,
+    n_src: int,
+    p_edge: np.ndarray,
+    p_offset: np.ndarray,
+    cutoff: float,
+    chunk: int | None = None,
+) -> WalkingOD:
+    """Bounded searches from every source; points given by their (edge, offset), -1: none."""
+    n = net.n_nodes
+    n_pts = len(p_edge)
+    ok = np.flatnonzero(p_edge >= 0)
+    pe, pa = p_edge[ok], p_offset[ok]
+    pu, pv, plen = net.edge_u[pe], net.edge_v[pe], net.edge_length[pe]
+    parts_s, parts_p, parts_d = [], [], []
+    have = np.unique(src)
+    if len(have) and len(ok):
+        g = _source_graph(net, src, edge, offset, n_src)
+        if chunk is None:  # keep each dense block near 2e7 floats
+            chunk = max(1, int(2e7 // (n + n_src + len(ok))))
+        for lo in range(0, len(have), chunk):
+            ids = have[lo : lo + chunk]
+            dist = dijkstra(g, directed=True, indices=ids + n, limit=cutoff)
+            d = np.minimum(dist[:, pu] + pa, dist[:, pv] + (plen - pa))
+            r, c = np.nonzero(d <= cutoff)
+            parts_s.append(ids[r])
+            parts_p.append(ok[c])
+            parts_d.append(d[r, c])
+        # sources on the same edge as a point: the direct walk along the edge
+        order = np.argsort(edge, kind="stable")
+        se, sa, ss = edge[order], offset[order], src[order]
+        lo_i = np.searchsorted(se, pe, "left")
+        hi_i = np.searchsorted(se, pe, "right")
+        cnt = hi_i - lo_i
+        if cnt.any():
+            p_rep = np.repeat(np.arange(len(ok)), cnt)
+            a_idx = np.repeat(lo_i - np.r_[0, np.cumsum(cnt)[:-1]], cnt) + np.arange(cnt.sum())
+            direct = np.abs(sa[a_idx] - pa[p_rep])
+            near = direct <= cutoff
+            parts_s.append(ss[a_idx][near])
+            parts_p.append(ok[p_rep][near])
+            parts_d.append(direct[near])
+    if parts_s:
+        s_all = np.concatenate(parts_s).astype(np.int64)
+        p_all = np.concatenate(parts_p).astype(np.int64)
+        d_all = np.concatenate(parts_d).astype(np.float64)
+        order = np.lexsort((d_all, p_all, s_all))
+        s_all, p_all, d_all = s_all[order], p_all[order], d_all[order]
+        first = np.r_[True, (s_all[1:] != s_all[:-1]) | (p_all[1:] != p_all[:-1])]
+        s_all, p_all, d_all = s_all[first], p_all[first], d_all[first]
+    else:
+        s_all = p_all = np.zeros(0, np.int64)
+        d_all = np.zeros(0)
+    return WalkingOD(s_all, p_all, d_all, int(n_src), int(n_pts), float(cutoff))
+
+
+def _check_net(net: Any) -> None:
+    if not isinstance(net, WalkNetwork):
+        raise InputError(
+            f"net must be a WalkNetwork (from ig.walk_network_from_file), not {type(net).__name__}."
+        )
+
+
+def _points_geoseries(points: Any, what: str) -> gpd.GeoSeries:
+    if isinstance(points, gpd.GeoDataFrame):
+        points = points.geometry
+    if not isinstance(points, gpd.GeoSeries):
+        raise InputError(f"{what} must be a GeoSeries or GeoDataFrame of points with a CRS.")
+    if points.crs is None:
+        raise CRSError(f"{what} have no CRS; set it with .set_crs(...).")
+    return points
+
+
+def walking_od(
+    net: WalkNetwork,
+    facilities: gpd.GeoDataFrame,
+    points: gpd.GeoSeries | gpd.GeoDataFrame,
+    *,
+    cutoff_m: float,
+    entrances: gpd.GeoSeries | None = None,
+) -> WalkingOD:
+    """Walking metres from every facility to every point within ``cutoff_m``.
+
+    Each facility's access points are found as in :func:`infra_geo.attach_facilities`
+    (point, area boundary, inside, entrance); each point is attached to its nearest
+    walkable edge, and its distance is ``min(d[u] + a, d[v] + len - a)`` or the direct walk
+    along the edge to a facility on the same edge, as in
+    :func:`infra_geo.distances_at_points`.
+
+    Parameters
+    ----------
+    net : WalkNetwork
+    facilities : GeoDataFrame
+        The facilities (rows in order: ``WalkingOD.source`` is the row position).
+    points : GeoSeries or GeoDataFrame of points
+        Residents or cells, any CRS.
+    cutoff_m : float
+        Maximum walking metres kept (> 0).
+    entrances : GeoSeries, optional
+        Mapped entrances of area facilities.
+
+    Returns
+    -------
+    WalkingOD
+
+    Examples
+    --------
+    >>> od = ig.walking_od(net, schools, pop, cutoff_m=800)  # doctest: +SKIP
+    >>> od.matrix().shape  # doctest: +SKIP
+    (40, 7842)
+    """
+    _check_net(net)
+    cutoff = _positive(cutoff_m, "cutoff_m")
+    if not isinstance(facilities, gpd.GeoDataFrame):
+        raise InputError("facilities must be a GeoDataFrame (ig.facilities_from_file).")
+    pts = _points_geoseries(points, "points")
+    att = attach_facilities(net, facilities, entrances)
+    s = net.snap(pts.to_crs(net.crs))
+    return _od_from_attachments(
+        net, att.facility, att.edge, att.offset, len(facilities), s.edge, s.offset, cutoff
+    )
+
+
+# ---------------------------------------------------------------------------- capacity
+def _positive(x: Any, what: str) -> float:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        raise InputError(f"{what} must be a positive number, not {x!r}.") from None
+    if not np.isfinite(v) or v <= 0:
+        raise InputError(f"{what} must be a positive finite number, not {x!r}.")
+    return v
+
+
+def _numeric(col: pd.Series) -> np.ndarray:
+    return pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
+
+
+def facility_capacity(
+    facilities: gpd.GeoDataFrame, capacity: Any = None, *, crs: Any = None
+) -> tuple[np.ndarray, str]:
+    """Capacity per facility and where it comes from.
+
+    Parameters
+    ----------
+    facilities : GeoDataFrame
+    capacity : str, array-like or None
+        A column name (e.g. list size, seats, m²) or one value per facility. ``None``: the
+        first OSM source that every facility has: the ``capacity`` tag, the ``beds`` tag,
+        the building floor area (footprint in m² x ``building:levels``, 1 level if absent;
+        area facilities tagged ``building``); else 1 per facility. Sources are never mixed
+        within a group (seats and m² do not add up).
+    crs : CRS-like, optional
+        Metric CRS for floor areas (default: the facilities' estimated UTM zone).
+
+    Returns
+    -------
+    capacity : ndarray of float
+    source : str
+        ``column:<name>``, ``user``, ``osm:capacity``, ``osm:beds``, ``osm:floor_area`` or
+        ``one_per_facility``.
+    """
+    n = len(facilities)
+    if capacity is not None:
+        if isinstance(capacity, str):
+            if capacity not in facilities.columns:
+                raise InputError(
+                    f"capacity column {capacity!r} is not in the facilities (columns: "
+                    f"{', '.join(map(str, facilities.columns[:12]))}...)."
+                )
+            vals, src = _numeric(facilities[capacity]), f"column:{capacity}"
+        else:
+            vals, src = np.asarray(capacity, dtype=float).ravel(), "user"
+            if len(vals) != n:
+                raise InputError(
+                    f"capacity has {len(vals)} values for {n} facilities; give one per row."
+                )
+        bad = ~np.isfinite(vals) | (vals <= 0)
+        if bad.any():
+            raise InputError(
+                f"capacity must be a positive number for every facility; {int(bad.sum())} "
+                f"of {n} are missing, zero or negative (first at row {int(np.flatnonzero(bad)[0])})"
+                ": fill them or drop those facilities."
+            )
+        return vals, src
+    for tag in CAPACITY_TAGS:
+        if tag in facilities.columns and n:
+            vals = _numeric(facilities[tag])
+            if (np.isfinite(vals) & (vals > 0)).all():
+                return vals, f"osm:{tag}"
+    if n and "building" in facilities.columns:
+        bld = facilities["building"].astype("string").fillna("no").to_numpy(dtype=object)
+        geoms = facilities.geometry
+        is_area = np.isin(shapely.get_type_id(geoms.to_numpy()), (3, 6))
+        if (is_area & (bld != "no")).all():
+            metric = geoms.to_crs(crs if crs is not None else geoms.estimate_utm_crs())
+            levels = (
+                _numeric(facilities["building:levels"])
+                if "building:levels" in facilities.columns
+                else np.full(n, np.nan)
+            )
+            levels = np.where(np.isfinite(levels) & (levels > 0), levels, 1.0)
+            vals = metric.area.to_numpy() * levels
+            if (vals > 0).all():
+                return vals, "osm:floor_area"
+    if n:
+        have = {
+            t: int((np.isfinite(v) & (v > 0)).sum())
+            for t in CAPACITY_TAGS
+            if t in facilities.columns
+            for v in [_numeric(facilities[t])]
+        }
+        log(
+            f"capacity: no OSM capacity source covers all {n} facilities "
+            f"({', '.join(f'{t}: {c}' for t, c in have.items()) or 'no capacity tags'}); "
+            "counting 1 per facility (pass capacity= a column to use real sizes)",
+            logging.WARNING,
+        )
+    return np.ones(n), "one_per_facility"
+
+
+def step_weights(minutes: float, zones: Mapping[float, float] | None = None) -> dict:
+    """Sub-zone step weights for the enhanced 2SFCA, keyed by the zone's upper minutes.
+
+    Default (Luo & Qi 2009): thirds of ``minutes`` weighted 1, 0.68, 0.22.
+    """
+    if zones is None:
+        m = float(minutes)
+        return dict(zip((m / 3, 2 * m / 3, m), DEFAULT_ZONE_WEIGHTS, strict=True))
+    if not isinstance(zones, Mapping) or not zones:
+        raise InputError("zones must be a non-empty dict {upper minutes: weight}.")
+    out = {}
+    for k, w in zones.items():
+        out[_positive(k, "a zone's upper minutes")] = float(w)
+        if not np.isfinite(float(w)) or float(w) < 0:
+            raise InputError(f"zone weights must be >= 0, not {w!r}.")
+    return dict(sorted(out.items()))
+
+
+def _weights(
+    d: np.ndarray, method: str, zones_m: dict, decay: str, beta: float, min_m: float
+) -> np.ndarray:
+    if method == "2sfca":
+        return np.ones(len(d))
+    if method == "e2sfca":
+        upper = np.fromiter(zones_m.keys(), float)
+        w = np.r_[np.fromiter(zones_m.values(), float), 0.0]
+        return w[np.searchsorted(upper, d, side="left")]
+    if decay == "power":
+        return (np.maximum(d, min_m) / min_m) ** (-beta)
+    return np.exp(-beta * d / 1000.0)
+
+
+def two_step(
+    od: WalkingOD,
+    demand: np.ndarray,
+    supply: np.ndarray,
+    weight: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The two floating-catchment steps on an OD list with a weight per entry.
+
+    Returns
+    -------
+    access : ndarray, per point (supply per resident)
+    ratio : ndarray, per source (supply per weighted resident reaching it; 0 if none)
+    demand_reached : ndarray, per source (weighted residents reaching it)
+    """
+    wd = np.bincount(od.source, weights=demand[od.point] * weight, minlength=od.n_sources)
+    ratio = np.divide(supply, wd, out=np.zeros(od.n_sources), where=wd > 0)
+    acc = np.bincount(od.point, weights=ratio[od.source] * weight, minlength=od.n_points)
+    return acc, ratio, wd
+
+
+@dataclass
+class CapacityAccess:
+    """Capacity-aware access of one facility group.
+
+    Attributes
+    ----------
+    points : GeoDataFrame
+        The population points (network CRS) with ``access`` (supply per resident),
+        ``per_1000`` (supply per 1,000 residents) and ``n_reachable`` (facilities within
+        the cutoff).
+    units : DataFrame
+        Per ``unit_id``: ``residents``, ``per_1000`` (population-weighted mean) and
+        ``share_none`` (share of residents with no facility within the cutoff).
+    facilities : DataFrame
+        Per facility: ``facility_id``, ``capacity``, ``capacity_source``,
+        ``demand_reached`` (weighted residents within the cutoff) and ``per_1000_users``
+        (its capacity per 1,000 of them).
+    capacity_source : str
+    method : str
+    cutoff_m : float
+    params : dict
+    od : WalkingOD
+    """
+
+    points: gpd.GeoDataFrame
+    units: pd.DataFrame
+    facilities: pd.DataFrame
+    capacity_source: str
+    method: str
+    cutoff_m: float
+    params: dict = field(default_factory=dict)
+    od: WalkingOD | None = None
+
+
+def _population(population: Any) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    if not isinstance(population, gpd.GeoDataFrame):
+        raise InputError(
+            "population must be a GeoDataFrame of points with a 'population' column "
+            "(ig.population_from_buildings / population_from_raster)."
+        )
+    if "population" not in population.columns:
+        raise InputError("population has no 'population' column of residents per point.")
+    if population.crs is None:
+        raise CRSError("population has no CRS; set it with .set_crs(...).")
+    pop = pd.to_numeric(population["population"], errors="coerce").to_numpy(dtype=float)
+    if (~np.isfinite(pop)).any() or (pop < 0).any():
+        raise PopulationError(
+            "population must be a finite number >= 0 at every point (missing, negative or "
+            "infinite values found)."
+        )
+    return population, pop
+
+
+def _group_facilities(facilities: Any, component: Any, by: Any, rules: Any) -> gpd.GeoDataFrame:
+    if component is None or not isinstance(component, str):
+        raise InputError("component must be one group key (e.g. 'care'); run one call per group.")
+    grp = resolve_groups(facilities, component, by=by, rules=rules)
+    j = grp.keys.index(component)
+    fac = grp.facilities.loc[grp.members[:, j]]
+    if fac.empty:
+        raise EmptyDataError(
+            f"no facilities in group {component!r}: nothing to divide over the residents."
+        )
+    return fac
+
+
+def capacity_access(
+    net: WalkNetwork,
+    facilities: gpd.GeoDataFrame,
+    population: gpd.GeoDataFrame,
+    component: str,
+    *,
+    method: str = "2sfca",
+    minutes: float | None = None,
+    capacity: Any = None,
+    zones: Mapping[float, float] | None = None,
+    decay: str = "power",
+    beta: float = 1.0,
+    min_m: float = 50.0,
+    speed_kmh: float | None = None,
+    entrances: gpd.GeoSeries | None = None,
+    by: str | None = None,
+    rules: Any = None,
+) -> CapacityAccess:
+    """Supply per 1,000 residents within walking reach (2SFCA, enhanced 2SFCA, gravity).
+
+    Parameters
+    ----------
+    net : WalkNetwork
+    facilities : GeoDataFrame or dict of GeoDataFrames
+        Classified facilities (as for :func:`infra_geo.distance_to_nearest`).
+    population : GeoDataFrame
+        Points with ``population`` (and ``unit_id`` for the per-unit table).
+    component : str
+        One group key (a component, a ``by`` value or a rules key).
+    method : {"2sfca", "e2sfca", "gravity"}
+        Plain catchment, step weights per sub-zone (Luo & Qi 2009), or distance decay.
+    minutes : float, optional
+        Catchment in walking minutes (default the largest of ``settings.thresholds_min``;
+        for ``e2sfca`` the largest zone when ``zones`` is given).
+    capacity : str or array-like, optional
+        Column or values per facility of the group (see :func:`facility_capacity`).
+    zones : dict, optional
+        ``e2sfca`` step weights ``{upper minutes: weight}`` (default thirds of ``minutes``
+        weighted 1, 0.68, 0.22).
+    decay : {"power", "exponential"}
+        Gravity decay: ``(max(d, min_m) / min_m) ** -beta`` or ``exp(-beta * d / 1000)``
+        with ``d`` in metres.
+    beta : float
+        Decay parameter (> 0).
+    min_m : float
+        Distance below which the power decay is flat (> 0).
+    speed_kmh : float, optional
+        Walking speed (default ``settings.walk_speed_kmh``).
+    entrances, by, rules : optional
+        As in :func:`infra_geo.distance_to_nearest`.
+
+    Returns
+    -------
+    CapacityAccess
+
+    Raises
+    ------
+    InputError
+        Unknown method or decay, non-positive minutes/beta/capacity, more than one group.
+    UnknownComponentError
+        ``component`` is not a group of the facilities.
+    EmptyDataError
+        The group has no facilities.
+
+    Examples
+    --------
+    >>> ca = ig.capacity_access(net, fac, pop, "care", method="e2sfca",
+    ...                         minutes=15, capacity="beds")  # doctest: +SKIP
+    >>> ca.units[["residents", "per_1000"]]  # doctest: +SKIP
+    """
+    _check_net(net)
+    if method not in METHODS:
+        raise InputError(f"method must be one of {', '.join(METHODS)}, not {method!r}.")
+    if decay not in DECAYS:
+        raise InputError(f"decay must be one of {', '.join(DECAYS)}, not {decay!r}.")
+    beta = _positive(beta, "beta")
+    min_m = _positive(min_m, "min_m")
+    mpm = metres_per_minute(settings.walk_speed_kmh if speed_kmh is None else speed_kmh)
+    if minutes is None:
+        minutes = max(zones) if (method == "e2sfca" and zones) else max(settings.thresholds_min)
+    minutes = _positive(minutes, "minutes")
+    zmin = step_weights(minutes, zones) if method == "e2sfca" else {}
+    if zmin:
+        minutes = max(zmin)
+    zones_m = {k * mpm: w for k, w in zmin.items()}
+    cutoff = minutes * mpm
+    pop_gdf, pop = _population(population)
+    fac = _group_facilities(facilities, component, by, rules)
+    cap, cap_src = facility_capacity(fac, capacity, crs=net.crs)
+    od = walking_od(net, fac, pop_gdf, cutoff_m=cutoff, entrances=entrances)
+    w = _weights(od.metres, method, zones_m, decay, beta, min_m)
+    acc, ratio, wd = two_step(od, pop, cap, w)
+    n_reach = np.bincount(od.point[w > 0], minlength=od.n_points)
+    pts = pop_gdf.to_crs(net.crs).copy()
+    pts["access"] = acc
+    pts["per_1000"] = acc * 1000.0
+    pts["n_reachable"] = n_reach
+    pts.attrs["capacity_source"] = cap_src
+    fac_tab = pd.DataFrame(
+        {
+            "facility_id": (
+                fac["facility_id"].to_numpy()
+                if "facility_id" in fac.columns
+                else np.arange(len(fac))
+            ),
+            "capacity": cap,
+            "capacity_source": cap_src,
+            "demand_reached": wd,
+            "per_1000_users": ratio * 1000.0,
+        }
+    )
+    units = _unit_table(pts, pop)
+    return CapacityAccess(
+        pts,
+        units,
+        fac_tab,
+        cap_src,
+        method,
+        cutoff,
+        {
+            "minutes": minutes,
+            "zones_min": zmin,
+            "decay": decay if method == "gravity" else None,
+            "beta": beta if method == "gravity" else None,
+            "min_m": min_m if method == "gravity" and decay == "power" else None,
+            "component": component,
+        },
+        od,
+    )
+
+
+def _unit_table(pts: gpd.GeoDataFrame, pop: np.ndarray) -> pd.DataFrame:
+    if "unit_id" not in pts.columns:
+        unit = np.zeros(len(pts), dtype=object)
+        unit[:] = "all"
+    else:
+        unit = pts["unit_id"].astype(str).to_numpy(dtype=object)
+    df = pd.DataFrame(
+        {
+            "unit_id": unit,
+            "residents": pop,
+            "_wa": pop * pts["per_1000"].to_numpy(),
+            "_none": pop * (pts["n_reachable"].to_numpy() == 0),
+        }
+    )
+    g = df.groupby("unit_id", sort=True)[["residents", "_wa", "_none"]].sum()
+    res = g["residents"].to_numpy()
+    out = pd.DataFrame(
+        {
+            "residents": res,
+            "per_1000": np.divide(
+                g["_wa"].to_numpy(), res, out=np.full(len(g), np.nan), where=res > 0
+            ),
+            "share_none": np.divide(
+                g["_none"].to_numpy(), res, out=np.full(len(g), np.nan), where=res > 0
+            ),
+        },
+        index=g.index,
+    )
+    return out

@@ -1,0 +1,497 @@
+"""Where to build next: maximal covering of residents on walking distances.
+
+A candidate site *covers* a resident point when the walking distance between them is at
+most ``minutes`` at the walking speed. Residents already within reach of an existing
+facility of the group are covered; :func:`suggest_sites` picks ``k`` sites that reach the
+most of the *others* (population-weighted), by
+
+- a lazy greedy (Minoux's lazy evaluation of the marginal gains; the classic
+  ``1 - 1/e`` guarantee of greedy maximisation of a monotone submodular function), fast
+  for any size, or
+- an exact maximal covering location problem (MCLP, Church & ReVelle 1974) solved through
+  spopt with a MILP solver from PyPI (HiGHS via ``highspy`` or pulp's CBC), for small
+  instances, reporting the greedy's gap to the optimum.
+
+Candidates are the user's (e.g. municipal property) or, by default, network points on a
+regular grid inside an extent polygon.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy import sparse
+
+from . import settings
+from ._log import log
+from .accessibility import attach_facilities, metres_per_minute
+from .capacity import (
+    _check_net,
+    _group_facilities,
+    _od_from_attachments,
+    _points_geoseries,
+    _population,
+    _positive,
+)
+from .errors import EmptyDataError, GeometryError, InputError
+from .network import WalkNetwork
+
+__all__ = [
+    "SiteSuggestions",
+    "greedy_max_cover",
+    "grid_candidates",
+    "mclp_optimum",
+    "suggest_sites",
+]
+
+#: the exact MCLP is refused above this many (candidate x distinct demand pattern) cells
+EXACT_MAX_CELLS = 5_000_000
+
+
+def _check_k(k: Any) -> int:
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise InputError(f"k must be a whole number >= 1, not {k!r}.")
+    return int(k)
+
+
+def _coverage(coverage: Any, weights: Any) -> tuple[sparse.csc_matrix, np.ndarray]:
+    if not sparse.issparse(coverage) and not isinstance(coverage, np.ndarray):
+        raise InputError(
+            "coverage must be a (demand points x candidates) boolean array or sparse matrix."
+        )
+    c = sparse.csc_matrix(coverage, dtype=bool)
+    c.eliminate_zeros()
+    w = np.asarray(weights, dtype=float).ravel()
+    if len(w) != c.shape[0]:
+        raise InputError(
+            f"weights has {len(w)} values for {c.shape[0]} demand points (rows of coverage)."
+        )
+    if (~np.isfinite(w)).any() or (w < 0).any():
+        raise InputError("weights must be finite and >= 0 (residents per demand point).")
+    if c.shape[1] == 0:
+        raise EmptyDataError("no candidate sites (coverage has no columns).")
+    return c, w
+
+
+def greedy_max_cover(coverage: Any, weights: Any, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Lazy greedy maximal covering: ``k`` columns reaching the most weight.
+
+    Parameters
+    ----------
+    coverage : (n_points, n_candidates) bool array or sparse matrix
+    weights : (n_points,) array of float
+        Residents per demand point (>= 0).
+    k : int
+        Number of sites (>= 1; fewer are returned when no candidate adds anything).
+
+    Returns
+    -------
+    chosen : ndarray of int
+        Candidate columns in the order picked (ties: the lowest column).
+    gains : ndarray of float
+        Weight newly covered by each pick.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> cov = np.array([[1, 0], [1, 1], [0, 1]], bool)
+    >>> greedy_max_cover(cov, [5.0, 1.0, 2.0], 1)
+    (array([0]), array([6.]))
+    """
+    k = _check_k(k)
+    c, w = _coverage(coverage, weights)
+    covered = np.zeros(c.shape[0], dtype=bool)
+    gain0 = np.asarray(c.T @ w).ravel()
+    heap = [(-g, j) for j, g in enumerate(gain0) if g > 0]
+    heapq.heapify(heap)
+    fresh = np.full(c.shape[1], -1)  # the round a column's gain was last computed
+    chosen, gains = [], []
+    rnd = 0
+    while heap and len(chosen) < k:
+        neg, j = heapq.heappop(heap)
+        if fresh[j] == rnd or rnd == 0:
+            if -neg <= 0:
+                break
+            rows = c.indices[c.indptr[j] : c.indptr[j + 1]]
+            covered[rows] = True
+            chosen.append(j)
+            gains.append(-neg)
+            rnd += 1
+            continue
+        rows = c.indices[c.indptr[j] : c.indptr[j + 1]]
+        g = float(w[rows[~covered[rows]]].sum())
+        fresh[j] = rnd
+        if g > 0:
+            heapq.heappush(heap, (-g, j))
+    return np.asarray(chosen, dtype=np.int64), np.asarray(gains, dtype=float)
+
+
+def _solver(solver: Any) -> Any:
+    import pulp
+
+    if solver is not None and not isinstance(solver, str):
+        return solver
+    name = solver or ("HiGHS" if "HiGHS" in pulp.listSolvers(onlyAvailable=True) else "CBC")
+    if name.lower() == "highs":
+        return pulp.HiGHS(msg=False, gapRel=0.0)
+    if name.lower() == "cbc":
+        return pulp.PULP_CBC_CMD(msg=False, gapRel=0.0)
+    raise InputError(f"solver must be 'highs', 'cbc' or a pulp solver, not {solver!r}.")
+
+
+def mclp_optimum(
+    coverage: Any, weights: Any, k: int, *, solver: Any = None
+) -> tuple[np.ndarray, float]:
+    """Exact maximal covering (MCLP) through spopt on the same coverage matrix.
+
+    Demand points with identical coverage are merged first (their weights summed) and
+    points no candidate covers are dropped: the optimum is unchanged and the MILP is smaller.
+
+    Parameters
+    ----------
+    coverage, weights, k
+        As in :func:`greedy_max_cover`.
+    solver : {"highs", "cbc"} or pulp solver, optional
+        Default HiGHS (``highspy``) if installed, else pulp's bundled CBC; relative gap 0.
+
+    Returns
+    -------
+    chosen : ndarray of int
+        The optimal candidate columns (sorted).
+    covered : float
+        The optimal covered weight.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> cov = np.array([[1, 0, 0], [1, 1, 0], [0, 1, 1]], bool)
+    >>> mclp_optimum(cov, [5.0, 1.0, 2.0], 2)[1]
+    8.0
+    """
+    k = _check_k(k)
+    c, w = _coverage(coverage, weights)
+    try:
+        import pulp
+        from spopt.locate import MCLP
+    except ImportError as e:  # pragma: no cover - depends on the environment
+        raise InputError(
+            "the exact MCLP needs spopt and a MILP solver: pip install spopt highspy"
+        ) from e
+    c = sparse.csr_matrix(c)
+    keep = np.flatnonzero((np.diff(c.indptr) > 0) & (w > 0))
+    if len(keep) == 0:
+        return np.zeros(0, dtype=np.int64), 0.0
+    dense = c[keep].toarray()
+    pat, inv = np.unique(dense, axis=0, return_inverse=True)
+    pw = np.bincount(inv.ravel(), weights=w[keep], minlength=len(pat))
+    cols = np.flatnonzero(pat.any(axis=0))
+    pat = pat[:, cols]
+    if pat.size > EXACT_MAX_CELLS:
+        raise InputError(
+            f"the exact MCLP would have {pat.shape[1]} candidates x {pat.shape[0]} demand "
+            f"patterns (> {EXACT_MAX_CELLS:,} cells): use method='greedy' or fewer candidates."
+        )
+    kk = min(k, pat.shape[1])
+    cost = np.where(pat, 0.0, 2.0)
+    model = MCLP.from_cost_matrix(cost, pw, service_radius=1.0, p_facilities=kk)
+    model.solve(_solver(solver), results=False)
+    status = pulp.LpStatus[model.problem.status]
+    if status != "Optimal":
+        raise InputError(f"the MILP solver did not prove an optimum (status {status}).")
+    x = np.array([v.value() for v in model.fac_vars], dtype=float) > 0.5
+    chosen = np.sort(cols[np.flatnonzero(x)])
+    covered = float(pw[pat[:, x].any(axis=1)].sum())
+    return chosen.astype(np.int64), covered
+
+
+def grid_candidates(
+    net: WalkNetwork, extent: Any = None, *, spacing_m: float = 100.0
+) -> gpd.GeoSeries:
+    """Network points on a regular grid: each grid node inside ``extent`` snapped to the
+    nearest walkable edge within half the spacing, one per (edge, metre).
+
+    Parameters
+    ----------
+    net : WalkNetwork
+    extent : shapely Polygon, optional
+        In the network's CRS (default the convex hull of the network's nodes; grid points
+        farther than half the spacing from a street are dropped anyway).
+    spacing_m : float
+        Grid spacing in metres (> 0).
+
+    Returns
+    -------
+    GeoSeries of Points
+        On the network, in the network CRS.
+
+    Examples
+    --------
+    >>> cands = grid_candidates(net, spacing_m=150)  # doctest: +SKIP
+    """
+    _check_net(net)
+    spacing = _positive(spacing_m, "spacing_m")
+    poly = shapely.convex_hull(shapely.multipoints(net.node_xy)) if extent is None else extent
+    if not isinstance(poly, shapely.Geometry) or poly.is_empty or poly.area <= 0:
+        raise GeometryError("extent must be a non-empty polygon in the network's CRS.")
+    x0, y0, x1, y1 = poly.bounds
+    xs = np.arange(x0 + spacing / 2, x1, spacing)
+    ys = np.arange(y0 + spacing / 2, y1, spacing)
+    gx, gy = np.meshgrid(xs, ys)
+    xy = np.column_stack([gx.ravel(), gy.ravel()])
+    inside = shapely.contains_xy(poly, xy[:, 0], xy[:, 1])
+    xy = xy[inside]
+    if len(xy) == 0:
+        raise EmptyDataError(
+            f"no grid point of {spacing:.0f} m lies inside the extent: use a smaller spacing."
+        )
+    s = net._snap_xy(xy, spacing / 2)
+    e, a = s.edge[s.ok], s.offset[s.ok]
+    _, first = np.unique(np.column_stack([e, np.round(a)]), axis=0, return_index=True)
+    first = np.sort(first)
+    pts = shapely.line_interpolate_point(net.edge_geometry[e[first]], a[first])
+    return gpd.GeoSeries(pts, crs=net.crs)
+
+
+@dataclass
+class SiteSuggestions:
+    """Suggested sites and the residents each newly reaches.
+
+    Attributes
+    ----------
+    sites : GeoDataFrame
+        One row per suggestion in pick order: ``rank``, ``candidate`` (row of the
+        candidates), ``newly_reached`` (residents), ``cumulative``, geometry (network CRS).
+    by_unit : DataFrame
+        ``rank``, ``unit_id``, ``newly_reached``: residents each suggestion newly reaches
+        per unit (only when the population has ``unit_id``).
+    residents, already_reached, not_reached : float
+        All residents, those within reach of an existing facility, the rest.
+    method : str
+    optimum : float or None
+        Exact MCLP optimum (``method="exact"`` or ``"both"``).
+    gap : float or None
+        ``1 - greedy / optimum`` (``"both"``), 0 for the exact method.
+    cutoff_m : float
+    candidates : GeoSeries
+    """
+
+    sites: gpd.GeoDataFrame
+    by_unit: pd.DataFrame
+    residents: float
+    already_reached: float
+    not_reached: float
+    method: str
+    optimum: float | None
+    gap: float | None
+    cutoff_m: float
+    candidates: gpd.GeoSeries = field(repr=False, default=None)
+
+
+def suggest_sites(
+    net: WalkNetwork,
+    facilities: gpd.GeoDataFrame | None,
+    population: gpd.GeoDataFrame,
+    component: str | None = None,
+    *,
+    k: int = 3,
+    minutes: float = 10.0,
+    candidates: gpd.GeoSeries | gpd.GeoDataFrame | None = None,
+    extent: Any = None,
+    spacing_m: float = 100.0,
+    method: str = "greedy",
+    solver: Any = None,
+    speed_kmh: float | None = None,
+    entrances: gpd.GeoSeries | None = None,
+    by: str | None = None,
+    rules: Any = None,
+) -> SiteSuggestions:
+    """Sites that bring the most residents within ``minutes`` of a facility of the group.
+
+    Parameters
+    ----------
+    net : WalkNetwork
+    facilities : GeoDataFrame or None
+        The existing facilities (classified); ``None``: there are none yet.
+    population : GeoDataFrame
+        Points with ``population`` (``unit_id`` for the per-unit breakdown).
+    component : str, optional
+        The group key (required when ``facilities`` is given).
+    k : int
+        Number of sites (>= 1).
+    minutes : float
+        Walking minutes that count as within reach (> 0).
+    candidates : GeoSeries or GeoDataFrame of points, optional
+        Possible sites (any CRS); default :func:`grid_candidates` inside ``extent``.
+    extent : shapely Polygon, optional
+        Network CRS; where default candidates are placed (default the network's hull).
+    spacing_m : float
+        Grid spacing of default candidates.
+    method : {"greedy", "exact", "both"}
+        Lazy greedy, spopt's exact MCLP, or both (the sites are the greedy's; ``optimum``
+        and ``gap`` report the exact figure).
+    solver : optional
+        MILP solver for the exact method (see :func:`mclp_optimum`).
+    speed_kmh : float, optional
+        Walking speed (default ``settings.walk_speed_kmh``).
+    entrances, by, rules : optional
+        As in :func:`infra_geo.distance_to_nearest`.
+
+    Returns
+    -------
+    SiteSuggestions
+
+    Raises
+    ------
+    InputError
+        Bad ``k``, ``minutes``, ``method``; candidates that are not points.
+    EmptyDataError
+        No candidate lies on the network.
+
+    Examples
+    --------
+    >>> s = ig.suggest_sites(net, fac, pop, "sports", k=3, minutes=10)  # doctest: +SKIP
+    >>> s.sites[["rank", "newly_reached", "cumulative"]]  # doctest: +SKIP
+    """
+    _check_net(net)
+    k = _check_k(k)
+    if method not in ("greedy", "exact", "both"):
+        raise InputError(f"method must be 'greedy', 'exact' or 'both', not {method!r}.")
+    mpm = metres_per_minute(settings.walk_speed_kmh if speed_kmh is None else speed_kmh)
+    cutoff = _positive(minutes, "minutes") * mpm
+    pop_gdf, pop = _population(population)
+    pts = pop_gdf.to_crs(net.crs)
+    ps = net.snap(pts.geometry)
+    # residents already within reach of the group
+    reached = np.zeros(len(pts), dtype=bool)
+    if facilities is not None:
+        fac = _group_facilities(facilities, component, by, rules)
+        att = attach_facilities(net, fac, entrances)
+        od = _od_from_attachments(
+            net, att.facility, att.edge, att.offset, len(fac), ps.edge, ps.offset, cutoff
+        )
+        reached[od.point] = True
+    # candidates
+    if candidates is None:
+        cand = grid_candidates(net, extent, spacing_m=spacing_m)
+    else:
+        cand = _points_geoseries(candidates, "candidates").to_crs(net.crs)
+        if len(cand) == 0:
+            raise EmptyDataError("candidates is empty: give at least one candidate site.")
+        if (shapely.get_type_id(cand.to_numpy()) != 0).any():
+            raise InputError("candidates must be points (use .representative_point()).")
+    cs = net.snap(cand)
+    if not cs.ok.any():
+        raise EmptyDataError(
+            f"none of the {len(cand)} candidates lies within {settings.snap_tolerance_m:.0f} m "
+            "of a walkable street."
+        )
+    if (~cs.ok).any():
+        log(
+            f"{int((~cs.ok).sum())} of {len(cand)} candidates are off the network and ignored",
+            logging.WARNING,
+        )
+    ci = np.flatnonzero(cs.ok)
+    demand = np.flatnonzero(~reached & ps.ok & (pop > 0))
+    cod = _od_from_attachments(
+        net,
+        np.arange(len(ci)),
+        cs.edge[ci],
+        cs.offset[ci],
+        len(ci),
+        ps.edge[demand],
+        ps.offset[demand],
+        cutoff,
+    )
+    cov = sparse.csc_matrix(
+        (np.ones(len(cod.point), bool), (cod.point, cod.source)), shape=(len(demand), len(ci))
+    )
+    w = pop[demand]
+    optimum = gap = None
+    if method in ("greedy", "both"):
+        chosen, gains = greedy_max_cover(cov, w, k)
+    if method in ("exact", "both"):
+        opt_cols, optimum = mclp_optimum(cov, w, k, solver=solver)
+        if method == "exact":
+            chosen = _order_by_gain(cov, w, opt_cols)
+            gains = _gains(cov, w, chosen)
+            gap = 0.0
+        else:
+            gap = max(0.0, 1.0 - float(gains.sum()) / optimum) if optimum > 0 else 0.0
+    # residents newly reached by each pick, per unit
+    csc = sparse.csc_matrix(cov)
+    got = np.zeros(len(demand), dtype=bool)
+    rows_rank, rows_pt = [], []
+    for r, j in enumerate(chosen):
+        rows = csc.indices[csc.indptr[j] : csc.indptr[j + 1]]
+        new = rows[~got[rows]]
+        got[new] = True
+        rows_rank.append(np.full(len(new), r + 1))
+        rows_pt.append(new)
+    rank = np.concatenate(rows_rank) if rows_rank else np.zeros(0, int)
+    ptr = np.concatenate(rows_pt) if rows_pt else np.zeros(0, int)
+    if "unit_id" in pts.columns and len(ptr):
+        bu = (
+            pd.DataFrame(
+                {
+                    "rank": rank,
+                    "unit_id": pts["unit_id"].astype(str).to_numpy()[demand[ptr]],
+                    "newly_reached": w[ptr],
+                }
+            )
+            .groupby(["rank", "unit_id"], sort=True, as_index=False)["newly_reached"]
+            .sum()
+        )
+    else:
+        bu = pd.DataFrame({"rank": [], "unit_id": [], "newly_reached": []})
+    cand_rows = ci[chosen]
+    sites = gpd.GeoDataFrame(
+        {
+            "rank": np.arange(1, len(chosen) + 1),
+            "candidate": cand_rows,
+            "newly_reached": gains,
+            "cumulative": np.cumsum(gains),
+        },
+        geometry=cand.to_numpy()[cand_rows] if len(chosen) else [],
+        crs=net.crs,
+    )
+    total = float(pop.sum())
+    before = float(pop[reached].sum())
+    return SiteSuggestions(
+        sites, bu, total, before, total - before, method, optimum, gap, cutoff, cand
+    )
+
+
+def _gains(cov: sparse.csc_matrix, w: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    got = np.zeros(cov.shape[0], dtype=bool)
+    out = []
+    for j in cols:
+        rows = cov.indices[cov.indptr[j] : cov.indptr[j + 1]]
+        new = rows[~got[rows]]
+        got[new] = True
+        out.append(float(w[new].sum()))
+    return np.asarray(out, dtype=float)
+
+
+def _order_by_gain(cov: sparse.csc_matrix, w: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """The optimal set in greedy order (largest marginal gain first) for a readable table."""
+    left = list(cols)
+    got = np.zeros(cov.shape[0], dtype=bool)
+    out = []
+    while left:
+        g = [
+            float(w[r[~got[r]]].sum())
+            for j in left
+            for r in [cov.indices[cov.indptr[j] : cov.indptr[j + 1]]]
+        ]
+        b = int(np.argmax(g))
+        j = left.pop(b)
+        got[cov.indices[cov.indptr[j] : cov.indptr[j + 1]]] = True
+        out.append(j)
+    return np.asarray(out, dtype=np.int64)
