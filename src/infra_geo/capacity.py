@@ -276,7 +276,8 @@ def facility_capacity(
         area facilities tagged ``building``); else 1 per facility. Sources are never mixed
         within a group (seats and m² do not add up).
     crs : CRS-like, optional
-        Metric CRS for floor areas (default: the facilities' estimated UTM zone).
+        Metric CRS for floor areas (default: the facilities' own if projected, else their
+        UTM zone).
 
     Returns
     -------
@@ -318,7 +319,9 @@ def facility_capacity(
         geoms = facilities.geometry
         is_area = np.isin(shapely.get_type_id(geoms.to_numpy()), (3, 6))
         if (is_area & (bld != "no")).all():
-            metric = geoms.to_crs(crs if crs is not None else geoms.estimate_utm_crs())
+            if crs is None:
+                crs = geoms.crs if geoms.crs.is_projected else geoms.estimate_utm_crs()
+            metric = geoms.to_crs(crs)
             levels = (
                 _numeric(facilities["building:levels"])
                 if "building:levels" in facilities.columns
@@ -494,7 +497,7 @@ def capacity_access(
     method : {"2sfca", "e2sfca", "gravity"}
         Plain catchment, step weights per sub-zone (Luo & Qi 2009), or distance decay.
     minutes : float, optional
-        Catchment in walking minutes (default the largest of ``settings.thresholds_min``;
+        Catchment in walking minutes (default the largest of ``settings.default_minutes``;
         for ``e2sfca`` the largest zone when ``zones`` is given).
     capacity : str or array-like, optional
         Column or values per facility of the group (see :func:`facility_capacity`).
@@ -541,7 +544,7 @@ def capacity_access(
     min_m = _positive(min_m, "min_m")
     mpm = metres_per_minute(settings.walk_speed_kmh if speed_kmh is None else speed_kmh)
     if minutes is None:
-        minutes = max(zones) if (method == "e2sfca" and zones) else max(settings.thresholds_min)
+        minutes = max(zones) if (method == "e2sfca" and zones) else max(settings.default_minutes)
     minutes = _positive(minutes, "minutes")
     zmin = step_weights(minutes, zones) if method == "e2sfca" else {}
     if zmin:

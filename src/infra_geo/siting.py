@@ -280,6 +280,16 @@ class SiteSuggestions:
         ``1 - greedy / optimum`` (``"both"``), 0 for the exact method.
     cutoff_m : float
     candidates : GeoSeries
+    coverage : scipy.sparse.csc_matrix
+        The (demand points x usable candidates) matrix optimised: demand points are the
+        residents not yet reached (rows of ``demand``), columns the candidates in
+        ``candidate_rows``.
+    weights : ndarray
+        Residents per demand point.
+    demand : ndarray of int
+        Row positions of the demand points in the population.
+    candidate_rows : ndarray of int
+        Row positions of the usable (on-network) candidates.
     """
 
     sites: gpd.GeoDataFrame
@@ -292,6 +302,10 @@ class SiteSuggestions:
     gap: float | None
     cutoff_m: float
     candidates: gpd.GeoSeries = field(repr=False, default=None)
+    coverage: sparse.csc_matrix = field(repr=False, default=None)
+    weights: np.ndarray = field(repr=False, default=None)
+    demand: np.ndarray = field(repr=False, default=None)
+    candidate_rows: np.ndarray = field(repr=False, default=None)
 
 
 def suggest_sites(
@@ -464,7 +478,20 @@ def suggest_sites(
     total = float(pop.sum())
     before = float(pop[reached].sum())
     return SiteSuggestions(
-        sites, bu, total, before, total - before, method, optimum, gap, cutoff, cand
+        sites,
+        bu,
+        total,
+        before,
+        total - before,
+        method,
+        optimum,
+        gap,
+        cutoff,
+        cand,
+        cov,
+        w,
+        demand,
+        ci,
     )
 
 
