@@ -84,6 +84,7 @@ def _access_reference(ca, pop, method, **kw):
 CASES = [
     ("2sfca", {}, {}),
     ("e2sfca", {}, {}),
+    ("e2sfca", {"zones": {4: 1.0, 7.5: 0.5, 10: 0.1}, "minutes": None}, {}),
     ("gravity", {"decay": "power", "beta": 1.5, "min_m": 50.0}, {}),
     ("gravity", {"decay": "exponential", "beta": 2.0}, {}),
 ]
@@ -96,12 +97,15 @@ def test_equals_pysal_access(place, method, opts, _, request):
     grp = _group(fac, key)
     assert len(grp) >= 4  # a real multi-facility group
     cap = _sizes(len(grp))
-    ca = ig.capacity_access(
-        net, grp, pop, key, method=method, minutes=MINUTES, capacity=cap, **opts
-    )
+    kw = {"minutes": MINUTES, **opts}
+    ca = ig.capacity_access(net, grp, pop, key, method=method, capacity=cap, **kw)
+    assert ca.cutoff_m == pytest.approx(MINUTES * ig.metres_per_minute(4.8))
     assert ca.capacity_source == "user"
     mpm = ig.metres_per_minute(ig.settings.walk_speed_kmh)
-    if method == "e2sfca":
+    if method == "e2sfca" and "zones" in opts:
+        zones = {m * mpm: w for m, w in opts["zones"].items()}
+        ref = _access_reference(ca, pop, method, weight_fn=weights.step_fn(zones))
+    elif method == "e2sfca":
         # Luo & Qi's default sub-zones, given to access in metres
         zones = {MINUTES / 3 * mpm: 1.0, 2 * MINUTES / 3 * mpm: 0.68, MINUTES * mpm: 0.22}
         ref = _access_reference(ca, pop, method, weight_fn=weights.step_fn(zones))
@@ -214,6 +218,9 @@ def test_real_group_without_tags_says_one_per_facility(li):
         ({"capacity": "no_such_column"}, ig.InputError, "capacity column"),
         ({"component": "libraries"}, ig.UnknownComponentError, "libraries"),
         ({"component": ["care", "sports"]}, ig.InputError, "one group key"),
+        ({"method": "e2sfca", "zones": {5: 1, 10: 0.5}, "minutes": 15}, ig.InputError, "zone"),
+        ({"method": "e2sfca", "zones": {5: 1, 10: -0.5}}, ig.InputError, "zone weights"),
+        ({"method": "e2sfca", "zones": {0: 1}}, ig.InputError, "upper minutes"),
     ],
 )
 def test_bad_input(li, kwargs, err, words):

@@ -147,6 +147,17 @@ def test_no_existing_facilities_and_user_candidates(ams):
     assert s.sites["newly_reached"].iloc[0] > 0
 
 
+def test_group_without_facilities_means_everyone_is_demand(ams):
+    net, fac, pop, key, _s = ams
+    j = ig.COMPONENT_KEYS.index(key)
+    others = fac.loc[~ig.component_matrix(fac, ig.COMPONENT_KEYS)[:, j]]
+    a = ig.suggest_sites(net, others, pop, key, k=2, minutes=MINUTES, spacing_m=60)
+    b = ig.suggest_sites(net, None, pop, k=2, minutes=MINUTES, spacing_m=60)
+    assert a.already_reached == 0.0 and a.not_reached == pytest.approx(pop["population"].sum())
+    np.testing.assert_array_equal(a.sites["candidate"], b.sites["candidate"])
+    np.testing.assert_allclose(a.sites["newly_reached"], b.sites["newly_reached"])
+
+
 @pytest.mark.parametrize(
     ("kwargs", "err", "words"),
     [

@@ -359,9 +359,14 @@ def step_weights(minutes: float, zones: Mapping[float, float] | None = None) -> 
         raise InputError("zones must be a non-empty dict {upper minutes: weight}.")
     out = {}
     for k, w in zones.items():
-        out[_positive(k, "a zone's upper minutes")] = float(w)
-        if not np.isfinite(float(w)) or float(w) < 0:
-            raise InputError(f"zone weights must be >= 0, not {w!r}.")
+        key = _positive(k, "a zone's upper minutes")
+        try:
+            wv = float(w)
+        except (TypeError, ValueError):
+            wv = np.nan
+        if not np.isfinite(wv) or wv < 0:
+            raise InputError(f"zone weights must be numbers >= 0, not {w!r}.")
+        out[key] = wv
     return dict(sorted(out.items()))
 
 
@@ -452,13 +457,15 @@ def _population(population: Any) -> tuple[gpd.GeoDataFrame, np.ndarray]:
     return population, pop
 
 
-def _group_facilities(facilities: Any, component: Any, by: Any, rules: Any) -> gpd.GeoDataFrame:
+def _group_facilities(
+    facilities: Any, component: Any, by: Any, rules: Any, *, allow_empty: bool = False
+) -> gpd.GeoDataFrame:
     if component is None or not isinstance(component, str):
         raise InputError("component must be one group key (e.g. 'care'); run one call per group.")
     grp = resolve_groups(facilities, component, by=by, rules=rules)
     j = grp.keys.index(component)
     fac = grp.facilities.loc[grp.members[:, j]]
-    if fac.empty:
+    if fac.empty and not allow_empty:
         raise EmptyDataError(
             f"no facilities in group {component!r}: nothing to divide over the residents."
         )
@@ -498,7 +505,8 @@ def capacity_access(
         Plain catchment, step weights per sub-zone (Luo & Qi 2009), or distance decay.
     minutes : float, optional
         Catchment in walking minutes (default the largest of ``settings.default_minutes``;
-        for ``e2sfca`` the largest zone when ``zones`` is given).
+        for ``e2sfca`` with ``zones`` the largest zone, and ``minutes`` must be left out or
+        equal to it).
     capacity : str or array-like, optional
         Column or values per facility of the group (see :func:`facility_capacity`).
     zones : dict, optional
@@ -543,12 +551,20 @@ def capacity_access(
     beta = _positive(beta, "beta")
     min_m = _positive(min_m, "min_m")
     mpm = metres_per_minute(settings.walk_speed_kmh if speed_kmh is None else speed_kmh)
-    if minutes is None:
-        minutes = max(zones) if (method == "e2sfca" and zones) else max(settings.default_minutes)
-    minutes = _positive(minutes, "minutes")
-    zmin = step_weights(minutes, zones) if method == "e2sfca" else {}
-    if zmin:
+    zmin: dict = {}
+    if method == "e2sfca" and zones is not None:
+        zmin = step_weights(0.0, zones)
+        if minutes is not None and _positive(minutes, "minutes") != max(zmin):
+            raise InputError(
+                f"minutes={minutes!r} differs from the largest zone ({max(zmin)!r}): with "
+                "zones= the catchment is the largest zone; leave minutes out."
+            )
         minutes = max(zmin)
+    if minutes is None:
+        minutes = max(settings.default_minutes)
+    minutes = _positive(minutes, "minutes")
+    if method == "e2sfca" and not zmin:
+        zmin = step_weights(minutes)
     zones_m = {k * mpm: w for k, w in zmin.items()}
     cutoff = minutes * mpm
     pop_gdf, pop = _population(population)

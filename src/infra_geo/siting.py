@@ -251,7 +251,7 @@ def grid_candidates(
         raise EmptyDataError(
             f"no grid point of {spacing:.0f} m lies inside the extent: use a smaller spacing."
         )
-    s = net._snap_xy(xy, spacing / 2)
+    s = net.snap(shapely.points(xy), tolerance=spacing / 2)
     e, a = s.edge[s.ok], s.offset[s.ok]
     _, first = np.unique(np.column_stack([e, np.round(a)]), axis=0, return_index=True)
     first = np.sort(first)
@@ -332,7 +332,8 @@ def suggest_sites(
     ----------
     net : WalkNetwork
     facilities : GeoDataFrame or None
-        The existing facilities (classified); ``None``: there are none yet.
+        The existing facilities (classified); ``None`` or a group without facilities: there
+        are none yet (every resident is demand).
     population : GeoDataFrame
         Points with ``population`` (``unit_id`` for the per-unit breakdown).
     component : str, optional
@@ -385,7 +386,8 @@ def suggest_sites(
     # residents already within reach of the group
     reached = np.zeros(len(pts), dtype=bool)
     if facilities is not None:
-        fac = _group_facilities(facilities, component, by, rules)
+        fac = _group_facilities(facilities, component, by, rules, allow_empty=True)
+    if facilities is not None and len(fac):
         att = attach_facilities(net, fac, entrances)
         od = _od_from_attachments(
             net, att.facility, att.edge, att.offset, len(fac), ps.edge, ps.offset, cutoff
