@@ -19,7 +19,10 @@ from infra_geo.siting import greedy_max_cover, grid_candidates, mclp_optimum
 
 pytest.importorskip("spopt", reason="spopt is in the [test] extra")
 # spopt builds its model with pulp's pre-4.0 variable API
-pytestmark = pytest.mark.filterwarnings("ignore:Constructing LpVariable:DeprecationWarning")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:Constructing LpVariable:DeprecationWarning"),
+    pytest.mark.filterwarnings("ignore:PULP_CBC_CMD is deprecated:DeprecationWarning"),
+]
 
 MINUTES = 5
 
@@ -114,6 +117,15 @@ def test_newly_reached_are_residents_not_reached_before(li):
     per_rank = s.by_unit.groupby("rank")["newly_reached"].sum()
     np.testing.assert_allclose(per_rank.to_numpy(), s.sites["newly_reached"].to_numpy())
     assert set(s.by_unit["unit_id"]) <= set(pop["unit_id"].astype(str))
+
+
+def test_highs_and_cbc_agree(ams):
+    *_, s = ams
+    for k in (2, 4):
+        cbc = mclp_optimum(s.coverage, s.weights, k, solver="cbc")[1]
+        assert mclp_optimum(s.coverage, s.weights, k, solver="highs")[1] == pytest.approx(cbc)
+    with pytest.raises(ig.InputError, match="solver must be"):
+        mclp_optimum(s.coverage, s.weights, 1, solver="gurobi")
 
 
 def test_exact_method_and_gap(ams):

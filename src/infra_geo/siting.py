@@ -159,7 +159,8 @@ def mclp_optimum(
     coverage, weights, k
         As in :func:`greedy_max_cover`.
     solver : {"highs", "cbc"} or pulp solver, optional
-        Default HiGHS (``highspy``) if installed, else pulp's bundled CBC; relative gap 0.
+        Default HiGHS (``highspy``; it prints a one-line banner) if installed, else pulp's
+        bundled CBC (deprecated by pulp 3.3, to be removed in pulp 4). Relative gap 0.
 
     Returns
     -------
