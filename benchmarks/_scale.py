@@ -136,14 +136,22 @@ def points_on_network(net: Any, n: int, seed: int = 14) -> np.ndarray:
     return shapely.get_coordinates(pts)
 
 
-def given_points(net: Any, n: int = 200, groups: int = 8, seed: int = 14) -> Any:
-    """A GeoDataFrame of ``n`` points on ``net`` in ``groups`` round-robin groups (column
-    ``group``), in EPSG:4326, usable as facilities with ``by="group"``."""
+def given_points(net: Any, n: int = 200, seed: int = 14) -> Any:
+    """``n`` deterministic points on ``net`` as facilities (EPSG:4326).
+
+    The eight components are assigned round-robin (column ``components``), so every
+    component has ``n / 8`` sources and the library's own functions take the points as they
+    are.
+    """
     import geopandas as gpd
 
+    from infra_geo import COMPONENTS
+
+    keys = [c.key for c in COMPONENTS]
     xy = points_on_network(net, n, seed)
+    comp = [keys[i % len(keys)] for i in range(n)]
     gdf = gpd.GeoDataFrame(
-        {"facility_id": np.arange(n), "group": [f"g{i % groups}" for i in range(n)]},
+        {"facility_id": np.arange(n), "component": comp, "components": comp},
         geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]),
         crs=net.crs,
     )
