@@ -59,7 +59,9 @@ def tile_osm(src: Path, out: Path, t: int = 2) -> Path:
                         loc = osmium.osm.Location(o.location.lon + dx, o.location.lat + dy)
                         writer.add_node(o.replace(id=o.id + add, location=loc))
                     elif o.is_way():
-                        writer.add_way(o.replace(id=o.id + add, nodes=[r.ref + add for r in o.nodes]))
+                        writer.add_way(
+                            o.replace(id=o.id + add, nodes=[r.ref + add for r in o.nodes])
+                        )
                     else:
                         members = [(m.type, m.ref + add, m.role) for m in o.members]
                         writer.add_relation(o.replace(id=o.id + add, members=members))
@@ -194,7 +196,8 @@ def main() -> None:
         + ", ".join(f"{k} {v:.2f}" for k, v in fit_parts.items())
         + f"; peak memory {fit_mem:.2f}.\n\nAll runs (job s; Heidelberg core s): "
         + "; ".join(
-            f"{c} " + ", ".join(f"{r.get('job_s', r['core_s']):.1f}" for r in runs[c]) for c in cases
+            f"{c} " + ", ".join(f"{r.get('job_s', r['core_s']):.1f}" for r in runs[c])
+            for c in cases
         )
         + "."
     )

@@ -114,7 +114,9 @@ def main() -> None:
         f"memory of the process (ru_maxrss): {max_rss_mb():.0f} MiB.\n\n"
         + md_table(["what", "median s", "x reference", "check"], rows)
     )
-    report("heidelberg", "Heidelberg: network build, distances and catchments from given points", body)
+    report(
+        "heidelberg", "Heidelberg: network build, distances and catchments from given points", body
+    )
 
 
 if __name__ == "__main__":

@@ -101,7 +101,11 @@ def main() -> None:
     objects: dict[str, int] = {}
     runs_m, runs_l = [], []
     for _ in range(RUNS):
-        for name, path, kf in (("malta", malta, None), ("malta_kf", malta, keys), ("liech", liech, None)):
+        for name, path, kf in (
+            ("malta", malta, None),
+            ("malta_kf", malta, keys),
+            ("liech", liech, None),
+        ):
             s, n = bare_pass(path, kf)
             bare[name].append(s)
             objects[name] = n
@@ -122,9 +126,7 @@ def main() -> None:
         "map_render": "map: folium render to map.html (in save)",
         "summary": "summary.md (in save)",
     }
-    rows += [
-        [f"  of which {part_names[k]}", m[f"{k}_s"], int(m[f"{k}_calls"]), ""] for k in PARTS
-    ]
+    rows += [[f"  of which {part_names[k]}", m[f"{k}_s"], int(m[f"{k}_calls"]), ""] for k in PARTS]
     job, bare_m = m["job_s"], b["malta"]
     rows += [
         ["**analyse + save**", job, "", m["peak_mb"]],

@@ -48,7 +48,7 @@ def main() -> None:
         net.__dict__.pop("_edge_buffers", None)
         return ig.catchments(net, fac, minutes=MINUTES)
 
-    med, last = rounds(
+    med, _ = rounds(
         {"cold": cold, "warm": lambda clock: ig.catchments(net, fac, minutes=MINUTES)},
         runs=RUNS,
     )
@@ -67,7 +67,7 @@ def main() -> None:
             rc["catchments"],
             rc["catchments"] / t_cold,
         ],
-        [f"osmnx recipe: prep on the subset (to_networkx, nearest_nodes)", rc["prep"], ""],
+        ["osmnx recipe: prep on the subset (to_networkx, nearest_nodes)", rc["prep"], ""],
         [
             f"**osmnx recipe, all {len(fac)} facilities ({n_all} sources): extrapolated**",
             est,

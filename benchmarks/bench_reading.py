@@ -107,7 +107,11 @@ def child(case: str, pbf: str, full_xml: str, roads_xml: str) -> None:
             "edges": G.number_of_edges(),
         }
     seconds = time.perf_counter() - t0
-    print(json.dumps({"s": seconds, "peak_mb": max_rss_mb(), "grow_mb": max_rss_mb() - rss0, **counts}))
+    print(
+        json.dumps(
+            {"s": seconds, "peak_mb": max_rss_mb(), "grow_mb": max_rss_mb() - rss0, **counts}
+        )
+    )
 
 
 def main() -> None:
@@ -130,7 +134,9 @@ def main() -> None:
     rows = []
     for c in CASES:
         last = samples[c][-1]
-        what = ", ".join(f"{k} {v:,}" for k, v in last.items() if k not in ("s", "peak_mb", "grow_mb"))
+        what = ", ".join(
+            f"{k} {v:,}" for k, v in last.items() if k not in ("s", "peak_mb", "grow_mb")
+        )
         rows.append(
             [
                 LABELS[c],
@@ -151,7 +157,16 @@ def main() -> None:
         "over the runs shown. Memory MiB: RSS growth during the read, and ru_maxrss of the "
         "process (imports included).\n\n"
         + md_table(
-            ["reader", "runs", "median s", "x bare pass", "x infra_geo", "read MiB", "peak MiB", "result"],
+            [
+                "reader",
+                "runs",
+                "median s",
+                "x bare pass",
+                "x infra_geo",
+                "read MiB",
+                "peak MiB",
+                "result",
+            ],
             rows,
         )
         + f"\n\nTargets: infra_geo's read within 3x of a bare pass: "
