@@ -10,11 +10,13 @@ sides start from the same arrays (nodes, edges, lengths of infra_geo's network o
 * pandana, build included: ``pandana.Network`` (contraction hierarchies) + per component
   ``set_pois`` + ``nearest_pois(num_pois=1)`` for the nearest distance, and the POIs'
   nearest nodes ``set`` as a variable and ``aggregate(type="count", decay="flat")`` per
-  threshold for the counts within 5/10/15 min (its fastest way to count). POIs as in
+  threshold for the counts within 5/10/15 min (pandana's own count within a distance). POIs as in
   ``bench_distances.py``: a point facility is its point, an area facility all its access
   points (pandana counts POIs, not facilities, and snaps them to the nearest node).
 
-Also shown: infra_geo's network from the file (read cache cleared, so reading included).
+Also shown: the nearest distance alone (no counts) on both sides, build included
+(``WalkNetwork`` + ``ig.distance_to_nearest`` against pandana without the counts), and
+infra_geo's network from the file (read cache cleared, so reading included).
 Medians of INFRA_GEO_BENCH_SMALL_RUNS interleaved runs after a warm-up (default 20).
 
 Run: ``.venv/bin/python benchmarks/bench_small.py``
@@ -38,7 +40,7 @@ RUNS = int(os.environ.get("INFRA_GEO_BENCH_SMALL_RUNS", "20"))
 MINUTES = (5, 10, 15)
 
 
-def pandana_job(net, pois, clock) -> pd.DataFrame:
+def pandana_job(net, pois, clock, counts: bool = True) -> pd.DataFrame:
     import pandana
 
     mpm = metres_per_minute(ig.settings.walk_speed_kmh)
@@ -58,11 +60,13 @@ def pandana_job(net, pois, clock) -> pd.DataFrame:
             pnet.set_pois(k, FAR, 1, pd.Series(x), pd.Series(y))
             d = pnet.nearest_pois(FAR, k, num_pois=1)[1].to_numpy(dtype=float)
             out[f"{k}_m"] = np.where(d >= FAR, np.inf, d)
+            if not counts:
+                continue
             pnet.set(pnet.get_node_ids(pd.Series(x), pd.Series(y)), name=k)
             for m in MINUTES:
-                out[f"{k}_n_{m}min"] = (
-                    pnet.aggregate(m * mpm, type="count", decay="flat", name=k).to_numpy()
-                )
+                out[f"{k}_n_{m}min"] = pnet.aggregate(
+                    m * mpm, type="count", decay="flat", name=k
+                ).to_numpy()
     return pd.DataFrame(out)
 
 
@@ -80,6 +84,10 @@ def main() -> None:
         with clock("query"):
             return ig.nearest_facilities(n2, fac, minutes=MINUTES)
 
+    def ig_nearest(clock):
+        n2 = WalkNetwork(*arrays, edge_data=net.edge_data)
+        return ig.distance_to_nearest(n2, fac)
+
     def ig_file(clock):
         clear_read_cache()
         return ig.walk_network_from_file(path)
@@ -88,6 +96,8 @@ def main() -> None:
         {
             "infra_geo": ig_built,
             "pandana": lambda clock: pandana_job(net, pois, clock),
+            "ig_nearest": ig_nearest,
+            "pd_nearest": lambda clock: pandana_job(net, pois, clock, counts=False),
             "from_file": ig_file,
         },
         runs=RUNS,
@@ -102,7 +112,12 @@ def main() -> None:
     rows = [
         ["infra_geo: WalkNetwork from arrays + nearest_facilities", t_ig, 1.0, ""],
         ["  of which WalkNetwork build", med["infra_geo"]["build"], "", ""],
-        ["  of which nearest_facilities (attach + searches + counts)", med["infra_geo"]["query"], "", ""],
+        [
+            "  of which nearest_facilities (attach + searches + counts)",
+            med["infra_geo"]["query"],
+            "",
+            "",
+        ],
         [
             "pandana: Network build + set_pois + nearest_pois (distance + counts)",
             t_pd,
@@ -111,7 +126,24 @@ def main() -> None:
         ],
         ["  of which contraction-hierarchy build", med["pandana"]["build"], "", ""],
         ["  of which set_pois + nearest_pois", med["pandana"]["query"], "", ""],
-        ["(context) infra_geo: walk_network_from_file, read included", med["from_file"]["total"], "", ""],
+        [
+            "nearest distance only: infra_geo WalkNetwork + distance_to_nearest",
+            med["ig_nearest"]["total"],
+            1.0,
+            "",
+        ],
+        [
+            "nearest distance only: pandana build + set_pois + nearest_pois(num_pois=1)",
+            med["pd_nearest"]["total"],
+            med["pd_nearest"]["total"] / med["ig_nearest"]["total"],
+            "",
+        ],
+        [
+            "(context) infra_geo: walk_network_from_file, read included",
+            med["from_file"]["total"],
+            "",
+            "",
+        ],
     ]
     verdict = "met" if t_ig <= t_pd else "MISSED"
     body = (
@@ -120,7 +152,8 @@ def main() -> None:
         + md_table(["what", "median s", "x infra_geo", "check"], rows)
         + f"\n\nTarget (infra_geo, build included, no slower than pandana with its build): "
         f"{verdict}: pandana takes {t_pd / t_ig:.2f}x infra_geo's time "
-        f"({'pandana faster' if t_pd < t_ig else 'infra_geo faster'})."
+        f"({'pandana faster' if t_pd < t_ig else 'infra_geo faster'}). Nearest distance "
+        f"alone: pandana takes {med['pd_nearest']['total'] / med['ig_nearest']['total']:.2f}x."
     )
     report("small", "Small area: Amsterdam-Centrum nearest distance + counts vs pandana", body)
 
