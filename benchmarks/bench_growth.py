@@ -5,7 +5,7 @@ Cases, each in a fresh interpreter (INFRA_GEO_BENCH_GROWTH_RUNS runs, default 1)
 * Liechtenstein, Malta and **Malta tiled 4x**: the whole job, ``ig.analyse(osm_file,
   neighbourhoods="hex:1000")`` + ``save``. Malta 4x is a real OSM file written once into a
   temporary folder with pyosmium: four copies of every node, way and relation of Malta,
-  shifted 2x2 by the data's width/height plus 0.05 degrees, ids offset by k * 10^10 per copy
+  shifted 2x2 by the width/height of its streets plus 0.02 degrees, ids offset by k * 10^10 per copy
   (nodes first, then ways, then relations, as a PBF wants). The copies are not joined (Malta
   is islands already), so the job is four Maltas plus the sea between them in the hex grid.
 * Heidelberg (network-only, few facilities): the "core" stages only, with 200 given points
@@ -36,18 +36,28 @@ from _scale import HEIDELBERG, LIECHTENSTEIN, MALTA, given_points, need
 RUNS = int(os.environ.get("INFRA_GEO_BENCH_GROWTH_RUNS", "1"))
 CORE = ("facilities", "network", "distances", "catchments")
 ID_STEP = 10**10
+GAP_DEG = 0.02
 
 
 def tile_osm(src: Path, out: Path, t: int = 2) -> Path:
     """Write ``t`` x ``t`` shifted copies of every object of ``src`` to the PBF ``out``."""
     import osmium
 
+    # shift by the extent of the streets (a few far-off nodes, e.g. at sea, would make the
+    # tiled area, and its walk_minutes.tif, mostly empty)
+    street = {
+        r.ref
+        for w in osmium.FileProcessor(str(src), osmium.osm.WAY)
+        if "highway" in w.tags
+        for r in w.nodes
+    }
     lon, lat = [], []
     for n in osmium.FileProcessor(str(src), osmium.osm.NODE):
-        lon.append(n.location.lon)
-        lat.append(n.location.lat)
-    w = float(np.ptp(lon)) + 0.05
-    h = float(np.ptp(lat)) + 0.05
+        if n.id in street:
+            lon.append(n.location.lon)
+            lat.append(n.location.lat)
+    w = float(np.ptp(lon)) + GAP_DEG
+    h = float(np.ptp(lat)) + GAP_DEG
     offs = [(i * w, j * h) for j in range(t) for i in range(t)]
     writer = osmium.SimpleWriter(str(out))
     try:
