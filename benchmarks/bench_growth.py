@@ -5,9 +5,10 @@ Cases, each in a fresh interpreter (INFRA_GEO_BENCH_GROWTH_RUNS runs, default 1)
 * Liechtenstein, Malta and **Malta tiled 4x**: the whole job, ``ig.analyse(osm_file,
   neighbourhoods="hex:1000")`` + ``save``. Malta 4x is a real OSM file written once into a
   temporary folder with pyosmium: four copies of every node, way and relation of Malta,
-  shifted 2x2 by the width/height of its streets plus 0.02 degrees, ids offset by k * 10^10 per copy
-  (nodes first, then ways, then relations, as a PBF wants). The copies are not joined (Malta
-  is islands already), so the job is four Maltas plus the sea between them in the hex grid.
+  shifted 2x2 by the width/height of its header box (Geofabrik's bbox, the area analyse
+  takes as complete; the tiled file's header box is the union of the four), ids offset by
+  k * 10^10 per copy (nodes first, then ways, then relations, as a PBF wants). The copies are
+  not joined (Malta is islands already), so the job is exactly four Maltas, hex grid included.
 * Heidelberg (network-only, few facilities): the "core" stages only, with 200 given points
   as sources (``_scale.given_points``, as in ``bench_heidelberg.py``).
 
@@ -36,30 +37,28 @@ from _scale import HEIDELBERG, LIECHTENSTEIN, MALTA, given_points, need
 RUNS = int(os.environ.get("INFRA_GEO_BENCH_GROWTH_RUNS", "1"))
 CORE = ("facilities", "network", "distances", "catchments")
 ID_STEP = 10**10
-GAP_DEG = 0.02
 
 
 def tile_osm(src: Path, out: Path, t: int = 2) -> Path:
     """Write ``t`` x ``t`` shifted copies of every object of ``src`` to the PBF ``out``."""
     import osmium
 
-    # shift by the extent of the streets (a few far-off nodes, e.g. at sea, would make the
-    # tiled area, and its walk_minutes.tif, mostly empty)
-    street = {
-        r.ref
-        for w in osmium.FileProcessor(str(src), osmium.osm.WAY)
-        if "highway" in w.tags
-        for r in w.nodes
-    }
-    lon, lat = [], []
-    for n in osmium.FileProcessor(str(src), osmium.osm.NODE):
-        if n.id in street:
-            lon.append(n.location.lon)
-            lat.append(n.location.lat)
-    w = float(np.ptp(lon)) + GAP_DEG
-    h = float(np.ptp(lat)) + GAP_DEG
+    # tile by the file's header box (where the data is complete, which is what analyse
+    # takes as the area, so the hex grid is exactly t * t times Malta's); the tiled file
+    # gets the union of the shifted boxes as its header box
+    reader = osmium.io.Reader(str(src), osmium.osm.osm_entity_bits.NOTHING)
+    box = reader.header().box()
+    reader.close()
+    west, south = box.bottom_left.lon, box.bottom_left.lat
+    w, h = box.top_right.lon - west, box.top_right.lat - south
     offs = [(i * w, j * h) for j in range(t) for i in range(t)]
-    writer = osmium.SimpleWriter(str(out))
+    header = osmium.io.Header()
+    header.add_box(
+        osmium.osm.Box(
+            osmium.osm.Location(west, south), osmium.osm.Location(west + t * w, south + t * h)
+        )
+    )
+    writer = osmium.SimpleWriter(str(out), header=header)
     try:
         for kind in (osmium.osm.NODE, osmium.osm.WAY, osmium.osm.RELATION):
             for k, (dx, dy) in enumerate(offs):
