@@ -44,6 +44,7 @@ STAGES = (
 PARTS = {
     "read": ("infra_geo._osm_reader", "_read"),
     "attach": ("infra_geo.accessibility", "attach_facilities"),
+    "attach_save": ("infra_geo.analysis", "attach_facilities"),
     "uncovered": ("infra_geo.analysis", "uncovered_areas"),
     "gpkg": ("infra_geo.analysis", "_to_gpkg"),
     "raster": ("infra_geo.analysis", "Analysis._write_raster"),
@@ -118,7 +119,8 @@ def main() -> None:
     rows += [["save (7 files)", m["save_s"], "", m["save_mb"]]]
     part_names = {
         "read": "reading the file (`_osm_reader._read`, in facilities + network)",
-        "attach": "attaching facilities (`attach_facilities`, in distances/catchments/gaps/save)",
+        "attach": "attaching facilities (`attach_facilities`, in distances/catchments/gaps)",
+        "attach_save": "attaching again for walk_minutes.tif (`Analysis._attachments`, in save)",
         "uncovered": "`uncovered_areas` (in gaps)",
         "gpkg": "GeoPackages: facilities, catchments, gaps (in save)",
         "raster": "`walk_minutes.tif` (in save)",
