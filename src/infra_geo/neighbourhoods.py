@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from . import _online
 from ._crs import metric_crs_for
 from ._log import log
 from ._validate import WGS84, as_polygon, check_overlap, positive
@@ -51,7 +52,6 @@ from .errors import (
     EmptyDataError,
     InfraGeoError,
     InputError,
-    OnlineError,
 )
 
 __all__ = [
@@ -863,23 +863,8 @@ def _incomplete_relations(path: Path, level: int, feats: gpd.GeoDataFrame) -> li
 
 
 def _boundaries_online(place: str) -> tuple[gpd.GeoDataFrame, Any]:
-    import osmnx as ox
-
-    from .sources import _from_osmnx, _online_error, _osmnx_settings, geocode_place
-
-    area = geocode_place(place)
-    with _osmnx_settings():
-        try:
-            raw = ox.features_from_polygon(area, tags={"boundary": "administrative"})
-        except ox._errors.InsufficientResponseError:
-            raw = gpd.GeoDataFrame(geometry=[], crs=WGS84)
-        except InfraGeoError:
-            raise
-        except Exception as exc:
-            raise _online_error(exc, "Overpass") from exc
-    if not isinstance(raw, gpd.GeoDataFrame):
-        raise OnlineError("Overpass returned no table of boundaries; try again later.")
-    return _from_osmnx(raw), area
+    area = _online.geocode(place)
+    return _online.features(area, {"boundary": "administrative"}), area
 
 
 def _admin_units(
