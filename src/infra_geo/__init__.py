@@ -14,7 +14,7 @@ from .accessibility import (
     metres_per_minute,
     nearest_facilities,
 )
-from .analysis import Analysis, analyse
+from .analysis import Analysis, analyse, sample_path
 from .cbs import CBSComparison, compare_with_cbs
 from .components import (
     COMPONENT_KEYS,
@@ -124,6 +124,7 @@ __all__ = [
     "read_extent",
     "resident_access",
     "residential_buildings",
+    "sample_path",
     "settings",
     "uncovered_areas",
     "walk_network_from_file",

@@ -10,6 +10,7 @@ import shutil
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -63,21 +64,28 @@ residents_per_m2_floor = 1 / 50
 
 
 def sample_path() -> Path:
-    """The embedded offline sample (``data/samples/helsinki-centre.osm.pbf`` in a checkout).
+    """The embedded offline sample, shipped as package data.
+
+    ``infra_geo/data/helsinki-centre.osm.pbf`` inside the installed package (part of central
+    Helsinki, © OpenStreetMap contributors, ODbL 1.0: see ``README.md`` beside it).
+
+    Returns
+    -------
+    Path
+        The sample file.
 
     Raises
     ------
     DataFileError
-        The sample is not there (an install without the repository's ``data/`` folder).
+        The sample is not there (a package installed without its data files, or imported
+        from a zip archive).
     """
-    here = Path(__file__).resolve()
-    for base in (here.parents[2] / "data" / "samples", Path.cwd() / "data" / "samples"):
-        p = base / "helsinki-centre.osm.pbf"
-        if p.is_file():
-            return p
+    p = Path(str(resources.files("infra_geo").joinpath("data").joinpath("helsinki-centre.osm.pbf")))
+    if p.is_file():
+        return p
     raise DataFileError(
-        "The embedded sample data/samples/helsinki-centre.osm.pbf was not found: run infra-geo "
-        "from a checkout of the repository (pip install -e .), or pass --osm-file / a place."
+        f"The embedded sample {p} was not found: reinstall infra_geo with its package data "
+        "(pip install --force-reinstall infra_geo), or pass --osm-file / a place."
     )
 
 
