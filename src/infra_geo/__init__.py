@@ -43,9 +43,9 @@ from .errors import (
 )
 from .extent import data_extent, extent_from_points, read_extent
 from .gaps import gap_analysis, resident_access, uncovered_areas
+from .grid import hex_grid
 from .maps import coverage_map
 from .neighbourhoods import (
-    hex_grid,
     join_cbs_table,
     neighbourhoods_from_file,
     neighbourhoods_from_osm,
