@@ -24,9 +24,12 @@ import json, sys
 import infra_geo as ig
 p = ig.sample_path()
 fac = ig.facilities_from_file(p)
+page = ig.coverage_map(fac, lang="en").get_root().render()
 print(json.dumps({"module": ig.__file__, "sample": str(p), "size": p.stat().st_size,
                   "n_facilities": len(fac),
-                  "components": sorted(set(fac["component"]))}))
+                  "components": sorted(set(fac["component"])),
+                  "map": ["Social infrastructure within walking distance" in page,
+                          ".ig-title{" in page, "ig-note" in page]}))
 """
 
 
@@ -72,3 +75,5 @@ def test_sample_ships_in_the_wheel(unpacked_wheel: Path, tmp_path: Path) -> None
     fac = ig.facilities_from_file(here)
     assert got["n_facilities"] == len(fac) > 100
     assert got["components"] == sorted(set(fac["component"]))
+    # the map's text (static/text.json), CSS and JS templates travel as package data too
+    assert got["map"] == [True, True, True]
