@@ -1,12 +1,13 @@
 """Small helpers shared by the unit-table modules (neighbourhoods, CBS tables, hex grid).
 
-Owns: checking an input file exists, cleaning unit polygons to valid (Multi)Polygons, logging a
+Owns: checking an input file exists and an ``admin_level``, cleaning unit polygons to valid (Multi)Polygons, logging a
 table's population total, and the short lists used in error messages.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -99,3 +100,21 @@ def _looks_text(head: bytes) -> bool:
 
 def _col_list(cols: Iterable[Any]) -> str:
     return ", ".join(repr(str(c)) for c in cols)
+
+
+def _admin_level(admin_level: Any) -> int:
+    if isinstance(admin_level, bool):
+        raise InputError("admin_level must be an integer from 1 to 12, got a bool.")
+    try:
+        v = float(str(admin_level).strip()) if isinstance(admin_level, str) else float(admin_level)
+    except (TypeError, ValueError):
+        raise InputError(
+            f"admin_level must be an integer from 1 to 12 (8 = municipality in most of Europe), "
+            f"got {admin_level!r}."
+        ) from None
+    if not math.isfinite(v) or not v.is_integer() or not 1 <= v <= 12:
+        raise InputError(
+            f"admin_level must be an integer from 1 to 12 (8 = municipality in most of Europe), "
+            f"got {admin_level!r}."
+        )
+    return int(v)

@@ -32,7 +32,6 @@ Unknown stays unknown: CBS marks secret or unpublished figures with negative sen
 from __future__ import annotations
 
 import logging
-import math
 import os
 from pathlib import Path
 from typing import Any
@@ -54,6 +53,7 @@ from ._cbs_read import (
 from ._log import log
 from ._units import (
     PathLike,
+    _admin_level,
     _clean_polygons,
     _col_list,
     _examples,
@@ -382,22 +382,6 @@ def _feature_keys() -> tuple[str, ...]:
         return ("boundary",)
 
 
-def _admin_level(admin_level: Any) -> int:
-    if isinstance(admin_level, bool):
-        raise InputError("admin_level must be an integer from 1 to 12, got a bool.")
-    try:
-        v = float(str(admin_level).strip()) if isinstance(admin_level, str) else float(admin_level)
-    except (TypeError, ValueError):
-        raise InputError(
-            f"admin_level must be an integer from 1 to 12 (8 = municipality in most of Europe), "
-            f"got {admin_level!r}."
-        ) from None
-    if not math.isfinite(v) or not v.is_integer() or not 1 <= v <= 12:
-        raise InputError(
-            f"admin_level must be an integer from 1 to 12 (8 = municipality in most of Europe), "
-            f"got {admin_level!r}."
-        )
-    return int(v)
 
 
 def _incomplete_relations(path: Path, level: int, feats: gpd.GeoDataFrame) -> list[str]:
