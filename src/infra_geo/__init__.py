@@ -14,7 +14,7 @@ from .accessibility import (
     metres_per_minute,
     nearest_facilities,
 )
-from .analysis import Analysis, analyse
+from .analysis import Analysis, analyse, sample_path
 from .cbs import CBSComparison, compare_with_cbs
 from .components import (
     COMPONENT_KEYS,
@@ -43,9 +43,9 @@ from .errors import (
 )
 from .extent import data_extent, extent_from_points, read_extent
 from .gaps import gap_analysis, resident_access, uncovered_areas
+from .grid import hex_grid
 from .maps import coverage_map
 from .neighbourhoods import (
-    hex_grid,
     join_cbs_table,
     neighbourhoods_from_file,
     neighbourhoods_from_osm,
@@ -124,6 +124,7 @@ __all__ = [
     "read_extent",
     "resident_access",
     "residential_buildings",
+    "sample_path",
     "settings",
     "uncovered_areas",
     "walk_network_from_file",

@@ -32,7 +32,7 @@ from pyproj import CRS, Transformer
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
-from . import settings
+from . import _online, settings
 from ._crs import metric_crs_for
 from ._log import log
 from ._osm_reader import read_osm
@@ -40,7 +40,7 @@ from ._validate import as_polygon, check_overlap, positive, to_crs
 from ._walk_profiles import check_profile
 from ._walk_profiles import resolve as resolve_profile
 from .components import load_rules
-from .errors import EmptyDataError, InfraGeoError, InputError, NetworkError
+from .errors import EmptyDataError, InputError, NetworkError
 
 __all__ = [
     "Snap",
@@ -957,28 +957,25 @@ def walk_network_from_polygon(
     EmptyDataError
         No walkable street in the area.
     """
-    import osmnx as ox
-
-    from .sources import _online_error, _osmnx_settings
-
     check_profile(walk_profile)
     area = as_polygon(polygon, crs=polygon_crs)
     profile = resolve_profile(walk_profile, area)
-    with _osmnx_settings():
-        try:
-            if profile.name == "osmnx":
-                G = ox.graph_from_polygon(area, network_type="walk", simplify=True, retain_all=True)
-            else:
-                G = _fetch_superset(area, profile)
-        except ox._errors.InsufficientResponseError:
-            raise EmptyDataError("No walkable street found in the polygon.") from None
-        except InfraGeoError:
-            raise
-        except Exception as exc:
-            raise _online_error(exc, "Overpass") from exc
+    if profile.name == "osmnx":
+        G = _online.graph(area, network_type="walk")
+    else:
+        # every highway=* and route=ferry way, unsimplified, with the tags the profile reads
+        # (osmnx keeps only settings.useful_tags_way on edges)
+        G = _online.graph(
+            area,
+            custom_filter=['["highway"]', '["route"="ferry"]'],
+            simplify=False,
+            extra_way_tags=[*profile.keys(), "duration"],
+        )
     if profile.name != "osmnx":
         net = _profile_network(G, profile, crs)
     else:
+        import osmnx as ox
+
         if crs is not None:
             G = ox.project_graph(G, to_crs=to_crs(crs, "crs"))
         net = WalkNetwork.from_networkx(G)
@@ -1004,24 +1001,6 @@ def _log_loose_ferries(net: WalkNetwork) -> None:
             "to the ferry's end node to use them.",
             logging.WARNING,
         )
-
-
-def _fetch_superset(area: Any, profile: Any) -> nx.MultiDiGraph:
-    """Every highway=* and route=ferry way in ``area``, unsimplified, with the tags the
-    profile reads (osmnx keeps only ``settings.useful_tags_way`` on edges)."""
-    import osmnx as ox
-
-    old = list(ox.settings.useful_tags_way)
-    try:
-        ox.settings.useful_tags_way = list(dict.fromkeys([*old, *profile.keys(), "duration"]))
-        return ox.graph_from_polygon(
-            area,
-            custom_filter=['["highway"]', '["route"="ferry"]'],
-            simplify=False,
-            retain_all=True,
-        )
-    finally:
-        ox.settings.useful_tags_way = old
 
 
 def _profile_network(G: nx.MultiDiGraph, profile: Any, crs: Any) -> WalkNetwork:
@@ -1109,10 +1088,8 @@ def walk_network_from_place(
     OnlineError
         Nominatim or Overpass could not be reached.
     """
-    from .sources import geocode_place
-
     check_profile(walk_profile)
-    return walk_network_from_polygon(geocode_place(query), crs=crs, walk_profile=walk_profile)
+    return walk_network_from_polygon(_online.geocode(query), crs=crs, walk_profile=walk_profile)
 
 
 def _log_snap_failures(what: str, n_far: int, n_total: int) -> None:

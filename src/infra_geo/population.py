@@ -92,17 +92,6 @@ RESIDENTIAL_STREETS = (
 )
 
 
-def _empty_points() -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame(
-        {
-            "unit_id": pd.Series(dtype="string"),
-            "population": pd.Series(dtype="float64"),
-            "source": pd.Series(dtype="string"),
-        },
-        geometry=gpd.GeoSeries([], crs="EPSG:4326"),
-    )
-
-
 def units_frame(neighbourhoods: Any, total_column: str | None = "population") -> gpd.GeoDataFrame:
     """Normalise neighbourhood units: ``unit_id``, ``unit_name``, ``population``, geometry, EPSG:4326."""
     if not isinstance(neighbourhoods, gpd.GeoDataFrame):
