@@ -19,21 +19,15 @@ import pandas as pd
 import shapely
 
 from . import settings
+from ._access import Access
 from ._log import log
 from ._validate import as_polygon, minutes_tuple, positive
 from ._walk_profiles import PROFILE_NOTES, check_profile
-from .accessibility import (
-    _node_distances,
-    _point_table,
-    attach_facilities,
-    catchments,
-    metres_per_minute,
-    nearest_facilities,
-)
+from .accessibility import catchments, metres_per_minute, nearest_facilities
 from .components import COMPONENTS
 from .errors import DataFileError, EmptyDataError, InfraGeoError, InputError, PopulationError
 from .extent import data_extent, read_extent
-from .gaps import _gap_table, resident_access, uncovered_areas
+from .gaps import gaps_and_residents, resident_access, uncovered_areas
 from .network import WalkNetwork, walk_network_from_file, walk_network_from_polygon
 
 __all__ = ["OUTPUT_FILES", "Analysis", "analyse", "residents_per_m2_floor", "sample_path"]
@@ -128,7 +122,7 @@ class Analysis:
     entrances: gpd.GeoSeries | None = None
     extent: Any = None
     extent_source: str = ""
-    _att: Any = None
+    access: Access | None = None
     source_file: Path | None = None
 
     # --------------------------------------------------------------------- summaries
@@ -291,10 +285,7 @@ class Analysis:
         ys = n - (np.arange(nrow) + 0.5) * cell
         gx, gy = np.meshgrid(xs, ys)
         keys = tuple(c.key for c in COMPONENTS)
-        att = self._attachments()
-        res = _node_distances(net, att, keys)
-        snap = net._snap_xy(np.column_stack([gx.ravel(), gy.ravel()]), settings.snap_tolerance_m)
-        table = _point_table(net, att, res, snap, keys, pd.RangeIndex(ncol * nrow))
+        table = self._engine().at_points(np.column_stack([gx.ravel(), gy.ravel()]), keys)[0]
         mpm = metres_per_minute(self.speed_kmh)
         bands = np.stack(
             [
@@ -305,10 +296,11 @@ class Analysis:
         bands[~np.isfinite(bands)] = np.nan
         return bands, from_origin(w, n, cell, cell), net.crs
 
-    def _attachments(self) -> Any:
-        if self._att is None:
-            self._att = attach_facilities(self.network, self.facilities, self.entrances)
-        return self._att
+    def _engine(self) -> Access:
+        """The access engine of this result (built by :func:`analyse`, or here once)."""
+        if self.access is None:
+            self.access = Access(self.network, self.facilities, entrances=self.entrances)
+        return self.access
 
     # -------------------------------------------------------------------------- save
     def save(
@@ -726,14 +718,15 @@ def analyse(
     pop = _resolve_population(population, source_file, units, total_population, net, notes)
     done()
     done = stage("distances")
-    dist = nearest_facilities(net, fac, minutes=mins, speed_kmh=speed, entrances=entrances)
+    eng = Access(net, fac, entrances=entrances)  # one engine for every step below
+    dist = nearest_facilities(net, fac, minutes=mins, speed_kmh=speed, access=eng)
     done()
     done = stage("catchments")
-    catch = catchments(net, fac, minutes=mins, speed_kmh=speed, entrances=entrances)
+    catch = catchments(net, fac, minutes=mins, speed_kmh=speed, access=eng)
     done()
     done = stage("gaps")
-    access = resident_access(net, fac, pop, entrances=entrances)  # snapped once, used twice
-    gaps, placed = _gap_table(
+    access = resident_access(net, fac, pop, access=eng)  # snapped once, used twice
+    gaps, placed = gaps_and_residents(
         net,
         fac,
         units,
@@ -772,6 +765,7 @@ def analyse(
         entrances=entrances,
         extent=extent,
         extent_source=extent_source,
+        access=eng,
         source_file=source_file,
     )
 

@@ -19,15 +19,22 @@ import pandas as pd
 import shapely
 
 from . import settings
+from ._access import Access, engine
 from ._groups import resolve_groups
 from ._log import log
 from ._validate import minutes_tuple, positive
-from .accessibility import _grouped, _node_distances, _point_table, metres_per_minute
+from .accessibility import metres_per_minute
 from .errors import InputError, PopulationError
 from .network import WalkNetwork
-from .population import _assign_units, population_from_streets, units_frame
+from .population import assign_units, population_from_streets, units_frame
 
-__all__ = ["GAP_COLUMNS_DOC", "gap_analysis", "resident_access", "uncovered_areas"]
+__all__ = [
+    "GAP_COLUMNS_DOC",
+    "gap_analysis",
+    "gaps_and_residents",
+    "resident_access",
+    "uncovered_areas",
+]
 
 GAP_COLUMNS_DOC = """\
 unit_id, unit_name        the neighbourhood
@@ -122,6 +129,7 @@ def resident_access(
     *,
     by: str | None = None,
     rules: Any = None,
+    access: Access | None = None,
 ) -> gpd.GeoDataFrame:
     """Walking metres from every population point to the nearest facility of each component.
 
@@ -139,6 +147,8 @@ def resident_access(
     by, rules : optional
         Group the facilities by a column or another rules file (or pass a dict of named
         frames as ``facilities``), as in :func:`infra_geo.distance_to_nearest`.
+    access : Access, optional
+        An engine built on ``net`` and these facilities, to reuse (its groups then apply).
 
     Returns
     -------
@@ -146,14 +156,25 @@ def resident_access(
         The population points (network CRS) with one column of metres per group,
         ``snapped``, ``snap_m`` and ``island`` (0 = the main piece of the network, -1 = not
         attached).
+
+    Examples
+    --------
+    >>> import infra_geo as ig
+    >>> path = ig.analysis.sample_path()
+    >>> net, fac = ig.walk_network_from_file(path), ig.facilities_from_file(path)
+    >>> import geopandas as gpd
+    >>> homes = net.nodes.geometry.iloc[:5].to_numpy()
+    >>> pop = gpd.GeoDataFrame({"population": [2.0] * 5}, geometry=homes, crs=net.crs)
+    >>> acc = ig.resident_access(net, fac, pop, "care")
+    >>> bool((acc["care"] >= 0).all())
+    True
     """
     _check_net(net)
-    att, grp = _grouped(net, facilities, entrances, component, by, rules)
-    keys = grp.keys
-    res = _node_distances(net, att, keys)
+    eng, keys = engine(
+        net, facilities, access, entrances=entrances, component=component, by=by, rules=rules
+    )
     pts = population.to_crs(net.crs)
-    s = net.snap(pts.geometry)
-    table = _point_table(net, att, res, s, keys, pts.index)
+    table, s = eng.at_points(pts.geometry, keys)
     out = pts.join(
         table.drop(columns=[c for c in table.columns if c in pts.columns and c not in keys])
     )
@@ -204,7 +225,7 @@ def gap_analysis(
     speed_kmh: float | None = None,
     extent: Any = None,
     entrances: gpd.GeoSeries | None = None,
-    access: gpd.GeoDataFrame | None = None,
+    access: gpd.GeoDataFrame | Access | None = None,
     *,
     by: str | None = None,
     rules: Any = None,
@@ -235,9 +256,10 @@ def gap_analysis(
         it are flagged ``partial``.
     entrances : GeoSeries, optional
         Mapped entrances of area facilities.
-    access : GeoDataFrame, optional
+    access : GeoDataFrame or Access, optional
         :func:`resident_access` of the population points, to reuse (then ``population`` is
-        not snapped again); it must hold a column per group.
+        not snapped again; it must hold a column per group), or an :class:`~infra_geo.Access`
+        engine built on ``net`` and these facilities (its groups apply).
     by, rules, component : optional
         Other facility groups than the eight components (a column, another rules file such
         as ``"cbs_nabijheid"``, or a dict of named frames as ``facilities``) and which of
@@ -306,7 +328,7 @@ def gap_analysis(
     >>> gaps = ig.gap_analysis(net, fac, buurten, pop, minutes=(5, 10))  # doctest: +SKIP
     >>> gaps.sort_values("rank_10").head()  # doctest: +SKIP
     """
-    return _gap_table(
+    return gaps_and_residents(
         net,
         facilities,
         neighbourhoods,
@@ -332,7 +354,7 @@ _COUNT_COLUMNS = (
 )
 
 
-def _gap_table(
+def gaps_and_residents(
     net: WalkNetwork,
     facilities: gpd.GeoDataFrame,
     neighbourhoods: gpd.GeoDataFrame,
@@ -342,15 +364,29 @@ def _gap_table(
     speed_kmh: float | None,
     extent: Any,
     entrances: gpd.GeoSeries | None,
-    access: gpd.GeoDataFrame | None,
+    access: gpd.GeoDataFrame | Access | None,
     by: str | None = None,
     rules: Any = None,
     component: str | Iterable[str] | None = None,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """The gap table and the resident points as placed (``population`` = placed weight)."""
+    """:func:`gap_analysis`, and the resident points as placed (``population`` = placed weight).
+
+    The placed points are what :func:`uncovered_areas` should map (a partial unit's
+    residents are only its inside part). Parameters as in :func:`gap_analysis`.
+
+    Returns
+    -------
+    tuple of GeoDataFrame
+        The gap table and the placed resident points (network CRS).
+    """
     _check_net(net)
-    grp = resolve_groups(facilities, component, by=by, rules=rules)
-    keys = grp.keys
+    eng: Access | None = None
+    if isinstance(access, Access):
+        eng, keys = engine(net, facilities, access, component=component, by=by, rules=rules)
+        grp, access = eng.groups, None
+    else:
+        grp = resolve_groups(facilities, component, by=by, rules=rules)
+        keys = grp.keys
     mins = minutes_tuple(minutes)
     mpm = metres_per_minute(speed_kmh if speed_kmh is not None else settings.walk_speed_kmh)
     units = units_frame(neighbourhoods)
@@ -395,7 +431,9 @@ def _gap_table(
         acc = access
     else:
         pop = _population_points(net, units, population)
-        acc = resident_access(net, facilities, pop, keys, entrances=entrances, by=by, rules=rules)
+        acc = resident_access(
+            net, facilities, pop, keys, entrances=entrances, by=by, rules=rules, access=eng
+        )
     missing = [k for k in keys if k not in acc.columns]
     if missing:
         raise InputError(
@@ -417,7 +455,7 @@ def _gap_table(
     acc_m = acc.to_crs(metric)
     loc_needed = ~ours_id
     if loc_needed.any():
-        unit[loc_needed] = _assign_units(acc_m.loc[loc_needed], units_m)
+        unit[loc_needed] = assign_units(acc_m.loc[loc_needed], units_m)
     in_data = shapely.intersects(ext_m, acc_m.geometry.to_numpy())
     place = _place_residents(
         w_in, unit, by_id, in_data, units["population"].to_numpy(dtype=float), share, partial
@@ -466,8 +504,8 @@ def _gap_table(
     fac_pts = gpd.GeoDataFrame(
         geometry=grp.facilities.geometry.representative_point(), crs=grp.facilities.crs
     ).to_crs(metric)
-    fac_unit = _assign_units(fac_pts, units_m) if len(fac_pts) else np.zeros(0, np.int64)
-    fac_members = grp.members
+    fac_unit = assign_units(fac_pts, units_m) if len(fac_pts) else np.zeros(0, np.int64)
+    fac_members = grp.members[:, [grp.keys.index(k) for k in keys]]
     nfac = {
         k: np.bincount(fac_unit[fac_members[:, j] & (fac_unit >= 0)], minlength=n_units)
         for j, k in enumerate(keys)
@@ -692,7 +730,7 @@ def uncovered_areas(
     speed_kmh: float | None = None,
     cell_m: float = 50.0,
     entrances: gpd.GeoSeries | None = None,
-    access: gpd.GeoDataFrame | None = None,
+    access: gpd.GeoDataFrame | Access | None = None,
     *,
     by: str | None = None,
     rules: Any = None,
@@ -706,8 +744,9 @@ def uncovered_areas(
     cell_m : float
         The areas are the cells of a ``cell_m`` grid (network CRS) that hold residents
         beyond reach: a regular, fast and privacy-friendly footprint (no single homes).
-    access : GeoDataFrame, optional
-        :func:`resident_access` of these population points, to reuse instead of recomputing.
+    access : GeoDataFrame or Access, optional
+        :func:`resident_access` of these population points, to reuse instead of recomputing,
+        or an :class:`~infra_geo.Access` engine built on ``net`` and these facilities.
     by, rules : optional
         Other facility groups, as in :func:`infra_geo.distance_to_nearest`.
 
@@ -720,12 +759,18 @@ def uncovered_areas(
     _check_net(net)
     mins = minutes_tuple(minutes)
     mpm = metres_per_minute(speed_kmh if speed_kmh is not None else settings.walk_speed_kmh)
-    keys = resolve_groups(facilities, by=by, rules=rules).keys
-    if access is not None:
+    eng = access if isinstance(access, Access) else None
+    if eng is not None:
+        keys = engine(net, facilities, eng, by=by, rules=rules)[1]
+    else:
+        keys = resolve_groups(facilities, by=by, rules=rules).keys
+    if access is not None and eng is None:
         acc = access
     elif population is not None:
         pop = _population_points(net, None, population)
-        acc = resident_access(net, facilities, pop, entrances=entrances, by=by, rules=rules)
+        acc = resident_access(
+            net, facilities, pop, entrances=entrances, by=by, rules=rules, access=eng
+        )
     else:
         raise InputError("uncovered_areas needs population points.")
     w = pd.to_numeric(acc["population"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
