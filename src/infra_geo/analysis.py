@@ -78,8 +78,8 @@ class Analysis:
     network : WalkNetwork
         The walking network (metric CRS).
     distances : DataFrame
-        Per network node and component: metres, nearest facility, counts within thresholds
-        (see :func:`infra_geo.nearest_facilities`).
+        Per network node (indexed by node id, like ``network.nodes``) and component: metres,
+        nearest facility, counts within thresholds (see :func:`infra_geo.nearest_facilities`).
     catchments : GeoDataFrame
         Per component and threshold, the area reachable on foot (network CRS).
     gaps : GeoDataFrame
@@ -101,6 +101,9 @@ class Analysis:
         area asked for.
     extent_source : str
         How ``extent`` was obtained (stated in ``summary.md`` and on the map).
+    access : Access or None
+        The access engine every step used (attachments, node distances, caches); reuse it
+        with the public functions' ``access=``.
     source_file : Path or None
         The OSM file analysed (None when the data came online).
     """
@@ -511,7 +514,7 @@ def _to_gpkg(gdf: gpd.GeoDataFrame, path: Path, layer: str) -> None:
 
 def _parse_units_spec(spec: Any) -> tuple[str, Any]:
     """Validate a neighbourhoods argument before any work: (kind, value)."""
-    from .neighbourhoods import _admin_level
+    from .neighbourhoods import admin_level_value
 
     if isinstance(spec, gpd.GeoDataFrame):
         return "frame", spec
@@ -520,7 +523,7 @@ def _parse_units_spec(spec: Any) -> tuple[str, Any]:
     if isinstance(spec, (str, os.PathLike)):
         s = str(spec)
         if s.startswith("admin:"):
-            return "admin", _admin_level(s.split(":", 1)[1])
+            return "admin", admin_level_value(s.split(":", 1)[1])
         if s.startswith("hex:"):
             try:
                 size = float(s.split(":", 1)[1])

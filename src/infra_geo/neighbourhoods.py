@@ -772,7 +772,7 @@ def neighbourhoods_from_osm(
     >>> gemeinden = ig.neighbourhoods_from_osm(path, admin_level=8)  # doctest: +SKIP
     >>> gemeinden.unit_name.tolist()  # doctest: +SKIP
     """
-    level = _admin_level(admin_level)
+    level = admin_level_value(admin_level)
     area = as_polygon(polygon, crs=crs) if polygon is not None else None
     incomplete: list[str] = []
     if _is_file_source(source):
@@ -813,7 +813,14 @@ def _feature_keys() -> tuple[str, ...]:
         return ("boundary",)
 
 
-def _admin_level(admin_level: Any) -> int:
+def admin_level_value(admin_level: Any) -> int:
+    """An OSM ``admin_level`` (1-12) from an int or a string; :class:`InputError` otherwise.
+
+    Examples
+    --------
+    >>> admin_level_value("8")
+    8
+    """
     if isinstance(admin_level, bool):
         raise InputError("admin_level must be an integer from 1 to 12, got a bool.")
     try:
