@@ -83,7 +83,7 @@ def attach_facilities(
     >>> path = ig.analysis.sample_path()
     >>> net = ig.walk_network_from_file(path)
     >>> att = ig.attach_facilities(net, ig.facilities_from_file(path))
-    >>> sorted(set(att.kind)) <= ["boundary", "entrance", "inside", "nearest", "point"]
+    >>> set(att.kind) <= {"boundary", "entrance", "inside", "nearest", "point"}
     True
     """
     return attach(net, facilities, entrances)
@@ -588,67 +588,10 @@ def catchments(
     acc, keys = engine(
         net, facilities, access, entrances=entrances, component=component, by=group_by, rules=rules
     )
-    att, grp, cache = acc.attachments, acc.groups, acc.edge_buffers
-    facilities = grp.facilities
-    g = acc.graph
-    n = net.n_nodes
-    rows: list[dict[str, Any]] = []
     if by != "facility":
-        res = acc.node_distances(keys)
-        limits = [m * mpm for m in mins]  # ascending (minutes_tuple sorts)
-        tasks = []
-        for k in keys:
-            fidx = np.zeros(len(att.facility_ids), dtype=bool)
-            fidx[att.sources(k)] = True
-            tasks.append((res[k][0], fidx[att.facility]))
-            rows += [{"component": k, "minutes": m, "metres": m * mpm} for m in mins]
-
-        def one(task: tuple[np.ndarray, np.ndarray]) -> list[shapely.Geometry]:
-            dist, sel = task
-            if not sel.any():
-                return [shapely.Polygon()] * len(limits)
-            return _nested_unions(net, dist, limits, att.edge[sel], att.offset[sel], width, cache)
-
-        geoms = [geom for per_k in _parallel(one, tasks) for geom in per_k]
-        for row, geom in zip(rows, geoms, strict=True):
-            row["geometry"] = geom
+        rows = _group_catchments(acc, keys, mins, mpm, width)
     else:
-        comp_cols = [att.components.index(k) for k in keys]
-        active = np.flatnonzero(att.snapped & att.members[:, comp_cols].any(axis=1))
-        if len(active) == 0:
-            raise EmptyDataError(
-                "No facility of the requested components is attached to the network."
-            )
-        dmax = max(mins) * mpm
-        if grp.default:
-            primary = facilities["component"].to_numpy(dtype=object)
-            comps = facilities["components"].to_numpy(dtype=object)
-        else:  # the facility's first group and all its groups
-            gk = np.array(grp.keys, dtype=object)
-            primary = np.where(grp.members.any(axis=1), gk[grp.members.argmax(axis=1)], None)
-            combos, inv = np.unique(grp.members, axis=0, return_inverse=True)
-            names = np.array([";".join(gk[c]) for c in combos], dtype=object)
-            comps = names[inv.ravel()] if len(combos) else np.zeros(0, dtype=object)
-
-        def one_facility(f: int) -> list[dict[str, Any]]:
-            d = dijkstra(g, directed=True, indices=[f + n], limit=dmax * (1 + 1e-12))[0, :n]
-            sel = att.facility == f
-            limits = [m * mpm for m in mins]
-            geoms = _nested_unions(net, d, limits, att.edge[sel], att.offset[sel], width, cache)
-            return [
-                {
-                    "facility_id": att.facility_ids[f],
-                    "component": primary[f],
-                    "components": comps[f],
-                    "minutes": m,
-                    "metres": m * mpm,
-                    "geometry": geom,
-                }
-                for m, geom in zip(mins, geoms, strict=True)
-            ]
-
-        for chunk_rows in _parallel(one_facility, list(active)):
-            rows.extend(chunk_rows)
+        rows = _facility_catchments(acc, keys, mins, mpm, width)
     out = gpd.GeoDataFrame(rows, geometry="geometry", crs=net.crs)
     out["area_m2"] = out.geometry.area
     out.attrs.update({"speed_kmh": mpm * 60 / 1000, "buffer_m": width})
@@ -666,3 +609,71 @@ def catchments(
         if c in out.columns
     ]
     return out[cols]
+
+
+def _group_catchments(
+    acc: Access, keys: tuple[str, ...], mins: tuple[float, ...], mpm: float, width: float
+) -> list[dict[str, Any]]:
+    """Rows of :func:`catchments` with one area per group and threshold."""
+    net, att, cache = acc.net, acc.attachments, acc.edge_buffers
+    res = acc.node_distances(keys)
+    limits = [m * mpm for m in mins]  # ascending (minutes_tuple sorts)
+    rows: list[dict[str, Any]] = []
+    tasks = []
+    for k in keys:
+        fidx = np.zeros(len(att.facility_ids), dtype=bool)
+        fidx[att.sources(k)] = True
+        tasks.append((res[k][0], fidx[att.facility]))
+        rows += [{"component": k, "minutes": m, "metres": m * mpm} for m in mins]
+
+    def one(task: tuple[np.ndarray, np.ndarray]) -> list[shapely.Geometry]:
+        dist, sel = task
+        if not sel.any():
+            return [shapely.Polygon()] * len(limits)
+        return _nested_unions(net, dist, limits, att.edge[sel], att.offset[sel], width, cache)
+
+    geoms = [geom for per_k in _parallel(one, tasks) for geom in per_k]
+    for row, geom in zip(rows, geoms, strict=True):
+        row["geometry"] = geom
+    return rows
+
+
+def _facility_catchments(
+    acc: Access, keys: tuple[str, ...], mins: tuple[float, ...], mpm: float, width: float
+) -> list[dict[str, Any]]:
+    """Rows of :func:`catchments` with one area per facility and threshold."""
+    net, att, grp, cache = acc.net, acc.attachments, acc.groups, acc.edge_buffers
+    facilities, g, n = grp.facilities, acc.graph, acc.net.n_nodes
+    comp_cols = [att.components.index(k) for k in keys]
+    active = np.flatnonzero(att.snapped & att.members[:, comp_cols].any(axis=1))
+    if len(active) == 0:
+        raise EmptyDataError("No facility of the requested components is attached to the network.")
+    dmax = max(mins) * mpm
+    if grp.default:
+        primary = facilities["component"].to_numpy(dtype=object)
+        comps = facilities["components"].to_numpy(dtype=object)
+    else:  # the facility's first group and all its groups
+        gk = np.array(grp.keys, dtype=object)
+        primary = np.where(grp.members.any(axis=1), gk[grp.members.argmax(axis=1)], None)
+        combos, inv = np.unique(grp.members, axis=0, return_inverse=True)
+        names = np.array([";".join(gk[c]) for c in combos], dtype=object)
+        comps = names[inv.ravel()] if len(combos) else np.zeros(0, dtype=object)
+
+    def one_facility(f: int) -> list[dict[str, Any]]:
+        d = dijkstra(g, directed=True, indices=[f + n], limit=dmax * (1 + 1e-12))[0, :n]
+        sel = att.facility == f
+        limits = [m * mpm for m in mins]
+        geoms = _nested_unions(net, d, limits, att.edge[sel], att.offset[sel], width, cache)
+        return [
+            {
+                "facility_id": att.facility_ids[f],
+                "component": primary[f],
+                "components": comps[f],
+                "minutes": m,
+                "metres": m * mpm,
+                "geometry": geom,
+            }
+            for m, geom in zip(mins, geoms, strict=True)
+        ]
+
+    return [row for chunk in _parallel(one_facility, list(active)) for row in chunk]

@@ -380,15 +380,159 @@ def gaps_and_residents(
         The gap table and the placed resident points (network CRS).
     """
     _check_net(net)
-    eng: Access | None = None
-    if isinstance(access, Access):
-        eng, keys = engine(net, facilities, access, component=component, by=by, rules=rules)
-        grp, access = eng.groups, None
-    else:
-        grp = resolve_groups(facilities, component, by=by, rules=rules)
-        keys = grp.keys
+    eng, grp, keys = _engine_or_groups(net, facilities, access, component, by, rules)
+    access = None if eng is not None else access
     mins = minutes_tuple(minutes)
     mpm = metres_per_minute(speed_kmh if speed_kmh is not None else settings.walk_speed_kmh)
+    units, units_m, share, ext_m, all_ids = _units_in_data(net, neighbourhoods, extent)
+    n_units = len(units)
+    partial = share < settings.partial_unit_share
+    if access is not None:
+        acc = access
+    else:
+        pop = _population_points(net, units, population)
+        acc = resident_access(
+            net, facilities, pop, keys, entrances=entrances, by=by, rules=rules, access=eng
+        )
+    missing = [k for k in keys if k not in acc.columns]
+    if missing:
+        raise InputError(
+            f"access has no column for {', '.join(missing)}: compute it with resident_access() "
+            "and the same facility groups."
+        )
+    w_in = pd.to_numeric(acc["population"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
+    unit, by_id, acc_m = _point_units(acc, units, units_m, all_ids)
+    in_data = shapely.intersects(ext_m, acc_m.geometry.to_numpy())
+    place = _place_residents(
+        w_in, unit, by_id, in_data, units["population"].to_numpy(dtype=float), share, partial
+    )
+    w = place["weights"]
+    if w.sum() <= 0:
+        raise PopulationError(
+            "No residents inside the neighbourhoods: the population points and the units do not "
+            "overlap, or every unit's population is unknown. Check population/neighbourhoods."
+        )
+    ours, street_length = _accounting(acc, unit, w_in, place, units, share, partial)
+    u, residents = np.where(unit >= 0, unit, 0), ours["residents"]
+    # facilities inside units (by representative point)
+    nfac = _facility_counts(grp, keys, units_m)
+    dist = {k: acc[k].to_numpy(dtype=float) for k in keys}
+    ours.update(_group_columns(keys, dist, nfac, w, u, n_units, residents, mins, mpm))
+    out = pd.DataFrame(ours)
+    _rank_and_weighting(out, units, mins, street_length)
+    own = _own_columns(units, set(out.columns) | {"unit_id", "unit_name"})
+    out = pd.concat(
+        [
+            pd.DataFrame(
+                {"unit_id": units["unit_id"].to_numpy(), "unit_name": units["unit_name"].to_numpy()}
+            ),
+            own,
+            out,
+        ],
+        axis=1,
+    )
+    gdf = gpd.GeoDataFrame(out, geometry=units.geometry.to_numpy(), crs="EPSG:4326")
+    gdf = gdf.sort_values("unit_id", kind="stable").reset_index(drop=True)
+    gdf.attrs.update(
+        {
+            "minutes": mins,
+            "speed_kmh": mpm * 60 / 1000,
+            "weighting": "street-length" if street_length else "residents",
+        }
+    )
+    _log_accounting(gdf)
+    placed = acc.copy()
+    placed["population"] = w
+    return gdf, placed
+
+
+def _engine_or_groups(
+    net: WalkNetwork,
+    facilities: Any,
+    access: Any,
+    component: str | Iterable[str] | None,
+    by: str | None,
+    rules: Any,
+) -> tuple[Access | None, Any, tuple[str, ...]]:
+    """The engine given as ``access`` (or None), the facility groups and the keys asked for."""
+    if isinstance(access, Access):
+        eng, keys = engine(net, facilities, access, component=component, by=by, rules=rules)
+        return eng, eng.groups, keys
+    grp = resolve_groups(facilities, component, by=by, rules=rules)
+    return None, grp, grp.keys
+
+
+def _accounting(
+    acc: gpd.GeoDataFrame,
+    unit: np.ndarray,
+    w_in: np.ndarray,
+    place: dict[str, Any],
+    units: gpd.GeoDataFrame,
+    share: np.ndarray,
+    partial: np.ndarray,
+) -> tuple[dict[str, Any], bool]:
+    """The residents' accounting columns per unit, and whether the weights are street metres."""
+    n_units = len(units)
+    w = place["weights"]
+    u = np.where(unit >= 0, unit, 0)
+    residents = np.bincount(u, weights=w, minlength=n_units)
+    estimated = np.zeros(n_units, dtype=bool)
+    if "estimated" in acc.columns:
+        est_pt = acc["estimated"].fillna(False).to_numpy(dtype=bool) & (unit >= 0) & (w_in > 0)
+        estimated[unit[est_pt]] = True
+    src = (
+        acc["source"].astype("string").fillna("").to_numpy(dtype=object)
+        if "source" in acc.columns
+        else np.full(len(acc), "", dtype=object)
+    )
+    counted = (unit >= 0) & (w_in > 0)
+    street_length = bool(counted.any()) and bool((src[counted] == "street-length").all())
+    on_islands = np.bincount(
+        u, weights=np.where(acc["island"].to_numpy() != 0, w, 0.0), minlength=n_units
+    )
+    unplaced = place["unplaced"]
+    limit = settings.data_problem_share
+    data_problem = (on_islands > limit * residents + 1e-9) & (residents > 0)
+    data_problem |= (unplaced > limit * (residents + unplaced) + 1e-9) & (unplaced > 0)
+    ours: dict[str, Any] = {
+        "population_input": place["population_input"],
+        "residents": residents,
+        "residents_outside_data": place["outside"],
+        "unplaced": unplaced,
+        "population_known": np.isfinite(units["population"].to_numpy(dtype=float))
+        | (residents > 0),
+        "population_unknown": place["unknown"],
+        "population_estimated": estimated & ~np.isfinite(units["population"].to_numpy(float)),
+        "data_share": share,
+        "partial": partial,
+        "residents_on_islands": on_islands,
+        "data_problem": data_problem,
+    }
+    return ours, street_length
+
+
+def _facility_counts(
+    grp: Any, keys: tuple[str, ...], units_m: gpd.GeoDataFrame
+) -> dict[str, np.ndarray]:
+    """Facilities of each group inside each unit (by representative point)."""
+    metric, n_units = units_m.crs, len(units_m)
+    fac_pts = gpd.GeoDataFrame(
+        geometry=grp.facilities.geometry.representative_point(), crs=grp.facilities.crs
+    ).to_crs(metric)
+    fac_unit = assign_units(fac_pts, units_m) if len(fac_pts) else np.zeros(0, np.int64)
+    fac_members = grp.members[:, [grp.keys.index(k) for k in keys]]
+    nfac = {
+        k: np.bincount(fac_unit[fac_members[:, j] & (fac_unit >= 0)], minlength=n_units)
+        for j, k in enumerate(keys)
+    }
+    return nfac
+
+
+def _units_in_data(
+    net: WalkNetwork, neighbourhoods: gpd.GeoDataFrame, extent: Any
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, np.ndarray, Any, np.ndarray]:
+    """The units touching the data extent (4326 and network CRS), their share inside it,
+    the extent in the network CRS and the ids of all units given."""
     units = units_frame(neighbourhoods)
     # data extent and the units it touches
     if extent is None:
@@ -424,23 +568,15 @@ def gaps_and_residents(
     units = units.loc[touching].reset_index(drop=True)
     units_m = units_m.loc[touching].reset_index(drop=True)
     share = share[touching]
-    n_units = len(units)
-    partial = share < settings.partial_unit_share
+    return units, units_m, share, ext_m, all_ids
 
-    if access is not None:
-        acc = access
-    else:
-        pop = _population_points(net, units, population)
-        acc = resident_access(
-            net, facilities, pop, keys, entrances=entrances, by=by, rules=rules, access=eng
-        )
-    missing = [k for k in keys if k not in acc.columns]
-    if missing:
-        raise InputError(
-            f"access has no column for {', '.join(missing)}: compute it with resident_access() "
-            "and the same facility groups."
-        )
-    w_in = pd.to_numeric(acc["population"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
+
+def _point_units(
+    acc: gpd.GeoDataFrame, units: gpd.GeoDataFrame, units_m: gpd.GeoDataFrame, all_ids: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, gpd.GeoDataFrame]:
+    """Unit row per resident point (-1: none), whether by its own ``unit_id``, the points in
+    the units' metric CRS."""
+    metric = units_m.crs
     # unit of each point: its own unit_id if it has one, else by location
     # (a point labelled with a unit left out of the table, wholly outside the data, stays
     # out; a label that is no unit of these neighbourhoods is ignored: placed by location)
@@ -456,63 +592,13 @@ def gaps_and_residents(
     loc_needed = ~ours_id
     if loc_needed.any():
         unit[loc_needed] = assign_units(acc_m.loc[loc_needed], units_m)
-    in_data = shapely.intersects(ext_m, acc_m.geometry.to_numpy())
-    place = _place_residents(
-        w_in, unit, by_id, in_data, units["population"].to_numpy(dtype=float), share, partial
-    )
-    w = place["weights"]
-    if w.sum() <= 0:
-        raise PopulationError(
-            "No residents inside the neighbourhoods: the population points and the units do not "
-            "overlap, or every unit's population is unknown. Check population/neighbourhoods."
-        )
-    u = np.where(unit >= 0, unit, 0)
-    residents = np.bincount(u, weights=w, minlength=n_units)
-    estimated = np.zeros(n_units, dtype=bool)
-    if "estimated" in acc.columns:
-        est_pt = acc["estimated"].fillna(False).to_numpy(dtype=bool) & (unit >= 0) & (w_in > 0)
-        estimated[unit[est_pt]] = True
-    src = (
-        acc["source"].astype("string").fillna("").to_numpy(dtype=object)
-        if "source" in acc.columns
-        else np.full(len(acc), "", dtype=object)
-    )
-    counted = (unit >= 0) & (w_in > 0)
-    street_length = bool(counted.any()) and bool((src[counted] == "street-length").all())
-    on_islands = np.bincount(
-        u, weights=np.where(acc["island"].to_numpy() != 0, w, 0.0), minlength=n_units
-    )
-    unplaced = place["unplaced"]
-    limit = settings.data_problem_share
-    data_problem = (on_islands > limit * residents + 1e-9) & (residents > 0)
-    data_problem |= (unplaced > limit * (residents + unplaced) + 1e-9) & (unplaced > 0)
-    ours: dict[str, Any] = {
-        "population_input": place["population_input"],
-        "residents": residents,
-        "residents_outside_data": place["outside"],
-        "unplaced": unplaced,
-        "population_known": np.isfinite(units["population"].to_numpy(dtype=float))
-        | (residents > 0),
-        "population_unknown": place["unknown"],
-        "population_estimated": estimated & ~np.isfinite(units["population"].to_numpy(float)),
-        "data_share": share,
-        "partial": partial,
-        "residents_on_islands": on_islands,
-        "data_problem": data_problem,
-    }
-    # facilities inside units (by representative point)
-    fac_pts = gpd.GeoDataFrame(
-        geometry=grp.facilities.geometry.representative_point(), crs=grp.facilities.crs
-    ).to_crs(metric)
-    fac_unit = assign_units(fac_pts, units_m) if len(fac_pts) else np.zeros(0, np.int64)
-    fac_members = grp.members[:, [grp.keys.index(k) for k in keys]]
-    nfac = {
-        k: np.bincount(fac_unit[fac_members[:, j] & (fac_unit >= 0)], minlength=n_units)
-        for j, k in enumerate(keys)
-    }
-    dist = {k: acc[k].to_numpy(dtype=float) for k in keys}
-    ours.update(_group_columns(keys, dist, nfac, w, u, n_units, residents, mins, mpm))
-    out = pd.DataFrame(ours)
+    return unit, by_id, acc_m
+
+
+def _rank_and_weighting(
+    out: pd.DataFrame, units: gpd.GeoDataFrame, mins: tuple[float, ...], street_length: bool
+) -> None:
+    """Add ``rank_{m}`` to the gap table; with street-length weights blank every count."""
     rankable = (~out["partial"]) & (~out["data_problem"]) & (out["residents"] > 0)
     for m in mins:
         score = out[f"completeness_{m}"].where(rankable)
@@ -536,30 +622,6 @@ def gaps_and_residents(
         ]
         out[count_cols] = np.nan
         out["population_unknown"] = ~np.isfinite(units["population"].to_numpy(float))
-    own = _own_columns(units, set(out.columns) | {"unit_id", "unit_name"})
-    out = pd.concat(
-        [
-            pd.DataFrame(
-                {"unit_id": units["unit_id"].to_numpy(), "unit_name": units["unit_name"].to_numpy()}
-            ),
-            own,
-            out,
-        ],
-        axis=1,
-    )
-    gdf = gpd.GeoDataFrame(out, geometry=units.geometry.to_numpy(), crs="EPSG:4326")
-    gdf = gdf.sort_values("unit_id", kind="stable").reset_index(drop=True)
-    gdf.attrs.update(
-        {
-            "minutes": mins,
-            "speed_kmh": mpm * 60 / 1000,
-            "weighting": "street-length" if street_length else "residents",
-        }
-    )
-    _log_accounting(gdf)
-    placed = acc.copy()
-    placed["population"] = w
-    return gdf, placed
 
 
 def _place_residents(
