@@ -629,13 +629,6 @@ def analyse(
     >>> res.gaps.sort_values("rank_10").head()  # doctest: +SKIP
     >>> res.save("out")  # doctest: +SKIP
     """
-    from .sources import (
-        entrances_from_file,
-        facilities_from_file,
-        facilities_from_polygon,
-        geocode_place,
-    )
-
     mins = minutes_tuple(minutes)
     check_profile(walk_profile)
     speed = positive(speed_kmh if speed_kmh is not None else settings.walk_speed_kmh, "speed_kmh")
@@ -650,19 +643,69 @@ def analyse(
         positive(total_population, "total_population", allow_zero=True)
     timings: dict[str, float] = {}
     notes: list[str] = []
-    step = progress or (lambda name: None)
 
-    def stage(name: str) -> Callable[[], None]:
-        step(name)
-        t0 = time.perf_counter()
-
-        def done() -> None:
-            timings[name] = time.perf_counter() - t0
-
-        return done
+    stage = _stage_clock(progress, timings)
 
     area = as_polygon(polygon) if polygon is not None else None
     user_extent = read_extent(extent) if extent is not None else None
+    source_file, source, fac, entrances, area, net, done = _load(
+        stage, osm_file, place, area, walk_profile=walk_profile
+    )
+    extent, extent_source = _derive_extent(net, source_file, area, user_extent)
+    done()
+    done = stage("neighbourhoods")
+    units = _resolve_units(
+        units_kind, units_value, source_file if source_file is not None else place, extent
+    )
+    done()
+    done = stage("population")
+    pop = _resolve_population(population, source_file, units, total_population, net, notes)
+    done()
+    eng, dist, catch, gaps, unc = _access_stages(
+        stage, net, fac, units, pop, entrances=entrances, extent=extent, mins=mins, speed=speed
+    )
+    notes += _run_notes(gaps, net)
+    return Analysis(
+        facilities=fac,
+        network=net,
+        distances=dist,
+        catchments=catch,
+        gaps=gaps,
+        neighbourhoods=units,
+        population=pop,
+        uncovered=unc,
+        minutes=mins,
+        speed_kmh=speed,
+        lang=lang,
+        source=source,
+        timings=timings,
+        notes=notes,
+        entrances=entrances,
+        extent=extent,
+        extent_source=extent_source,
+        access=eng,
+        source_file=source_file,
+    )
+
+
+def _load(
+    stage: Callable[[str], Callable[[], None]],
+    osm_file: Any,
+    place: str | None,
+    area: Any,
+    *,
+    walk_profile: str | None,
+) -> tuple[Path | None, str, gpd.GeoDataFrame, Any, Any, WalkNetwork, Callable[[], None]]:
+    """The source of :func:`analyse` (file, sample or online), its facilities, entrances,
+    area (geocoded online) and walking network; the network stage is left open (its
+    ``done`` is returned last)."""
+    from .sources import (
+        entrances_from_file,
+        facilities_from_file,
+        facilities_from_polygon,
+        geocode_place,
+    )
+
     source_file: Path | None = None
     if osm_file is None and place is None and area is None:
         source_file = sample_path()
@@ -688,6 +731,45 @@ def analyse(
         net = walk_network_from_file(source_file, polygon=area, walk_profile=walk_profile)
     else:
         net = walk_network_from_polygon(area, walk_profile=walk_profile)
+    return source_file, source, fac, entrances, area, net, done
+
+
+def _run_notes(gaps: gpd.GeoDataFrame, net: WalkNetwork) -> list[str]:
+    """What the summary should say about partial units and the walk profile."""
+    notes = []
+    if int(gaps["partial"].sum()):
+        notes.append(
+            f"{int(gaps['partial'].sum())} neighbourhood(s) lie only partly inside the data: "
+            "their figures suffer from the edge effect and they are not ranked"
+        )
+    if net.walk_profile is not None:
+        notes.append(PROFILE_NOTES[net.walk_profile])
+    return notes
+
+
+def _stage_clock(
+    progress: Callable[[str], None] | None, timings: dict[str, float]
+) -> Callable[[str], Callable[[], None]]:
+    """``stage(name)`` reports the stage to ``progress`` and returns ``done()``, which
+    records its seconds in ``timings``."""
+    step = progress or (lambda name: None)
+
+    def stage(name: str) -> Callable[[], None]:
+        step(name)
+        t0 = time.perf_counter()
+
+        def done() -> None:
+            timings[name] = time.perf_counter() - t0
+
+        return done
+
+    return stage
+
+
+def _derive_extent(
+    net: WalkNetwork, source_file: Path | None, area: Any, user_extent: Any
+) -> tuple[Any, str]:
+    """Where the data is complete (EPSG:4326) and how that was found (see :func:`analyse`)."""
     if user_extent is not None:
         extent, extent_source = user_extent, "given by the user (extent=)"
     elif source_file is not None:
@@ -711,15 +793,22 @@ def analyse(
             "The data extent does not overlap the area asked for: pass a polygon or an "
             "extent= inside the data."
         )
-    done()
-    done = stage("neighbourhoods")
-    units = _resolve_units(
-        units_kind, units_value, source_file if source_file is not None else place, extent
-    )
-    done()
-    done = stage("population")
-    pop = _resolve_population(population, source_file, units, total_population, net, notes)
-    done()
+    return extent, extent_source
+
+
+def _access_stages(
+    stage: Callable[[str], Callable[[], None]],
+    net: WalkNetwork,
+    fac: gpd.GeoDataFrame,
+    units: gpd.GeoDataFrame,
+    pop: gpd.GeoDataFrame,
+    *,
+    entrances: Any,
+    extent: Any,
+    mins: tuple[float, ...],
+    speed: float,
+) -> tuple[Access, pd.DataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Distances, catchments, gaps and uncovered areas of :func:`analyse`, on one engine."""
     done = stage("distances")
     eng = Access(net, fac, entrances=entrances)  # one engine for every step below
     dist = nearest_facilities(net, fac, minutes=mins, speed_kmh=speed, access=eng)
@@ -743,34 +832,7 @@ def analyse(
     # the residents as the gap table placed them (partial units: their inside part only)
     unc = uncovered_areas(net, fac, None, minutes=mins, speed_kmh=speed, access=placed)
     done()
-    if int(gaps["partial"].sum()):
-        notes.append(
-            f"{int(gaps['partial'].sum())} neighbourhood(s) lie only partly inside the data: "
-            "their figures suffer from the edge effect and they are not ranked"
-        )
-    if net.walk_profile is not None:
-        notes.append(PROFILE_NOTES[net.walk_profile])
-    return Analysis(
-        facilities=fac,
-        network=net,
-        distances=dist,
-        catchments=catch,
-        gaps=gaps,
-        neighbourhoods=units,
-        population=pop,
-        uncovered=unc,
-        minutes=mins,
-        speed_kmh=speed,
-        lang=lang,
-        source=source,
-        timings=timings,
-        notes=notes,
-        entrances=entrances,
-        extent=extent,
-        extent_source=extent_source,
-        access=eng,
-        source_file=source_file,
-    )
+    return eng, dist, catch, gaps, unc
 
 
 def _resolve_population(
