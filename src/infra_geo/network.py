@@ -224,7 +224,8 @@ class WalkNetwork:
 
     @property
     def edges(self) -> gpd.GeoDataFrame:
-        """Edges: ``u``, ``v`` (node indices), ``u_id``, ``v_id``, ``length`` (m), tags."""
+        """Edges: ``u``, ``v`` (node positions), ``u_id``, ``v_id`` (node ids, the index of
+        :attr:`nodes`), ``length`` (m), tags."""
         df = pd.DataFrame(
             {
                 "u": self.edge_u,
