@@ -146,7 +146,7 @@ def test_cli_liechtenstein_admin8(tmp_path: Path, liechtenstein: Path) -> None:
         (["--osm-file", "/no/such/file.osm.pbf"], "does not exist"),
         (["--minutes", "0"], "minutes"),
         (["--neighbourhoods", "hex:-5"], "size"),
-        (["--speed-kmh", "-1"], "speed_kmh"),
+        (["--speed-kmh", "-1"], "--speed-kmh"),
     ],
 )
 def test_cli_bad_input_exits_2_with_one_line(tmp_path: Path, args: list[str], needle: str) -> None:

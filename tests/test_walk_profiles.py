@@ -501,5 +501,5 @@ def test_cli_walk_profile(tmp_path):
     )
     assert r.returncode == 2
     lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1 and "walk_profile" in lines[0] and "'nl'" in lines[0], r.stderr
+    assert len(lines) == 1 and "--walk-profile" in lines[0] and "'nl'" in lines[0], r.stderr
     assert not (tmp_path / "o").exists()

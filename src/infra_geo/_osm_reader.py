@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -138,6 +139,12 @@ def read_osm(path: str | os.PathLike[str], feature_keys: tuple[str, ...]) -> OSM
     feature_keys : tuple of str
         Tag keys that make an object a feature candidate (the rules' keys).
     """
+    if isinstance(path, bool) or not isinstance(path, (str, os.PathLike)):
+        from .errors import InputError
+
+        raise InputError(
+            f"path must be an OSM file path (str or pathlib.Path), got {type(path).__name__}."
+        )
     p = Path(path).resolve()
     fmt = sniff_format(p)
     st = p.stat()
@@ -153,7 +160,8 @@ def _read_cached(path: str, fmt: str, size: int, mtime: int, keys: tuple[str, ..
     # one-pass location cache cannot follow: sort it into a temporary PBF first (fast).
     import osmium
 
-    with tempfile.TemporaryDirectory(prefix="infra_geo_") as tmp:
+    _clean_stale_sort_dirs()
+    with tempfile.TemporaryDirectory(prefix=f"{_SORT_PREFIX}{os.getpid()}-") as tmp:
         sorted_pbf = os.path.join(tmp, "sorted.osm.pbf")
         try:
             merger = osmium.MergeInputReader()
@@ -163,15 +171,48 @@ def _read_cached(path: str, fmt: str, size: int, mtime: int, keys: tuple[str, ..
                 merger.apply(writer, simplify=True)
             finally:
                 writer.close()
-        except RuntimeError as exc:
-            raise DataFileError(
-                f"Could not read {path}: {exc}. The file looks truncated or corrupt; "
-                "download or export it again."
-            ) from None
+        except (RuntimeError, ValueError, osmium.InvalidLocationError) as exc:
+            raise _read_error(path, exc) from None
         data = _read(sorted_pbf, "pbf", keys, name=Path(path).name)
     data.path = path
     data.bounds = _header_box(path, fmt)
     return data
+
+
+#: temporary folders of the XML sort: ``<tempdir>/infra_geo_sort-<pid>-*/sorted.osm.pbf``
+_SORT_PREFIX = "infra_geo_sort-"
+
+
+def _clean_stale_sort_dirs() -> None:
+    """Remove sort folders stranded by killed runs (their process is gone)."""
+    import re
+    import shutil
+
+    from ._outdir import _pid_alive
+
+    pat = re.compile(re.escape(_SORT_PREFIX) + r"(\d+)-")
+    tmp = Path(tempfile.gettempdir())
+    try:
+        entries = list(tmp.iterdir())
+    except OSError:
+        return
+    # folders of versions before pids were in the name: infra_geo_<8 random>/sorted.osm.pbf,
+    # left for more than an hour
+    legacy = re.compile(r"infra_geo_[a-z0-9_]{8}$")
+    for p in entries:
+        m = pat.match(p.name)
+        try:
+            if m and p.is_dir() and not _pid_alive(int(m.group(1))):
+                shutil.rmtree(p, ignore_errors=True)
+            elif (
+                legacy.match(p.name)
+                and p.is_dir()
+                and [c.name for c in p.iterdir()] in ([], ["sorted.osm.pbf"])
+                and time.time() - p.stat().st_mtime > 3600
+            ):
+                shutil.rmtree(p, ignore_errors=True)
+        except OSError:
+            continue
 
 
 def _read(path: str, fmt: str, keys: tuple[str, ...], name: str = "") -> OSMData:
@@ -190,6 +231,7 @@ def _read(path: str, fmt: str, keys: tuple[str, ...], name: str = "") -> OSMData
     line_rec: list[tuple[int, list[tuple[float, float]], dict]] = []
     area_rec: list[tuple[str, int, bytes, dict]] = []
     closed_ways: set[int] = set()
+    closed_complete: set[int] = set()  # closed ways with every node present
     rel_candidates: set[int] = set()
     area_ways: set[int] = set()
     area_rels: set[int] = set()
@@ -257,6 +299,8 @@ def _read(path: str, fmt: str, keys: tuple[str, ...], name: str = "") -> OSMData
                 if candidate(tags) and len(nodes) >= 2:
                     if nodes[0].ref == nodes[-1].ref and len(nodes) >= 4:
                         closed_ways.add(o.id)
+                        if all(n.location.valid() for n in nodes):
+                            closed_complete.add(o.id)
                     else:
                         locs = [n.location for n in nodes]
                         if all(loc.valid() for loc in locs):
@@ -270,20 +314,21 @@ def _read(path: str, fmt: str, keys: tuple[str, ...], name: str = "") -> OSMData
                     # osmium assembles only multipolygon/boundary relations: a building
                     # relation's outline is assembled below, like a multipolygon's outer ring
                     building_rels.append((o.id, tags, [(m.type, m.ref, m.role) for m in o.members]))
-    except RuntimeError as exc:
-        raise DataFileError(
-            f"Could not read {path}: {exc}. The file looks truncated or corrupt; "
-            "download or export it again."
-        ) from None
+    except (RuntimeError, ValueError, osmium.InvalidLocationError) as exc:
+        raise _read_error(name or path, exc) from None
 
     n_building_lost = 0
     if building_rels:
         built = _building_relations(path, fmt, building_rels)
         n_building_lost = len(building_rels) - len(built)
         area_rec.extend(built)
+    # a closed way with all its nodes that still gave no area has a broken ring
+    # (self-intersecting, ...): that is not the clipping of the extract
+    invalid = (closed_ways & closed_complete) - area_ways
     dropped["feature_areas_incomplete"] = (
-        len(closed_ways - area_ways) + len(rel_candidates - area_rels) + n_building_lost
+        len(closed_ways - area_ways - invalid) + len(rel_candidates - area_rels) + n_building_lost
     )
+    dropped["feature_areas_invalid"] = len(invalid)
     features = _features_frame(node_rec, line_rec, area_rec)
     n_ways = len(way_ids)
     offsets = np.zeros(n_ways + 1, dtype=np.int64)
@@ -300,7 +345,13 @@ def _read(path: str, fmt: str, keys: tuple[str, ...], name: str = "") -> OSMData
         way_tags=pd.DataFrame.from_records(way_tags) if way_tags else pd.DataFrame(),
         dropped=dropped,
     )
-    lost = {k: v for k, v in dropped.items() if v}
+    if dropped["feature_areas_invalid"]:
+        log(
+            f"{name or Path(path).name}: dropped {len(invalid)} area(s) whose outline is invalid "
+            f"(self-intersecting or broken ring), e.g. way {min(invalid)}; fix them in OSM.",
+            logging.WARNING,
+        )
+    lost = {k: v for k, v in dropped.items() if v and k != "feature_areas_invalid"}
     if lost:
         log(
             f"{name or Path(path).name}: kept what is complete; dropped "
@@ -309,6 +360,33 @@ def _read(path: str, fmt: str, keys: tuple[str, ...], name: str = "") -> OSMData
             logging.WARNING,
         )
     return data
+
+
+def _read_error(path: str, exc: BaseException) -> DataFileError:
+    """A clear error for what libosmium refused in ``path``."""
+    import osmium
+
+    msg = " ".join(str(exc).split())
+    if isinstance(exc, osmium.InvalidLocationError) or "coordinate" in msg:
+        return DataFileError(
+            f"Could not read {path}: a node has an invalid coordinate ({msg}); latitudes must "
+            "be numbers from -90 to 90 and longitudes from -180 to 180. Export the file again "
+            "or fix that node."
+        )
+    if "space" in msg.lower() or (isinstance(exc, OSError) and exc.errno == 28):
+        return DataFileError(
+            f"Could not read {path}: the temporary folder {tempfile.gettempdir()} is full "
+            f"({msg}). Free some space there or set TMPDIR to a folder with room."
+        )
+    if "too long" in msg:
+        return DataFileError(
+            f"Could not read {path}: {msg} (OSM allows 255 characters per tag key or value). "
+            "The file is not valid OSM data; export it again or shorten that tag."
+        )
+    return DataFileError(
+        f"Could not read {path}: {msg}. The file looks truncated or corrupt; "
+        "download or export it again."
+    )
 
 
 #: member roles of a type=building relation that draw its outline (outline: the building

@@ -32,9 +32,11 @@ def to_crs(crs: Any, what: str = "crs") -> CRS:
 
 def positive(value: Any, name: str, allow_zero: bool = False) -> float:
     """``value`` as a finite float > 0 (or >= 0); raises :class:`InputError`."""
+    if isinstance(value, bool):
+        raise InputError(f"{name} must be a number, got {value!r}.")
     try:
         v = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise InputError(f"{name} must be a number, got {value!r}.") from None
     if not math.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
         bound = ">= 0" if allow_zero else "> 0"
@@ -42,8 +44,48 @@ def positive(value: Any, name: str, allow_zero: bool = False) -> float:
     return v
 
 
+#: numeric settings that must be finite and > 0 (``infra_geo.settings``)
+_POSITIVE_SETTINGS = (
+    "walk_speed_kmh",
+    "walk_speed_elderly_kmh",
+    "snap_tolerance_m",
+    "area_sample_m",
+    "area_snap_m",
+    "catchment_buffer_m",
+    "requests_timeout",
+)
+
+
+def check_settings() -> None:
+    """Raise :class:`InputError` when a numeric ``infra_geo.settings`` value is unusable."""
+    from . import settings
+
+    for name in _POSITIVE_SETTINGS:
+        if hasattr(settings, name):
+            positive(getattr(settings, name), f"infra_geo.settings.{name}")
+    if hasattr(settings, "min_residential_footprint_m2"):
+        positive(
+            settings.min_residential_footprint_m2,
+            "infra_geo.settings.min_residential_footprint_m2",
+            allow_zero=True,
+        )
+    if hasattr(settings, "partial_unit_share"):
+        share = positive(
+            settings.partial_unit_share, "infra_geo.settings.partial_unit_share", allow_zero=True
+        )
+        if share > 1:
+            raise InputError(
+                f"infra_geo.settings.partial_unit_share must lie between 0 and 1, got {share!r}."
+            )
+    minutes_tuple(settings.default_minutes, "infra_geo.settings.default_minutes")
+
+
 def minutes_tuple(minutes: Any, name: str = "minutes") -> tuple[float, ...]:
-    """Sorted unique positive thresholds from a number or a sequence of numbers."""
+    """Sorted unique positive whole-minute thresholds from a number or a sequence of numbers.
+
+    Fractional minutes (7.5) are rejected with a clear message: the gap table's columns and
+    the map's measures are named by whole minutes.
+    """
     if isinstance(minutes, (int, float, np.integer, np.floating)):
         seq: Sequence[Any] = (minutes,)
     elif isinstance(minutes, str):
@@ -58,7 +100,15 @@ def minutes_tuple(minutes: Any, name: str = "minutes") -> tuple[float, ...]:
     if not seq:
         raise InputError(f"{name} is empty: give at least one walking time in minutes, e.g. 10.")
     vals = sorted({positive(m, name) for m in seq})
-    return tuple(int(v) if float(v).is_integer() else v for v in vals)
+    frac = [v for v in vals if not float(v).is_integer()]
+    if frac:
+        raise InputError(
+            f"{name} must be whole minutes (e.g. 5,10,15), got {frac[0]:g}: fractional "
+            "thresholds are not supported (the gap table's columns such as share_10 and the "
+            "map's measures are named by whole minutes). Round it, e.g. to "
+            f"{max(1, round(frac[0]))}."
+        )
+    return tuple(int(v) for v in vals)
 
 
 def as_polygon(polygon: Any, crs: Any = None, name: str = "polygon") -> BaseGeometry:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import html
 import logging
 import os
 import shutil
-import tempfile
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -21,11 +21,19 @@ import shapely
 from . import settings
 from ._access import Access
 from ._log import log
-from ._validate import as_polygon, minutes_tuple, positive
+from ._validate import as_polygon, check_settings, minutes_tuple, positive
 from ._walk_profiles import PROFILE_NOTES, check_profile
 from .accessibility import catchments, metres_per_minute, nearest_facilities
 from .components import COMPONENTS
-from .errors import DataFileError, EmptyDataError, InfraGeoError, InputError, PopulationError
+from .errors import (
+    CRSError,
+    DataFileError,
+    EmptyDataError,
+    InfraGeoError,
+    InputError,
+    OutsideDataError,
+    PopulationError,
+)
 from .extent import data_extent, read_extent
 from .gaps import gaps_and_residents, resident_access, uncovered_areas
 from .network import WalkNetwork, walk_network_from_file, walk_network_from_polygon
@@ -127,6 +135,7 @@ class Analysis:
     extent_source: str = ""
     access: Access | None = None
     source_file: Path | None = None
+    _saved_to: Any = None
 
     # --------------------------------------------------------------------- summaries
     def summary(self) -> pd.DataFrame:
@@ -309,17 +318,22 @@ class Analysis:
     def save(
         self, out_dir: str | os.PathLike[str], cell_m: float = 50.0, _fail_before: str | None = None
     ) -> dict[str, Path]:
-        """Write the outputs atomically.
+        """Write the outputs all-or-nothing.
 
-        Every file is first written completely into a temporary folder beside ``out_dir``
-        (``.<name>.infra_geo-*``, removed afterwards); only when all are written are they
-        moved into ``out_dir`` (a rename each). An interrupted or failing run leaves no
-        partial file in ``out_dir``.
+        The complete set is first written into a scratch folder beside ``out_dir``
+        (``.<name>.infra_geo-<pid>-<random>``) and then swapped in with one atomic operation
+        (Linux ``renameat2(RENAME_EXCHANGE)``; elsewhere two renames, with recovery on the
+        next run): after any interruption or failure ``out_dir`` holds either the complete
+        previous set or the complete new one, never a mix, and no stale sidecar (such as a
+        ``walk_minutes.tif.aux.xml`` of an earlier run) survives. The previous set is removed
+        only after the new one is in place; scratch folders of killed runs are removed at the
+        next run. See :mod:`infra_geo._outdir`.
 
         Parameters
         ----------
         out_dir : path-like
-            Created if needed. Existing files of the same names are replaced.
+            The output folder: new, empty, or holding earlier infra_geo outputs only (it is
+            replaced as a whole). Its parent folder must be writable.
         cell_m : float
             Cell size of ``walk_minutes.tif`` in metres.
 
@@ -327,17 +341,22 @@ class Analysis:
         -------
         dict
             File name -> path of each written output (see ``OUTPUT_FILES``).
+
+        Raises
+        ------
+        InputError
+            ``out_dir`` is not a usable folder path (a file, empty, too long a name...).
+        DataFileError
+            The folder cannot be written (read-only, full disk...); nothing was changed.
         """
-        out = Path(out_dir)
-        if out.exists() and not out.is_dir():
-            raise InputError(f"{out} exists and is not a folder; choose another --out.")
-        out.mkdir(parents=True, exist_ok=True)
-        # the scratch folder sits beside out_dir (same file system, so the final renames are
-        # atomic) and not inside it: even a hard kill leaves nothing partial in out_dir
-        tmp = Path(
-            tempfile.mkdtemp(prefix=f".{out.resolve().name}.infra_geo-", dir=out.resolve().parent)
-        )
-        written: dict[str, Path] = {}
+        from ._outdir import check_out_dir, clean_stale, kill_point, new_scratch, swap_in
+
+        out = check_out_dir(out_dir, outputs=OUTPUT_FILES)
+        cell = positive(cell_m, "cell_m")
+        clean_stale(out)
+        tmp = new_scratch(out)
+        self._saved_to = None
+        write_errors = _write_errors()
         try:
             writers: list[tuple[str, Callable[[Path], None]]] = [
                 ("facilities.gpkg", self._write_facilities),
@@ -346,22 +365,44 @@ class Analysis:
                     lambda p: _to_gpkg(self.catchments.to_crs("EPSG:4326"), p, "catchments"),
                 ),
                 ("gaps.gpkg", lambda p: _to_gpkg(self.gaps, p, "gaps")),
-                ("gaps.csv", lambda p: self.gaps.drop(columns="geometry").to_csv(p, index=False)),
-                ("walk_minutes.tif", lambda p: self._write_raster(p, cell_m)),
+                ("gaps.csv", lambda p: _write_csv(self.gaps.drop(columns="geometry"), p)),
+                ("walk_minutes.tif", lambda p: self._write_raster(p, cell)),
                 ("map.html", lambda p: self.map().save(str(p))),
                 ("summary.md", lambda p: p.write_text(self.summary_markdown(), encoding="utf-8")),
             ]
             for name, write in writers:
                 if _fail_before == name:
                     raise InfraGeoError(f"simulated failure before writing {name}")
-                write(tmp / name)
-            for name, _ in writers:
-                os.replace(tmp / name, out / name)
-                written[name] = out / name
+                kill_point(f"write:{name}")
+                try:
+                    write(tmp / name)
+                except write_errors as exc:
+                    full = shutil.disk_usage(tmp).free < 1024 * 1024
+                    raise DataFileError(
+                        f"Could not write {name} in {out.parent}: {_why(exc)}"
+                        f"{' (the disk is full)' if full and 'disk is full' not in _why(exc) else ''}. Nothing in "
+                        f"{out} was changed; free some space or choose another folder."
+                    ) from None
+            kill_point("written")
+            # Ctrl-C is held back while the set is swapped in, so the caller learns truly
+            # whether the new set is in place (``_saved_to``)
+            mask = _block_sigint()
+            try:
+                old = swap_in(tmp, out)
+                self._saved_to = out
+                tmp = old
+            except OSError as exc:
+                raise DataFileError(
+                    f"Could not put the new outputs in place at {out}: {_why(exc)}. Nothing in "
+                    f"{out} was changed."
+                ) from None
+            finally:
+                _restore_sigint(mask)
+            kill_point("swapped")
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-        log(f"wrote {', '.join(written)} to {out}")
-        return written
+        log(f"wrote {', '.join(OUTPUT_FILES)} to {out}")
+        return {name: out / name for name in OUTPUT_FILES}
 
     def _write_facilities(self, p: Path) -> None:
         fac = self.facilities
@@ -395,12 +436,20 @@ class Analysis:
                 source="infra_geo",
                 attribution="© OpenStreetMap contributors",
             )
+        # libtiff reports a full disk on stderr without failing the write: read it back
+        try:
+            with rasterio.open(p) as src:
+                ok = np.array_equal(src.read(), bands, equal_nan=True)
+        except rasterio.errors.RasterioError:
+            ok = False
+        if not ok:
+            raise OSError(errno.EIO, "the GeoTIFF did not read back as it was written", str(p))
 
     def summary_markdown(self) -> str:
         """A short human-readable report of the run (``summary.md``)."""
         s = self.summary()
         lines = [
-            f"# infra_geo: social infrastructure within walking distance ({self.source})",
+            f"# infra_geo: social infrastructure within walking distance ({_md(self.source)})",
             "",
             f"- facilities: {len(self.facilities):,}; walking network: {self.network.n_nodes:,} "
             f"nodes, {self.network.edge_length.sum() / 1000:,.1f} km ({self.network.crs.to_string()})",
@@ -501,18 +550,69 @@ def _num(v: Any) -> str:
 
 
 def _md(text: Any) -> str:
-    return html.escape(str(text)).replace("|", "\\|")
+    """One Markdown table cell: a single line, ``|`` escaped, no leading heading/list mark."""
+    one = " ".join(str(text).split())
+    cell = html.escape(one).replace("|", "\\|")
+    if cell[:1] in ("#", "-", "+", "*", ">", "="):
+        cell = "\\" + cell
+    return cell
+
+
+def _write_errors() -> tuple[type[BaseException], ...]:
+    """What the writers raise on a full disk or an I/O fault (GDAL's errors included)."""
+    errs: list[type[BaseException]] = [OSError, RuntimeError]
+    try:
+        from rasterio._err import CPLE_BaseError
+        from rasterio.errors import RasterioError
+
+        errs += [RasterioError, CPLE_BaseError]
+    except ImportError:  # pragma: no cover
+        pass
+    return tuple(errs)
+
+
+def _block_sigint() -> Any:
+    import signal
+    import threading
+
+    if hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread():
+        return signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    return None
+
+
+def _restore_sigint(mask: Any) -> None:
+    import signal
+
+    if mask is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror + (" (the disk is full)" if exc.errno == 28 else "")
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _write_csv(df: pd.DataFrame, path: Path) -> None:
+    from ._outdir import spreadsheet_safe
+
+    spreadsheet_safe(df).to_csv(path, index=False)
 
 
 def _to_gpkg(gdf: gpd.GeoDataFrame, path: Path, layer: str) -> None:
+    from ._outdir import unique_columns_ci
+
     out = gdf.copy()
+    # GeoPackage (SQLite) column names ignore case: OSM keys like fixme/FIXME would clash
+    out.columns = unique_columns_ci(out.columns, keep=(out.geometry.name,))
+    out = out.set_geometry(gdf.geometry.name)
     for c in out.columns:
         if c != out.geometry.name and out[c].dtype == object:
             out[c] = out[c].astype("string")
     out.to_file(path, layer=layer, driver="GPKG", engine="pyogrio")
 
 
-def _parse_units_spec(spec: Any) -> tuple[str, Any]:
+def _parse_units_spec(spec: Any, name: str = "neighbourhoods") -> tuple[str, Any]:
     """Validate a neighbourhoods argument before any work: (kind, value)."""
     from .neighbourhoods import admin_level_value
 
@@ -531,7 +631,12 @@ def _parse_units_spec(spec: Any) -> tuple[str, Any]:
                 raise InputError(
                     f"Write hex grids as 'hex:SIZE' in metres, e.g. 'hex:500', not {s!r}."
                 ) from None
-            return "hex", positive(size, "hex size_m")
+            return "hex", positive(size, f"{name} hex size (metres)")
+        if Path(s).is_dir():
+            raise DataFileError(
+                f"{name} {s} is a folder; pass a polygon file in it (GeoPackage, GeoJSON or "
+                "Shapefile), 'admin:LEVEL' or 'hex:SIZE'."
+            )
         if not Path(s).is_file():
             raise DataFileError(
                 f"Neighbourhood file {s} does not exist; pass a GeoPackage/GeoJSON/Shapefile, "
@@ -539,7 +644,7 @@ def _parse_units_spec(spec: Any) -> tuple[str, Any]:
             )
         return "file", s
     raise InputError(
-        "neighbourhoods must be a GeoDataFrame, a file path, 'admin:LEVEL' or 'hex:SIZE', "
+        f"{name} must be a GeoDataFrame, a file path, 'admin:LEVEL' or 'hex:SIZE', "
         f"not {type(spec).__name__}."
     )
 
@@ -556,6 +661,75 @@ def _resolve_units(kind: str, value: Any, source: Any, area_4326: Any) -> gpd.Ge
     if kind == "hex":
         return hex_grid(area_4326, value)
     return neighbourhoods_from_file(value)
+
+
+#: no area has more residents than this (the world has about 8.2 billion)
+MAX_TOTAL_POPULATION = 1e10
+#: guards of the hexagon grid: cells, and cells x network nodes (work of the gap table)
+MAX_HEX_UNITS = 50_000
+MAX_HEX_WORK = 2e9
+
+
+def check_total_population(value: Any, name: str) -> float:
+    """A total number of residents: finite, > 0 and below ``MAX_TOTAL_POPULATION``."""
+    v = positive(value, name)
+    if v > MAX_TOTAL_POPULATION:
+        raise InputError(
+            f"{name} {value!r} is more than the world's population; give the residents of "
+            "the area (e.g. 45000)."
+        )
+    return v
+
+
+def _check_hex_work(size_m: float, extent: Any, n_nodes: int, name: str) -> None:
+    """Refuse a hexagon grid too fine for the area before it is built."""
+    import math
+
+    from ._crs import metric_crs_for
+
+    m = gpd.GeoSeries([extent], crs="EPSG:4326").to_crs(metric_crs_for(extent)).iloc[0]
+    w, s, e, n = m.bounds
+    cells = (math.ceil((e - w) / (1.5 * size_m)) + 2) * (
+        math.ceil((n - s) / (math.sqrt(3) * size_m)) + 2
+    )
+    if cells > MAX_HEX_UNITS or cells * max(n_nodes, 1) > MAX_HEX_WORK:
+        cell_area = 1.5 * math.sqrt(3.0) * size_m**2
+        fit = min(MAX_HEX_UNITS, MAX_HEX_WORK / max(n_nodes, 1))
+        suggest = math.ceil(math.sqrt(max(m.area, 1.0) / fit / (1.5 * math.sqrt(3.0))) * 1.5)
+        raise InputError(
+            f"{name} hex:{size_m:g} is too fine for this area: about {cells:,} cells of "
+            f"{cell_area:,.0f} m2 over {m.area / 1e6:,.1f} km2 with {n_nodes:,} network nodes "
+            f"would take very long and much memory. Use hex:{max(suggest, 50)} or larger."
+        )
+
+
+def _check_units_in_data(units: gpd.GeoDataFrame, extent: Any, source: str) -> None:
+    """Name the cause when the neighbourhoods miss the data: RD New, swapped axes, elsewhere."""
+    from .neighbourhoods import check_lonlat
+
+    if units.crs is None:
+        raise InputError("The neighbourhoods have no CRS: set it with .set_crs(...).")
+    if len(units) == 0 or extent is None:
+        return
+    u = units if units.crs.equals("EPSG:4326") else units.to_crs("EPSG:4326")
+    w, s, e, n = (float(v) for v in u.total_bounds)
+    check_lonlat((w, s, e, n), "The neighbourhoods")
+    if shapely.box(w, s, e, n).intersects(extent):
+        return
+    dw, ds, de, dn = extent.bounds
+    where = (
+        f"the neighbourhoods cover lon {w:.4f} to {e:.4f}, lat {s:.4f} to {n:.4f}; the data in "
+        f"{source} covers lon {dw:.4f} to {de:.4f}, lat {ds:.4f} to {dn:.4f}"
+    )
+    if shapely.box(s, w, n, e).intersects(extent):
+        raise CRSError(
+            f"The neighbourhoods look like they have longitude and latitude swapped ({where}). "
+            "Write the coordinates as x = longitude, y = latitude, or set the right CRS."
+        )
+    raise OutsideDataError(
+        f"The neighbourhoods lie outside the data ({where}). Pass neighbourhoods of the area in "
+        "the data, or an OSM file that covers them."
+    )
 
 
 def analyse(
@@ -629,6 +803,7 @@ def analyse(
     >>> res.gaps.sort_values("rank_10").head()  # doctest: +SKIP
     >>> res.save("out")  # doctest: +SKIP
     """
+    check_settings()
     mins = minutes_tuple(minutes)
     check_profile(walk_profile)
     speed = positive(speed_kmh if speed_kmh is not None else settings.walk_speed_kmh, "speed_kmh")
@@ -638,9 +813,10 @@ def analyse(
         raise InputError("Pass either osm_file or place, not both.")
     units_kind, units_value = _parse_units_spec(neighbourhoods)
     if isinstance(population, (str, os.PathLike)) and not Path(population).is_file():
-        raise DataFileError(f"Population raster {population} does not exist.")
+        what = "is a folder, not a GeoTIFF" if Path(population).is_dir() else "does not exist"
+        raise DataFileError(f"Population raster {population} {what}.")
     if total_population is not None:
-        positive(total_population, "total_population", allow_zero=True)
+        total_population = check_total_population(total_population, "total_population")
     timings: dict[str, float] = {}
     notes: list[str] = []
 
@@ -654,9 +830,13 @@ def analyse(
     extent, extent_source = _derive_extent(net, source_file, area, user_extent)
     done()
     done = stage("neighbourhoods")
+    if units_kind == "hex":
+        _check_hex_work(units_value, extent, net.n_nodes, "neighbourhoods")
     units = _resolve_units(
         units_kind, units_value, source_file if source_file is not None else place, extent
     )
+    if units_kind in ("file", "frame"):
+        _check_units_in_data(units, extent, source)
     done()
     done = stage("population")
     pop = _resolve_population(population, source_file, units, total_population, net, notes)

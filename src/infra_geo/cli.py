@@ -1,6 +1,8 @@
 """The ``infra-geo`` command line: the whole job for planners and batch runs.
 
-Exit codes: 0 success, 2 bad input (one line on stderr, no traceback), 1 unexpected error.
+Exit codes: 0 success, 2 bad input or a file/disk problem (one line on stderr naming the flag,
+no traceback), 130 interrupted (Ctrl-C), 1 an unexpected internal error (one line; the
+traceback with ``--verbose``).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from .errors import InfraGeoError
+from .errors import DataFileError, InfraGeoError, InputError
 
 STAGES = (
     "facilities",
@@ -22,6 +24,19 @@ STAGES = (
     "gaps",
     "save",
 )
+
+
+#: parameters of analyse() and the flags that set them (for error messages)
+_FLAGS = {
+    "neighbourhoods": "--neighbourhoods",
+    "total_population": "--total-population",
+    "speed_kmh": "--speed-kmh",
+    "minutes": "--minutes",
+    "osm_file": "--osm-file",
+    "lang": "--lang",
+    "walk_profile": "--walk-profile",
+    "out_dir": "--out",
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -95,7 +110,10 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument(
         "--minutes",
         default="5,10,15",
-        help="walking-time thresholds in minutes, comma-separated (default 5,10,15)",
+        help=(
+            "walking-time thresholds in whole minutes, comma-separated (default 5,10,15); "
+            "fractional minutes such as 7.5 are rejected"
+        ),
     )
     a.add_argument(
         "--speed-kmh",
@@ -120,7 +138,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--out",
         default="infra_geo_out",
         metavar="DIR",
-        help="output folder (default infra_geo_out)",
+        help=(
+            "output folder (default infra_geo_out): new, empty, or holding an earlier run's "
+            "outputs, which are replaced as a whole only when the new set is complete; its "
+            "parent folder must be writable"
+        ),
     )
     a.add_argument("--quiet", action="store_true", help="no progress bar, no summary table")
     a.add_argument(
@@ -136,21 +158,86 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     logging.basicConfig(level=logging.WARNING, format="infra-geo: %(message)s")
     settings.log_level = logging.INFO if getattr(args, "verbose", False) else logging.WARNING
+    state: dict[str, object] = {}
     try:
-        return _analyse(args)
+        return _analyse(args, state)
     except InfraGeoError as exc:
         msg = " ".join(str(exc).split())
+        # name the flag, not the Python parameter, where a message starts with one
+        first = msg.split(" ", 1)[0]
+        if first in _FLAGS:
+            msg = _FLAGS[first] + msg[len(first) :]
         print(f"infra-geo: error: {msg}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("infra-geo: interrupted; nothing was written", file=sys.stderr)
+        print(f"infra-geo: interrupted; {_what_was_written(args, state)}", file=sys.stderr)
         return 130
+    except (OSError, MemoryError) as exc:
+        # a disk or file-system fault outside our own checks: say so, one line
+        what = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        where = getattr(exc, "filename", None)
+        print(
+            f"infra-geo: error: {what}{f' ({where})' if where else ''}; nothing in "
+            f"{args.out} was changed. Check the files and free disk space and memory.",
+            file=sys.stderr,
+        )
+        return 2
+    except Exception as exc:  # a bug: one line, the traceback with --verbose
+        if getattr(args, "verbose", False):
+            raise
+        print(
+            f"infra-geo: internal error ({type(exc).__name__}: {' '.join(str(exc).split())}); "
+            "run again with --verbose and report it.",
+            file=sys.stderr,
+        )
+        return 1
 
 
-def _analyse(args: argparse.Namespace) -> int:
+def _what_was_written(args: argparse.Namespace, state: dict[str, object]) -> str:
+    """The true state of --out after an interruption."""
+    res = state.get("result")
+    if res is not None and getattr(res, "_saved_to", None) is not None:
+        return f"the new outputs were already complete in {args.out}"
+    return f"nothing was written: {args.out} holds its previous outputs, if any"
+
+
+def _preflight(args: argparse.Namespace) -> None:
+    """Check every flag before the long work, with the flag's name in the message."""
+    from pathlib import Path
+
+    from ._outdir import check_out_dir
+    from ._validate import minutes_tuple, positive
+    from ._walk_profiles import check_profile
+    from .analysis import OUTPUT_FILES, _parse_units_spec, check_total_population
+
+    minutes_tuple(args.minutes, "--minutes")
+    if getattr(args, "walk_profile", None) is not None:
+        check_profile(args.walk_profile, "--walk-profile")
+    if args.speed_kmh is not None:
+        positive(args.speed_kmh, "--speed-kmh")
+    if args.total_population is not None:
+        check_total_population(args.total_population, "--total-population")
+    if args.neighbourhoods is not None:
+        _parse_units_spec(args.neighbourhoods, "--neighbourhoods")
+    for flag, value in (("--osm-file", args.osm_file), ("--population", args.population)):
+        if value is None:
+            continue
+        if not value.strip():
+            raise InputError(f"{flag} is empty: pass a file.")
+        p = Path(value)
+        if p.is_dir():
+            raise DataFileError(f"{flag} {value} is a folder; pass a file.")
+        if not p.is_file():
+            raise DataFileError(f"{flag} {value} does not exist; check the path.")
+    check_out_dir(args.out, flag="--out", outputs=OUTPUT_FILES, create=False)
+
+
+def _analyse(args: argparse.Namespace, state: dict[str, object]) -> int:
     from tqdm import tqdm
 
     from .analysis import analyse
+
+    _preflight(args)
 
     bar = tqdm(
         total=len(STAGES),
@@ -181,6 +268,7 @@ def _analyse(args: argparse.Namespace) -> int:
         extent=args.extent,
     )
     progress("save")
+    state["result"] = res
     written = res.save(args.out)
     bar.update(1)
     bar.close()

@@ -117,6 +117,10 @@ def _population_points(
     pop = pd.to_numeric(population["population"], errors="coerce")
     if (pop < 0).any():
         raise PopulationError("population has negative values; residents cannot be negative.")
+    if np.isinf(pop.to_numpy(dtype=float)).any():
+        raise PopulationError(
+            "population has an infinite value; every point needs a finite number of residents."
+        )
     return population
 
 

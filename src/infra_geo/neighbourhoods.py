@@ -217,6 +217,7 @@ def neighbourhoods_from_file(
     if len(raw) == 0:
         raise EmptyDataError(f"{name} holds no features; pass a file with neighbourhood polygons.")
     raw = raw.to_crs(WGS84)
+    check_lonlat(raw.total_bounds, name)
     raw = raw.reset_index(drop=True)
     file_row = np.arange(1, len(raw) + 1)
 
@@ -638,6 +639,7 @@ def _parse_numbers(s: pd.Series, negative_unknown: bool) -> tuple[pd.Series, pd.
         t = t.mask(comma, t.str.replace(",", ".", regex=False))
         v = pd.to_numeric(t, errors="coerce").astype("float64")
     bad = (v < 0) if negative_unknown else (v <= _SENTINEL_MAX)
+    bad |= ~np.isfinite(v.to_numpy()) & v.notna().to_numpy()  # "inf", "1e999": not a count
     v = v.mask(bad)
     v.index = s.index
     return v, v.isna()
@@ -990,12 +992,43 @@ def _parse_osm_population(s: pd.Series) -> pd.Series:
     grouped = t.str.fullmatch(r"\d{1,3}(?:[.,]\d{3})+").fillna(False).astype(bool)
     t = t.mask(grouped, t.str.replace(r"[.,]", "", regex=True))
     v = pd.to_numeric(t, errors="coerce").astype("float64")
-    return v.mask(v < 0)
+    # negative, "inf", "nan", "1e999": not a count of residents (unknown, like a typo)
+    return v.mask((v < 0) | ~np.isfinite(v.to_numpy()))
 
 
 # =============================================================================================
 # hexagon grid
 # =============================================================================================
+
+
+#: RD New (EPSG:28992) coordinates of the Netherlands, in metres
+RD_X_RANGE = (0.0, 300_000.0)
+RD_Y_RANGE = (289_000.0, 629_000.0)
+
+
+def check_lonlat(bounds: Any, name: str) -> None:
+    """Raise :class:`CRSError` when lon/lat ``bounds`` are out of range, naming the likely cause.
+
+    Coordinates in the RD New ranges (x 0-300,000, y 289,000-629,000 m) are RD New metres
+    labelled as degrees; other out-of-range values are metres of some projected CRS.
+    """
+    w, s, e, n = (float(v) for v in bounds)
+    if not all(np.isfinite([w, s, e, n])):
+        raise CRSError(f"{name} has non-finite coordinates; repair its geometries.")
+    if -180 <= w and e <= 180 and -90 <= s and n <= 90:
+        return
+    if RD_X_RANGE[0] <= w and e <= RD_X_RANGE[1] and RD_Y_RANGE[0] <= s and n <= RD_Y_RANGE[1]:
+        raise CRSError(
+            f"{name} has coordinates x {w:,.0f}-{e:,.0f}, y {s:,.0f}-{n:,.0f}: these are Dutch "
+            "RD New (EPSG:28992) metres, but the file says they are longitude/latitude "
+            "degrees. Set the right CRS, e.g. gpd.read_file(path).set_crs('EPSG:28992', "
+            "allow_override=True).to_file('fixed.gpkg')."
+        )
+    raise CRSError(
+        f"{name} has coordinates ({w:,.0f}, {s:,.0f}, {e:,.0f}, {n:,.0f}) outside the "
+        "longitude/latitude range its CRS claims: they look like metres of a projected CRS. "
+        "Set the file's real CRS (e.g. EPSG:28992 for Dutch RD coordinates)."
+    )
 
 
 def hex_grid(area: Any, size_m: float, crs: Any = None) -> gpd.GeoDataFrame:

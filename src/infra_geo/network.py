@@ -311,6 +311,15 @@ class WalkNetwork:
             xy = np.array([[G.nodes[n]["x"], G.nodes[n]["y"]] for n in ids], dtype=np.float64)
         except KeyError:
             raise InputError("Every node needs 'x' and 'y' attributes (coordinates).") from None
+        except (TypeError, ValueError):
+            raise InputError("Every node's 'x' and 'y' must be numbers (coordinates).") from None
+        bad = ~np.isfinite(xy).all(axis=1)
+        if bad.any():
+            raise InputError(
+                f"{int(bad.sum())} node(s) have a non-finite coordinate (NaN or inf), e.g. node "
+                f"{ids[int(np.flatnonzero(bad)[0])]!r}: fix or remove them before building "
+                "the network."
+            )
         index = {n: i for i, n in enumerate(ids)}
         edges = list(G.edges(data=True))
         if G.is_directed():

@@ -499,6 +499,10 @@ def population_from_streets(
     )
 
 
+#: largest raster (width x height) population_from_raster reads: 8 bytes a cell in memory
+MAX_RASTER_CELLS = 100_000_000
+
+
 def population_from_raster(
     path: str | os.PathLike[str], area: Any = None, band: int = 1
 ) -> gpd.GeoDataFrame:
@@ -534,7 +538,13 @@ def population_from_raster(
     import rasterio
     from rasterio.errors import RasterioIOError
 
+    if isinstance(path, bool) or not isinstance(path, (str, os.PathLike)):
+        raise InputError(f"path must be a raster file path, got {type(path).__name__}.")
+    if isinstance(band, bool) or not isinstance(band, (int, np.integer)):
+        raise InputError(f"band must be a whole number (1-based), got {band!r}.")
     p = os.fspath(path)
+    if os.path.isdir(p):
+        raise DataFileError(f"Population raster {p} is a folder; pass a GeoTIFF file.")
     if not os.path.isfile(p):
         raise DataFileError(f"Population raster {p} does not exist.")
     if os.path.getsize(p) == 0:
@@ -547,11 +557,24 @@ def population_from_raster(
                 )
             if not 1 <= band <= src.count:
                 raise InputError(f"band must be 1..{src.count} for {p}, got {band}.")
+            cells = src.width * src.height
+            if cells > MAX_RASTER_CELLS:
+                raise DataFileError(
+                    f"Population raster {p} declares {src.width:,} x {src.height:,} = "
+                    f"{cells:,} cells, more than {MAX_RASTER_CELLS:,} (it would need about "
+                    f"{cells * 8 / 2**30:,.0f} GiB of memory). Clip it to your area first, "
+                    "e.g. gdalwarp -te WEST SOUTH EAST NORTH in.tif clipped.tif."
+                )
             data = src.read(band, masked=True).astype("float64")
             transform, crs = src.transform, src.crs
     except RasterioIOError as exc:
         raise DataFileError(f"Could not read the population raster {p}: {exc}.") from None
     vals = data.filled(np.nan)
+    if np.isinf(vals).any():
+        raise PopulationError(
+            f"Population raster {p} has {int(np.isinf(vals).sum())} infinite cell(s); a cell "
+            "must hold a finite count (or nodata). Fix the raster."
+        )
     negative = np.isfinite(vals) & (vals < 0)
     if negative.any():
         log(f"{int(negative.sum())} raster cells hold negative codes (unknown/secret): left out")
