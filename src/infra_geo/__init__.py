@@ -7,6 +7,7 @@ coverage maps, and :func:`analyse` for the whole job.
 
 from . import settings
 from .accessibility import (
+    Access,
     attach_facilities,
     catchments,
     distance_to_nearest,
@@ -75,6 +76,7 @@ __version__ = "0.1.0"
 __all__ = [
     "COMPONENTS",
     "COMPONENT_KEYS",
+    "Access",
     "Analysis",
     "CBSComparison",
     "CRSError",

@@ -18,6 +18,7 @@ import pandas as pd
 import shapely
 
 from . import settings
+from ._access import Access
 from ._inputs import (
     _check_hex_work,
     _check_units_in_data,
@@ -29,14 +30,7 @@ from ._log import log
 from ._report import OUTPUT_FILES
 from ._validate import as_polygon, check_settings, minutes_tuple, positive
 from ._walk_profiles import PROFILE_NOTES, check_profile
-from .accessibility import (
-    _node_distances,
-    _point_table,
-    attach_facilities,
-    catchments,
-    metres_per_minute,
-    nearest_facilities,
-)
+from .accessibility import catchments, metres_per_minute, nearest_facilities
 from .components import COMPONENTS
 from .errors import (
     DataFileError,
@@ -45,7 +39,7 @@ from .errors import (
     PopulationError,
 )
 from .extent import data_extent, read_extent
-from .gaps import _gap_table, resident_access, uncovered_areas
+from .gaps import gaps_and_residents, resident_access, uncovered_areas
 from .network import WalkNetwork, walk_network_from_file, walk_network_from_polygon
 
 __all__ = ["OUTPUT_FILES", "Analysis", "analyse", "residents_per_m2_floor", "sample_path"]
@@ -92,8 +86,8 @@ class Analysis:
     network : WalkNetwork
         The walking network (metric CRS).
     distances : DataFrame
-        Per network node and component: metres, nearest facility, counts within thresholds
-        (see :func:`infra_geo.nearest_facilities`).
+        Per network node (indexed by node id, like ``network.nodes``) and component: metres,
+        nearest facility, counts within thresholds (see :func:`infra_geo.nearest_facilities`).
     catchments : GeoDataFrame
         Per component and threshold, the area reachable on foot (network CRS).
     gaps : GeoDataFrame
@@ -115,6 +109,9 @@ class Analysis:
         area asked for.
     extent_source : str
         How ``extent`` was obtained (stated in ``summary.md`` and on the map).
+    access : Access or None
+        The access engine every step used (attachments, node distances, caches); reuse it
+        with the public functions' ``access=``.
     source_file : Path or None
         The OSM file analysed (None when the data came online).
     """
@@ -136,7 +133,7 @@ class Analysis:
     entrances: gpd.GeoSeries | None = None
     extent: Any = None
     extent_source: str = ""
-    _att: Any = None
+    access: Access | None = None
     source_file: Path | None = None
     _saved_to: Any = None
 
@@ -300,10 +297,7 @@ class Analysis:
         ys = n - (np.arange(nrow) + 0.5) * cell
         gx, gy = np.meshgrid(xs, ys)
         keys = tuple(c.key for c in COMPONENTS)
-        att = self._attachments()
-        res = _node_distances(net, att, keys)
-        snap = net._snap_xy(np.column_stack([gx.ravel(), gy.ravel()]), settings.snap_tolerance_m)
-        table = _point_table(net, att, res, snap, keys, pd.RangeIndex(ncol * nrow))
+        table = self._engine().at_points(np.column_stack([gx.ravel(), gy.ravel()]), keys)[0]
         mpm = metres_per_minute(self.speed_kmh)
         bands = np.stack(
             [
@@ -314,10 +308,11 @@ class Analysis:
         bands[~np.isfinite(bands)] = np.nan
         return bands, from_origin(w, n, cell, cell), net.crs
 
-    def _attachments(self) -> Any:
-        if self._att is None:
-            self._att = attach_facilities(self.network, self.facilities, self.entrances)
-        return self._att
+    def _engine(self) -> Access:
+        """The access engine of this result (built by :func:`analyse`, or here once)."""
+        if self.access is None:
+            self.access = Access(self.network, self.facilities, entrances=self.entrances)
+        return self.access
 
     # -------------------------------------------------------------------------- save
     def save(
@@ -453,13 +448,6 @@ def analyse(
     >>> res.gaps.sort_values("rank_10").head()  # doctest: +SKIP
     >>> res.save("out")  # doctest: +SKIP
     """
-    from .sources import (
-        entrances_from_file,
-        facilities_from_file,
-        facilities_from_polygon,
-        geocode_place,
-    )
-
     check_settings()
     mins = minutes_tuple(minutes)
     check_profile(walk_profile)
@@ -476,19 +464,73 @@ def analyse(
         total_population = check_total_population(total_population, "total_population")
     timings: dict[str, float] = {}
     notes: list[str] = []
-    step = progress or (lambda name: None)
 
-    def stage(name: str) -> Callable[[], None]:
-        step(name)
-        t0 = time.perf_counter()
-
-        def done() -> None:
-            timings[name] = time.perf_counter() - t0
-
-        return done
+    stage = _stage_clock(progress, timings)
 
     area = as_polygon(polygon) if polygon is not None else None
     user_extent = read_extent(extent) if extent is not None else None
+    source_file, source, fac, entrances, area, net, done = _load(
+        stage, osm_file, place, area, walk_profile=walk_profile
+    )
+    extent, extent_source = _derive_extent(net, source_file, area, user_extent)
+    done()
+    done = stage("neighbourhoods")
+    if units_kind == "hex":
+        _check_hex_work(units_value, extent, net.n_nodes, "neighbourhoods")
+    units = _resolve_units(
+        units_kind, units_value, source_file if source_file is not None else place, extent
+    )
+    if units_kind in ("file", "frame"):
+        _check_units_in_data(units, extent, source)
+    done()
+    done = stage("population")
+    pop = _resolve_population(population, source_file, units, total_population, net, notes)
+    done()
+    eng, dist, catch, gaps, unc = _access_stages(
+        stage, net, fac, units, pop, entrances=entrances, extent=extent, mins=mins, speed=speed
+    )
+    notes += _run_notes(gaps, net)
+    return Analysis(
+        facilities=fac,
+        network=net,
+        distances=dist,
+        catchments=catch,
+        gaps=gaps,
+        neighbourhoods=units,
+        population=pop,
+        uncovered=unc,
+        minutes=mins,
+        speed_kmh=speed,
+        lang=lang,
+        source=source,
+        timings=timings,
+        notes=notes,
+        entrances=entrances,
+        extent=extent,
+        extent_source=extent_source,
+        access=eng,
+        source_file=source_file,
+    )
+
+
+def _load(
+    stage: Callable[[str], Callable[[], None]],
+    osm_file: Any,
+    place: str | None,
+    area: Any,
+    *,
+    walk_profile: str | None,
+) -> tuple[Path | None, str, gpd.GeoDataFrame, Any, Any, WalkNetwork, Callable[[], None]]:
+    """The source of :func:`analyse` (file, sample or online), its facilities, entrances,
+    area (geocoded online) and walking network; the network stage is left open (its
+    ``done`` is returned last)."""
+    from .sources import (
+        entrances_from_file,
+        facilities_from_file,
+        facilities_from_polygon,
+        geocode_place,
+    )
+
     source_file: Path | None = None
     if osm_file is None and place is None and area is None:
         source_file = sample_path()
@@ -514,6 +556,45 @@ def analyse(
         net = walk_network_from_file(source_file, polygon=area, walk_profile=walk_profile)
     else:
         net = walk_network_from_polygon(area, walk_profile=walk_profile)
+    return source_file, source, fac, entrances, area, net, done
+
+
+def _run_notes(gaps: gpd.GeoDataFrame, net: WalkNetwork) -> list[str]:
+    """What the summary should say about partial units and the walk profile."""
+    notes = []
+    if int(gaps["partial"].sum()):
+        notes.append(
+            f"{int(gaps['partial'].sum())} neighbourhood(s) lie only partly inside the data: "
+            "their figures suffer from the edge effect and they are not ranked"
+        )
+    if net.walk_profile is not None:
+        notes.append(PROFILE_NOTES[net.walk_profile])
+    return notes
+
+
+def _stage_clock(
+    progress: Callable[[str], None] | None, timings: dict[str, float]
+) -> Callable[[str], Callable[[], None]]:
+    """``stage(name)`` reports the stage to ``progress`` and returns ``done()``, which
+    records its seconds in ``timings``."""
+    step = progress or (lambda name: None)
+
+    def stage(name: str) -> Callable[[], None]:
+        step(name)
+        t0 = time.perf_counter()
+
+        def done() -> None:
+            timings[name] = time.perf_counter() - t0
+
+        return done
+
+    return stage
+
+
+def _derive_extent(
+    net: WalkNetwork, source_file: Path | None, area: Any, user_extent: Any
+) -> tuple[Any, str]:
+    """Where the data is complete (EPSG:4326) and how that was found (see :func:`analyse`)."""
     if user_extent is not None:
         extent, extent_source = user_extent, "given by the user (extent=)"
     elif source_file is not None:
@@ -537,28 +618,32 @@ def analyse(
             "The data extent does not overlap the area asked for: pass a polygon or an "
             "extent= inside the data."
         )
-    done()
-    done = stage("neighbourhoods")
-    if units_kind == "hex":
-        _check_hex_work(units_value, extent, net.n_nodes, "neighbourhoods")
-    units = _resolve_units(
-        units_kind, units_value, source_file if source_file is not None else place, extent
-    )
-    if units_kind in ("file", "frame"):
-        _check_units_in_data(units, extent, source)
-    done()
-    done = stage("population")
-    pop = _resolve_population(population, source_file, units, total_population, net, notes)
-    done()
+    return extent, extent_source
+
+
+def _access_stages(
+    stage: Callable[[str], Callable[[], None]],
+    net: WalkNetwork,
+    fac: gpd.GeoDataFrame,
+    units: gpd.GeoDataFrame,
+    pop: gpd.GeoDataFrame,
+    *,
+    entrances: Any,
+    extent: Any,
+    mins: tuple[float, ...],
+    speed: float,
+) -> tuple[Access, pd.DataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Distances, catchments, gaps and uncovered areas of :func:`analyse`, on one engine."""
     done = stage("distances")
-    dist = nearest_facilities(net, fac, minutes=mins, speed_kmh=speed, entrances=entrances)
+    eng = Access(net, fac, entrances=entrances)  # one engine for every step below
+    dist = nearest_facilities(net, fac, minutes=mins, speed_kmh=speed, access=eng)
     done()
     done = stage("catchments")
-    catch = catchments(net, fac, minutes=mins, speed_kmh=speed, entrances=entrances)
+    catch = catchments(net, fac, minutes=mins, speed_kmh=speed, access=eng)
     done()
     done = stage("gaps")
-    access = resident_access(net, fac, pop, entrances=entrances)  # snapped once, used twice
-    gaps, placed = _gap_table(
+    access = resident_access(net, fac, pop, access=eng)  # snapped once, used twice
+    gaps, placed = gaps_and_residents(
         net,
         fac,
         units,
@@ -572,33 +657,7 @@ def analyse(
     # the residents as the gap table placed them (partial units: their inside part only)
     unc = uncovered_areas(net, fac, None, minutes=mins, speed_kmh=speed, access=placed)
     done()
-    if int(gaps["partial"].sum()):
-        notes.append(
-            f"{int(gaps['partial'].sum())} neighbourhood(s) lie only partly inside the data: "
-            "their figures suffer from the edge effect and they are not ranked"
-        )
-    if net.walk_profile is not None:
-        notes.append(PROFILE_NOTES[net.walk_profile])
-    return Analysis(
-        facilities=fac,
-        network=net,
-        distances=dist,
-        catchments=catch,
-        gaps=gaps,
-        neighbourhoods=units,
-        population=pop,
-        uncovered=unc,
-        minutes=mins,
-        speed_kmh=speed,
-        lang=lang,
-        source=source,
-        timings=timings,
-        notes=notes,
-        entrances=entrances,
-        extent=extent,
-        extent_source=extent_source,
-        source_file=source_file,
-    )
+    return eng, dist, catch, gaps, unc
 
 
 def _resolve_population(

@@ -171,7 +171,6 @@ class WalkNetwork:
         self._tree: shapely.STRtree | None = None
         self._node_tree: shapely.STRtree | None = None
         self._grid: _SegmentGrid | None = None
-        self._cache: dict[str, Any] = {}  # derived arrays (e.g. accessibility's incident edges)
         #: the walk profile the network was built with ("nl", "osmnx"; None: a given graph)
         self.walk_profile: str | None = None
         if n_pieces > 1:
@@ -206,7 +205,11 @@ class WalkNetwork:
 
     @property
     def nodes(self) -> gpd.GeoDataFrame:
-        """Nodes: ``node_id``, ``x``, ``y``, ``island``, geometry (network CRS)."""
+        """Nodes: ``node_id``, ``x``, ``y``, ``island``, geometry (network CRS).
+
+        Indexed by node id (index name ``node``), the key of :meth:`to_networkx` and of
+        every node result (:func:`~infra_geo.distance_to_nearest`...), as in osmnx.
+        """
         return gpd.GeoDataFrame(
             {
                 "node_id": self.node_ids,
@@ -214,13 +217,15 @@ class WalkNetwork:
                 "y": self.node_xy[:, 1],
                 "island": self.island,
             },
+            index=pd.Index(self.node_ids, name="node"),
             geometry=shapely.points(self.node_xy),
             crs=self.crs,
         )
 
     @property
     def edges(self) -> gpd.GeoDataFrame:
-        """Edges: ``u``, ``v`` (node indices), ``u_id``, ``v_id``, ``length`` (m), tags."""
+        """Edges: ``u``, ``v`` (node positions), ``u_id``, ``v_id`` (node ids, the index of
+        :attr:`nodes`), ``length`` (m), tags."""
         df = pd.DataFrame(
             {
                 "u": self.edge_u,
@@ -425,19 +430,42 @@ class WalkNetwork:
         usable = np.flatnonzero(~(shapely.is_missing(pts) | shapely.is_empty(pts)))
         xy = np.full((n, 2), np.nan)
         xy[usable] = shapely.get_coordinates(shapely.centroid(pts[usable]))
-        return self._snap_xy(xy, tol)
+        return self.snap_xy(xy, tolerance=tol)
 
-    def _snap_xy(self, xy: np.ndarray, tol: Any) -> Snap:
+    def snap_xy(self, xy: np.ndarray, *, tolerance: float | None = None) -> Snap:
         """:meth:`snap` for an (n, 2) array of coordinates in the network CRS (NaN: none).
 
         Every point within ``_GRID_REACH_M`` of an edge is answered from a grid of the edges'
         straight pieces (:class:`_SegmentGrid`) with exact distances and offsets in numpy:
         several times faster than an STRtree search against long, many-vertex edges. With a
         longer reach, only the points the grid did not answer search the STRtree, up to
-        ``tol``. Either way each point gets its nearest edge (ties within a nanometre: the
-        lowest edge index, then the lowest offset).
+        ``tolerance``. Either way each point gets its nearest edge (ties within a nanometre:
+        the lowest edge index, then the lowest offset).
+
+        Parameters
+        ----------
+        xy : ndarray, shape (n, 2)
+            Coordinates in the network CRS; rows with NaN attach nowhere.
+        tolerance : float, optional
+            Maximum snapping distance in metres (default ``settings.snap_tolerance_m``).
+
+        Returns
+        -------
+        Snap
+            As :meth:`snap`.
+
+        Examples
+        --------
+        >>> import numpy as np, infra_geo as ig
+        >>> net = ig.walk_network_from_file(ig.analysis.sample_path())
+        >>> s = net.snap_xy(net.node_xy[:3] + 1.0, tolerance=30)
+        >>> bool(s.ok.all())
+        True
         """
-        tol = positive(tol, "The snapping tolerance (metres)")
+        tol = positive(
+            settings.snap_tolerance_m if tolerance is None else tolerance,
+            "The snapping tolerance (metres)",
+        )
         n = len(xy)
         edge = np.full(n, -1, dtype=np.int64)
         offset = np.zeros(n)
@@ -464,6 +492,10 @@ class WalkNetwork:
                 dist[rest[pi]] = d
                 offset[rest[pi]] = np.clip(off, 0.0, self.edge_length[ei])
         return Snap(edge, offset, dist)
+
+    def _snap_xy(self, xy: np.ndarray, tol: Any) -> Snap:
+        """Deprecated private spelling of :meth:`snap_xy` (kept for one release)."""
+        return self.snap_xy(xy, tolerance=tol)
 
 
 #: snap() answers points within this many metres of an edge from a grid of the edges' straight
