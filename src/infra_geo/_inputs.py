@@ -143,3 +143,23 @@ def _check_units_in_data(units: gpd.GeoDataFrame, extent: Any, source: str) -> N
         f"The neighbourhoods lie outside the data ({where}). Pass neighbourhoods of the area in "
         "the data, or an OSM file that covers them."
     )
+
+
+def units_touching(units: gpd.GeoDataFrame, extent: Any) -> gpd.GeoDataFrame:
+    """The neighbourhoods that touch the data extent; the others are left out, and said so.
+
+    A unit wholly outside the data has nothing to place its residents on: it is not part of
+    the analysis (its residents are neither "unplaced" nor counted in any figure).
+    """
+    from ._log import log
+
+    if extent is None or len(units) == 0 or units.crs is None:
+        return units
+    ext = gpd.GeoSeries([extent], crs="EPSG:4326").to_crs(units.crs).iloc[0]
+    inside = units.geometry.intersects(ext).to_numpy()
+    if not inside.all():
+        log(
+            f"{int((~inside).sum()):,} of {len(units):,} neighbourhood(s) lie wholly outside the "
+            "data extent and are left out of the analysis (their residents are not counted)"
+        )
+    return units.loc[inside]

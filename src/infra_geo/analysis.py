@@ -25,6 +25,7 @@ from ._inputs import (
     _parse_units_spec,
     _resolve_units,
     check_total_population,
+    units_touching,
 )
 from ._log import log
 from ._report import OUTPUT_FILES
@@ -482,6 +483,7 @@ def analyse(
     )
     if units_kind in ("file", "frame"):
         _check_units_in_data(units, extent, source)
+    units = units_touching(units, extent)
     done()
     done = stage("population")
     pop = _resolve_population(population, source_file, units, total_population, net, notes)
