@@ -35,6 +35,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 
 from . import settings
+from ._access import Attachments, augmented
 from ._groups import resolve_groups
 from ._log import log
 from .accessibility import attach_facilities, metres_per_minute
@@ -98,26 +99,20 @@ def _source_graph(
 ) -> sparse.csr_matrix:
     """The network plus one virtual node per source, with arcs out of it only.
 
-    Adapter: the same construction as ``accessibility._augmented`` (which takes an
-    ``Attachments``); to be re-pointed at the access engine when merged.
+    The access engine's graph (``_access.augmented``) for any access points: facilities'
+    or candidate sites'.
     """
-    n = net.n_nodes
-    s = np.concatenate([src, src]) + n
-    d = np.concatenate([net.edge_u[edge], net.edge_v[edge]])
-    w = np.concatenate([offset, net.edge_length[edge] - offset])
-    order = np.lexsort((w, d, s))
-    s, d, w = s[order], d[order], w[order]
-    first = np.r_[True, (s[1:] != s[:-1]) | (d[1:] != d[:-1])] if len(s) else np.zeros(0, bool)
-    coo = net.csr.tocoo()
-    m = sparse.csr_matrix(
-        (
-            np.concatenate([coo.data, w[first]]),
-            (np.concatenate([coo.row, s[first]]), np.concatenate([coo.col, d[first]])),
-        ),
-        shape=(n + n_src, n + n_src),
+    att = Attachments(
+        facility=np.asarray(src, dtype=np.int64),
+        edge=np.asarray(edge, dtype=np.int64),
+        offset=np.asarray(offset, dtype=np.float64),
+        kind=np.full(len(src), "point", dtype=object),
+        snapped=np.isin(np.arange(n_src), src),
+        facility_ids=np.arange(n_src),
+        members=np.zeros((n_src, 0), dtype=bool),
+        components=(),
     )
-    m.sort_indices()
-    return m
+    return augmented(net, att)
 
 
 def _od_from_attachments(
