@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -707,6 +708,40 @@ def _edge_buffers(net: WalkNetwork, width: float, edges: np.ndarray) -> np.ndarr
     return buf[edges]
 
 
+#: side of the square tiles whose street fronts are unioned once per network (metres): a
+#: catchment that reaches every edge of a tile takes the tile's union instead of its edges'
+#: buffers (measured on Malta: 150 m beats 100, 300 and a quadtree of tiles)
+_TILE_M = 150.0
+_TILE_LOCK = threading.Lock()
+
+
+def _tile_unions(net: WalkNetwork, width: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Street fronts of all edges unioned per tile, computed once per network and width.
+
+    Returns ``(tile of each edge, number of edges per tile, union per tile)``; an edge belongs
+    to the tile holding its midpoint. The union of a set of edges' buffers equals the union of
+    the tiles whose edges are all in the set plus the buffers of the other edges, exactly (the
+    same buffers, fewer and simpler inputs to the union).
+    """
+    with _TILE_LOCK:
+        cache = net.__dict__.setdefault("_tile_unions", {})
+        if width in cache:
+            return cache[width]
+        mid = shapely.get_coordinates(
+            shapely.line_interpolate_point(net.edge_geometry, 0.5, normalized=True)
+        )
+        ij = np.floor((mid - mid.min(axis=0)) / _TILE_M).astype(np.int64)
+        _, tile = np.unique(ij[:, 0] * (int(ij[:, 1].max()) + 1) + ij[:, 1], return_inverse=True)
+        tile = tile.ravel()
+        order = np.argsort(tile, kind="stable")
+        starts = np.flatnonzero(np.r_[True, np.diff(tile[order]) != 0])
+        groups = np.split(_edge_buffers(net, width, order), starts[1:])
+        polys = np.empty(len(groups), dtype=object)
+        polys[:] = _parallel(shapely.union_all, groups)
+        cache[width] = (tile, np.bincount(tile, minlength=len(groups)), polys)
+        return cache[width]
+
+
 def _nested_unions(
     net: WalkNetwork, dist: np.ndarray, limits: list[float], att_edge, att_off, width: float
 ) -> list[shapely.Geometry]:
@@ -714,16 +749,24 @@ def _nested_unions(
 
     An edge reached whole at a threshold is reached whole at every larger one, so its buffer
     enters one union only; partial pieces and limit nodes are buffered at every threshold.
+    Tiles whose edges are all reached whole enter as their cached union
+    (:func:`_tile_unions`), which gives the same area with far fewer inputs to the union.
     """
+    tile, per_tile, tile_polys = _tile_unions(net, width)
     done = np.zeros(net.n_edges, dtype=bool)
+    tile_done = np.zeros(len(per_tile), dtype=bool)
     prev: list[shapely.Geometry] = []
     out = []
     for limit in limits:
         whole, rest = _reachable_parts(net, dist, limit, att_edge, att_off)
-        new = whole[~done[whole]]
+        full = np.bincount(tile[whole], minlength=len(per_tile)) == per_tile
+        new_tiles = full & ~tile_done
+        tile_done |= full
+        new = whole[~done[whole] & ~full[tile[whole]]]
         done[whole] = True
         parts = np.concatenate(
             [
+                tile_polys[new_tiles],
                 _edge_buffers(net, width, new),
                 shapely.buffer(rest, width, quad_segs=_QUAD_SEGS),
                 np.array(prev, dtype=object),
@@ -834,6 +877,8 @@ def catchments(
             fidx[_component_sources(att, k)] = True
             tasks.append((res[k][0], fidx[att.facility]))
             rows += [{"component": k, "minutes": m, "metres": m * mpm} for m in mins]
+
+        _tile_unions(net, width)  # once, on all cores, before the components share it
 
         def one(task: tuple[np.ndarray, np.ndarray]) -> list[shapely.Geometry]:
             dist, sel = task
