@@ -750,9 +750,14 @@ def _nested_unions(
     An edge reached whole at a threshold is reached whole at every larger one, so its buffer
     enters one union only; partial pieces and limit nodes are buffered at every threshold.
     Tiles whose edges are all reached whole enter as their cached union
-    (:func:`_tile_unions`), which gives the same area with far fewer inputs to the union.
+    (:func:`_tile_unions`, if built: :func:`catchments` builds it for areas per component,
+    not for the small areas per facility, which rarely fill a tile), which gives the same
+    area with far fewer inputs to the union.
     """
-    tile, per_tile, tile_polys = _tile_unions(net, width)
+    cached = net.__dict__.get("_tile_unions", {}).get(width)
+    if cached is None:  # one tile that is never full: every edge is buffered on its own
+        cached = (np.zeros(net.n_edges, dtype=np.int64), np.array([-1]), np.array([None]))
+    tile, per_tile, tile_polys = cached
     done = np.zeros(net.n_edges, dtype=bool)
     tile_done = np.zeros(len(per_tile), dtype=bool)
     prev: list[shapely.Geometry] = []
