@@ -28,13 +28,7 @@ import shapely
 from _common import RUNS, load, md_table, quiet, report, rounds
 
 import infra_geo as ig
-from infra_geo.accessibility import (
-    _component_sources,
-    _node_distances,
-    _union_buffer,
-    attach_facilities,
-    metres_per_minute,
-)
+from infra_geo.accessibility import _union_buffer, attach_facilities, metres_per_minute
 
 MINUTES = (5, 10, 15)
 
@@ -71,15 +65,15 @@ def whole_edges_only(net, fac, keys) -> dict[tuple[str, int], float]:
     this and the recipe is what reaching areas along their boundary (and points on their
     edge) adds.
     """
-    att = attach_facilities(net, fac)
-    res = _node_distances(net, att, keys)
+    eng = ig.Access(net, fac)
+    res = eng.node_distances(keys)
     mpm = metres_per_minute(ig.settings.walk_speed_kmh)
     out = {}
     for k in keys:
         d = res[k][0]
         reach = np.maximum(d[net.edge_u], d[net.edge_v])
         for m in MINUTES:
-            if len(_component_sources(att, k)) == 0:
+            if len(eng.attachments.sources(k)) == 0:
                 out[(k, m)] = 0.0
                 continue
             pieces = net.edge_geometry[reach <= m * mpm]

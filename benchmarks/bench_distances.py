@@ -80,7 +80,10 @@ def pandana_pois(net, fac, att) -> dict[str, tuple[np.ndarray, np.ndarray]]:
 def pandana_run(net, pois, clock) -> pd.DataFrame:
     import pandana
 
-    nodes, edges = net.nodes, net.edges
+    # edges["u"], ["v"] are node positions; net.nodes is indexed by node id: pandana joins
+    # the two by index, so give it the positions
+    nodes = net.nodes.reset_index(drop=True)
+    edges = net.edges
     with silenced(), clock("ch_build"):
         pnet = pandana.Network(
             nodes["x"], nodes["y"], edges["u"], edges["v"], edges[["length"]], twoway=True

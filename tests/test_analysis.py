@@ -52,7 +52,7 @@ def _check_outputs(out: Path, n_units: int) -> None:
 
 def test_sample_is_shippable_and_present() -> None:
     p = sample_path()
-    assert p.parent == ROOT / "data" / "samples"
+    assert p.parent == ROOT / "src" / "infra_geo" / "data"  # package data (issue 13)
     assert "ODbL" in (p.parent / "README.md").read_text(encoding="utf-8")
 
 

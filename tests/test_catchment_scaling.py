@@ -18,6 +18,7 @@ from _catchment_reference import nested_unions as reference_nested_unions
 
 import infra_geo as ig
 from infra_geo import accessibility as acc
+from infra_geo._access import _NetCache
 
 MINUTES = (5, 10, 15)
 MPM = 80.0
@@ -65,7 +66,7 @@ def test_tiles_are_used_and_cover_their_edges(case):
     """The fast path is exercised: fully reached tiles exist, and each tile's cached union is
     exactly the union of its edges' street fronts."""
     net, _, _, dist, att = case
-    tile, per_tile, polys = acc._tile_unions(net, WIDTH)
+    tile, per_tile, polys = acc._tile_unions(net, WIDTH, _NetCache.of(net).edge_buffers)
     assert len(tile) == net.n_edges and per_tile.sum() == net.n_edges
     full_any = 0
     for key in ig.COMPONENT_KEYS:

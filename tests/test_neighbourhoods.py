@@ -352,7 +352,7 @@ def test_osm_online_path(monkeypatch):
     """Place names go through geocoding and Overpass (stubbed here: no network)."""
     import osmnx as ox
 
-    import infra_geo.sources as sources
+    import infra_geo._online as online
 
     area = shapely.box(0, 0, 2, 1)
     raw = gpd.GeoDataFrame(
@@ -374,7 +374,7 @@ def test_osm_online_path(monkeypatch):
         ),
         crs="EPSG:4326",
     )
-    monkeypatch.setattr(sources, "geocode_place", lambda q: area)
+    monkeypatch.setattr(online, "geocode", lambda q: area)
     monkeypatch.setattr(ox, "features_from_polygon", lambda poly, tags: raw)
     gdf = neighbourhoods_from_osm("Somewhere, Nowhere", 8)
     _check_contract(gdf)

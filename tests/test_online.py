@@ -424,3 +424,29 @@ def test_analyse_online_by_place(online: OSMStandIn, tmp_path: Path) -> None:
 def test_analyse_online_without_population_says_what_to_do(online: OSMStandIn) -> None:
     with pytest.raises(ig.PopulationError, match="total_population"):
         ig.analyse(place="Vaduz, Liechtenstein", neighbourhoods="hex:500")
+
+
+def test_osmnx_settings_restored_and_no_private_swap(online: OSMStandIn) -> None:
+    """The online calls change osmnx.settings only inside the context manager: afterwards
+    (also after an error) every setting is back, and no osmnx function was replaced."""
+    import osmnx as ox
+    from osmnx import _overpass
+
+    names = (
+        "overpass_url",
+        "nominatim_url",
+        "use_cache",
+        "requests_timeout",
+        "requests_kwargs",
+        "useful_tags_way",
+        "overpass_rate_limit",
+    )
+    before = {k: getattr(ox.settings, k) for k in names}
+    request = _overpass._overpass_request
+    ig.facilities_from_bbox(VADUZ_CENTRE)
+    ig.walk_network_from_polygon(shapely.box(*VADUZ_CENTRE), walk_profile="nl")
+    online.inject_failure("interpreter", 503, "<html><body>Service Unavailable</body></html>")
+    with pytest.raises(ig.OnlineError):
+        ig.facilities_from_bbox(VADUZ_CENTRE)
+    assert {k: getattr(ox.settings, k) for k in names} == before
+    assert _overpass._overpass_request is request

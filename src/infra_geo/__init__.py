@@ -7,6 +7,7 @@ coverage maps, and :func:`analyse` for the whole job.
 
 from . import settings
 from .accessibility import (
+    Access,
     attach_facilities,
     catchments,
     distance_to_nearest,
@@ -14,7 +15,7 @@ from .accessibility import (
     metres_per_minute,
     nearest_facilities,
 )
-from .analysis import Analysis, analyse
+from .analysis import Analysis, analyse, sample_path
 from .cbs import CBSComparison, compare_with_cbs
 from .components import (
     COMPONENT_KEYS,
@@ -43,9 +44,9 @@ from .errors import (
 )
 from .extent import data_extent, extent_from_points, read_extent
 from .gaps import gap_analysis, resident_access, uncovered_areas
+from .grid import hex_grid
 from .maps import coverage_map
 from .neighbourhoods import (
-    hex_grid,
     join_cbs_table,
     neighbourhoods_from_file,
     neighbourhoods_from_osm,
@@ -75,6 +76,7 @@ __version__ = "0.1.0"
 __all__ = [
     "COMPONENTS",
     "COMPONENT_KEYS",
+    "Access",
     "Analysis",
     "CBSComparison",
     "CRSError",
@@ -124,6 +126,7 @@ __all__ = [
     "read_extent",
     "resident_access",
     "residential_buildings",
+    "sample_path",
     "settings",
     "uncovered_areas",
     "walk_network_from_file",

@@ -216,46 +216,77 @@ def _clean_stale_sort_dirs() -> None:
 
 
 def _read(path: str, fmt: str, keys: tuple[str, ...], name: str = "") -> OSMData:
+    """One pass over ``path``: libosmium filters and assembles, Python only collects.
+
+    libosmium drops every object without one of the keys we read (``KeyFilter``) and keeps
+    nodes only when they carry a feature key (street furniture such as ``highway=crossing``
+    never reaches Python); it assembles the areas. The loop appends ids, raw fixed-point
+    coordinates and (row, key, value) tag triples to flat lists; the runs of highway ways
+    split at missing nodes, the tag columns and the geometries are then built with numpy.
+    """
     import osmium
     from osmium.filter import EmptyTagFilter, KeyFilter
 
     feature_keys = (set(keys) | set(BASE_KEYS)) - {"highway"}
     # route: ferry crossings (route=ferry ways have no highway tag) join the way arrays
     all_keys = sorted(feature_keys | {"highway", "route"})
+    fkeys = frozenset(feature_keys)
 
-    def candidate(tags: dict) -> bool:
-        # highway=* is a network way; it is a feature only as an area (pedestrian square)
-        return bool(feature_keys & tags.keys()) or ("highway" in tags and tags.get("area") == "yes")
-
-    node_rec: list[tuple[int, float, float, dict]] = []
-    line_rec: list[tuple[int, list[tuple[float, float]], dict]] = []
-    area_rec: list[tuple[str, int, bytes, dict]] = []
+    # features: nodes, open ways (lines), areas; each with its tags as flat triples
+    node_id: list[int] = []
+    node_xy: list[int] = []
+    line_id: list[int] = []
+    line_wkb: list[str] = []
+    area_kind: list[str] = []
+    area_id: list[int] = []
+    area_wkb: list = []
+    ftags: dict[str, tuple[list[int], list[str], list[str]]] = {
+        k: ([], [], []) for k in ("node", "line", "area")
+    }
+    n_lines_incomplete = 0
     closed_ways: set[int] = set()
     closed_complete: set[int] = set()  # closed ways with every node present
     rel_candidates: set[int] = set()
     area_ways: set[int] = set()
     area_rels: set[int] = set()
     building_rels: list[tuple[int, dict, list[tuple[str, int, str]]]] = []
+    # highway / ferry ways: every node (valid or not), split into runs afterwards
+    hw_id: list[int] = []
+    hw_len: list[int] = []
+    hw_ref: list[int] = []
+    hw_wkb: list[str | None] = []
+    hw_cut: dict[int, list[tuple[int, int]]] = {}
+    hw_rows: list[int] = []
+    hw_keys: list[str] = []
+    hw_vals: list[str] = []
 
-    way_ids: list[int] = []
-    way_len: list[int] = []
-    way_nodes: list[int] = []
-    way_coords: list[tuple[float, float]] = []
-    way_tags: list[dict] = []
-    dropped = {"missing_way_nodes": 0, "highway_ways_lost": 0, "feature_ways_incomplete": 0}
+    def add_tags(target: tuple[list[int], list[str], list[str]], row: int, tags: list) -> None:
+        target[0].extend([row] * len(tags))
+        target[1].extend([t.k for t in tags])
+        target[2].extend([t.v for t in tags])
 
     wkb = osmium.geom.WKBFactory()
+    # nodes, relations and areas reach Python only with a feature key: street furniture
+    # (highway=crossing), bus routes and closed streets stay in libosmium ("area" keeps a
+    # highway=* area=yes square, which ``cand`` then judges like any other object)
     fp = (
         osmium.FileProcessor(osmium.io.File(path, fmt))
         .with_areas()
         .with_filter(EmptyTagFilter())
         .with_filter(KeyFilter(*all_keys))
+        .with_filter(
+            KeyFilter(*sorted(feature_keys | {"area"})).enable_for(
+                osmium.osm.NODE | osmium.osm.RELATION | osmium.osm.AREA
+            )
+        )
     )
     try:
         for o in fp:
-            tags = dict(o.tags)
+            tags = list(o.tags)
+            tkeys = {t.k for t in tags}
+            cand = bool(fkeys & tkeys) or ("highway" in tkeys and o.tags.get("area") == "yes")
             if o.is_area():
-                if not candidate(tags):
+                if not cand:
                     continue
                 try:
                     geom = wkb.create_multipolygon(o)
@@ -264,64 +295,105 @@ def _read(path: str, fmt: str, keys: tuple[str, ...], name: str = "") -> OSMData
                 oid = o.orig_id()
                 if o.from_way():
                     area_ways.add(oid)
-                    area_rec.append(("way", oid, bytes.fromhex(geom), tags))
+                    area_kind.append("way")
                 else:
                     area_rels.add(oid)
-                    area_rec.append(("relation", oid, bytes.fromhex(geom), tags))
+                    area_kind.append("relation")
+                add_tags(ftags["area"], len(area_id), tags)
+                area_id.append(oid)
+                area_wkb.append(geom)
             elif o.is_node():
-                if candidate(tags):
+                if cand:
                     loc = o.location
                     if loc.valid():
-                        node_rec.append((o.id, loc.lon, loc.lat, tags))
+                        add_tags(ftags["node"], len(node_id), tags)
+                        node_id.append(o.id)
+                        node_xy.append(loc.x)
+                        node_xy.append(loc.y)
             elif o.is_way():
-                nodes = o.nodes
-                if "highway" in tags or tags.get("route") == "ferry":
-                    runs: list[tuple[list[int], list[tuple[float, float]]]] = [([], [])]
-                    for n in nodes:
-                        loc = n.location
-                        if loc.valid():
-                            runs[-1][0].append(n.ref)
-                            runs[-1][1].append((loc.lon, loc.lat))
-                        else:
-                            dropped["missing_way_nodes"] += 1
-                            runs.append(([], []))
-                    kept_any = False
-                    for run_ids, run_xy in runs:
-                        if len(run_ids) >= 2:
-                            way_ids.append(o.id)
-                            way_len.append(len(run_ids))
-                            way_nodes.extend(run_ids)
-                            way_coords.extend(run_xy)
-                            way_tags.append(tags)
-                            kept_any = True
-                    if not kept_any:
-                        dropped["highway_ways_lost"] += 1
-                if candidate(tags) and len(nodes) >= 2:
-                    if nodes[0].ref == nodes[-1].ref and len(nodes) >= 4:
-                        closed_ways.add(o.id)
-                        if all(n.location.valid() for n in nodes):
-                            closed_complete.add(o.id)
-                    else:
-                        locs = [n.location for n in nodes]
-                        if all(loc.valid() for loc in locs):
-                            line_rec.append((o.id, [(loc.lon, loc.lat) for loc in locs], tags))
-                        else:
-                            dropped["feature_ways_incomplete"] += 1
+                ferry = "route" in tkeys and o.tags.get("route") == "ferry"
+                if "highway" in tkeys or ferry:
+                    nl = o.nodes
+                    hw_rows.extend([len(hw_id)] * len(tags))
+                    hw_keys.extend([t.k for t in tags])
+                    hw_vals.extend([t.v for t in tags])
+                    hw_id.append(o.id)
+                    hw_len.append(len(nl))
+                    hw_ref.extend([n.ref for n in nl])
+                    # the coordinates as a WKB line from libosmium; node by node only for a
+                    # way cut by the extract (a node missing) or of one node
+                    try:
+                        hw_wkb.append(wkb.create_linestring(o, osmium.geom.ALL))
+                    except (osmium.InvalidLocationError, RuntimeError):
+                        hw_wkb.append(None)
+                        hw_cut[len(hw_id) - 1] = [(n.location.x, n.location.y) for n in nl]
+                if not cand:
+                    continue
+                nl = o.nodes
+                n_nodes = len(nl)
+                if n_nodes < 2:
+                    continue
+                # libosmium writes the line (every node, duplicates kept) or refuses it when
+                # a node is missing: no Python loop over the nodes
+                try:
+                    line = wkb.create_linestring(o, osmium.geom.ALL)
+                except (osmium.InvalidLocationError, RuntimeError):
+                    line = None
+                if n_nodes >= 4 and o.is_closed():  # first node id == last
+                    closed_ways.add(o.id)
+                    if line is not None:
+                        closed_complete.add(o.id)
+                elif line is not None:
+                    add_tags(ftags["line"], len(line_id), tags)
+                    line_id.append(o.id)
+                    line_wkb.append(line)
+                else:
+                    n_lines_incomplete += 1
             elif o.is_relation():
-                if candidate(tags) and tags.get("type") in ("multipolygon", "boundary"):
+                rtype = o.tags.get("type")
+                if cand and rtype in ("multipolygon", "boundary"):
                     rel_candidates.add(o.id)
-                elif candidate(tags) and tags.get("type") == "building":
+                elif cand and rtype == "building":
                     # osmium assembles only multipolygon/boundary relations: a building
                     # relation's outline is assembled below, like a multipolygon's outer ring
-                    building_rels.append((o.id, tags, [(m.type, m.ref, m.role) for m in o.members]))
+                    building_rels.append(
+                        (o.id, dict(tags), [(m.type, m.ref, m.role) for m in o.members])
+                    )
     except (RuntimeError, ValueError, osmium.InvalidLocationError) as exc:
         raise _read_error(name or path, exc) from None
 
+    dropped = {"missing_way_nodes": 0, "highway_ways_lost": 0}
+    dropped["feature_ways_incomplete"] = n_lines_incomplete
+    ways = _way_runs(hw_id, hw_len, hw_ref, hw_wkb, hw_cut, dropped)
+    # the tag table of the kept ways (a way lost to clipping adds no column), one row a run
+    kept, run_row = np.unique(ways["row"], return_inverse=True)
+    compact = np.full(len(hw_id), -1, dtype=np.int64)
+    compact[kept] = np.arange(len(kept))
+    t_row = compact[np.asarray(hw_rows, dtype=np.int64)]
+    t_keep = t_row >= 0
+    way_tags = _tag_frame(
+        len(kept),
+        t_row[t_keep].tolist(),
+        np.asarray(hw_keys, dtype=object)[t_keep].tolist(),
+        np.asarray(hw_vals, dtype=object)[t_keep].tolist(),
+    )
+    if len(way_tags.columns) and len(run_row) != len(kept):
+        way_tags = way_tags.take(run_row).reset_index(drop=True)
+
     n_building_lost = 0
+    built: list[tuple[str, int, bytes, dict]] = []
     if building_rels:
         built = _building_relations(path, fmt, building_rels)
         n_building_lost = len(building_rels) - len(built)
-        area_rec.extend(built)
+        for kind, oid, blob, btags in built:
+            row = len(area_id)
+            target = ftags["area"]
+            target[0].extend([row] * len(btags))
+            target[1].extend(btags.keys())
+            target[2].extend(btags.values())
+            area_kind.append(kind)
+            area_id.append(oid)
+            area_wkb.append(blob.hex())
     # a closed way with all its nodes that still gave no area has a broken ring
     # (self-intersecting, ...): that is not the clipping of the extract
     invalid = (closed_ways & closed_complete) - area_ways
@@ -329,20 +401,18 @@ def _read(path: str, fmt: str, keys: tuple[str, ...], name: str = "") -> OSMData
         len(closed_ways - area_ways - invalid) + len(rel_candidates - area_rels) + n_building_lost
     )
     dropped["feature_areas_invalid"] = len(invalid)
-    features = _features_frame(node_rec, line_rec, area_rec)
-    n_ways = len(way_ids)
-    offsets = np.zeros(n_ways + 1, dtype=np.int64)
-    if n_ways:
-        np.cumsum(np.asarray(way_len, dtype=np.int64), out=offsets[1:])
+    features = _features_frame(
+        node_id, node_xy, line_id, line_wkb, area_kind, area_id, area_wkb, ftags
+    )
     data = OSMData(
         path=path,
         bounds=_header_box(path, fmt),
         features=features,
-        way_ids=np.asarray(way_ids, dtype=np.int64),
-        way_offsets=offsets,
-        way_node_ids=np.asarray(way_nodes, dtype=np.int64),
-        way_lonlat=np.asarray(way_coords, dtype=np.float64).reshape(-1, 2),
-        way_tags=pd.DataFrame.from_records(way_tags) if way_tags else pd.DataFrame(),
+        way_ids=ways["way_ids"],
+        way_offsets=ways["offsets"],
+        way_node_ids=ways["node_ids"],
+        way_lonlat=ways["lonlat"],
+        way_tags=way_tags,
         dropped=dropped,
     )
     if dropped["feature_areas_invalid"]:
@@ -360,6 +430,98 @@ def _read(path: str, fmt: str, keys: tuple[str, ...], name: str = "") -> OSMData
             logging.WARNING,
         )
     return data
+
+
+#: libosmium's fixed-point coordinates: degrees times 10^7; a missing location is out of range
+_COORD_PRECISION = 10_000_000
+
+
+def _lonlat(xy: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """(n, 2) degrees from flat fixed-point x, y pairs, and which of them are valid.
+
+    The same division as ``osmium.osm.Location.lon``/``lat`` (``int / 1e7`` in doubles), so
+    the coordinates are bit-identical to reading them one by one.
+    """
+    fixed = np.asarray(xy, dtype=np.int64).reshape(-1, 2)
+    valid = (np.abs(fixed[:, 0]) <= 180 * _COORD_PRECISION) & (
+        np.abs(fixed[:, 1]) <= 90 * _COORD_PRECISION
+    )
+    return fixed.astype(np.float64) / _COORD_PRECISION, valid
+
+
+def _way_runs(
+    way_id: list[int],
+    way_len: list[int],
+    refs: list[int],
+    lines: list[str | None],
+    cut: dict[int, list[tuple[int, int]]],
+    dropped: dict,
+) -> dict[str, np.ndarray]:
+    """Split the highway ways at their missing nodes (a clipped extract) into runs of at
+    least two present nodes; count the missing nodes and the ways left with no run."""
+    n_ways = len(way_id)
+    lens = np.asarray(way_len, dtype=np.int64)
+    node_ids = np.asarray(refs, dtype=np.int64)
+    way_of = np.repeat(np.arange(n_ways), lens)
+    # coordinates of the whole ways from their WKB lines, of the cut ones node by node
+    lonlat = np.empty((len(node_ids), 2), dtype=np.float64)
+    valid = np.ones(len(node_ids), dtype=bool)
+    whole = np.asarray([ln is not None for ln in lines], dtype=bool)
+    if whole.any():
+        geoms = shapely.from_wkb(np.asarray(lines, dtype=object)[whole])
+        lonlat[whole[way_of]] = shapely.get_coordinates(geoms)
+    if cut:
+        rows = np.fromiter(cut, dtype=np.int64, count=len(cut))
+        cut_lonlat, cut_valid = _lonlat([v for r in rows for xy in cut[int(r)] for v in xy])
+        at = np.isin(way_of, rows)  # the cut ways' nodes, in way order like ``rows``
+        lonlat[at] = cut_lonlat
+        valid[at] = cut_valid
+    # a run is a maximal stretch of present nodes within one way
+    starts = np.zeros(len(node_ids), dtype=bool)
+    if len(node_ids):
+        starts[0] = True
+        starts[1:] = (way_of[1:] != way_of[:-1]) | ~valid[:-1]
+    run_of = np.cumsum(starts) - 1
+    run_of_valid = run_of[valid]
+    n_runs = int(run_of[-1]) + 1 if len(run_of) else 0
+    run_size = np.bincount(run_of_valid, minlength=n_runs)
+    run_way = way_of[starts] if n_runs else np.zeros(0, dtype=np.int64)
+    keep_run = run_size >= 2
+    keep_node = np.zeros(len(node_ids), dtype=bool)
+    keep_node[valid] = keep_run[run_of_valid]
+    dropped["missing_way_nodes"] = int((~valid).sum())
+    dropped["highway_ways_lost"] = int(n_ways - len(np.unique(run_way[keep_run])) if n_ways else 0)
+    kept_sizes = run_size[keep_run]
+    offsets = np.zeros(len(kept_sizes) + 1, dtype=np.int64)
+    np.cumsum(kept_sizes, out=offsets[1:])
+    rows = run_way[keep_run]
+    return {
+        "row": rows,
+        "way_ids": np.asarray(way_id, dtype=np.int64)[rows],
+        "offsets": offsets,
+        "node_ids": node_ids[keep_node],
+        "lonlat": lonlat[keep_node].reshape(-1, 2),
+    }
+
+
+def _tag_frame(n: int, rows: list[int], keys: list[str], vals: list[str]) -> pd.DataFrame:
+    """A frame of ``n`` rows with one column per tag key (in order of first appearance, as
+    ``DataFrame.from_records`` of the tag dicts would give) from flat (row, key, value)
+    triples: one numpy scatter into a (keys, rows) block, not one dict per object."""
+    if not n:
+        return pd.DataFrame()
+    codes, uniq = pd.factorize(pd.Index(keys, dtype=object), sort=False)
+    # pandas' default str dtype; with python storage, StringArray takes each object column
+    # as it is (checked, not converted cell by cell: 3x faster than inferring)
+    dtype = pd.Series([""]).dtype
+    fast = isinstance(dtype, pd.StringDtype) and dtype.storage == "python"
+    block = np.full((len(uniq), n), dtype.na_value if fast else np.nan, dtype=object)
+    block[codes, np.asarray(rows, dtype=np.int64)] = np.asarray(vals, dtype=object)
+    cols = {
+        key: pd.arrays.StringArray(block[j], dtype=dtype) if fast else block[j]
+        for j, key in enumerate(uniq)
+    }
+    return pd.DataFrame(cols, index=pd.RangeIndex(n), copy=False)
 
 
 def _read_error(path: str, exc: BaseException) -> DataFileError:
@@ -449,38 +611,41 @@ def _building_relations(
     return out
 
 
-def _features_frame(node_rec: list, line_rec: list, area_rec: list) -> gpd.GeoDataFrame:
-    osm_type: list[str] = []
-    osm_id: list[int] = []
-    tags: list[dict] = []
+def _features_frame(
+    node_id: list[int],
+    node_xy: list[int],
+    line_id: list[int],
+    line_wkb: list[str],
+    area_kind: list[str],
+    area_id: list[int],
+    area_wkb: list,
+    ftags: dict[str, tuple[list[int], list[str], list[str]]],
+) -> gpd.GeoDataFrame:
+    """The features as a GeoDataFrame: nodes, then lines, then areas, one column per tag."""
+    n_node, n_line, n_area = len(node_id), len(line_id), len(area_id)
     geoms = []
-    if node_rec:
-        ids, lon, lat, t = zip(*node_rec, strict=True)
-        osm_type += ["node"] * len(ids)
-        osm_id += list(ids)
-        tags += list(t)
-        geoms.append(shapely.points(np.asarray(lon), np.asarray(lat)))
-    if line_rec:
-        ids, coords, t = zip(*line_rec, strict=True)
-        osm_type += ["way"] * len(ids)
-        osm_id += list(ids)
-        tags += list(t)
-        lens = np.fromiter((len(c) for c in coords), dtype=np.int64, count=len(coords))
-        flat = np.asarray([xy for c in coords for xy in c], dtype=np.float64)
-        geoms.append(shapely.linestrings(flat, indices=np.repeat(np.arange(len(coords)), lens)))
-    if area_rec:
-        kinds, ids, blobs, t = zip(*area_rec, strict=True)
-        osm_type += list(kinds)
-        osm_id += list(ids)
-        tags += list(t)
-        polys = shapely.from_wkb(np.asarray(blobs, dtype=object))
+    if n_node:
+        lonlat, _ = _lonlat(node_xy)
+        geoms.append(shapely.points(lonlat))
+    if n_line:
+        geoms.append(shapely.from_wkb(np.asarray(line_wkb, dtype=object)))
+    if n_area:
+        polys = shapely.from_wkb(np.asarray(area_wkb, dtype=object))
         # a one-part multipolygon is a polygon to a person
         single = shapely.get_num_geometries(polys) == 1
         polys[single] = shapely.get_geometry(polys[single], 0)
         geoms.append(polys)
     geometry = np.concatenate(geoms) if geoms else np.array([], dtype=object)
-    frame = pd.DataFrame.from_records(tags) if tags else pd.DataFrame()
+    # one tag table over all rows: nodes first, lines next, areas last
+    shift = {"node": 0, "line": n_node, "area": n_node + n_line}
+    rows = np.concatenate(
+        [np.asarray(ftags[k][0], dtype=np.int64) + shift[k] for k in ("node", "line", "area")]
+    )
+    keys = [k for part in ("node", "line", "area") for k in ftags[part][1]]
+    vals = [v for part in ("node", "line", "area") for v in ftags[part][2]]
+    frame = _tag_frame(n_node + n_line + n_area, rows.tolist(), keys, vals)
+    osm_type = ["node"] * n_node + ["way"] * n_line + area_kind
     frame.insert(0, "osm_type", pd.array(osm_type, dtype="string"))
-    frame.insert(1, "osm_id", np.asarray(osm_id, dtype=np.int64))
+    frame.insert(1, "osm_id", np.asarray(node_id + line_id + area_id, dtype=np.int64))
     gdf = gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
     return gdf.reset_index(drop=True)

@@ -22,30 +22,26 @@ arcs to the ends of the edges it is attached to.
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 
 from . import settings
-from ._groups import Groups, resolve_groups
-from ._log import log
+from ._access import Access, Attachments, attach, engine
 from ._validate import minutes_tuple, positive
-from .components import check_components, component_matrix
 from .errors import EmptyDataError, InputError
 from .network import WalkNetwork
 
 __all__ = [
+    "Access",
     "Attachments",
     "attach_facilities",
     "catchments",
@@ -59,89 +55,6 @@ __all__ = [
 def metres_per_minute(speed_kmh: float) -> float:
     """Walking speed in metres per minute from km/h (4.8 km/h = 80 m/min)."""
     return positive(speed_kmh, "speed_kmh") * 1000.0 / 60.0
-
-
-@dataclass(frozen=True)
-class Attachments:
-    """Where each facility meets the network.
-
-    Attributes
-    ----------
-    facility : ndarray of int
-        Row position of the facility in the facilities table, per access point.
-    edge, offset : ndarray
-        Edge index and metres from its ``u`` end, per access point.
-    kind : ndarray of str
-        ``point``, ``boundary``, ``inside``, ``entrance`` or ``nearest``.
-    snapped : ndarray of bool
-        Per facility: has at least one access point.
-    facility_ids : ndarray
-        ``facility_id`` per facility row.
-    members : ndarray of bool, shape (n_facilities, n_components)
-        Component memberships per facility, columns in ``components`` order.
-    components : tuple of str
-    """
-
-    facility: np.ndarray
-    edge: np.ndarray
-    offset: np.ndarray
-    kind: np.ndarray
-    snapped: np.ndarray
-    facility_ids: np.ndarray
-    members: np.ndarray
-    components: tuple[str, ...]
-
-    def frame(self) -> pd.DataFrame:
-        """Access points as a DataFrame (``facility_id``, ``edge``, ``offset``, ``kind``)."""
-        return pd.DataFrame(
-            {
-                "facility_id": self.facility_ids[self.facility],
-                "facility": self.facility,
-                "edge": self.edge,
-                "offset": self.offset,
-                "kind": self.kind,
-            }
-        )
-
-
-def _check_inputs(net: Any, facilities: Any, need_components: bool = True) -> gpd.GeoDataFrame:
-    if not isinstance(net, WalkNetwork):
-        raise InputError(
-            "net must be a WalkNetwork (from ig.walk_network_from_file or "
-            f"WalkNetwork.from_networkx), not {type(net).__name__}."
-        )
-    if not isinstance(facilities, gpd.GeoDataFrame):
-        raise InputError(
-            "facilities must be a GeoDataFrame from ig.facilities_from_*, "
-            f"not {type(facilities).__name__}."
-        )
-    if facilities.crs is None:
-        from .errors import CRSError
-
-        raise CRSError(
-            "The facilities have no CRS; set it (facilities from infra_geo are EPSG:4326)."
-        )
-    if need_components and "components" not in facilities.columns:
-        raise InputError(
-            "The facilities have no 'components' column: classify them with ig.classify()."
-        )
-    return facilities
-
-
-def _grouped(
-    net: Any,
-    facilities: Any,
-    entrances: gpd.GeoSeries | None,
-    component: str | Iterable[str] | None,
-    by: str | None,
-    rules: Any,
-) -> tuple[Attachments, Groups]:
-    """Resolve the facility groups, attach the facilities once, members per group key."""
-    if not isinstance(net, WalkNetwork):
-        _check_inputs(net, facilities)
-    grp = resolve_groups(facilities, component, by=by, rules=rules)
-    att = attach_facilities(net, grp.facilities, entrances)
-    return replace(att, members=grp.members, components=grp.keys), grp
 
 
 def attach_facilities(
@@ -162,187 +75,19 @@ def attach_facilities(
     Returns
     -------
     Attachments
+        Memberships in the eight components (:class:`Access` keeps the attachments with
+        other facility groups).
+
+    Examples
+    --------
+    >>> import infra_geo as ig
+    >>> path = ig.analysis.sample_path()
+    >>> net = ig.walk_network_from_file(path)
+    >>> att = ig.attach_facilities(net, ig.facilities_from_file(path))
+    >>> set(att.kind) <= {"boundary", "entrance", "inside", "nearest", "point"}
+    True
     """
-    facilities = _check_inputs(net, facilities, need_components=False)
-    keys = tuple(c for c in check_components(None))
-    geoms = facilities.geometry.to_crs(net.crs).to_numpy()
-    n = len(geoms)
-    members = (
-        component_matrix(facilities, keys)
-        if "components" in facilities.columns
-        else np.zeros((n, len(keys)), dtype=bool)
-    )
-    ids = (
-        facilities["facility_id"].astype(str).to_numpy()
-        if "facility_id" in facilities.columns
-        else np.array([f"row/{i}" for i in range(n)])
-    )
-    parts_f, parts_e, parts_a, parts_k = [], [], [], []
-
-    def add(f: np.ndarray, e: np.ndarray, a: np.ndarray, kind: str) -> None:
-        parts_f.append(f)
-        parts_e.append(e)
-        parts_a.append(a)
-        parts_k.append(np.full(len(f), kind, dtype=object))
-
-    type_id = shapely.get_type_id(geoms) if n else np.array([], dtype=int)
-    is_point = type_id == 0
-    # points: nearest edge within the tolerance
-    pidx = np.flatnonzero(is_point)
-    if len(pidx):
-        s = net.snap(geoms[pidx])
-        add(pidx[s.ok], s.edge[s.ok], s.offset[s.ok], "point")
-    # areas and lines: boundary samples near a street
-    oidx = np.flatnonzero(~is_point)
-    if len(oidx):
-        og = geoms[oidx]
-        is_area = np.isin(type_id[oidx], (3, 6))
-        rims = np.where(is_area, shapely.boundary(og), og)
-        dense = shapely.segmentize(rims, settings.area_sample_m)
-        coords, which = shapely.get_coordinates(dense, return_index=True)
-        s = net._snap_xy(coords, float(settings.area_snap_m))
-        f = oidx[which[s.ok]]
-        e, a = s.edge[s.ok], s.offset[s.ok]
-        # one access point per (facility, edge, ~metre) keeps the graph small
-        metre = np.round(a).astype(np.int64)
-        span = int(metre.max(initial=0)) + 1
-        if float(n) * net.n_edges * span < 2.0**62:  # one int64 code per triple (fast)
-            key = np.unique((f * net.n_edges + e) * span + metre, return_index=True)[1]
-        else:
-            key = np.unique(np.column_stack([f, e, metre]), axis=0, return_index=True)[1]
-        add(f[key], e[key], a[key], "boundary")
-        # network nodes inside areas: distance 0 there
-        aidx = oidx[is_area]
-        if len(aidx):
-            fi, ni = net.node_tree.query(geoms[aidx], predicate="intersects")
-            if len(fi):
-                inc_e, inc_a = _incident_edge(net)
-                add(aidx[fi], inc_e[ni], inc_a[ni], "inside")
-        # entrances on area boundaries
-        if entrances is not None and len(entrances) and len(aidx):
-            ent = (
-                entrances.to_crs(net.crs).to_numpy()
-                if isinstance(entrances, gpd.GeoSeries)
-                else np.asarray(entrances)
-            )
-            fi, ei = shapely.STRtree(ent).query(
-                shapely.boundary(geoms[aidx]), predicate="dwithin", distance=1.0
-            )
-            if len(fi):
-                s = net.snap(ent[ei])
-                add(aidx[fi][s.ok], s.edge[s.ok], s.offset[s.ok], "entrance")
-        # fallback: the nearest street point to the area
-        have = np.zeros(n, dtype=bool)
-        for f_part in parts_f:
-            have[f_part] = True
-        miss = oidx[~have[oidx]]
-        if len(miss):
-            (gi, ei), _ = net.tree.query_nearest(
-                geoms[miss],
-                max_distance=settings.snap_tolerance_m,
-                return_distance=True,
-                all_matches=False,
-            )
-            if len(gi):
-                line = shapely.shortest_line(geoms[miss[gi]], net.edge_geometry[ei])
-                a = shapely.line_locate_point(net.edge_geometry[ei], shapely.get_point(line, 1))
-                add(miss[gi], ei, a, "nearest")
-    if parts_f:
-        fac = np.concatenate(parts_f).astype(np.int64)
-        edge = np.concatenate(parts_e).astype(np.int64)
-        off = np.concatenate(parts_a).astype(np.float64)
-        kind = np.concatenate(parts_k)
-    else:
-        fac, edge, off, kind = (
-            np.zeros(0, np.int64),
-            np.zeros(0, np.int64),
-            np.zeros(0),
-            np.zeros(0, object),
-        )
-    off = np.clip(off, 0.0, net.edge_length[edge]) if len(edge) else off
-    order = np.lexsort((off, edge, fac))
-    snapped = np.zeros(n, dtype=bool)
-    snapped[fac] = True
-    if (~snapped).any():
-        log(
-            f"{int((~snapped).sum())} of {n} facilities lie farther than "
-            f"{settings.snap_tolerance_m:.0f} m from any walkable street and are not attached "
-            f"(e.g. {', '.join(map(str, ids[~snapped][:3]))}).",
-            logging.WARNING,
-        )
-    return Attachments(
-        fac[order], edge[order], off[order], kind[order], snapped, ids, members, keys
-    )
-
-
-def _incident_edge(net: WalkNetwork) -> tuple[np.ndarray, np.ndarray]:
-    """For every node one incident edge and the offset of the node on it (0 or length)."""
-    if "incident_edge" not in net._cache:
-        net._cache["incident_edge"] = _compute_incident_edge(net)
-    return net._cache["incident_edge"]
-
-
-def _compute_incident_edge(net: WalkNetwork) -> tuple[np.ndarray, np.ndarray]:
-    e_idx = np.arange(net.n_edges)
-    nodes = np.concatenate([net.edge_u, net.edge_v])
-    edges = np.concatenate([e_idx, e_idx])
-    offs = np.concatenate([np.zeros(net.n_edges), net.edge_length])
-    order = np.lexsort((edges, nodes))
-    nodes, edges, offs = nodes[order], edges[order], offs[order]
-    first = np.r_[True, nodes[1:] != nodes[:-1]]
-    inc_e = np.full(net.n_nodes, -1, dtype=np.int64)
-    inc_a = np.zeros(net.n_nodes)
-    inc_e[nodes[first]] = edges[first]
-    inc_a[nodes[first]] = offs[first]
-    return inc_e, inc_a
-
-
-def _augmented(net: WalkNetwork, att: Attachments) -> sparse.csr_matrix:
-    """The network plus one virtual source node per facility (arcs out of it only)."""
-    n = net.n_nodes
-    nf = len(att.facility_ids)
-    src = np.concatenate([att.facility, att.facility]) + n
-    dst = np.concatenate([net.edge_u[att.edge], net.edge_v[att.edge]])
-    w = np.concatenate([att.offset, net.edge_length[att.edge] - att.offset])
-    order = np.lexsort((w, dst, src))
-    src, dst, w = src[order], dst[order], w[order]
-    first = (
-        np.r_[True, (src[1:] != src[:-1]) | (dst[1:] != dst[:-1])]
-        if len(src)
-        else np.zeros(0, bool)
-    )
-    coo = net.csr.tocoo()
-    rows = np.concatenate([coo.row, src[first]])
-    cols = np.concatenate([coo.col, dst[first]])
-    vals = np.concatenate([coo.data, w[first]])
-    m = sparse.csr_matrix((vals, (rows, cols)), shape=(n + nf, n + nf))
-    m.sort_indices()
-    return m
-
-
-def _component_sources(att: Attachments, key: str) -> np.ndarray:
-    j = att.components.index(key)
-    return np.flatnonzero(att.members[:, j] & att.snapped)
-
-
-def _node_distances(
-    net: WalkNetwork, att: Attachments, keys: Iterable[str], graph: sparse.csr_matrix | None = None
-) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Per component: (distance per node, nearest facility row per node or -1)."""
-    g = graph if graph is not None else _augmented(net, att)
-    n = net.n_nodes
-    out = {}
-    for k in keys:
-        fidx = _component_sources(att, k)
-        if len(fidx) == 0:
-            out[k] = (np.full(n, np.inf), np.full(n, -1, dtype=np.int64))
-            continue
-        dist, _, src = dijkstra(
-            g, directed=True, indices=fidx + n, min_only=True, return_predecessors=True
-        )
-        near = np.where(src[:n] >= 0, src[:n] - n, -1)
-        out[k] = (dist[:n], near.astype(np.int64))
-    return out
+    return attach(net, facilities, entrances)
 
 
 def distance_to_nearest(
@@ -353,6 +98,7 @@ def distance_to_nearest(
     *,
     by: str | None = None,
     rules: Any = None,
+    access: Access | None = None,
 ) -> pd.Series | pd.DataFrame:
     """Metres along the network from every node to the nearest facility of each group.
 
@@ -378,12 +124,16 @@ def distance_to_nearest(
         Group the facilities by another rules file (e.g. ``"cbs_nabijheid"``: huisarts,
         supermarkt, basisschool...); the facilities must carry the OSM tags it reads
         (``ig.facilities_from_file(path, rules="cbs_nabijheid")``).
+    access : Access, optional
+        An engine built on ``net`` and these facilities, to reuse its attachments and
+        distances (then ``component`` selects among its groups; ``by``/``rules`` are its own).
 
     Returns
     -------
     Series or DataFrame
-        Indexed like ``net.nodes``; one column per group key; ``inf`` where no facility
-        of that group is reachable (none exists, or the node is on another island).
+        Indexed by node id like ``net.nodes`` and the nodes of ``net.to_networkx()`` (index
+        name ``node``); one column per group key; ``inf`` where no facility of that group is
+        reachable (none exists, or the node is on another island).
 
     Raises
     ------
@@ -394,18 +144,23 @@ def distance_to_nearest(
 
     Examples
     --------
-    >>> d = ig.distance_to_nearest(net, fac, "care")  # doctest: +SKIP
-    >>> (d <= 800).mean()  # share of nodes within 10 minutes at 4.8 km/h  # doctest: +SKIP
+    >>> import infra_geo as ig
+    >>> path = ig.analysis.sample_path()
+    >>> net, fac = ig.walk_network_from_file(path), ig.facilities_from_file(path)
+    >>> d = ig.distance_to_nearest(net, fac, "care")
+    >>> share = float((d <= 800).mean())  # share of nodes within 10 minutes at 4.8 km/h
+    >>> G = net.to_networkx()
+    >>> all(n in G for n in d.index)  # keyed like the networkx graph
+    True
     >>> gp = ig.distance_to_nearest(net, fac, "amenity=doctors", by="category")  # doctest: +SKIP
     >>> cbs = ig.facilities_from_file("gemeente.osm.pbf", rules="cbs_nabijheid")  # doctest: +SKIP
     >>> ig.distance_to_nearest(net, cbs, ["huisarts", "supermarkt"], rules="cbs_nabijheid")  # doctest: +SKIP
     """
     single = isinstance(component, str)
-    att, grp = _grouped(net, facilities, entrances, component, by, rules)
-    keys = grp.keys
-    res = _node_distances(net, att, keys)
-    df = pd.DataFrame({k: res[k][0] for k in keys})
-    df.index.name = "node"
+    acc, keys = engine(
+        net, facilities, access, entrances=entrances, component=component, by=by, rules=rules
+    )
+    df = acc.distances(keys)
     return df[keys[0]] if single else df
 
 
@@ -420,6 +175,7 @@ def nearest_facilities(
     *,
     by: str | None = None,
     rules: Any = None,
+    access: Access | None = None,
 ) -> pd.DataFrame:
     """Per node and component: distance, nearest facility and how many lie within each threshold.
 
@@ -444,21 +200,52 @@ def nearest_facilities(
         Group the facilities by another rules file (e.g. ``"cbs_nabijheid"``: huisarts,
         supermarkt, basisschool...); the facilities must carry the OSM tags it reads
         (``ig.facilities_from_file(path, rules="cbs_nabijheid")``).
+    access : Access, optional
+        An engine to reuse, as in :func:`distance_to_nearest`.
 
     Returns
     -------
     DataFrame
-        Indexed like ``net.nodes``; per component ``c``: ``{c}_m`` (metres), ``{c}_nearest``
-        (``facility_id`` or NA) and ``{c}_n_{m}min`` (facilities within m minutes).
+        Indexed by node id like ``net.nodes`` (index name ``node``); per component ``c``:
+        ``{c}_m`` (metres), ``{c}_nearest`` (``facility_id`` or NA) and ``{c}_n_{m}min``
+        (facilities within m minutes).
+
+    Examples
+    --------
+    >>> import infra_geo as ig
+    >>> path = ig.analysis.sample_path()
+    >>> net, fac = ig.walk_network_from_file(path), ig.facilities_from_file(path)
+    >>> near = ig.nearest_facilities(net, fac, minutes=(5, 10), component="care")
+    >>> list(near.columns)
+    ['care_m', 'care_nearest', 'care_n_5min', 'care_n_10min']
     """
     mins = minutes_tuple(minutes)
     mpm = metres_per_minute(speed_kmh if speed_kmh is not None else settings.walk_speed_kmh)
-    att, grp = _grouped(net, facilities, entrances, component, by, rules)
-    keys = grp.keys
-    g = _augmented(net, att)
-    n = net.n_nodes
-    res = _node_distances(net, att, keys, g)
+    acc, keys = engine(
+        net, facilities, access, entrances=entrances, component=component, by=by, rules=rules
+    )
+    counts = _counts_within(acc, keys, mins, mpm, chunk)
+    res = acc.node_distances(keys)
+    att = acc.attachments
     cols: dict[str, Any] = {}
+    for k in keys:
+        dist, near = res[k]
+        cols[f"{k}_m"] = dist
+        ids = pd.array(
+            np.where(near >= 0, att.facility_ids[np.maximum(near, 0)], None), dtype="string"
+        )
+        cols[f"{k}_nearest"] = ids
+        for m in mins:
+            cols[f"{k}_n_{m}min"] = counts[(k, m)]
+    return pd.DataFrame(cols, index=acc.node_index)
+
+
+def _counts_within(
+    acc: Access, keys: tuple[str, ...], mins: tuple[float, ...], mpm: float, chunk: int
+) -> dict[tuple[str, float], np.ndarray]:
+    """Per (group, minutes): facilities within reach of every node (bounded searches)."""
+    net, att, g = acc.net, acc.attachments, acc.graph
+    n = net.n_nodes
     limits = np.array(mins, dtype=float) * mpm
     counts = {(k, m): np.zeros(n, dtype=np.int64) for k in keys for m in mins}
     active = np.flatnonzero(
@@ -489,18 +276,7 @@ def nearest_facilities(
             got = np.rint(memb @ (d <= limits[j]).astype(np.float64)).astype(np.int64)
             for i, k in enumerate(keys):
                 counts[(k, m)][loc] += got[i]
-    for k in keys:
-        dist, near = res[k]
-        cols[f"{k}_m"] = dist
-        ids = pd.array(
-            np.where(near >= 0, att.facility_ids[np.maximum(near, 0)], None), dtype="string"
-        )
-        cols[f"{k}_nearest"] = ids
-        for m in mins:
-            cols[f"{k}_n_{m}min"] = counts[(k, m)]
-    df = pd.DataFrame(cols)
-    df.index.name = "node"
-    return df
+    return counts
 
 
 def _zorder(xy: np.ndarray, cell: float) -> np.ndarray:
@@ -522,6 +298,7 @@ def distances_at_points(
     *,
     by: str | None = None,
     rules: Any = None,
+    access: Access | None = None,
 ) -> pd.DataFrame:
     """Walking metres from arbitrary points (homes, cells) to the nearest facility per component.
 
@@ -539,58 +316,30 @@ def distances_at_points(
     by, rules : optional
         Group the facilities by a column or another rules file, as in
         :func:`distance_to_nearest`.
+    access : Access, optional
+        An engine to reuse, as in :func:`distance_to_nearest`.
 
     Returns
     -------
     DataFrame
         Indexed like ``points``: one column of metres per component (``inf`` unreachable or
         not attached) and ``snapped`` (bool) and ``snap_m`` (metres to the street).
+
+    Examples
+    --------
+    >>> import infra_geo as ig
+    >>> path = ig.analysis.sample_path()
+    >>> net, fac = ig.walk_network_from_file(path), ig.facilities_from_file(path)
+    >>> homes = net.nodes.geometry.iloc[:5]
+    >>> ig.distances_at_points(net, fac, homes, "care").shape
+    (5, 3)
     """
     if not isinstance(points, gpd.GeoSeries):
         raise InputError("points must be a GeoSeries of Points with a CRS.")
-    att, grp = _grouped(net, facilities, entrances, component, by, rules)
-    keys = grp.keys
-    res = _node_distances(net, att, keys)
-    s = net.snap(points)
-    return _point_table(net, att, res, s, keys, points.index)
-
-
-def _point_table(net, att, res, s, keys, index) -> pd.DataFrame:
-    ok = s.ok
-    e = np.where(ok, s.edge, 0)
-    u, v, length = net.edge_u[e], net.edge_v[e], net.edge_length[e]
-    cols: dict[str, Any] = {}
-    for k in keys:
-        dist, _ = res[k]
-        d = np.minimum(dist[u] + s.offset, dist[v] + (length - s.offset))
-        # facilities on the same edge: direct walk along the edge
-        fidx = np.zeros(len(att.facility_ids), dtype=bool)
-        fidx[_component_sources(att, k)] = True
-        sel = fidx[att.facility]
-        if sel.any():
-            ae, aa = att.edge[sel], att.offset[sel]
-            pts = np.flatnonzero(ok)
-            order = np.argsort(ae, kind="stable")
-            ae, aa = ae[order], aa[order]
-            lo = np.searchsorted(ae, s.edge[pts], "left")
-            hi = np.searchsorted(ae, s.edge[pts], "right")
-            has = hi > lo
-            if has.any():
-                # expand (point, attachment) pairs on shared edges (few per edge)
-                cnt = (hi - lo)[has]
-                p_rep = np.repeat(pts[has], cnt)
-                a_idx = np.repeat(lo[has] - np.r_[0, np.cumsum(cnt)[:-1]], cnt) + np.arange(
-                    cnt.sum()
-                )
-                direct = np.abs(aa[a_idx] - s.offset[p_rep])
-                best = np.full(len(d), np.inf)
-                np.minimum.at(best, p_rep, direct)
-                d = np.minimum(d, best)
-        d = np.where(ok, d, np.inf)
-        cols[k] = d
-    cols["snapped"] = ok
-    cols["snap_m"] = s.distance
-    return pd.DataFrame(cols, index=index)
+    acc, keys = engine(
+        net, facilities, access, entrances=entrances, component=component, by=by, rules=rules
+    )
+    return acc.at_points(points, keys)[0]
 
 
 # ------------------------------------------------------------------------------ catchments
@@ -696,9 +445,11 @@ def _union_buffer(pieces: np.ndarray, width: float) -> shapely.Geometry:
     return out if out.is_valid else shapely.make_valid(out)
 
 
-def _edge_buffers(net: WalkNetwork, width: float, edges: np.ndarray) -> np.ndarray:
-    """Street-front buffers of whole edges, computed once per network and width."""
-    cache = net.__dict__.setdefault("_edge_buffers", {})
+def _edge_buffers(
+    net: WalkNetwork, width: float, edges: np.ndarray, cache: dict[float, np.ndarray]
+) -> np.ndarray:
+    """Street-front buffers of whole edges, computed once per network and width (``cache``:
+    :attr:`Access.edge_buffers`)."""
     buf = cache.get(width)
     if buf is None:
         buf = cache[width] = np.full(net.n_edges, None, dtype=object)
@@ -717,8 +468,11 @@ _TILE_M = 150.0
 _TILE_LOCK = threading.Lock()
 
 
-def _tile_unions(net: WalkNetwork, width: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Street fronts of all edges unioned per tile, computed once per network and width.
+def _tile_unions(
+    net: WalkNetwork, width: float, cache: dict[Any, Any]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Street fronts of all edges unioned per tile, computed once per network and width
+    (kept in ``cache``, :attr:`Access.edge_buffers`, under ``("tiles", width)``).
 
     Returns ``(tile of each edge, number of edges per tile, union per tile)``; an edge belongs
     to the tile holding its midpoint. The union of a set of edges' buffers equals the union of
@@ -726,9 +480,8 @@ def _tile_unions(net: WalkNetwork, width: float) -> tuple[np.ndarray, np.ndarray
     same buffers, fewer and simpler inputs to the union).
     """
     with _TILE_LOCK:
-        cache = net.__dict__.setdefault("_tile_unions", {})
-        if width in cache:
-            return cache[width]
+        if ("tiles", width) in cache:
+            return cache[("tiles", width)]
         mid = shapely.get_coordinates(
             shapely.line_interpolate_point(net.edge_geometry, 0.5, normalized=True)
         )
@@ -737,15 +490,21 @@ def _tile_unions(net: WalkNetwork, width: float) -> tuple[np.ndarray, np.ndarray
         tile = tile.ravel()
         order = np.argsort(tile, kind="stable")
         starts = np.flatnonzero(np.r_[True, np.diff(tile[order]) != 0])
-        groups = np.split(_edge_buffers(net, width, order), starts[1:])
+        groups = np.split(_edge_buffers(net, width, order, cache), starts[1:])
         polys = np.empty(len(groups), dtype=object)
         polys[:] = _parallel(shapely.union_all, groups)
-        cache[width] = (tile, np.bincount(tile, minlength=len(groups)), polys)
-        return cache[width]
+        cache[("tiles", width)] = (tile, np.bincount(tile, minlength=len(groups)), polys)
+        return cache[("tiles", width)]
 
 
 def _nested_unions(
-    net: WalkNetwork, dist: np.ndarray, limits: list[float], att_edge, att_off, width: float
+    net: WalkNetwork,
+    dist: np.ndarray,
+    limits: list[float],
+    att_edge,
+    att_off,
+    width: float,
+    cache: dict[float, np.ndarray],
 ) -> list[shapely.Geometry]:
     """Catchments for ascending ``limits``: each is the previous one plus what is new.
 
@@ -756,7 +515,7 @@ def _nested_unions(
     not for the small areas per facility, which rarely fill a tile), which gives the same
     area with far fewer inputs to the union.
     """
-    cached = net.__dict__.get("_tile_unions", {}).get(width)
+    cached = cache.get(("tiles", width))
     if cached is None:  # one tile that is never full: every edge is buffered on its own
         cached = (np.zeros(net.n_edges, dtype=np.int64), np.array([-1]), np.array([None]))
     tile, per_tile, tile_polys = cached
@@ -774,7 +533,7 @@ def _nested_unions(
         parts = np.concatenate(
             [
                 tile_polys[new_tiles],
-                _edge_buffers(net, width, new),
+                _edge_buffers(net, width, new, cache),
                 shapely.buffer(rest, width, quad_segs=_QUAD_SEGS),
                 np.array(prev, dtype=object),
             ]
@@ -806,6 +565,7 @@ def catchments(
     entrances: gpd.GeoSeries | None = None,
     *,
     rules: Any = None,
+    access: Access | None = None,
 ) -> gpd.GeoDataFrame:
     """The areas reachable on foot within each walking time.
 
@@ -838,6 +598,9 @@ def catchments(
     rules : str, path, dict or Rules, optional
         Group by another rules file (e.g. ``"cbs_nabijheid"``), see
         :func:`distance_to_nearest`.
+    access : Access, optional
+        An engine to reuse (its node distances and street-front buffers), as in
+        :func:`distance_to_nearest`; ``by`` is then ``"component"`` or ``"facility"``.
 
     Returns
     -------
@@ -855,8 +618,13 @@ def catchments(
 
     Examples
     --------
+    >>> import infra_geo as ig
+    >>> path = ig.analysis.sample_path()
+    >>> net, fac = ig.walk_network_from_file(path), ig.facilities_from_file(path)
     >>> slow = ig.settings.walk_speed_elderly_kmh
-    >>> c = ig.catchments(net, fac, minutes=(5, 10), speed_kmh=slow)  # doctest: +SKIP
+    >>> c = ig.catchments(net, fac, minutes=(5, 10), speed_kmh=slow, component="care")
+    >>> c["minutes"].tolist()
+    [5, 10]
     """
     mins = minutes_tuple(minutes)
     mpm = metres_per_minute(speed_kmh if speed_kmh is not None else settings.walk_speed_kmh)
@@ -869,70 +637,13 @@ def catchments(
             f"by must be 'component', 'facility' or a column of the facilities, got {by!r}."
         )
     group_by = None if by in ("component", "facility") else by
-    att, grp = _grouped(net, facilities, entrances, component, group_by, rules)
-    keys = grp.keys
-    facilities = grp.facilities
-    g = _augmented(net, att)
-    n = net.n_nodes
-    rows: list[dict[str, Any]] = []
+    acc, keys = engine(
+        net, facilities, access, entrances=entrances, component=component, by=group_by, rules=rules
+    )
     if by != "facility":
-        res = _node_distances(net, att, keys, g)
-        limits = [m * mpm for m in mins]  # ascending (minutes_tuple sorts)
-        tasks = []
-        for k in keys:
-            fidx = np.zeros(len(att.facility_ids), dtype=bool)
-            fidx[_component_sources(att, k)] = True
-            tasks.append((res[k][0], fidx[att.facility]))
-            rows += [{"component": k, "minutes": m, "metres": m * mpm} for m in mins]
-
-        _tile_unions(net, width)  # once, on all cores, before the components share it
-
-        def one(task: tuple[np.ndarray, np.ndarray]) -> list[shapely.Geometry]:
-            dist, sel = task
-            if not sel.any():
-                return [shapely.Polygon()] * len(limits)
-            return _nested_unions(net, dist, limits, att.edge[sel], att.offset[sel], width)
-
-        geoms = [geom for per_k in _parallel(one, tasks) for geom in per_k]
-        for row, geom in zip(rows, geoms, strict=True):
-            row["geometry"] = geom
+        rows = _group_catchments(acc, keys, mins, mpm, width)
     else:
-        comp_cols = [att.components.index(k) for k in keys]
-        active = np.flatnonzero(att.snapped & att.members[:, comp_cols].any(axis=1))
-        if len(active) == 0:
-            raise EmptyDataError(
-                "No facility of the requested components is attached to the network."
-            )
-        dmax = max(mins) * mpm
-        if grp.default:
-            primary = facilities["component"].to_numpy(dtype=object)
-            comps = facilities["components"].to_numpy(dtype=object)
-        else:  # the facility's first group and all its groups
-            gk = np.array(grp.keys, dtype=object)
-            primary = np.where(grp.members.any(axis=1), gk[grp.members.argmax(axis=1)], None)
-            combos, inv = np.unique(grp.members, axis=0, return_inverse=True)
-            names = np.array([";".join(gk[c]) for c in combos], dtype=object)
-            comps = names[inv.ravel()] if len(combos) else np.zeros(0, dtype=object)
-
-        def one_facility(f: int) -> list[dict[str, Any]]:
-            d = dijkstra(g, directed=True, indices=[f + n], limit=dmax * (1 + 1e-12))[0, :n]
-            sel = att.facility == f
-            limits = [m * mpm for m in mins]
-            geoms = _nested_unions(net, d, limits, att.edge[sel], att.offset[sel], width)
-            return [
-                {
-                    "facility_id": att.facility_ids[f],
-                    "component": primary[f],
-                    "components": comps[f],
-                    "minutes": m,
-                    "metres": m * mpm,
-                    "geometry": geom,
-                }
-                for m, geom in zip(mins, geoms, strict=True)
-            ]
-
-        for chunk_rows in _parallel(one_facility, list(active)):
-            rows.extend(chunk_rows)
+        rows = _facility_catchments(acc, keys, mins, mpm, width)
     out = gpd.GeoDataFrame(rows, geometry="geometry", crs=net.crs)
     out["area_m2"] = out.geometry.area
     out.attrs.update({"speed_kmh": mpm * 60 / 1000, "buffer_m": width})
@@ -950,3 +661,72 @@ def catchments(
         if c in out.columns
     ]
     return out[cols]
+
+
+def _group_catchments(
+    acc: Access, keys: tuple[str, ...], mins: tuple[float, ...], mpm: float, width: float
+) -> list[dict[str, Any]]:
+    """Rows of :func:`catchments` with one area per group and threshold."""
+    net, att, cache = acc.net, acc.attachments, acc.edge_buffers
+    res = acc.node_distances(keys)
+    limits = [m * mpm for m in mins]  # ascending (minutes_tuple sorts)
+    rows: list[dict[str, Any]] = []
+    tasks = []
+    for k in keys:
+        fidx = np.zeros(len(att.facility_ids), dtype=bool)
+        fidx[att.sources(k)] = True
+        tasks.append((res[k][0], fidx[att.facility]))
+        rows += [{"component": k, "minutes": m, "metres": m * mpm} for m in mins]
+    _tile_unions(net, width, cache)  # once, on all cores, before the components share it
+
+    def one(task: tuple[np.ndarray, np.ndarray]) -> list[shapely.Geometry]:
+        dist, sel = task
+        if not sel.any():
+            return [shapely.Polygon()] * len(limits)
+        return _nested_unions(net, dist, limits, att.edge[sel], att.offset[sel], width, cache)
+
+    geoms = [geom for per_k in _parallel(one, tasks) for geom in per_k]
+    for row, geom in zip(rows, geoms, strict=True):
+        row["geometry"] = geom
+    return rows
+
+
+def _facility_catchments(
+    acc: Access, keys: tuple[str, ...], mins: tuple[float, ...], mpm: float, width: float
+) -> list[dict[str, Any]]:
+    """Rows of :func:`catchments` with one area per facility and threshold."""
+    net, att, grp, cache = acc.net, acc.attachments, acc.groups, acc.edge_buffers
+    facilities, g, n = grp.facilities, acc.graph, acc.net.n_nodes
+    comp_cols = [att.components.index(k) for k in keys]
+    active = np.flatnonzero(att.snapped & att.members[:, comp_cols].any(axis=1))
+    if len(active) == 0:
+        raise EmptyDataError("No facility of the requested components is attached to the network.")
+    dmax = max(mins) * mpm
+    if grp.default:
+        primary = facilities["component"].to_numpy(dtype=object)
+        comps = facilities["components"].to_numpy(dtype=object)
+    else:  # the facility's first group and all its groups
+        gk = np.array(grp.keys, dtype=object)
+        primary = np.where(grp.members.any(axis=1), gk[grp.members.argmax(axis=1)], None)
+        combos, inv = np.unique(grp.members, axis=0, return_inverse=True)
+        names = np.array([";".join(gk[c]) for c in combos], dtype=object)
+        comps = names[inv.ravel()] if len(combos) else np.zeros(0, dtype=object)
+
+    def one_facility(f: int) -> list[dict[str, Any]]:
+        d = dijkstra(g, directed=True, indices=[f + n], limit=dmax * (1 + 1e-12))[0, :n]
+        sel = att.facility == f
+        limits = [m * mpm for m in mins]
+        geoms = _nested_unions(net, d, limits, att.edge[sel], att.offset[sel], width, cache)
+        return [
+            {
+                "facility_id": att.facility_ids[f],
+                "component": primary[f],
+                "components": comps[f],
+                "minutes": m,
+                "metres": m * mpm,
+                "geometry": geom,
+            }
+            for m, geom in zip(mins, geoms, strict=True)
+        ]
+
+    return [row for chunk in _parallel(one_facility, list(active)) for row in chunk]

@@ -344,6 +344,7 @@ def summary_section(result: Any) -> list[str]:
     Empty when the neighbourhoods have no CBS distance column (or the run did not read an
     OSM file); a one-line note when the comparison cannot be made.
     """
+    from ._log import quiet
     from .errors import InfraGeoError
 
     units = getattr(result, "neighbourhoods", None)
@@ -358,7 +359,8 @@ def summary_section(result: Any) -> list[str]:
         key = tuple(id(getattr(result, a)) for a in ("network", "population", "neighbourhoods"))
         if key not in cache:
             cache.clear()
-            cache[key] = compare_with_cbs(result)
+            with quiet():  # it re-reads and re-places what the run has reported already
+                cache[key] = compare_with_cbs(result)
         cmp = cache[key]
     except InfraGeoError as exc:
         return [*head, f"Not compared: {_md(exc)}"]

@@ -205,10 +205,11 @@ def _preflight(args: argparse.Namespace) -> None:
     """Check every flag before the long work, with the flag's name in the message."""
     from pathlib import Path
 
+    from ._inputs import _parse_units_spec, check_total_population
     from ._outdir import check_out_dir
     from ._validate import minutes_tuple, positive
     from ._walk_profiles import check_profile
-    from .analysis import OUTPUT_FILES, _parse_units_spec, check_total_population
+    from .analysis import OUTPUT_FILES
 
     minutes_tuple(args.minutes, "--minutes")
     if getattr(args, "walk_profile", None) is not None:

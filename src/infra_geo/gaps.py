@@ -19,15 +19,22 @@ import pandas as pd
 import shapely
 
 from . import settings
+from ._access import Access, engine
 from ._groups import resolve_groups
 from ._log import log
 from ._validate import minutes_tuple, positive
-from .accessibility import _grouped, _node_distances, _point_table, metres_per_minute
+from .accessibility import metres_per_minute
 from .errors import InputError, PopulationError
 from .network import WalkNetwork
-from .population import _assign_units, population_from_streets, units_frame
+from .population import assign_units, population_from_streets, units_frame
 
-__all__ = ["GAP_COLUMNS_DOC", "gap_analysis", "resident_access", "uncovered_areas"]
+__all__ = [
+    "GAP_COLUMNS_DOC",
+    "gap_analysis",
+    "gaps_and_residents",
+    "resident_access",
+    "uncovered_areas",
+]
 
 GAP_COLUMNS_DOC = """\
 unit_id, unit_name        the neighbourhood
@@ -126,6 +133,7 @@ def resident_access(
     *,
     by: str | None = None,
     rules: Any = None,
+    access: Access | None = None,
 ) -> gpd.GeoDataFrame:
     """Walking metres from every population point to the nearest facility of each component.
 
@@ -143,6 +151,8 @@ def resident_access(
     by, rules : optional
         Group the facilities by a column or another rules file (or pass a dict of named
         frames as ``facilities``), as in :func:`infra_geo.distance_to_nearest`.
+    access : Access, optional
+        An engine built on ``net`` and these facilities, to reuse (its groups then apply).
 
     Returns
     -------
@@ -150,14 +160,25 @@ def resident_access(
         The population points (network CRS) with one column of metres per group,
         ``snapped``, ``snap_m`` and ``island`` (0 = the main piece of the network, -1 = not
         attached).
+
+    Examples
+    --------
+    >>> import infra_geo as ig
+    >>> path = ig.analysis.sample_path()
+    >>> net, fac = ig.walk_network_from_file(path), ig.facilities_from_file(path)
+    >>> import geopandas as gpd
+    >>> homes = net.nodes.geometry.iloc[:5].to_numpy()
+    >>> pop = gpd.GeoDataFrame({"population": [2.0] * 5}, geometry=homes, crs=net.crs)
+    >>> acc = ig.resident_access(net, fac, pop, "care")
+    >>> bool((acc["care"] >= 0).all())
+    True
     """
     _check_net(net)
-    att, grp = _grouped(net, facilities, entrances, component, by, rules)
-    keys = grp.keys
-    res = _node_distances(net, att, keys)
+    eng, keys = engine(
+        net, facilities, access, entrances=entrances, component=component, by=by, rules=rules
+    )
     pts = population.to_crs(net.crs)
-    s = net.snap(pts.geometry)
-    table = _point_table(net, att, res, s, keys, pts.index)
+    table, s = eng.at_points(pts.geometry, keys)
     out = pts.join(
         table.drop(columns=[c for c in table.columns if c in pts.columns and c not in keys])
     )
@@ -208,7 +229,7 @@ def gap_analysis(
     speed_kmh: float | None = None,
     extent: Any = None,
     entrances: gpd.GeoSeries | None = None,
-    access: gpd.GeoDataFrame | None = None,
+    access: gpd.GeoDataFrame | Access | None = None,
     *,
     by: str | None = None,
     rules: Any = None,
@@ -239,9 +260,10 @@ def gap_analysis(
         it are flagged ``partial``.
     entrances : GeoSeries, optional
         Mapped entrances of area facilities.
-    access : GeoDataFrame, optional
+    access : GeoDataFrame or Access, optional
         :func:`resident_access` of the population points, to reuse (then ``population`` is
-        not snapped again); it must hold a column per group.
+        not snapped again; it must hold a column per group), or an :class:`~infra_geo.Access`
+        engine built on ``net`` and these facilities (its groups apply).
     by, rules, component : optional
         Other facility groups than the eight components (a column, another rules file such
         as ``"cbs_nabijheid"``, or a dict of named frames as ``facilities``) and which of
@@ -310,7 +332,7 @@ def gap_analysis(
     >>> gaps = ig.gap_analysis(net, fac, buurten, pop, minutes=(5, 10))  # doctest: +SKIP
     >>> gaps.sort_values("rank_10").head()  # doctest: +SKIP
     """
-    return _gap_table(
+    return gaps_and_residents(
         net,
         facilities,
         neighbourhoods,
@@ -336,7 +358,7 @@ _COUNT_COLUMNS = (
 )
 
 
-def _gap_table(
+def gaps_and_residents(
     net: WalkNetwork,
     facilities: gpd.GeoDataFrame,
     neighbourhoods: gpd.GeoDataFrame,
@@ -346,17 +368,175 @@ def _gap_table(
     speed_kmh: float | None,
     extent: Any,
     entrances: gpd.GeoSeries | None,
-    access: gpd.GeoDataFrame | None,
+    access: gpd.GeoDataFrame | Access | None,
     by: str | None = None,
     rules: Any = None,
     component: str | Iterable[str] | None = None,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """The gap table and the resident points as placed (``population`` = placed weight)."""
+    """:func:`gap_analysis`, and the resident points as placed (``population`` = placed weight).
+
+    The placed points are what :func:`uncovered_areas` should map (a partial unit's
+    residents are only its inside part). Parameters as in :func:`gap_analysis`.
+
+    Returns
+    -------
+    tuple of GeoDataFrame
+        The gap table and the placed resident points (network CRS).
+    """
     _check_net(net)
-    grp = resolve_groups(facilities, component, by=by, rules=rules)
-    keys = grp.keys
+    eng, grp, keys = _engine_or_groups(net, facilities, access, component, by, rules)
+    access = None if eng is not None else access
     mins = minutes_tuple(minutes)
     mpm = metres_per_minute(speed_kmh if speed_kmh is not None else settings.walk_speed_kmh)
+    units, units_m, share, ext_m, all_ids = _units_in_data(net, neighbourhoods, extent)
+    n_units = len(units)
+    partial = share < settings.partial_unit_share
+    if access is not None:
+        acc = access
+    else:
+        pop = _population_points(net, units, population)
+        acc = resident_access(
+            net, facilities, pop, keys, entrances=entrances, by=by, rules=rules, access=eng
+        )
+    missing = [k for k in keys if k not in acc.columns]
+    if missing:
+        raise InputError(
+            f"access has no column for {', '.join(missing)}: compute it with resident_access() "
+            "and the same facility groups."
+        )
+    w_in = pd.to_numeric(acc["population"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
+    unit, by_id, acc_m = _point_units(acc, units, units_m, all_ids)
+    in_data = shapely.intersects(ext_m, acc_m.geometry.to_numpy())
+    place = _place_residents(
+        w_in, unit, by_id, in_data, units["population"].to_numpy(dtype=float), share, partial
+    )
+    w = place["weights"]
+    if w.sum() <= 0:
+        raise PopulationError(
+            "No residents inside the neighbourhoods: the population points and the units do not "
+            "overlap, or every unit's population is unknown. Check population/neighbourhoods."
+        )
+    ours, street_length = _accounting(acc, unit, w_in, place, units, share, partial)
+    u, residents = np.where(unit >= 0, unit, 0), ours["residents"]
+    # facilities inside units (by representative point)
+    nfac = _facility_counts(grp, keys, units_m)
+    dist = {k: acc[k].to_numpy(dtype=float) for k in keys}
+    ours.update(_group_columns(keys, dist, nfac, w, u, n_units, residents, mins, mpm))
+    out = pd.DataFrame(ours)
+    _rank_and_weighting(out, units, mins, street_length)
+    own = _own_columns(units, set(out.columns) | {"unit_id", "unit_name"})
+    out = pd.concat(
+        [
+            pd.DataFrame(
+                {"unit_id": units["unit_id"].to_numpy(), "unit_name": units["unit_name"].to_numpy()}
+            ),
+            own,
+            out,
+        ],
+        axis=1,
+    )
+    gdf = gpd.GeoDataFrame(out, geometry=units.geometry.to_numpy(), crs="EPSG:4326")
+    gdf = gdf.sort_values("unit_id", kind="stable").reset_index(drop=True)
+    gdf.attrs.update(
+        {
+            "minutes": mins,
+            "speed_kmh": mpm * 60 / 1000,
+            "weighting": "street-length" if street_length else "residents",
+        }
+    )
+    _log_accounting(gdf)
+    placed = acc.copy()
+    placed["population"] = w
+    return gdf, placed
+
+
+def _engine_or_groups(
+    net: WalkNetwork,
+    facilities: Any,
+    access: Any,
+    component: str | Iterable[str] | None,
+    by: str | None,
+    rules: Any,
+) -> tuple[Access | None, Any, tuple[str, ...]]:
+    """The engine given as ``access`` (or None), the facility groups and the keys asked for."""
+    if isinstance(access, Access):
+        eng, keys = engine(net, facilities, access, component=component, by=by, rules=rules)
+        return eng, eng.groups, keys
+    grp = resolve_groups(facilities, component, by=by, rules=rules)
+    return None, grp, grp.keys
+
+
+def _accounting(
+    acc: gpd.GeoDataFrame,
+    unit: np.ndarray,
+    w_in: np.ndarray,
+    place: dict[str, Any],
+    units: gpd.GeoDataFrame,
+    share: np.ndarray,
+    partial: np.ndarray,
+) -> tuple[dict[str, Any], bool]:
+    """The residents' accounting columns per unit, and whether the weights are street metres."""
+    n_units = len(units)
+    w = place["weights"]
+    u = np.where(unit >= 0, unit, 0)
+    residents = np.bincount(u, weights=w, minlength=n_units)
+    estimated = np.zeros(n_units, dtype=bool)
+    if "estimated" in acc.columns:
+        est_pt = acc["estimated"].fillna(False).to_numpy(dtype=bool) & (unit >= 0) & (w_in > 0)
+        estimated[unit[est_pt]] = True
+    src = (
+        acc["source"].astype("string").fillna("").to_numpy(dtype=object)
+        if "source" in acc.columns
+        else np.full(len(acc), "", dtype=object)
+    )
+    counted = (unit >= 0) & (w_in > 0)
+    street_length = bool(counted.any()) and bool((src[counted] == "street-length").all())
+    on_islands = np.bincount(
+        u, weights=np.where(acc["island"].to_numpy() != 0, w, 0.0), minlength=n_units
+    )
+    unplaced = place["unplaced"]
+    limit = settings.data_problem_share
+    data_problem = (on_islands > limit * residents + 1e-9) & (residents > 0)
+    data_problem |= (unplaced > limit * (residents + unplaced) + 1e-9) & (unplaced > 0)
+    ours: dict[str, Any] = {
+        "population_input": place["population_input"],
+        "residents": residents,
+        "residents_outside_data": place["outside"],
+        "unplaced": unplaced,
+        "population_known": np.isfinite(units["population"].to_numpy(dtype=float))
+        | (residents > 0),
+        "population_unknown": place["unknown"],
+        "population_estimated": estimated & ~np.isfinite(units["population"].to_numpy(float)),
+        "data_share": share,
+        "partial": partial,
+        "residents_on_islands": on_islands,
+        "data_problem": data_problem,
+    }
+    return ours, street_length
+
+
+def _facility_counts(
+    grp: Any, keys: tuple[str, ...], units_m: gpd.GeoDataFrame
+) -> dict[str, np.ndarray]:
+    """Facilities of each group inside each unit (by representative point)."""
+    metric, n_units = units_m.crs, len(units_m)
+    fac_pts = gpd.GeoDataFrame(
+        geometry=grp.facilities.geometry.representative_point(), crs=grp.facilities.crs
+    ).to_crs(metric)
+    fac_unit = assign_units(fac_pts, units_m) if len(fac_pts) else np.zeros(0, np.int64)
+    fac_members = grp.members[:, [grp.keys.index(k) for k in keys]]
+    nfac = {
+        k: np.bincount(fac_unit[fac_members[:, j] & (fac_unit >= 0)], minlength=n_units)
+        for j, k in enumerate(keys)
+    }
+    return nfac
+
+
+def _units_in_data(
+    net: WalkNetwork, neighbourhoods: gpd.GeoDataFrame, extent: Any
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, np.ndarray, Any, np.ndarray]:
+    """The units touching the data extent (4326 and network CRS), their share inside it,
+    the extent in the network CRS and the ids of all units given."""
     units = units_frame(neighbourhoods)
     # data extent and the units it touches
     if extent is None:
@@ -392,21 +572,15 @@ def _gap_table(
     units = units.loc[touching].reset_index(drop=True)
     units_m = units_m.loc[touching].reset_index(drop=True)
     share = share[touching]
-    n_units = len(units)
-    partial = share < settings.partial_unit_share
+    return units, units_m, share, ext_m, all_ids
 
-    if access is not None:
-        acc = access
-    else:
-        pop = _population_points(net, units, population)
-        acc = resident_access(net, facilities, pop, keys, entrances=entrances, by=by, rules=rules)
-    missing = [k for k in keys if k not in acc.columns]
-    if missing:
-        raise InputError(
-            f"access has no column for {', '.join(missing)}: compute it with resident_access() "
-            "and the same facility groups."
-        )
-    w_in = pd.to_numeric(acc["population"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
+
+def _point_units(
+    acc: gpd.GeoDataFrame, units: gpd.GeoDataFrame, units_m: gpd.GeoDataFrame, all_ids: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, gpd.GeoDataFrame]:
+    """Unit row per resident point (-1: none), whether by its own ``unit_id``, the points in
+    the units' metric CRS."""
+    metric = units_m.crs
     # unit of each point: its own unit_id if it has one, else by location
     # (a point labelled with a unit left out of the table, wholly outside the data, stays
     # out; a label that is no unit of these neighbourhoods is ignored: placed by location)
@@ -421,64 +595,14 @@ def _gap_table(
     acc_m = acc.to_crs(metric)
     loc_needed = ~ours_id
     if loc_needed.any():
-        unit[loc_needed] = _assign_units(acc_m.loc[loc_needed], units_m)
-    in_data = shapely.intersects(ext_m, acc_m.geometry.to_numpy())
-    place = _place_residents(
-        w_in, unit, by_id, in_data, units["population"].to_numpy(dtype=float), share, partial
-    )
-    w = place["weights"]
-    if w.sum() <= 0:
-        raise PopulationError(
-            "No residents inside the neighbourhoods: the population points and the units do not "
-            "overlap, or every unit's population is unknown. Check population/neighbourhoods."
-        )
-    u = np.where(unit >= 0, unit, 0)
-    residents = np.bincount(u, weights=w, minlength=n_units)
-    estimated = np.zeros(n_units, dtype=bool)
-    if "estimated" in acc.columns:
-        est_pt = acc["estimated"].fillna(False).to_numpy(dtype=bool) & (unit >= 0) & (w_in > 0)
-        estimated[unit[est_pt]] = True
-    src = (
-        acc["source"].astype("string").fillna("").to_numpy(dtype=object)
-        if "source" in acc.columns
-        else np.full(len(acc), "", dtype=object)
-    )
-    counted = (unit >= 0) & (w_in > 0)
-    street_length = bool(counted.any()) and bool((src[counted] == "street-length").all())
-    on_islands = np.bincount(
-        u, weights=np.where(acc["island"].to_numpy() != 0, w, 0.0), minlength=n_units
-    )
-    unplaced = place["unplaced"]
-    limit = settings.data_problem_share
-    data_problem = (on_islands > limit * residents + 1e-9) & (residents > 0)
-    data_problem |= (unplaced > limit * (residents + unplaced) + 1e-9) & (unplaced > 0)
-    ours: dict[str, Any] = {
-        "population_input": place["population_input"],
-        "residents": residents,
-        "residents_outside_data": place["outside"],
-        "unplaced": unplaced,
-        "population_known": np.isfinite(units["population"].to_numpy(dtype=float))
-        | (residents > 0),
-        "population_unknown": place["unknown"],
-        "population_estimated": estimated & ~np.isfinite(units["population"].to_numpy(float)),
-        "data_share": share,
-        "partial": partial,
-        "residents_on_islands": on_islands,
-        "data_problem": data_problem,
-    }
-    # facilities inside units (by representative point)
-    fac_pts = gpd.GeoDataFrame(
-        geometry=grp.facilities.geometry.representative_point(), crs=grp.facilities.crs
-    ).to_crs(metric)
-    fac_unit = _assign_units(fac_pts, units_m) if len(fac_pts) else np.zeros(0, np.int64)
-    fac_members = grp.members
-    nfac = {
-        k: np.bincount(fac_unit[fac_members[:, j] & (fac_unit >= 0)], minlength=n_units)
-        for j, k in enumerate(keys)
-    }
-    dist = {k: acc[k].to_numpy(dtype=float) for k in keys}
-    ours.update(_group_columns(keys, dist, nfac, w, u, n_units, residents, mins, mpm))
-    out = pd.DataFrame(ours)
+        unit[loc_needed] = assign_units(acc_m.loc[loc_needed], units_m)
+    return unit, by_id, acc_m
+
+
+def _rank_and_weighting(
+    out: pd.DataFrame, units: gpd.GeoDataFrame, mins: tuple[float, ...], street_length: bool
+) -> None:
+    """Add ``rank_{m}`` to the gap table; with street-length weights blank every count."""
     rankable = (~out["partial"]) & (~out["data_problem"]) & (out["residents"] > 0)
     for m in mins:
         score = out[f"completeness_{m}"].where(rankable)
@@ -502,30 +626,6 @@ def _gap_table(
         ]
         out[count_cols] = np.nan
         out["population_unknown"] = ~np.isfinite(units["population"].to_numpy(float))
-    own = _own_columns(units, set(out.columns) | {"unit_id", "unit_name"})
-    out = pd.concat(
-        [
-            pd.DataFrame(
-                {"unit_id": units["unit_id"].to_numpy(), "unit_name": units["unit_name"].to_numpy()}
-            ),
-            own,
-            out,
-        ],
-        axis=1,
-    )
-    gdf = gpd.GeoDataFrame(out, geometry=units.geometry.to_numpy(), crs="EPSG:4326")
-    gdf = gdf.sort_values("unit_id", kind="stable").reset_index(drop=True)
-    gdf.attrs.update(
-        {
-            "minutes": mins,
-            "speed_kmh": mpm * 60 / 1000,
-            "weighting": "street-length" if street_length else "residents",
-        }
-    )
-    _log_accounting(gdf)
-    placed = acc.copy()
-    placed["population"] = w
-    return gdf, placed
 
 
 def _place_residents(
@@ -696,7 +796,7 @@ def uncovered_areas(
     speed_kmh: float | None = None,
     cell_m: float = 50.0,
     entrances: gpd.GeoSeries | None = None,
-    access: gpd.GeoDataFrame | None = None,
+    access: gpd.GeoDataFrame | Access | None = None,
     *,
     by: str | None = None,
     rules: Any = None,
@@ -710,8 +810,9 @@ def uncovered_areas(
     cell_m : float
         The areas are the cells of a ``cell_m`` grid (network CRS) that hold residents
         beyond reach: a regular, fast and privacy-friendly footprint (no single homes).
-    access : GeoDataFrame, optional
-        :func:`resident_access` of these population points, to reuse instead of recomputing.
+    access : GeoDataFrame or Access, optional
+        :func:`resident_access` of these population points, to reuse instead of recomputing,
+        or an :class:`~infra_geo.Access` engine built on ``net`` and these facilities.
     by, rules : optional
         Other facility groups, as in :func:`infra_geo.distance_to_nearest`.
 
@@ -724,12 +825,18 @@ def uncovered_areas(
     _check_net(net)
     mins = minutes_tuple(minutes)
     mpm = metres_per_minute(speed_kmh if speed_kmh is not None else settings.walk_speed_kmh)
-    keys = resolve_groups(facilities, by=by, rules=rules).keys
-    if access is not None:
+    eng = access if isinstance(access, Access) else None
+    if eng is not None:
+        keys = engine(net, facilities, eng, by=by, rules=rules)[1]
+    else:
+        keys = resolve_groups(facilities, by=by, rules=rules).keys
+    if access is not None and eng is None:
         acc = access
     elif population is not None:
         pop = _population_points(net, None, population)
-        acc = resident_access(net, facilities, pop, entrances=entrances, by=by, rules=rules)
+        acc = resident_access(
+            net, facilities, pop, entrances=entrances, by=by, rules=rules, access=eng
+        )
     else:
         raise InputError("uncovered_areas needs population points.")
     w = pd.to_numeric(acc["population"], errors="coerce").fillna(0.0).to_numpy(dtype=float)

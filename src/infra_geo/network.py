@@ -32,7 +32,7 @@ from pyproj import CRS, Transformer
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
-from . import settings
+from . import _online, settings
 from ._crs import metric_crs_for
 from ._log import log
 from ._osm_reader import read_osm
@@ -40,7 +40,7 @@ from ._validate import as_polygon, check_overlap, positive, to_crs
 from ._walk_profiles import check_profile
 from ._walk_profiles import resolve as resolve_profile
 from .components import load_rules
-from .errors import EmptyDataError, InfraGeoError, InputError, NetworkError
+from .errors import EmptyDataError, InputError, NetworkError
 
 __all__ = [
     "Snap",
@@ -171,7 +171,6 @@ class WalkNetwork:
         self._tree: shapely.STRtree | None = None
         self._node_tree: shapely.STRtree | None = None
         self._grid: _SegmentGrid | None = None
-        self._cache: dict[str, Any] = {}  # derived arrays (e.g. accessibility's incident edges)
         #: the walk profile the network was built with ("nl", "osmnx"; None: a given graph)
         self.walk_profile: str | None = None
         if n_pieces > 1:
@@ -206,7 +205,11 @@ class WalkNetwork:
 
     @property
     def nodes(self) -> gpd.GeoDataFrame:
-        """Nodes: ``node_id``, ``x``, ``y``, ``island``, geometry (network CRS)."""
+        """Nodes: ``node_id``, ``x``, ``y``, ``island``, geometry (network CRS).
+
+        Indexed by node id (index name ``node``), the key of :meth:`to_networkx` and of
+        every node result (:func:`~infra_geo.distance_to_nearest`...), as in osmnx.
+        """
         return gpd.GeoDataFrame(
             {
                 "node_id": self.node_ids,
@@ -214,13 +217,15 @@ class WalkNetwork:
                 "y": self.node_xy[:, 1],
                 "island": self.island,
             },
+            index=pd.Index(self.node_ids, name="node"),
             geometry=shapely.points(self.node_xy),
             crs=self.crs,
         )
 
     @property
     def edges(self) -> gpd.GeoDataFrame:
-        """Edges: ``u``, ``v`` (node indices), ``u_id``, ``v_id``, ``length`` (m), tags."""
+        """Edges: ``u``, ``v`` (node positions), ``u_id``, ``v_id`` (node ids, the index of
+        :attr:`nodes`), ``length`` (m), tags."""
         df = pd.DataFrame(
             {
                 "u": self.edge_u,
@@ -425,19 +430,42 @@ class WalkNetwork:
         usable = np.flatnonzero(~(shapely.is_missing(pts) | shapely.is_empty(pts)))
         xy = np.full((n, 2), np.nan)
         xy[usable] = shapely.get_coordinates(shapely.centroid(pts[usable]))
-        return self._snap_xy(xy, tol)
+        return self.snap_xy(xy, tolerance=tol)
 
-    def _snap_xy(self, xy: np.ndarray, tol: Any) -> Snap:
+    def snap_xy(self, xy: np.ndarray, *, tolerance: float | None = None) -> Snap:
         """:meth:`snap` for an (n, 2) array of coordinates in the network CRS (NaN: none).
 
         Every point within ``_GRID_REACH_M`` of an edge is answered from a grid of the edges'
         straight pieces (:class:`_SegmentGrid`) with exact distances and offsets in numpy:
         several times faster than an STRtree search against long, many-vertex edges. With a
         longer reach, only the points the grid did not answer search the STRtree, up to
-        ``tol``. Either way each point gets its nearest edge (ties within a nanometre: the
-        lowest edge index, then the lowest offset).
+        ``tolerance``. Either way each point gets its nearest edge (ties within a nanometre:
+        the lowest edge index, then the lowest offset).
+
+        Parameters
+        ----------
+        xy : ndarray, shape (n, 2)
+            Coordinates in the network CRS; rows with NaN attach nowhere.
+        tolerance : float, optional
+            Maximum snapping distance in metres (default ``settings.snap_tolerance_m``).
+
+        Returns
+        -------
+        Snap
+            As :meth:`snap`.
+
+        Examples
+        --------
+        >>> import numpy as np, infra_geo as ig
+        >>> net = ig.walk_network_from_file(ig.analysis.sample_path())
+        >>> s = net.snap_xy(net.node_xy[:3] + 1.0, tolerance=30)
+        >>> bool(s.ok.all())
+        True
         """
-        tol = positive(tol, "The snapping tolerance (metres)")
+        tol = positive(
+            settings.snap_tolerance_m if tolerance is None else tolerance,
+            "The snapping tolerance (metres)",
+        )
         n = len(xy)
         edge = np.full(n, -1, dtype=np.int64)
         offset = np.zeros(n)
@@ -464,6 +492,10 @@ class WalkNetwork:
                 dist[rest[pi]] = d
                 offset[rest[pi]] = np.clip(off, 0.0, self.edge_length[ei])
         return Snap(edge, offset, dist)
+
+    def _snap_xy(self, xy: np.ndarray, tol: Any) -> Snap:
+        """Deprecated private spelling of :meth:`snap_xy` (kept for one release)."""
+        return self.snap_xy(xy, tolerance=tol)
 
 
 #: snap() answers points within this many metres of an edge from a grid of the edges' straight
@@ -957,28 +989,25 @@ def walk_network_from_polygon(
     EmptyDataError
         No walkable street in the area.
     """
-    import osmnx as ox
-
-    from .sources import _online_error, _osmnx_settings
-
     check_profile(walk_profile)
     area = as_polygon(polygon, crs=polygon_crs)
     profile = resolve_profile(walk_profile, area)
-    with _osmnx_settings():
-        try:
-            if profile.name == "osmnx":
-                G = ox.graph_from_polygon(area, network_type="walk", simplify=True, retain_all=True)
-            else:
-                G = _fetch_superset(area, profile)
-        except ox._errors.InsufficientResponseError:
-            raise EmptyDataError("No walkable street found in the polygon.") from None
-        except InfraGeoError:
-            raise
-        except Exception as exc:
-            raise _online_error(exc, "Overpass") from exc
+    if profile.name == "osmnx":
+        G = _online.graph(area, network_type="walk")
+    else:
+        # every highway=* and route=ferry way, unsimplified, with the tags the profile reads
+        # (osmnx keeps only settings.useful_tags_way on edges)
+        G = _online.graph(
+            area,
+            custom_filter=['["highway"]', '["route"="ferry"]'],
+            simplify=False,
+            extra_way_tags=[*profile.keys(), "duration"],
+        )
     if profile.name != "osmnx":
         net = _profile_network(G, profile, crs)
     else:
+        import osmnx as ox
+
         if crs is not None:
             G = ox.project_graph(G, to_crs=to_crs(crs, "crs"))
         net = WalkNetwork.from_networkx(G)
@@ -1004,24 +1033,6 @@ def _log_loose_ferries(net: WalkNetwork) -> None:
             "to the ferry's end node to use them.",
             logging.WARNING,
         )
-
-
-def _fetch_superset(area: Any, profile: Any) -> nx.MultiDiGraph:
-    """Every highway=* and route=ferry way in ``area``, unsimplified, with the tags the
-    profile reads (osmnx keeps only ``settings.useful_tags_way`` on edges)."""
-    import osmnx as ox
-
-    old = list(ox.settings.useful_tags_way)
-    try:
-        ox.settings.useful_tags_way = list(dict.fromkeys([*old, *profile.keys(), "duration"]))
-        return ox.graph_from_polygon(
-            area,
-            custom_filter=['["highway"]', '["route"="ferry"]'],
-            simplify=False,
-            retain_all=True,
-        )
-    finally:
-        ox.settings.useful_tags_way = old
 
 
 def _profile_network(G: nx.MultiDiGraph, profile: Any, crs: Any) -> WalkNetwork:
@@ -1109,10 +1120,8 @@ def walk_network_from_place(
     OnlineError
         Nominatim or Overpass could not be reached.
     """
-    from .sources import geocode_place
-
     check_profile(walk_profile)
-    return walk_network_from_polygon(geocode_place(query), crs=crs, walk_profile=walk_profile)
+    return walk_network_from_polygon(_online.geocode(query), crs=crs, walk_profile=walk_profile)
 
 
 def _log_snap_failures(what: str, n_far: int, n_total: int) -> None:

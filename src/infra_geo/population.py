@@ -92,17 +92,6 @@ RESIDENTIAL_STREETS = (
 )
 
 
-def _empty_points() -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame(
-        {
-            "unit_id": pd.Series(dtype="string"),
-            "population": pd.Series(dtype="float64"),
-            "source": pd.Series(dtype="string"),
-        },
-        geometry=gpd.GeoSeries([], crs="EPSG:4326"),
-    )
-
-
 def units_frame(neighbourhoods: Any, total_column: str | None = "population") -> gpd.GeoDataFrame:
     """Normalise neighbourhood units: ``unit_id``, ``unit_name``, ``population``, geometry, EPSG:4326."""
     if not isinstance(neighbourhoods, gpd.GeoDataFrame):
@@ -197,8 +186,22 @@ def residential_buildings(source: Any, polygon: Any = None) -> gpd.GeoDataFrame:
     return out.reset_index(drop=True)
 
 
-def _assign_units(points: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> np.ndarray:
-    """Row position of the unit containing each point (-1 outside every unit)."""
+def assign_units(points: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> np.ndarray:
+    """Row position of the unit containing each point (-1 outside every unit).
+
+    Parameters
+    ----------
+    points : GeoDataFrame
+        Points, in the CRS of ``units``.
+    units : GeoDataFrame
+        Unit polygons.
+
+    Returns
+    -------
+    ndarray of int
+        Per point the row position in ``units``; a point on a shared border goes to the
+        first unit.
+    """
     pts = points.geometry.to_numpy()
     tree = shapely.STRtree(units.geometry.to_numpy())
     pi, ui = tree.query(pts, predicate="intersects")
@@ -311,14 +314,14 @@ def population_from_buildings(
             )
         # one total over all buildings inside the units: weight share per unit
         pts = gpd.GeoDataFrame(geometry=pts_geom, crs="EPSG:4326")
-        unit = _assign_units(pts, units)
+        unit = assign_units(pts, units)
         w = np.where(unit >= 0, blds["weight"].to_numpy(), 0.0)
         if w.sum() <= 0:
             raise PopulationError("No residential building lies inside the neighbourhoods.")
         pop = w / w.sum() * total
         return _points(units, unit, pop, pts_geom, "building", blds)
     pts = gpd.GeoDataFrame(geometry=pts_geom, crs="EPSG:4326")
-    unit = _assign_units(pts, units) if len(pts) else np.zeros(0, np.int64)
+    unit = assign_units(pts, units) if len(pts) else np.zeros(0, np.int64)
     bw = blds["weight"].to_numpy() if len(blds) else np.zeros(0)
     pop = _spread(bw, unit, totals)
     # a unit whose total is unknown (secret, missing) but which has homes in the data gets an

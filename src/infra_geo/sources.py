@@ -8,25 +8,22 @@ real-world facility, EPSG:4326, with the columns described in :func:`facilities_
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import requests
 import shapely
 
-from . import settings
+from . import _online
 from ._log import log
 from ._osm_reader import read_osm
 from ._validate import as_polygon, bbox_polygon, check_overlap
 from .components import Rules, classify, component_matrix, load_rules
-from .errors import InfraGeoError, OnlineError, PlaceNotFoundError
 
 __all__ = [
     "FACILITY_COLUMNS",
@@ -143,20 +140,9 @@ def facilities_from_polygon(
     osmnx caches responses in ``settings.cache_folder``; the endpoint is
     ``settings.overpass_url`` (osmnx's default when ``None``).
     """
-    import osmnx as ox
-
     r = load_rules(rules)
     area = as_polygon(polygon, crs=crs)
-    with _osmnx_settings():
-        try:
-            raw = ox.features_from_polygon(area, tags=r.osm_tags())
-        except ox._errors.InsufficientResponseError:
-            raw = gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
-        except InfraGeoError:
-            raise
-        except Exception as exc:
-            raise _online_error(exc, "Overpass") from exc
-    return _finalise(_from_osmnx(raw), r, area, source="Overpass")
+    return _finalise(_online.features(area, r.osm_tags()), r, area, source="Overpass")
 
 
 def facilities_from_place(
@@ -217,112 +203,7 @@ def geocode_place(query: str | Mapping[str, str]) -> shapely.Geometry:
     OnlineError
         Nominatim could not be reached.
     """
-    import osmnx as ox
-
-    if not query or (isinstance(query, str) and not query.strip()):
-        raise PlaceNotFoundError(
-            "The place name is empty: give a name like 'Vaduz, Liechtenstein'."
-        )
-    with _osmnx_settings():
-        try:
-            gdf = ox.geocode_to_gdf(query)
-        except InfraGeoError:
-            raise
-        except (ox._errors.ResponseStatusCodeError, requests.RequestException) as exc:
-            # an HTTP error (403 blocked, 5xx) or a bad URL: both are ValueErrors too, so
-            # they must be caught before the "place not found" branch below
-            raise _online_error(exc, "Nominatim") from exc
-        except (ox._errors.InsufficientResponseError, ValueError, TypeError) as exc:
-            raise PlaceNotFoundError(
-                f"No area found for the place {query!r} ({exc}). Check the spelling, add the "
-                "country ('Utrecht, Nederland'), or pass a polygon or an extract instead."
-            ) from None
-        except Exception as exc:
-            raise _online_error(exc, "Nominatim") from exc
-    geom = shapely.union_all(gdf.geometry.to_numpy())
-    if geom.geom_type not in ("Polygon", "MultiPolygon"):
-        raise PlaceNotFoundError(
-            f"The place {query!r} is a {geom.geom_type}, not an area; name a municipality, "
-            "district or neighbourhood."
-        )
-    return geom
-
-
-@contextlib.contextmanager
-def _osmnx_settings() -> Iterator[None]:
-    """Apply infra_geo's online settings to osmnx for the duration of a call.
-
-    Also makes an Overpass answer that reports a runtime error (HTTP 200 with a ``remark``
-    such as "Query timed out" or "out of memory", and no or partial elements) raise
-    :class:`OnlineError` instead of passing for an area without data.
-    """
-    import osmnx as ox
-    from osmnx import _overpass
-
-    request = _overpass._overpass_request
-
-    def checked_request(data: Any) -> dict[str, Any]:
-        answer = request(data)
-        remark = str(answer.get("remark", ""))
-        if "error" in remark.lower():
-            raise OnlineError(
-                f"Overpass failed on the server: {remark.strip()} Try a smaller area, a "
-                "larger settings.requests_timeout, or facilities_from_file with an extract."
-            )
-        return answer
-
-    names = {
-        "overpass_url": settings.overpass_url,
-        "nominatim_url": settings.nominatim_url,
-        "use_cache": settings.use_cache,
-        "cache_folder": settings.cache_folder,
-        "requests_timeout": settings.requests_timeout,
-    }
-    old = {k: getattr(ox.settings, k) for k in names}
-    try:
-        _overpass._overpass_request = checked_request
-        for k, v in names.items():
-            if v is not None:
-                setattr(ox.settings, k, v)
-        # a local stand-in or a private server does not need politeness pauses
-        if settings.overpass_url is not None:
-            old["overpass_rate_limit"] = ox.settings.overpass_rate_limit
-            ox.settings.overpass_rate_limit = False
-        yield
-    finally:
-        _overpass._overpass_request = request
-        for k, v in old.items():
-            setattr(ox.settings, k, v)
-
-
-def _online_error(exc: Exception, service: str) -> OnlineError:
-    setting = "overpass_url" if service == "Overpass" else "nominatim_url"
-    return OnlineError(
-        f"{service} could not be reached or failed ({type(exc).__name__}: {exc}). Are you "
-        "offline? Use facilities_from_file / walk_network_from_file with a downloaded extract, "
-        f"or point infra_geo.settings.{setting} at a server you can reach."
-    )
-
-
-def _from_osmnx(raw: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """osmnx features (index element/id) to the reader's layout (osm_type, osm_id columns)."""
-    if len(raw) == 0:
-        return gpd.GeoDataFrame(
-            {"osm_type": pd.Series(dtype="string"), "osm_id": pd.Series(dtype="int64")},
-            geometry=gpd.GeoSeries([], crs="EPSG:4326"),
-        )
-    df = raw.reset_index()
-    df = df.rename(
-        columns={
-            "element": "osm_type",
-            "id": "osm_id",
-            "element_type": "osm_type",
-            "osmid": "osm_id",
-        }
-    )
-    df["osm_type"] = df["osm_type"].astype("string")
-    df["osm_id"] = df["osm_id"].astype("int64")
-    return gpd.GeoDataFrame(df, geometry="geometry", crs=raw.crs or "EPSG:4326").to_crs("EPSG:4326")
+    return _online.geocode(query)
 
 
 def _finalise(

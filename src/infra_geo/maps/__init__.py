@@ -1,0 +1,223 @@
+"""Interactive coverage maps (folium / Leaflet) for planners.
+
+:func:`coverage_map` draws the facilities of the eight components, optionally their walking
+catchments and a neighbourhood choropleth of the gap analysis, on an OpenStreetMap
+background, in Dutch or English. Save the result with ``m.save("map.html")``; the file
+opens in any browser.
+
+Every piece of OpenStreetMap or user text that ends up in the page (names, tags, layer
+names, neighbourhood names) is HTML-escaped before it is written: a facility named
+``<img src=x onerror=alert(1)>`` shows as that text, it never runs.
+
+The package owns :func:`coverage_map`; its pieces are ``_common`` (constants, text, escaping,
+checks), ``_layers`` (facilities, catchments, data extent), ``_gaps_layer`` (the choropleth)
+and ``_legend`` (title, note, CSS); the nl/en text, CSS and JavaScript are data files in
+``static/``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from ..errors import EmptyDataError, InputError
+from ._common import (
+    _CATCHMENT_COLUMNS,
+    _DECIMALS,
+    _FACILITY_COLUMNS,
+    _GAP_COLUMNS,
+    _TEXT,
+    OSM_ATTRIBUTION,
+    OSM_TILES,
+    _check_frame,
+    _esc,
+)
+from ._gaps_layer import _gap_layer, _parse_measure
+from ._layers import _catchment_layers, _check_component_values, _extent_layer, _facility_layers
+from ._legend import _deterministic_ids, _Furniture, _note
+
+__all__ = ["MAP_LANGUAGES", "coverage_map"]
+
+#: Languages :func:`coverage_map` speaks.
+MAP_LANGUAGES = ("nl", "en")
+
+
+# ------------------------------------------------------------------------------------------
+
+
+def coverage_map(
+    facilities: gpd.GeoDataFrame,
+    catchments: gpd.GeoDataFrame | None = None,
+    gaps: gpd.GeoDataFrame | None = None,
+    lang: str = "nl",
+    measure: str | None = None,
+    title: str | None = None,
+    *,
+    extent: Any = None,
+    extent_note: str | None = None,
+) -> folium.Map:
+    """An interactive map of the social infrastructure, its walking areas and its gaps.
+
+    Parameters
+    ----------
+    facilities : GeoDataFrame
+        As :func:`infra_geo.facilities_from_file` returns: columns ``component``,
+        ``components``, ``category``, ``name``, ``osm_type``, ``osm_id`` (OSM tag columns
+        such as ``addr:street`` are used when present) and a geometry in any CRS. Each
+        facility is drawn in the layer of its primary ``component``: points as circle
+        markers (clustered where many), lines and areas as shapes.
+    catchments : GeoDataFrame, optional
+        As :func:`infra_geo.catchments` returns: ``component``, ``minutes`` and the reachable
+        area, in any CRS. Rows of one component and threshold (one per facility with
+        ``by="facility"``) are drawn as their union. One layer per component and threshold
+        ("Zorg – 10 min"), hidden at first; longer walks have a lighter fill.
+    gaps : GeoDataFrame, optional
+        One row per neighbourhood, in any CRS, with ``unit_id``, ``unit_name``,
+        ``residents``, ``partial`` and measure columns: ``{component}_share_{m}``,
+        ``{component}_reached_{m}``, ``{component}_unreached_{m}``, ``{component}_mean_m``,
+        ``{component}_p90_m``, ``completeness_{m}``, ``all8_share_{m}``, ``rank_{m}``.
+        Drawn as a choropleth; the legend holds a list to switch between the measures
+        (completeness, share of all eight, and the share of each component, per threshold).
+        Partial neighbourhoods (edge effect) are hatched grey.
+    lang : {"nl", "en"}
+        Language of the labels, legend and note.
+    measure : str, optional
+        The gap column coloured at first. Default ``completeness_10`` (or the
+        completeness of the smallest threshold present).
+    title : str, optional
+        The map title; a default title in ``lang`` when omitted.
+    extent : polygon (EPSG:4326), GeoSeries or GeoDataFrame, optional
+        Where the data is complete (:attr:`Analysis.extent`, :func:`infra_geo.data_extent`):
+        drawn as a dashed outline in its own layer, after the neighbourhoods.
+    extent_note : str, optional
+        How the extent was obtained (e.g. "derived from the data"), shown in its tooltip
+        (HTML-escaped).
+
+    Returns
+    -------
+    folium.Map
+        With an OpenStreetMap background, a layer control listing the eight component
+        layers (in :data:`infra_geo.COMPONENTS` order, also when empty), then the catchment
+        and neighbourhood layers, a scale bar, the title and a "how to read this map" note.
+        Save it with ``m.save("map.html")``.
+
+    Raises
+    ------
+    InputError
+        ``lang`` is not ``"nl"`` or ``"en"``; an input is not a GeoDataFrame or lacks a
+        column; ``measure`` is not a measure column of ``gaps`` (or ``gaps`` is missing);
+        nothing to draw.
+    CRSError
+        An input has no CRS.
+    UnknownComponentError
+        A facility, catchment or ``measure`` names a component that is not one of the eight.
+    EmptyDataError
+        All inputs are empty.
+
+    Notes
+    -----
+    All text from the data (names, tags, neighbourhood names) is HTML-escaped. Geometries
+    are simplified to display scale (about 1 m for facilities, 2.5 m for neighbourhoods,
+    5 m for catchments) and coordinates rounded to 6 decimals, so a municipality's map
+    stays a few megabytes at most (Liechtenstein with 235 facilities, 3 thresholds and 11
+    municipalities: about 1.5 MB, most of it catchments). Element ids are numbered, not random: the same input gives
+    the same HTML. The map loads Leaflet and its plugins from public CDNs and the
+    background from tile.openstreetmap.org when opened.
+
+    Examples
+    --------
+    >>> import infra_geo as ig
+    >>> fac = ig.facilities_from_file("liechtenstein.osm.pbf")  # doctest: +SKIP
+    >>> m = ig.coverage_map(fac, lang="en")  # doctest: +SKIP
+    >>> m.save("map.html")  # doctest: +SKIP
+    """
+    if not isinstance(lang, str) or lang not in MAP_LANGUAGES:
+        raise InputError(f"lang must be one of {', '.join(MAP_LANGUAGES)}, got {lang!r}.")
+    if title is not None and not isinstance(title, str):
+        raise InputError(f"title must be a string, not {type(title).__name__}.")
+    if measure is not None and not isinstance(measure, str):
+        raise InputError(f"measure must be a column name (str), not {type(measure).__name__}.")
+    t = _TEXT[lang]
+    fac = _check_frame(facilities, "facilities", _FACILITY_COLUMNS)
+    _check_component_values(fac["component"], "facilities")
+    members = pd.Series(
+        [k for v in fac["components"].dropna().unique() for k in str(v).split(";") if k],
+        dtype=object,
+    )
+    _check_component_values(members, "facilities['components']")
+    if catchments is not None:
+        catchments = _check_frame(catchments, "catchments", _CATCHMENT_COLUMNS)
+        _check_component_values(catchments["component"], "catchments")
+    if gaps is not None:
+        gaps = _check_frame(gaps, "gaps", _GAP_COLUMNS)
+    if extent is not None:
+        from .._validate import as_polygon
+
+        extent = as_polygon(extent, name="extent")
+    if extent_note is not None and not isinstance(extent_note, str):
+        raise InputError(f"extent_note must be a string, not {type(extent_note).__name__}.")
+    if measure is not None:
+        if gaps is None:
+            raise InputError("measure colours the neighbourhoods: pass gaps=... as well.")
+        _parse_measure(measure)
+        if measure not in gaps.columns:
+            raise InputError(f"measure {measure!r} is not a column of gaps.")
+
+    frames = [f for f in (fac, catchments, gaps) if f is not None and len(f)]
+    if not frames:
+        raise EmptyDataError(
+            "Nothing to map: the facilities are empty and no catchments or gaps were given."
+        )
+    bounds = np.array([f.geometry.to_crs("EPSG:4326").total_bounds for f in frames])
+    bounds = bounds[np.isfinite(bounds).all(axis=1)]
+    if not len(bounds):
+        raise EmptyDataError("Nothing to map: every geometry is empty.")
+    west, south = bounds[:, 0].min(), bounds[:, 1].min()
+    east, north = bounds[:, 2].max(), bounds[:, 3].max()
+
+    m = folium.Map(
+        location=[round((south + north) / 2, _DECIMALS), round((west + east) / 2, _DECIMALS)],
+        zoom_start=13,
+        tiles=None,
+        control_scale=True,
+    )
+    folium.TileLayer(
+        OSM_TILES,
+        attr=OSM_ATTRIBUTION,
+        name="OpenStreetMap",
+        max_zoom=19,
+        overlay=False,
+        control=False,  # the only background: the layer control lists overlays alone
+    ).add_to(m)
+    # panes under the facilities (overlayPane, z-index 400): areas never hide a facility
+    gap_pane, catch_pane = "igGaps", "igCatchments"
+    if gaps is not None:
+        folium.map.CustomPane(gap_pane, z_index=380, pointer_events=True).add_to(m)
+    if catchments is not None:
+        folium.map.CustomPane(catch_pane, z_index=390, pointer_events=False).add_to(m)
+    # the layer control lists the layers in this order
+    _facility_layers(m, fac, lang, t)
+    if catchments is not None:
+        _catchment_layers(m, catchments, lang, t, catch_pane)
+    if gaps is not None:
+        _gap_layer(m, gaps, measure, lang, t, gap_pane)
+    if extent is not None:
+        _extent_layer(m, extent, extent_note, t)
+    folium.LayerControl(collapsed=False).add_to(m)
+    _Furniture(
+        _esc(title if title is not None else t["title"]),
+        _note(t, catchments is not None, gaps is not None),
+    ).add_to(m)
+    if (east - west) > 1e-9 or (north - south) > 1e-9:
+        m.fit_bounds(
+            [
+                [round(float(south), _DECIMALS), round(float(west), _DECIMALS)],
+                [round(float(north), _DECIMALS), round(float(east), _DECIMALS)],
+            ]
+        )
+    _deterministic_ids(m.get_root())
+    return m

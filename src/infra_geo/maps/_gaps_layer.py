@@ -1,0 +1,250 @@
+"""The neighbourhood choropleth of the coverage map: which gap-table columns are measures,
+their classes, colours and labels, and the Leaflet layer whose measure the reader picks in
+the legend (``static/gaps_layer.js``)."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from folium.map import Layer
+from folium.template import Template
+
+from ..components import COMPONENTS
+from ..errors import InputError, UnknownComponentError
+from ._common import (
+    _NO_DATA,
+    _RAMP5,
+    _RAMP8,
+    _collection,
+    _display,
+    _esc,
+    _feature,
+    _present,
+    _usable,
+    static,
+)
+
+# ------------------------------------------------------------------------------------------
+# gaps
+
+
+_MEASURE_PATTERNS = (
+    ("completeness", re.compile(r"^completeness_(\d+)$")),
+    ("all8", re.compile(r"^all8_share_(\d+)$")),
+    ("rank", re.compile(r"^rank_(\d+)$")),
+    ("share", re.compile(r"^(.+)_share_(\d+)$")),
+    ("unreached", re.compile(r"^(.+)_unreached_(\d+)$")),
+    ("reached", re.compile(r"^(.+)_reached_(\d+)$")),
+    ("mean", re.compile(r"^(.+)_mean_m$")),
+    ("p90", re.compile(r"^(.+)_p90_m$")),
+    ("mean_min", re.compile(r"^(.+)_mean_min$")),
+    ("p90_min", re.compile(r"^(.+)_p90_min$")),
+    ("per_1000", re.compile(r"^(.+)_per_1000$")),
+)
+
+
+def _parse_measure(col: str) -> tuple[str, str | None, int | None]:
+    """(kind, component key or None, minutes or None) of a gap-table measure column.
+
+    Raises InputError for a name that is no measure and UnknownComponentError for a
+    measure of an unknown component.
+    """
+    for kind, pat in _MEASURE_PATTERNS:
+        mt = pat.match(col)
+        if not mt:
+            continue
+        if kind in ("completeness", "all8", "rank"):
+            return kind, None, int(mt.group(1))
+        key = mt.group(1)
+        if key not in {c.key for c in COMPONENTS}:
+            raise UnknownComponentError(
+                f"measure {col!r} names the unknown component {key!r}; use one of: "
+                f"{', '.join(c.key for c in COMPONENTS)}."
+            )
+        mins = int(mt.group(2)) if kind in ("share", "unreached", "reached") else None
+        return kind, key, mins
+    raise InputError(
+        f"measure {col!r} is not a gap-analysis measure; use e.g. 'completeness_10', "
+        "'all8_share_10', 'care_share_10', 'care_unreached_10', 'care_mean_m', "
+        "'care_mean_min', 'care_per_1000' or 'rank_10'."
+    )
+
+
+def _nice_breaks(values: np.ndarray, n: int = 5, start: float = 0.0) -> list[float]:
+    finite = values[np.isfinite(values)]
+    vmax = float(finite.max()) if len(finite) else 1.0
+    span = max(vmax - start, 1e-9)
+    raw = span / n
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(f * mag for f in (1, 2, 2.5, 5, 10) if f * mag >= raw)
+    return [start + step * i for i in range(n + 1)]
+
+
+def _fmt_num(x: float, lang: str) -> str:
+    s = f"{x:,.0f}" if float(x).is_integer() else f"{x:,.1f}"
+    if lang == "en":
+        return s
+    return s.replace(",", "@").replace(".", ",").replace("@", ".")
+
+
+def _measure_meta(col: str, values: np.ndarray, lang: str, t: Mapping[str, str]) -> dict[str, Any]:
+    kind, key, mins = _parse_measure(col)
+    label = COMPONENTS[[c.key for c in COMPONENTS].index(key)].label(lang) if key else ""
+    if kind in ("share", "all8"):
+        breaks = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
+        colors = list(_RAMP5)
+        classes = [f"{int(a * 100)}–{int(b * 100)}%" for a, b in itertools.pairwise(breaks)]
+        text = t["share" if kind == "share" else "all8"].format(label=label, m=mins)
+        fmt = "pct"
+    elif kind == "completeness":
+        breaks = [float(i) for i in range(9)]
+        colors = list(_RAMP8)
+        classes = [f"{int(a)}–{int(b)}" for a, b in itertools.pairwise(breaks)]
+        text = t["completeness"].format(m=mins)
+        fmt = "dec"
+    else:
+        start = 0.5 if kind == "rank" else 0.0
+        breaks = _nice_breaks(values, 5, start=start)
+        # rank: 1 = worst (dark); distances, times, unreached residents: more = worse (dark)
+        higher_is_better = kind in ("reached", "rank", "per_1000")
+        colors = list(_RAMP5) if higher_is_better else list(reversed(_RAMP5))
+        if kind == "rank":
+            classes = [f"{math.ceil(a)}–{math.floor(b)}" for a, b in itertools.pairwise(breaks)]
+        else:
+            classes = [
+                f"{_fmt_num(a, lang)}–{_fmt_num(b, lang)}" for a, b in itertools.pairwise(breaks)
+            ]
+        text = t[kind].format(label=label, m=mins)
+        fmt = {"mean": "m", "p90": "m", "mean_min": "min", "p90_min": "min", "per_1000": "dec"}
+        fmt = fmt.get(kind, "int")
+    return {
+        "label": _esc(text),
+        "breaks": breaks,
+        "colors": colors,
+        "classes": [_esc(c) for c in classes],
+        "fmt": fmt,
+        "t": mins,
+    }
+
+
+def _round_value(v: Any, fmt: str) -> float | None:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    if not math.isfinite(f):
+        return None
+    return round(f, 4) if fmt in ("pct", "dec", "min") else round(f, 1)
+
+
+class _GapsLayer(Layer):
+    """A neighbourhood choropleth whose measure the reader picks in the legend."""
+
+    _template = Template(static("gaps_layer.js"))
+
+    def __init__(self, data: dict[str, Any], config: dict[str, Any], name: str, show: bool = True):
+        super().__init__(name=name, overlay=True, control=True, show=show)
+        self._name = "InfraGeoGaps"
+        self.data = data
+        self.config = config
+
+
+def _gap_layer(
+    m: folium.Map,
+    gaps: gpd.GeoDataFrame,
+    measure: str | None,
+    lang: str,
+    t: Mapping[str, str],
+    pane: str,
+) -> None:
+    cols = [c for c in gaps.columns if isinstance(c, str)]
+    thresholds = sorted(
+        {int(mt.group(1)) for c in cols if (mt := re.match(r"^completeness_(\d+)$", c))}
+        | {int(mt.group(2)) for c in cols if (mt := re.match(r"^(.+)_share_(\d+)$", c))}
+    )
+    choices: list[str] = []
+    for mins in thresholds:
+        for col in (
+            f"completeness_{mins}",
+            f"all8_share_{mins}",
+            *(f"{c.key}_share_{mins}" for c in COMPONENTS),
+        ):
+            if col in gaps.columns:
+                choices.append(col)
+    if measure is None:
+        if "completeness_10" in gaps.columns:
+            measure = "completeness_10"
+        else:
+            comp_cols = [c for c in choices if c.startswith("completeness_")]
+            if comp_cols:
+                measure = comp_cols[0]
+            elif choices:
+                measure = choices[0]
+            else:
+                raise InputError(
+                    "gaps holds no measure column to colour by: expected columns such as "
+                    "'completeness_10', 'all8_share_10' or 'care_share_10'."
+                )
+    elif measure not in choices:
+        choices.append(measure)
+    default_t = _parse_measure(measure)[2]
+    if default_t is None:
+        default_t = 10 if 10 in thresholds else (thresholds[0] if thresholds else None)
+    extra = [f"completeness_{x}" for x in thresholds] + [f"rank_{x}" for x in thresholds]
+    keys = list(dict.fromkeys([*choices, *(k for k in extra if k in gaps.columns)]))
+    metas: dict[str, dict[str, Any]] = {}
+    for k in keys:
+        vals = pd.to_numeric(gaps[k], errors="coerce").to_numpy(dtype=float)
+        if k not in choices and np.isnan(vals).all():
+            continue
+        metas[k] = _measure_meta(k, vals, lang, t)
+        if k.startswith("completeness_"):
+            metas[k]["short"] = _esc(t["completeness_short"].format(m=metas[k]["t"]))
+    value_cols = {k: pd.to_numeric(gaps[k], errors="coerce").to_numpy(dtype=float) for k in metas}
+
+    geoms = _display(gaps.geometry)
+    ok = _usable(geoms)
+    names = gaps["unit_name"].to_numpy(dtype=object)
+    ids = gaps["unit_id"].to_numpy(dtype=object)
+    residents = pd.to_numeric(gaps["residents"], errors="coerce").to_numpy(dtype=float)
+    partial = gaps["partial"].to_numpy(dtype=object)
+    feats = []
+    for i in np.flatnonzero(ok):
+        name = names[i] if _present(names[i]) else ids[i]
+        feats.append(
+            _feature(
+                geoms[i],
+                {
+                    "n": _esc(name if _present(name) else "?"),
+                    "r": _round_value(residents[i], "int"),
+                    "p": bool(partial[i]) if _present(partial[i]) else False,
+                    "v": {k: _round_value(value_cols[k][i], metas[k]["fmt"]) for k in metas},
+                },
+            )
+        )
+    config = {
+        "initial": measure,
+        "choices": choices,
+        "measures": metas,
+        "defaultT": default_t,
+        "locale": "nl-NL" if lang == "nl" else "en-GB",
+        "noData": _NO_DATA,
+        "pane": pane,
+        "anyPartial": any(f["properties"]["p"] for f in feats),
+        "text": {
+            "residents": _esc(t["residents"]),
+            "partial": _esc(t["partial"]),
+            "partialLegend": _esc(t["partial_legend"]),
+            "noData": _esc(t["no_data"]),
+            "measure": _esc(t["measure"]),
+        },
+    }
+    _GapsLayer(_collection(feats), config, name=_esc(t["gaps_layer"])).add_to(m)

@@ -1,0 +1,260 @@
+"""The facility, catchment and data-extent layers of the coverage map."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from folium.plugins import MarkerCluster
+from folium.utilities import JsCode
+
+from ..components import COMPONENTS
+from ..errors import InputError, UnknownComponentError
+from ._common import (
+    _OSM_TYPES,
+    _SIMPLIFY_CATCHMENT_M,
+    _collection,
+    _color,
+    _display,
+    _esc,
+    _feature,
+    _present,
+    _swatch,
+    _text_color,
+    _usable,
+    static,
+)
+
+_ON_EACH_FACILITY = JsCode(static("facility_events.js").rstrip("\n"))
+
+
+def _address(row: Mapping[str, Any]) -> str:
+    def tag(k: str) -> str:
+        v = row.get(k)
+        return str(v).strip() if _present(v) else ""
+
+    street_parts = (tag("addr:street") or tag("addr:place"), tag("addr:housenumber"))
+    street = " ".join(p for p in street_parts if p)
+    town = " ".join(p for p in (tag("addr:postcode"), tag("addr:city")) if p)
+    return ", ".join(p for p in (street, town) if p)
+
+
+def _osm_url(osm_type: Any, osm_id: Any) -> str | None:
+    if not _present(osm_type) or str(osm_type) not in _OSM_TYPES or not _present(osm_id):
+        return None
+    try:
+        ident = int(osm_id)
+    except (TypeError, ValueError):
+        return None
+    return f"https://www.openstreetmap.org/{osm_type}/{ident}"
+
+
+def _facility_props(
+    row: Mapping[str, Any], labels: Mapping[str, str], t: Mapping[str, str]
+) -> dict[str, str]:
+    """Popup and tooltip HTML of one facility; every value from the data is escaped."""
+    name = str(row["name"]).strip() if _present(row.get("name")) else ""
+    category = str(row["category"]) if _present(row.get("category")) else ""
+    comps = str(row["components"]) if _present(row.get("components")) else ""
+    keys = [k for k in comps.split(";") if k]
+    if row["component"] not in keys:
+        keys.insert(0, row["component"])
+    comp_labels = ", ".join(_esc(labels[k]) for k in keys)
+    lines = [f"<b>{_esc(name) if name else _esc(t['unnamed'])}</b>"]
+    if category:
+        lines.append(f"{_esc(t['category'])}: {_esc(category)}")
+    lines.append(f"{_esc(t['components'])}: {comp_labels}")
+    addr = _address(row)
+    if addr:
+        lines.append(f"{_esc(t['address'])}: {_esc(addr)}")
+    url = _osm_url(row.get("osm_type"), row.get("osm_id"))
+    if url:
+        lines.append(
+            f'<a href="{_esc(url)}" target="_blank" rel="noopener noreferrer">'
+            f"{_esc(t['osm_link'])}</a>"
+        )
+    tip = _esc(name) if name else f"{_esc(t['unnamed'])} · {_esc(category)}"
+    return {"popup": '<div class="ig-popup">' + "<br>".join(lines) + "</div>", "tip": tip}
+
+
+def _cluster_icon(key: str, color: str) -> str:
+    inner = json.dumps(f'<div style="background-color:{color};color:{_text_color(color)}"><span>')
+    cls = json.dumps(f"marker-cluster ig-cluster ig-cluster-{key}")
+    return (
+        "function(cluster) { var n = cluster.getChildCount();"
+        " var s = n < 10 ? 34 : (n < 100 ? 40 : 46);"
+        f" return L.divIcon({{html: {inner} + n + '</span></div>', className: {cls},"
+        " iconSize: new L.Point(s, s)}); }"
+    )
+
+
+def _facility_layers(m: folium.Map, fac: gpd.GeoDataFrame, lang: str, t: Mapping[str, str]) -> None:
+    labels = {c.key: c.label(lang) for c in COMPONENTS}
+    geoms = _display(fac.geometry, tol_m=1.0)
+    ok = _usable(geoms)
+    gtype = shapely.get_type_id(geoms)
+    # points stay points; other odd types (MultiPoint, collections) become one point
+    is_point = gtype == 0
+    odd = ok & ~np.isin(gtype, (0, 1, 3, 5, 6))
+    if odd.any():
+        geoms = geoms.copy()
+        geoms[odd] = shapely.point_on_surface(geoms[odd])
+        is_point = is_point | odd
+    rows = fac.drop(columns=fac.geometry.name).to_dict("records")
+    comp = fac["component"].to_numpy(dtype=object)
+    for c in COMPONENTS:
+        color = _color(c)
+        fg = folium.FeatureGroup(
+            name=_swatch(color) + _esc(c.label(lang)), overlay=True, control=True, show=True
+        )
+        sel = ok & (comp == c.key)
+        pts = np.flatnonzero(sel & is_point)
+        areas = np.flatnonzero(sel & ~is_point)
+        cls = f"ig-fac ig-fac-{c.key}"
+        if len(areas):
+            feats = [_feature(geoms[i], _facility_props(rows[i], labels, t)) for i in areas]
+            style = {
+                "color": color,
+                "weight": 2,
+                "opacity": 0.9,
+                "fillColor": color,
+                "fillOpacity": 0.25,
+                "className": cls,
+            }
+            folium.GeoJson(
+                _collection(feats),
+                control=False,
+                on_each_feature=_ON_EACH_FACILITY,
+                style=JsCode(f"function(f) {{ return {json.dumps(style)}; }}"),
+            ).add_to(fg)
+        if len(pts):
+            cluster = MarkerCluster(
+                control=False,
+                icon_create_function=_cluster_icon(c.key, color),
+                options={
+                    "maxClusterRadius": 40,
+                    "disableClusteringAtZoom": 16,
+                    "showCoverageOnHover": False,
+                    "spiderfyOnMaxZoom": False,
+                },
+            ).add_to(fg)
+            marker = {
+                "radius": 6,
+                "color": "#333333",
+                "weight": 1,
+                "fillColor": color,
+                "fillOpacity": 0.9,
+                "className": cls,
+            }
+            feats = [_feature(geoms[i], _facility_props(rows[i], labels, t)) for i in pts]
+            folium.GeoJson(
+                _collection(feats),
+                control=False,
+                on_each_feature=_ON_EACH_FACILITY,
+                point_to_layer=JsCode(
+                    "function(f, latlng) { return L.circleMarker(latlng, "
+                    + json.dumps(marker)
+                    + "); }"
+                ),
+            ).add_to(cluster)
+        fg.add_to(m)
+
+
+def _check_component_values(values: pd.Series, name: str) -> None:
+    keys = {c.key for c in COMPONENTS}
+    if values.isna().any():
+        raise InputError(
+            f"{name} has rows without a component; drop them first "
+            f"(e.g. {name}.dropna(subset=['component']))."
+        )
+    unknown = sorted(set(values.astype(str)) - keys)
+    if unknown:
+        raise UnknownComponentError(
+            f"{name} names unknown component(s) {', '.join(map(repr, unknown))}; a coverage map "
+            f"draws the eight components: {', '.join(c.key for c in COMPONENTS)}."
+        )
+
+
+# ------------------------------------------------------------------------------------------
+# catchments
+
+
+def _catchment_layers(
+    m: folium.Map, catch: gpd.GeoDataFrame, lang: str, t: Mapping[str, str], pane: str
+) -> None:
+    try:
+        minutes = pd.to_numeric(catch["minutes"], errors="raise").astype(float)
+    except (TypeError, ValueError):
+        raise InputError("catchments['minutes'] must be numbers (walking minutes).") from None
+    if minutes.isna().any() or (minutes <= 0).any() or not np.isfinite(minutes).all():
+        raise InputError("catchments['minutes'] must be positive numbers of minutes.")
+    geoms = catch.geometry
+    steps = sorted(set(minutes))
+    comp = catch["component"].astype(str).to_numpy(dtype=object)
+    for c in COMPONENTS:
+        color = _color(c)
+        for k, mins in enumerate(steps):
+            sel = (comp == c.key) & (minutes.to_numpy() == mins)
+            if not sel.any():
+                continue
+            part = geoms[sel]
+            # by="facility" gives one area per facility: draw their union once
+            arr = shapely.make_valid(part.to_numpy())
+            union = shapely.union_all(arr) if len(arr) > 1 else arr[0]
+            if union is None or union.is_empty:
+                continue
+            g = _display(gpd.GeoSeries([union], crs=catch.crs), _SIMPLIFY_CATCHMENT_M)[0]
+            if g is None or g.is_empty:
+                continue
+            mtxt = f"{int(mins)}" if float(mins).is_integer() else f"{mins:g}"
+            fill = 0.35 - (0.25 * k / (len(steps) - 1) if len(steps) > 1 else 0.0)
+            style = {
+                "color": color,
+                "weight": 1,
+                "opacity": 0.7,
+                "fillColor": color,
+                "fillOpacity": round(fill, 3),
+                "className": f"ig-catch ig-catch-{c.key}",
+            }
+            name = _swatch(color, area=True) + _esc(
+                t["catchment"].format(label=c.label(lang), minutes=mtxt)
+            )
+            fg = folium.FeatureGroup(name=name, overlay=True, control=True, show=False)
+            folium.GeoJson(
+                _collection([_feature(g, {})]),
+                control=False,
+                interactive=False,
+                pane=pane,
+                style=JsCode(f"function(f) {{ return {json.dumps(style)}; }}"),
+            ).add_to(fg)
+            fg.add_to(m)
+
+
+def _extent_layer(m: folium.Map, extent: Any, note: str | None, t: Mapping[str, str]) -> None:
+    """The data extent as a dashed outline (no fill: the map under it stays readable)."""
+    g = _display(gpd.GeoSeries([extent], crs="EPSG:4326"), _SIMPLIFY_CATCHMENT_M)[0]
+    if g is None or g.is_empty:
+        return
+    style = {
+        "color": "#333333",
+        "weight": 2,
+        "opacity": 0.9,
+        "dashArray": "6 4",
+        "fill": False,
+        "className": "ig-extent",
+    }
+    tip = _esc(t["extent_tip"].format(how=note if note else "–"))
+    fg = folium.FeatureGroup(name=_esc(t["extent_layer"]), overlay=True, control=True, show=True)
+    folium.GeoJson(
+        _collection([_feature(g, {"tip": tip})]),
+        control=False,
+        style=JsCode(f"function(f) {{ return {json.dumps(style)}; }}"),
+        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+    ).add_to(fg)
+    fg.add_to(m)

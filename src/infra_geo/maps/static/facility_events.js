@@ -1,0 +1,1 @@
+function(f, layer) { layer.bindPopup(f.properties.popup, {maxWidth: 320}); layer.bindTooltip(f.properties.tip, {sticky: true}); }
