@@ -1,0 +1,116 @@
+"""Catchments built from cached tile unions match the old union of buffers (issue 14, item 1).
+
+The reference is the pre-issue-14 implementation kept verbatim in
+``tests/_catchment_reference.py`` (every whole edge and partial piece buffered on its own,
+unioned level by level), run here on the same node distances and access points. Checked on
+real data (Liechtenstein, Amsterdam-Centrum): IoU >= 0.97 per component and threshold, exact
+nesting, and no point of a polygon farther than the street front from a reachable piece.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import shapely
+from _catchment_reference import nested_unions as reference_nested_unions
+
+import infra_geo as ig
+from infra_geo import accessibility as acc
+from infra_geo._access import _NetCache
+
+MINUTES = (5, 10, 15)
+MPM = 80.0
+WIDTH = 50.0
+
+
+def _cases(path):
+    net, fac = ig.walk_network_from_file(path), ig.facilities_from_file(path)
+    new = ig.catchments(net, fac, minutes=MINUTES)
+    dist = ig.distance_to_nearest(net, fac)
+    att = ig.attach_facilities(net, fac)
+    return net, fac, new, dist, att
+
+
+@pytest.fixture(scope="module", params=["liechtenstein", "amsterdam_osm"])
+def case(request):
+    return _cases(request.getfixturevalue(request.param))
+
+
+def _sources(att, key):
+    sel = att.members[att.facility, att.components.index(key)]
+    return att.edge[sel], att.offset[sel]
+
+
+def test_iou_against_old_union_of_buffers(case):
+    net, _, new, dist, att = case
+    compared = 0
+    for key in ig.COMPONENT_KEYS:
+        edge, off = _sources(att, key)
+        rows = new.loc[new["component"] == key].sort_values("minutes")
+        if len(edge) == 0:
+            assert rows.geometry.is_empty.all()
+            continue
+        d = dist[key].to_numpy()
+        ref = reference_nested_unions(net, d, [m * MPM for m in MINUTES], edge, off, WIDTH)
+        for got, want in zip(rows.geometry, ref, strict=True):
+            assert got.is_valid
+            iou = shapely.intersection(got, want).area / shapely.union(got, want).area
+            assert iou >= 0.97, (key, iou)
+            compared += 1
+    assert compared >= 12
+
+
+def test_tiles_are_used_and_cover_their_edges(case):
+    """The fast path is exercised: fully reached tiles exist, and each tile's cached union is
+    exactly the union of its edges' street fronts."""
+    net, _, _, dist, att = case
+    tile, per_tile, polys = acc._tile_unions(net, WIDTH, _NetCache.of(net).edge_buffers)
+    assert len(tile) == net.n_edges and per_tile.sum() == net.n_edges
+    full_any = 0
+    for key in ig.COMPONENT_KEYS:
+        edge, off = _sources(att, key)
+        whole, _ = acc._reachable_parts(net, dist[key].to_numpy(), 15 * MPM, edge, off)
+        full_any += int((np.bincount(tile[whole], minlength=len(per_tile)) == per_tile).sum())
+    assert full_any > 0
+    rng = np.random.default_rng(0)
+    for t in rng.choice(len(per_tile), size=min(20, len(per_tile)), replace=False):
+        mine = net.edge_geometry[tile == t]
+        want = shapely.union_all(shapely.buffer(mine, WIDTH, quad_segs=acc._QUAD_SEGS))
+        assert shapely.symmetric_difference(polys[t], want).area < 1e-6 * want.area
+
+
+def test_nested_exactly(case):
+    _, _, new, _, _ = case
+    for key in ig.COMPONENT_KEYS:
+        g = new.loc[new["component"] == key].sort_values("minutes").geometry.tolist()
+        for small, big in itertools.pairwise(g):
+            assert small.area <= big.area
+            assert shapely.difference(small, big).area <= 1e-9 * max(small.area, 1.0)
+
+
+def test_never_farther_than_the_street_front(case):
+    """Every boundary vertex (where the farthest points are) and random points inside each
+    polygon lie within the street front of a reachable piece."""
+    net, _, new, dist, att = case
+    rng = np.random.default_rng(14)
+    checked = 0
+    for key in ig.COMPONENT_KEYS:
+        edge, off = _sources(att, key)
+        if len(edge) == 0:
+            continue
+        d = dist[key].to_numpy()
+        rows = new.loc[new["component"] == key].sort_values("minutes")
+        for m, geom in zip(MINUTES, rows.geometry, strict=True):
+            pieces = acc._reachable_pieces(net, d, m * MPM, edge, off)
+            x0, y0, x1, y1 = geom.bounds
+            xy = rng.uniform((x0, y0), (x1, y1), size=(20000, 2))
+            xy = xy[shapely.contains_xy(geom, xy[:, 0], xy[:, 1])]
+            assert len(xy) > 100
+            xy = np.vstack([xy, shapely.get_coordinates(geom.boundary)])
+            tree = shapely.STRtree(pieces)
+            _, far = tree.query_nearest(shapely.points(xy), return_distance=True, all_matches=False)
+            assert far.max() <= WIDTH + 1e-6, (key, m, far.max())
+            checked += 1
+    assert checked >= 12
