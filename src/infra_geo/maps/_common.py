@@ -20,6 +20,7 @@ import pandas as pd
 import shapely
 from shapely.geometry import mapping
 
+from .. import _schema
 from ..components import Component
 from ..errors import CRSError, InputError
 
@@ -47,9 +48,9 @@ _RAMP8 = ("#7f0000", "#b30000", "#d7301f", "#ef6548", "#fc8d59", "#fdbb84", "#fd
 _NO_DATA = "#cccccc"
 _HEX = re.compile(r"^#[0-9a-fA-F]{3}(?:[0-9a-fA-F]{3})?$")
 
-_FACILITY_COLUMNS = ("component", "components", "category", "name", "osm_type", "osm_id")
-_CATCHMENT_COLUMNS = ("component", "minutes")
-_GAP_COLUMNS = ("unit_id", "unit_name", "residents", "partial")
+_FACILITY_COLUMNS = _schema.FACILITY_COLUMNS
+_CATCHMENT_COLUMNS = _schema.CATCHMENT_COLUMNS
+_GAP_COLUMNS = _schema.GAP_KEY_COLUMNS
 
 #: the map's words, per language (``static/text.json``)
 _TEXT: dict[str, dict[str, str]] = json.loads(static("text.json"))
