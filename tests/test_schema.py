@@ -3,6 +3,8 @@ checked against a real gap table of the embedded sample (real OSM data)."""
 
 from __future__ import annotations
 
+import geopandas as gpd
+import pandas as pd
 import pytest
 
 import infra_geo as ig
@@ -83,3 +85,68 @@ def test_gap_columns_doc_covers_every_column(sample_run: ig.Analysis) -> None:
         assert any(line.startswith(names) for line in GAP_COLUMNS_DOC.splitlines())
     assert _schema.describe("care_unreached_10").startswith("residents with a path")
     assert _schema.describe("rank_15").startswith("1 = the worst-served unit")
+
+
+# ------------------------------------------------------------------------------------------
+# the validation layer (_validate.as_*) on real frames and on broken copies of them
+
+
+def test_validators_accept_real_frames_and_reject_broken_ones(sample_run: ig.Analysis) -> None:
+    from infra_geo import _validate as v
+
+    net, fac, units = sample_run.network, sample_run.facilities, sample_run.gaps
+    assert v.as_network(net) is net
+    assert v.as_facilities(fac, columns=_schema.FACILITY_COLUMNS, need_components=True) is fac
+    assert v.as_units(units) is units
+    with pytest.raises(ig.InputError, match=r"net must be a WalkNetwork .* not GeoDataFrame"):
+        v.as_network(fac)
+    with pytest.raises(ig.InputError, match=r"facilities must be a GeoDataFrame \(from ig"):
+        v.as_facilities(fac.drop(columns="geometry"))
+    with pytest.raises(ig.InputError, match=r"lacks the column\(s\) osm_id"):
+        v.as_facilities(fac.drop(columns="osm_id"), columns=_schema.FACILITY_COLUMNS)
+    with pytest.raises(ig.InputError, match="'components' column: classify"):
+        v.as_facilities(fac.drop(columns="components"), need_components=True)
+    with pytest.raises(ig.CRSError, match="has no CRS; set it"):
+        v.as_facilities(fac.set_crs(None, allow_override=True))
+    with pytest.raises(ig.InputError, match="no active geometry column"):
+        v.as_frame(gpd.GeoDataFrame(pd.DataFrame(fac.drop(columns="geometry"))), "gaps")
+    with pytest.raises(ig.EmptyDataError, match="neighbourhoods is empty"):
+        v.as_units(units.iloc[:0])
+    with pytest.raises(ig.InputError, match="Polygon or MultiPolygon"):
+        v.as_units(units.set_geometry(units.geometry.centroid))
+    with pytest.raises(ig.CRSError, match="set_crs"):
+        v.as_units(units.set_crs(None, allow_override=True))
+
+
+def test_as_population_on_real_points(sample_run: ig.Analysis) -> None:
+    from infra_geo import _validate as v
+
+    pop = ig.population_from_buildings(
+        ig.analysis.sample_path(),
+        sample_run.gaps[["unit_id", "unit_name", "geometry"]],
+        total=1000,
+    )
+    assert v.as_population(pop) is pop
+    assert pop["population"].sum() == pytest.approx(1000)
+    with pytest.raises(ig.InputError, match="no 'population' column"):
+        v.as_population(pop.drop(columns="population"))
+    with pytest.raises(ig.InputError, match="GeoDataFrame of points"):
+        v.as_population(pop["population"])
+    bad = pop.copy()
+    bad.loc[bad.index[0], "population"] = -1.0
+    with pytest.raises(ig.PopulationError, match="negative"):
+        v.as_population(bad)
+    bad.loc[bad.index[0], "population"] = float("inf")
+    with pytest.raises(ig.PopulationError, match="infinite"):
+        v.as_population(bad)
+    with pytest.raises(ig.CRSError, match="no CRS"):
+        v.as_population(pop.set_crs(None, allow_override=True))
+    # the front doors use it: gap_analysis rejects the same broken frame the same way
+    with pytest.raises(ig.PopulationError, match="infinite"):
+        ig.gap_analysis(
+            sample_run.network,
+            sample_run.facilities,
+            sample_run.gaps[["unit_id", "unit_name", "geometry"]],
+            bad,
+            minutes=10,
+        )

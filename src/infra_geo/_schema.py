@@ -296,7 +296,7 @@ GAP_COLUMN_DESCRIPTIONS: tuple[tuple[str, str], ...] = (
     ),
     (
         "street_m",
-        "only when no population is known at all (attrs[\"weighting\"] ==\n"
+        'only when no population is known at all (attrs["weighting"] ==\n'
         '"street-length"): the street metres that weight the shares; every\n'
         "residents count above is then NaN (street metres are not residents)",
     ),

@@ -21,7 +21,7 @@ from . import _schema, settings
 from ._access import Access, engine
 from ._groups import resolve_groups
 from ._log import log
-from ._validate import minutes_tuple, positive
+from ._validate import as_network, as_population, minutes_tuple, positive
 from .accessibility import metres_per_minute
 from .errors import InputError, PopulationError
 from .network import WalkNetwork
@@ -39,11 +39,6 @@ __all__ = [
 GAP_COLUMNS_DOC = _schema.columns_doc()
 
 
-def _check_net(net: Any) -> None:
-    if not isinstance(net, WalkNetwork):
-        raise InputError(f"net must be a WalkNetwork, not {type(net).__name__}.")
-
-
 def _population_points(
     net: WalkNetwork, units: gpd.GeoDataFrame, population: Any
 ) -> gpd.GeoDataFrame:
@@ -54,25 +49,7 @@ def _population_points(
             logging.WARNING,
         )
         return population_from_streets(net, units)
-    if not isinstance(population, gpd.GeoDataFrame):
-        raise InputError(
-            "population must be a GeoDataFrame of points with a 'population' column "
-            "(ig.population_from_buildings / population_from_raster)."
-        )
-    if "population" not in population.columns:
-        raise InputError("population has no 'population' column of residents per point.")
-    if population.crs is None:
-        from .errors import CRSError
-
-        raise CRSError("population has no CRS; set it with .set_crs(...).")
-    pop = pd.to_numeric(population["population"], errors="coerce")
-    if (pop < 0).any():
-        raise PopulationError("population has negative values; residents cannot be negative.")
-    if np.isinf(pop.to_numpy(dtype=float)).any():
-        raise PopulationError(
-            "population has an infinite value; every point needs a finite number of residents."
-        )
-    return population
+    return as_population(population)
 
 
 def resident_access(
@@ -124,7 +101,7 @@ def resident_access(
     >>> bool((acc["care"] >= 0).all())
     True
     """
-    _check_net(net)
+    as_network(net)
     eng, keys = engine(
         net, facilities, access, entrances=entrances, component=component, by=by, rules=rules
     )
@@ -334,7 +311,7 @@ def gaps_and_residents(
     tuple of GeoDataFrame
         The gap table and the placed resident points (network CRS).
     """
-    _check_net(net)
+    as_network(net)
     eng, grp, keys = _engine_or_groups(net, facilities, access, component, by, rules)
     access = None if eng is not None else access
     mins = minutes_tuple(minutes)
@@ -772,7 +749,7 @@ def uncovered_areas(
         EPSG:4326, one row per group and threshold: ``component`` (the group key), ``minutes``,
         ``residents`` (out of reach), geometry (empty when everyone is reached).
     """
-    _check_net(net)
+    as_network(net)
     mins = minutes_tuple(minutes)
     mpm = metres_per_minute(speed_kmh if speed_kmh is not None else settings.walk_speed_kmh)
     eng = access if isinstance(access, Access) else None
