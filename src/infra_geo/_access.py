@@ -26,8 +26,9 @@ from scipy.sparse.csgraph import dijkstra
 from . import settings
 from ._groups import Groups, resolve_groups
 from ._log import log
+from ._validate import as_facilities, as_network
 from .components import check_components, component_matrix
-from .errors import CRSError, InputError
+from .errors import InputError
 from .network import Snap, WalkNetwork
 
 __all__ = ["Access", "Attachments", "attach", "check_inputs"]
@@ -83,31 +84,13 @@ class Attachments:
 
 def check_network(net: Any) -> WalkNetwork:
     """``net`` if it is a :class:`WalkNetwork`; else an :class:`InputError` saying what is."""
-    if not isinstance(net, WalkNetwork):
-        raise InputError(
-            "net must be a WalkNetwork (from ig.walk_network_from_file or "
-            f"WalkNetwork.from_networkx), not {type(net).__name__}."
-        )
-    return net
+    return as_network(net)
 
 
 def check_inputs(net: Any, facilities: Any, need_components: bool = True) -> gpd.GeoDataFrame:
     """Check a network and a facilities frame; return the frame."""
-    check_network(net)
-    if not isinstance(facilities, gpd.GeoDataFrame):
-        raise InputError(
-            "facilities must be a GeoDataFrame from ig.facilities_from_*, "
-            f"not {type(facilities).__name__}."
-        )
-    if facilities.crs is None:
-        raise CRSError(
-            "The facilities have no CRS; set it (facilities from infra_geo are EPSG:4326)."
-        )
-    if need_components and "components" not in facilities.columns:
-        raise InputError(
-            "The facilities have no 'components' column: classify them with ig.classify()."
-        )
-    return facilities
+    as_network(net)
+    return as_facilities(facilities, need_components=need_components)
 
 
 def incident_edge(net: WalkNetwork) -> tuple[np.ndarray, np.ndarray]:

@@ -18,8 +18,9 @@ import numpy as np
 import pandas as pd
 
 from ._log import log
+from ._validate import as_facilities
 from .components import COMPONENT_KEYS, Rules, classify, component_matrix, load_rules
-from .errors import CRSError, InputError, UnknownComponentError
+from .errors import InputError, UnknownComponentError
 
 __all__ = ["Groups", "resolve_groups"]
 
@@ -55,16 +56,6 @@ class Groups:
     def label(self, key: str, lang: str = "nl") -> str:
         """The display label of group ``key``."""
         return self.labels.get(lang, {}).get(key, key)
-
-
-def _check_frame(fac: Any, what: str) -> gpd.GeoDataFrame:
-    if not isinstance(fac, gpd.GeoDataFrame):
-        raise InputError(
-            f"{what} must be a GeoDataFrame (from ig.facilities_from_*), not {type(fac).__name__}."
-        )
-    if fac.crs is None:
-        raise CRSError(f"{what} has no CRS; set it (facilities from infra_geo are EPSG:4326).")
-    return fac
 
 
 def _select(
@@ -130,7 +121,7 @@ def resolve_groups(
         frames, keys = [], []
         for name, fac in facilities.items():
             keys.append(str(name))
-            frames.append(_check_frame(fac, f"facilities[{name!r}]").to_crs("EPSG:4326"))
+            frames.append(as_facilities(fac, f"facilities[{name!r}]").to_crs("EPSG:4326"))
         sizes = np.array([len(f) for f in frames])
         joined = gpd.GeoDataFrame(
             pd.concat(frames, ignore_index=True), geometry="geometry", crs="EPSG:4326"
@@ -142,7 +133,7 @@ def resolve_groups(
         k, m = _select(tuple(keys), members, component, "a key of the facilities dict")
         lab = {lang: {x: x for x in k} for lang in ("nl", "en")}
         return Groups(joined, k, m, lab)
-    fac = _check_frame(facilities, "facilities")
+    fac = as_facilities(facilities, "facilities")
     if by is not None and rules is not None:
         raise InputError("Pass either by= (a column) or rules= (a rules file), not both.")
     if rules is not None:

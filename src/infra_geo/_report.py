@@ -21,7 +21,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from . import settings
+from . import _schema, settings
 from ._log import log
 from ._validate import positive
 from .components import COMPONENTS
@@ -206,10 +206,10 @@ def summary_markdown(res: Analysis) -> str:
     street = cov["weighting"] != "residents"
     what = "Street length (not residents)" if street else "Residents"
     lines += ["", f"## {what} within reach, per component (headline units)", ""]
-    share_cols = [c for c in s.columns if c.startswith("share_")]
+    share_cols = [c for c in s.columns if _schema.summary_minutes(c) is not None]
     lines.append(
         "| component | facilities | "
-        + " | ".join(c.replace("share_", "within ") for c in share_cols)
+        + " | ".join(f"within {_schema.summary_minutes(c)}min" for c in share_cols)
         + " | mean walk (m) |"
     )
     lines.append("|---|---:|" + "---:|" * len(share_cols) + "---:|")
@@ -218,7 +218,7 @@ def summary_markdown(res: Analysis) -> str:
         mean = f"{r['mean_m']:,.0f}" if pd.notna(r["mean_m"]) else "–"
         lines.append(f"| {_md(r['label'])} | {r['facilities']} | {shares} | {mean} |")
     m = res.minutes[len(res.minutes) // 2] if len(res.minutes) > 1 else res.minutes[0]
-    rank = f"rank_{m}"
+    rank = _schema.rank(m)
     worst = res.gaps.dropna(subset=[rank]).sort_values(rank).head(5)
     if len(worst):
         lines += ["", f"## Worst-served neighbourhoods ({m} min)", ""]

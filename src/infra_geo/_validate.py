@@ -1,19 +1,38 @@
-"""Input checks shared by the public functions; each failure says what to do."""
+"""Input checks shared by the public functions; each failure says what to do.
+
+It owns the one validation layer of the package's inputs: numbers and walking times
+(:func:`positive`, :func:`minutes_tuple`), areas (:func:`as_polygon`, :func:`bbox_polygon`),
+CRSs (:func:`to_crs`), and the data frames the front doors take: :func:`as_network`,
+:func:`as_facilities`, :func:`as_units`, :func:`as_population` (and :func:`as_frame`
+under them). Their required columns come from :mod:`infra_geo._schema`.
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError as ProjCRSError
 from shapely.geometry.base import BaseGeometry
 
-from .errors import CRSError, GeometryError, InputError, OutsideDataError
+from . import _schema
+from .errors import (
+    CRSError,
+    EmptyDataError,
+    GeometryError,
+    InputError,
+    OutsideDataError,
+    PopulationError,
+)
+
+if TYPE_CHECKING:
+    from .network import WalkNetwork
 
 WGS84 = "EPSG:4326"
 
@@ -194,3 +213,205 @@ def check_overlap(polygon: BaseGeometry, extent: tuple | None, source: str) -> N
             f"The area lies outside the data in {source} (which covers lon {w:.4f} to {e:.4f}, "
             f"lat {s:.4f} to {n:.4f}). Pass an area inside it, or a file that covers the area."
         )
+
+
+# ------------------------------------------------------------------------------------------
+# the frames and the network the front doors take
+
+
+def as_network(net: Any, name: str = "net") -> WalkNetwork:
+    """``net`` if it is a :class:`~infra_geo.WalkNetwork`; else an :class:`InputError`.
+
+    Parameters
+    ----------
+    net : Any
+        The value passed as the network.
+    name : str
+        Its parameter name, for the message.
+
+    Returns
+    -------
+    WalkNetwork
+        ``net`` itself.
+    """
+    from .network import WalkNetwork  # network imports this module
+
+    if not isinstance(net, WalkNetwork):
+        raise InputError(
+            f"{name} must be a WalkNetwork (from ig.walk_network_from_file or "
+            f"WalkNetwork.from_networkx), not {type(net).__name__}."
+        )
+    return net
+
+
+def as_frame(
+    gdf: Any,
+    name: str,
+    *,
+    columns: Sequence[str] = (),
+    source: str = "",
+    crs_hint: str = "e.g. .set_crs('EPSG:28992')",
+) -> gpd.GeoDataFrame:
+    """``gdf`` if it is a GeoDataFrame with an active geometry, ``columns`` and a CRS.
+
+    Parameters
+    ----------
+    gdf : Any
+        The value passed.
+    name : str
+        Its parameter name, for the messages.
+    columns : sequence of str
+        Columns it must have.
+    source : str
+        Where such a frame comes from (" (from ig.facilities_from_*)"), for the messages.
+    crs_hint : str
+        How to set the CRS, for the message.
+
+    Returns
+    -------
+    GeoDataFrame
+        ``gdf`` itself (not copied).
+
+    Raises
+    ------
+    InputError
+        Not a GeoDataFrame, no active geometry column, or a required column missing.
+    CRSError
+        No CRS.
+    """
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        raise InputError(f"{name} must be a GeoDataFrame{source}, not {type(gdf).__name__}.")
+    geom_col = gdf._geometry_column_name
+    if geom_col is None or geom_col not in gdf.columns:
+        raise InputError(f"{name} has no active geometry column: set one with .set_geometry().")
+    missing = [c for c in columns if c not in gdf.columns]
+    if missing:
+        raise InputError(
+            f"{name} lacks the column(s) {', '.join(missing)}; it needs {', '.join(columns)} "
+            "and a geometry."
+        )
+    if gdf.crs is None:
+        raise CRSError(f"{name} has no CRS; set it ({crs_hint}) so infra_geo can place it.")
+    return gdf
+
+
+def as_facilities(
+    facilities: Any,
+    name: str = "facilities",
+    *,
+    columns: Sequence[str] = (),
+    need_components: bool = False,
+) -> gpd.GeoDataFrame:
+    """A facility frame: a GeoDataFrame with a CRS (and ``columns``, ``components``).
+
+    Parameters
+    ----------
+    facilities : Any
+        The value passed (normally from ``ig.facilities_from_*``).
+    name : str
+        Its parameter name, for the messages.
+    columns : sequence of str
+        Further required columns (the map needs :data:`_schema.FACILITY_COLUMNS`).
+    need_components : bool
+        Require the ``components`` column that :func:`infra_geo.classify` adds.
+
+    Returns
+    -------
+    GeoDataFrame
+        ``facilities`` itself.
+    """
+    fac = as_frame(
+        facilities,
+        name,
+        columns=columns,
+        source=" (from ig.facilities_from_*)",
+        crs_hint="facilities from infra_geo are EPSG:4326",
+    )
+    if need_components and _schema.FACILITY_COMPONENTS not in fac.columns:
+        raise InputError(
+            f"{name} has no 'components' column: classify the facilities with ig.classify()."
+        )
+    return fac
+
+
+def as_units(units: Any, name: str = "neighbourhoods") -> gpd.GeoDataFrame:
+    """A frame of unit polygons: a non-empty GeoDataFrame of (Multi)Polygons with a CRS.
+
+    Parameters
+    ----------
+    units : Any
+        The value passed (normally from ``ig.neighbourhoods_from_*`` or ``ig.hex_grid``).
+    name : str
+        Its parameter name, for the messages.
+
+    Returns
+    -------
+    GeoDataFrame
+        ``units`` itself.
+
+    Raises
+    ------
+    InputError
+        Not a GeoDataFrame or a geometry that is no (Multi)Polygon.
+    EmptyDataError
+        No unit.
+    CRSError
+        No CRS.
+    """
+    if not isinstance(units, gpd.GeoDataFrame):
+        raise InputError(
+            f"{name} must be a GeoDataFrame of polygons (e.g. from ig.neighbourhoods_from_file, "
+            f"ig.neighbourhoods_from_osm or ig.hex_grid), not {type(units).__name__}."
+        )
+    if len(units) == 0:
+        raise EmptyDataError(f"{name} is empty: give at least one unit polygon.")
+    if units.crs is None:
+        raise CRSError(f"{name} has no CRS: set it with .set_crs(...) and try again.")
+    gtype = shapely.get_type_id(units.geometry.to_numpy())
+    if not np.isin(gtype, (3, 6)).all():
+        raise InputError(f"{name} must hold Polygon or MultiPolygon geometries only.")
+    return units
+
+
+def as_population(population: Any, name: str = "population") -> gpd.GeoDataFrame:
+    """Population points: a GeoDataFrame with a CRS and finite, non-negative residents.
+
+    Parameters
+    ----------
+    population : Any
+        The value passed (normally from ``ig.population_from_*``).
+    name : str
+        Its parameter name, for the messages.
+
+    Returns
+    -------
+    GeoDataFrame
+        ``population`` itself.
+
+    Raises
+    ------
+    InputError
+        Not a GeoDataFrame or no ``population`` column.
+    CRSError
+        No CRS.
+    PopulationError
+        A negative or infinite number of residents.
+    """
+    col = _schema.POPULATION
+    if not isinstance(population, gpd.GeoDataFrame):
+        raise InputError(
+            f"{name} must be a GeoDataFrame of points with a {col!r} column "
+            "(ig.population_from_buildings / population_from_raster)."
+        )
+    if col not in population.columns:
+        raise InputError(f"{name} has no {col!r} column of residents per point.")
+    if population.crs is None:
+        raise CRSError(f"{name} has no CRS; set it with .set_crs(...).")
+    pop = pd.to_numeric(population[col], errors="coerce").to_numpy(dtype=float)
+    if (pop < 0).any():
+        raise PopulationError(f"{name} has negative values; residents cannot be negative.")
+    if np.isinf(pop).any():
+        raise PopulationError(
+            f"{name} has an infinite value; every point needs a finite number of residents."
+        )
+    return population

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import settings
+from . import _schema, settings
 from ._access import Access
 from ._inputs import (
     _check_hex_work,
@@ -166,14 +166,14 @@ class Analysis:
                 ),
             }
             for m in self.minutes:
-                share = g[f"{c.key}_share_{m}"].to_numpy(dtype=float)[head]
+                share = g[_schema.share(c.key, m)].to_numpy(dtype=float)[head]
                 ok = np.isfinite(share)
-                row[f"share_{m}min"] = (
+                row[_schema.summary_share(m)] = (
                     float(np.clip((share[ok] * wt[ok]).sum() / tot, 0.0, 1.0))
                     if tot > 0
                     else np.nan
                 )
-            mean = g[f"{c.key}_mean_m"].to_numpy(dtype=float)[head]
+            mean = g[_schema.mean_m(c.key)].to_numpy(dtype=float)[head]
             ok = np.isfinite(mean) & (wt > 0)
             enough = tot > 0 and wt[ok].sum() >= (1 - settings.max_no_path_share) * tot - 1e-9
             row["mean_m"] = float(np.average(mean[ok], weights=wt[ok])) if enough else np.nan
@@ -249,7 +249,7 @@ class Analysis:
                 v = r[c]
                 txt = (
                     f"{v:.0%}"
-                    if str(c).startswith("share_") and pd.notna(v)
+                    if _schema.summary_minutes(c) is not None and pd.notna(v)
                     else (f"{v:,.0f}" if isinstance(v, float) and np.isfinite(v) else str(v))
                 )
                 cells.append(f"<td>{html.escape(txt)}</td>")

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import _schema
 from ._log import log
 from .components import Rules, load_rules
 from .errors import InputError
@@ -252,7 +253,7 @@ def compare_with_cbs(
         col = available[k]
         cbs = pd.Series(_cbs_values(buurten[col]), index=codes.to_numpy())
         cbs = cbs[~cbs.index.duplicated()]
-        g = gaps[["unit_id", "unit_name", "residents", "partial", f"{k}_mean_m"]]
+        g = gaps[["unit_id", "unit_name", "residents", "partial", _schema.mean_m(k)]]
         g = g.assign(unit_id=g["unit_id"].astype(str))
         sel = (~g["partial"]) & (g["residents"] > 0)
         g = g.loc[sel.to_numpy()]
@@ -262,7 +263,7 @@ def compare_with_cbs(
                 "unit_id": g["unit_id"].to_numpy(),
                 "unit_name": g["unit_name"].to_numpy(),
                 "residents": g["residents"].to_numpy(dtype=float),
-                "ours_km": g[f"{k}_mean_m"].to_numpy(dtype=float) / 1000.0,
+                "ours_km": g[_schema.mean_m(k)].to_numpy(dtype=float) / 1000.0,
                 "cbs_km": cbs.reindex(g["unit_id"]).to_numpy(dtype=float),
                 "cbs_column": col,
             }

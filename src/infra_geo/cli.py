@@ -12,6 +12,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from . import _schema
 from .errors import DataFileError, InfraGeoError, InputError
 
 STAGES = (
@@ -275,14 +276,14 @@ def _analyse(args: argparse.Namespace, state: dict[str, object]) -> int:
     bar.close()
     if not args.quiet:
         s = res.summary()
-        shares = [c for c in s.columns if c.startswith("share_")]
+        shares = [c for c in s.columns if _schema.summary_minutes(c) is not None]
         print()
         print(
             f"{res.source}: {len(res.facilities):,} facilities, {len(res.gaps):,} neighbourhoods; "
             f"{res.coverage_text()}"
         )
         header = f"{'component':<28}{'facilities':>11}" + "".join(
-            f"{c.replace('share_', ''):>9}" for c in shares
+            f"{str(_schema.summary_minutes(c)) + 'min':>9}" for c in shares
         )
         print(header)
         for _, r in s.iterrows():

@@ -9,7 +9,6 @@ overall (how many of the eight components a resident reaches).
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -18,11 +17,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import settings
+from . import _schema, settings
 from ._access import Access, engine
 from ._groups import resolve_groups
 from ._log import log
-from ._validate import minutes_tuple, positive
+from ._validate import as_network, as_population, minutes_tuple, positive
 from .accessibility import metres_per_minute
 from .errors import InputError, PopulationError
 from .network import WalkNetwork
@@ -36,61 +35,8 @@ __all__ = [
     "uncovered_areas",
 ]
 
-GAP_COLUMNS_DOC = """\
-unit_id, unit_name        the neighbourhood
-<own columns>             the neighbourhood file's own columns (BU_CODE, GM_NAAM, AANT_INW,
-                          afstand_*, ...) as given, after the ids; one whose name is also a
-                          column below gets the prefix "src_"; its normalised total
-                          "population" is population_input
-population_input          the unit's residents as given: its known total (e.g. CBS AANT_INW),
-                          or, where points not spread from that total were given (a raster,
-                          your own points) or the total was estimated, the sum of its points;
-                          NaN when unknown (population_unknown)
-residents                 residents placed inside the data (the table's counts are over them)
-residents_outside_data    residents estimated to live in the unit's part outside the data
-                          (partial units: population_input x (1 - data_share)); 0 otherwise
-unplaced                  residents of the inside part with no building or street to put them on
-                          population_input = residents + residents_outside_data + unplaced
-population_known          the unit's total was known or residents were placed
-population_unknown        the total is null or secret (CBS) while other units' totals are known,
-                          and no home in the data to estimate it from: no residents counted
-                          (not zero people)
-population_estimated      residents estimated from residential floor area
-                          (settings.floor_m2_per_resident m2 per resident), not counted
-data_share                share of the unit's area inside the data extent (0..1)
-partial                   data_share < settings.partial_unit_share: only the inside part's
-                          residents are placed; out of ranks and headline figures
-residents_on_islands      residents on a network piece cut off from the main one (or on none)
-data_problem              more than settings.data_problem_share of the residents are on cut-off
-                          pieces or unplaced: a data problem, not ranked, not a gap
-{c}_facilities            facilities of component c inside the unit (memberships count)
-{c}_per_1000              {c}_facilities per 1,000 residents
-{c}_no_path               residents with no path to any facility of c (on a piece without one,
-                          on no street, or c absent from the data)
-{c}_mean_m                population-weighted mean walking metres to the nearest facility of c
-                          over the residents with a path; NaN when more than
-                          settings.max_no_path_share of them have none
-{c}_reliable              the mean is reported (no-path share <= settings.max_no_path_share)
-{c}_p90_m                 90th percentile over all residents, no path counting as beyond every
-                          distance (inf when more than 10 % have no path)
-{c}_mean_min, {c}_p90_min the same in minutes at the walking speed
-{c}_share_{m}             share of residents within m minutes of c (0..1)
-{c}_reached_{m}           residents within m minutes
-{c}_unreached_{m}         residents with a path, but longer than m minutes
-                          reached + unreached + no_path = residents (each resident in one)
-completeness_{m}          mean number of the eight components a resident reaches in m min
-all8_share_{m}            share of residents reaching all eight within m minutes
-rank_{m}                  1 = the worst-served unit by completeness_{m} (units neither partial
-                          nor data_problem, with residents)
-street_m                  only when no population is known at all (attrs["weighting"] ==
-                          "street-length"): the street metres that weight the shares; every
-                          residents count above is then NaN (street metres are not residents)
-"""
-
-
-def _check_net(net: Any) -> None:
-    if not isinstance(net, WalkNetwork):
-        raise InputError(f"net must be a WalkNetwork, not {type(net).__name__}.")
+#: what every gap-table column means (generated from ``_schema.GAP_COLUMN_DESCRIPTIONS``)
+GAP_COLUMNS_DOC = _schema.columns_doc()
 
 
 def _population_points(
@@ -103,25 +49,7 @@ def _population_points(
             logging.WARNING,
         )
         return population_from_streets(net, units)
-    if not isinstance(population, gpd.GeoDataFrame):
-        raise InputError(
-            "population must be a GeoDataFrame of points with a 'population' column "
-            "(ig.population_from_buildings / population_from_raster)."
-        )
-    if "population" not in population.columns:
-        raise InputError("population has no 'population' column of residents per point.")
-    if population.crs is None:
-        from .errors import CRSError
-
-        raise CRSError("population has no CRS; set it with .set_crs(...).")
-    pop = pd.to_numeric(population["population"], errors="coerce")
-    if (pop < 0).any():
-        raise PopulationError("population has negative values; residents cannot be negative.")
-    if np.isinf(pop.to_numpy(dtype=float)).any():
-        raise PopulationError(
-            "population has an infinite value; every point needs a finite number of residents."
-        )
-    return population
+    return as_population(population)
 
 
 def resident_access(
@@ -173,7 +101,7 @@ def resident_access(
     >>> bool((acc["care"] >= 0).all())
     True
     """
-    _check_net(net)
+    as_network(net)
     eng, keys = engine(
         net, facilities, access, entrances=entrances, component=component, by=by, rules=rules
     )
@@ -383,7 +311,7 @@ def gaps_and_residents(
     tuple of GeoDataFrame
         The gap table and the placed resident points (network CRS).
     """
-    _check_net(net)
+    as_network(net)
     eng, grp, keys = _engine_or_groups(net, facilities, access, component, by, rules)
     access = None if eng is not None else access
     mins = minutes_tuple(minutes)
@@ -605,7 +533,7 @@ def _rank_and_weighting(
     """Add ``rank_{m}`` to the gap table; with street-length weights blank every count."""
     rankable = (~out["partial"]) & (~out["data_problem"]) & (out["residents"] > 0)
     for m in mins:
-        score = out[f"completeness_{m}"].where(rankable)
+        score = out[_schema.completeness(m)].where(rankable)
         order = (
             out.assign(_s=score, _id=units["unit_id"].to_numpy())
             .sort_values(["_s", "_id"], na_position="last")
@@ -613,7 +541,7 @@ def _rank_and_weighting(
         )
         rank = pd.Series(np.nan, index=out.index)
         rank.loc[order[: int(rankable.sum())]] = np.arange(1, int(rankable.sum()) + 1)
-        out[f"rank_{m}"] = rank.astype("Int64")
+        out[_schema.rank(m)] = rank.astype("Int64")
     if street_length:
         # the weights are street metres, not residents: shares only, never a count
         out["street_m"] = out["residents"]
@@ -621,8 +549,7 @@ def _rank_and_weighting(
             c
             for c in out.columns
             if c in _COUNT_COLUMNS
-            or c.endswith(("_no_path", "_per_1000"))
-            or re.match(r"^.+_(?:un)?reached_\d+(?:\.\d+)?$", c)
+            or ((p := _schema.parse(c)) is not None and p[1] in _schema.COUNT_MEASURES)
         ]
         out[count_cols] = np.nan
         out["population_unknown"] = ~np.isfinite(units["population"].to_numpy(float))
@@ -704,8 +631,8 @@ def _group_columns(
 
     for k in keys:
         d = dist[k]
-        cols[f"{k}_facilities"] = nfac[k]
-        cols[f"{k}_per_1000"] = np.divide(
+        cols[_schema.column(k, "facilities")] = nfac[k]
+        cols[_schema.column(k, "per_1000")] = np.divide(
             nfac[k] * 1000.0, residents, out=np.full(n_units, np.nan), where=has
         )
         finite = np.isfinite(d)
@@ -718,28 +645,28 @@ def _group_columns(
         mean = np.divide(dsum, wsum_fin, out=np.full(n_units, np.nan), where=wsum_fin > 0)
         mean = np.where(reliable, mean, np.nan)
         p90 = _weighted_quantile(d, w, u, n_units, 0.9)
-        cols[f"{k}_no_path"] = no_path
-        cols[f"{k}_mean_m"] = mean
-        cols[f"{k}_reliable"] = reliable
-        cols[f"{k}_p90_m"] = p90
-        cols[f"{k}_mean_min"] = mean / mpm
-        cols[f"{k}_p90_min"] = p90 / mpm
+        cols[_schema.column(k, "no_path")] = no_path
+        cols[_schema.mean_m(k)] = mean
+        cols[_schema.column(k, "reliable")] = reliable
+        cols[_schema.column(k, "p90_m")] = p90
+        cols[_schema.column(k, "mean_min")] = mean / mpm
+        cols[_schema.column(k, "p90_min")] = p90 / mpm
         for m in mins:
             ok = d <= m * mpm
             reached = np.bincount(u, weights=np.where(ok, w, 0.0), minlength=n_units)
-            cols[f"{k}_share_{m}"] = ratio(reached)
-            cols[f"{k}_reached_{m}"] = reached
+            cols[_schema.share(k, m)] = ratio(reached)
+            cols[_schema.reached(k, m)] = reached
             # with a path but beyond m minutes; no-path residents are in {k}_no_path
-            cols[f"{k}_unreached_{m}"] = np.maximum(residents - reached - no_path, 0.0)
+            cols[_schema.unreached(k, m)] = np.maximum(residents - reached - no_path, 0.0)
             reached_count[m] += ok
             all_keys[m] &= ok
     for m in mins:
         comp = np.bincount(u, weights=w * reached_count[m], minlength=n_units)
-        cols[f"completeness_{m}"] = np.divide(
+        cols[_schema.completeness(m)] = np.divide(
             comp, residents, out=np.full(n_units, np.nan), where=has
         )
         a8 = np.bincount(u, weights=np.where(all_keys[m], w, 0.0), minlength=n_units)
-        cols[f"all8_share_{m}"] = ratio(a8)
+        cols[_schema.all8_share(m)] = ratio(a8)
     return cols
 
 
@@ -822,7 +749,7 @@ def uncovered_areas(
         EPSG:4326, one row per group and threshold: ``component`` (the group key), ``minutes``,
         ``residents`` (out of reach), geometry (empty when everyone is reached).
     """
-    _check_net(net)
+    as_network(net)
     mins = minutes_tuple(minutes)
     mpm = metres_per_minute(speed_kmh if speed_kmh is not None else settings.walk_speed_kmh)
     eng = access if isinstance(access, Access) else None

@@ -36,12 +36,11 @@ from . import settings
 from ._crs import metric_crs_for
 from ._log import log
 from ._osm_reader import read_osm
-from ._validate import as_polygon, positive
+from ._validate import as_polygon, as_units, positive
 from .components import load_rules
 from .errors import (
     CRSError,
     DataFileError,
-    EmptyDataError,
     InputError,
     OutsideDataError,
     PopulationError,
@@ -94,19 +93,7 @@ RESIDENTIAL_STREETS = (
 
 def units_frame(neighbourhoods: Any, total_column: str | None = "population") -> gpd.GeoDataFrame:
     """Normalise neighbourhood units: ``unit_id``, ``unit_name``, ``population``, geometry, EPSG:4326."""
-    if not isinstance(neighbourhoods, gpd.GeoDataFrame):
-        raise InputError(
-            "neighbourhoods must be a GeoDataFrame of polygons (e.g. from ig.neighbourhoods_from_file, "
-            f"ig.neighbourhoods_from_osm or ig.hex_grid), not {type(neighbourhoods).__name__}."
-        )
-    if len(neighbourhoods) == 0:
-        raise EmptyDataError("neighbourhoods is empty: give at least one unit polygon.")
-    if neighbourhoods.crs is None:
-        raise CRSError("neighbourhoods has no CRS: set it with .set_crs(...) and try again.")
-    u = neighbourhoods.to_crs("EPSG:4326")
-    gtype = shapely.get_type_id(u.geometry.to_numpy())
-    if not np.isin(gtype, (3, 6)).all():
-        raise InputError("neighbourhoods must hold Polygon or MultiPolygon geometries only.")
+    u = as_units(neighbourhoods).to_crs("EPSG:4326")
     bad = ~u.geometry.is_valid
     if bad.any():
         u = u.copy()

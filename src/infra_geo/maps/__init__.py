@@ -24,6 +24,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from .._validate import as_facilities, as_frame
 from ..errors import EmptyDataError, InputError
 from ._common import (
     _CATCHMENT_COLUMNS,
@@ -33,7 +34,6 @@ from ._common import (
     _TEXT,
     OSM_ATTRIBUTION,
     OSM_TILES,
-    _check_frame,
     _esc,
 )
 from ._gaps_layer import _gap_layer, _parse_measure
@@ -142,7 +142,7 @@ def coverage_map(
     if measure is not None and not isinstance(measure, str):
         raise InputError(f"measure must be a column name (str), not {type(measure).__name__}.")
     t = _TEXT[lang]
-    fac = _check_frame(facilities, "facilities", _FACILITY_COLUMNS)
+    fac = as_facilities(facilities, "facilities", columns=_FACILITY_COLUMNS)
     _check_component_values(fac["component"], "facilities")
     members = pd.Series(
         [k for v in fac["components"].dropna().unique() for k in str(v).split(";") if k],
@@ -150,10 +150,10 @@ def coverage_map(
     )
     _check_component_values(members, "facilities['components']")
     if catchments is not None:
-        catchments = _check_frame(catchments, "catchments", _CATCHMENT_COLUMNS)
+        catchments = as_frame(catchments, "catchments", columns=_CATCHMENT_COLUMNS)
         _check_component_values(catchments["component"], "catchments")
     if gaps is not None:
-        gaps = _check_frame(gaps, "gaps", _GAP_COLUMNS)
+        gaps = as_frame(gaps, "gaps", columns=_GAP_COLUMNS)
     if extent is not None:
         from .._validate import as_polygon
 

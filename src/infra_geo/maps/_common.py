@@ -10,7 +10,6 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Sequence
 from importlib import resources
 from typing import Any
 
@@ -20,8 +19,8 @@ import pandas as pd
 import shapely
 from shapely.geometry import mapping
 
+from .. import _schema
 from ..components import Component
-from ..errors import CRSError, InputError
 
 
 def static(name: str) -> str:
@@ -47,9 +46,9 @@ _RAMP8 = ("#7f0000", "#b30000", "#d7301f", "#ef6548", "#fc8d59", "#fdbb84", "#fd
 _NO_DATA = "#cccccc"
 _HEX = re.compile(r"^#[0-9a-fA-F]{3}(?:[0-9a-fA-F]{3})?$")
 
-_FACILITY_COLUMNS = ("component", "components", "category", "name", "osm_type", "osm_id")
-_CATCHMENT_COLUMNS = ("component", "minutes")
-_GAP_COLUMNS = ("unit_id", "unit_name", "residents", "partial")
+_FACILITY_COLUMNS = _schema.FACILITY_COLUMNS
+_CATCHMENT_COLUMNS = _schema.CATCHMENT_COLUMNS
+_GAP_COLUMNS = _schema.GAP_KEY_COLUMNS
 
 #: the map's words, per language (``static/text.json``)
 _TEXT: dict[str, dict[str, str]] = json.loads(static("text.json"))
@@ -102,25 +101,6 @@ def _swatch(color: str, area: bool = False) -> str:
 
 # ------------------------------------------------------------------------------------------
 # geometry
-
-
-def _check_frame(gdf: Any, name: str, columns: Sequence[str]) -> gpd.GeoDataFrame:
-    if not isinstance(gdf, gpd.GeoDataFrame):
-        raise InputError(f"{name} must be a GeoDataFrame, not {type(gdf).__name__}.")
-    geom_col = gdf._geometry_column_name
-    if geom_col is None or geom_col not in gdf.columns:
-        raise InputError(f"{name} has no active geometry column: set one with .set_geometry().")
-    missing = [c for c in columns if c not in gdf.columns]
-    if missing:
-        raise InputError(
-            f"{name} lacks the column(s) {', '.join(missing)}; it needs {', '.join(columns)} "
-            "and a geometry."
-        )
-    if gdf.crs is None:
-        raise CRSError(
-            f"{name} has no CRS: set it (e.g. .set_crs('EPSG:28992')) so infra_geo can place it."
-        )
-    return gdf
 
 
 def _is_metric(crs: Any) -> bool:

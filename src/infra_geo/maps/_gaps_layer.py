@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,6 +16,7 @@ import pandas as pd
 from folium.map import Layer
 from folium.template import Template
 
+from .. import _schema
 from ..components import COMPONENTS
 from ..errors import InputError, UnknownComponentError
 from ._common import (
@@ -36,19 +36,20 @@ from ._common import (
 # gaps
 
 
-_MEASURE_PATTERNS = (
-    ("completeness", re.compile(r"^completeness_(\d+)$")),
-    ("all8", re.compile(r"^all8_share_(\d+)$")),
-    ("rank", re.compile(r"^rank_(\d+)$")),
-    ("share", re.compile(r"^(.+)_share_(\d+)$")),
-    ("unreached", re.compile(r"^(.+)_unreached_(\d+)$")),
-    ("reached", re.compile(r"^(.+)_reached_(\d+)$")),
-    ("mean", re.compile(r"^(.+)_mean_m$")),
-    ("p90", re.compile(r"^(.+)_p90_m$")),
-    ("mean_min", re.compile(r"^(.+)_mean_min$")),
-    ("p90_min", re.compile(r"^(.+)_p90_min$")),
-    ("per_1000", re.compile(r"^(.+)_per_1000$")),
-)
+#: the map's name of each gap-table measure it can colour by (``_schema.parse``'s measure)
+_MEASURE_KINDS = {
+    "completeness": "completeness",
+    "all8_share": "all8",
+    "rank": "rank",
+    "share": "share",
+    "unreached": "unreached",
+    "reached": "reached",
+    "mean_m": "mean",
+    "p90_m": "p90",
+    "mean_min": "mean_min",
+    "p90_min": "p90_min",
+    "per_1000": "per_1000",
+}
 
 
 def _parse_measure(col: str) -> tuple[str, str | None, int | None]:
@@ -57,25 +58,20 @@ def _parse_measure(col: str) -> tuple[str, str | None, int | None]:
     Raises InputError for a name that is no measure and UnknownComponentError for a
     measure of an unknown component.
     """
-    for kind, pat in _MEASURE_PATTERNS:
-        mt = pat.match(col)
-        if not mt:
-            continue
-        if kind in ("completeness", "all8", "rank"):
-            return kind, None, int(mt.group(1))
-        key = mt.group(1)
-        if key not in {c.key for c in COMPONENTS}:
-            raise UnknownComponentError(
-                f"measure {col!r} names the unknown component {key!r}; use one of: "
-                f"{', '.join(c.key for c in COMPONENTS)}."
-            )
-        mins = int(mt.group(2)) if kind in ("share", "unreached", "reached") else None
-        return kind, key, mins
-    raise InputError(
-        f"measure {col!r} is not a gap-analysis measure; use e.g. 'completeness_10', "
-        "'all8_share_10', 'care_share_10', 'care_unreached_10', 'care_mean_m', "
-        "'care_mean_min', 'care_per_1000' or 'rank_10'."
-    )
+    parsed = _schema.parse(col)
+    if parsed is None or parsed[1] not in _MEASURE_KINDS:
+        raise InputError(
+            f"measure {col!r} is not a gap-analysis measure; use e.g. 'completeness_10', "
+            "'all8_share_10', 'care_share_10', 'care_unreached_10', 'care_mean_m', "
+            "'care_mean_min', 'care_per_1000' or 'rank_10'."
+        )
+    key, measure, mins = parsed
+    if key is not None and key not in {c.key for c in COMPONENTS}:
+        raise UnknownComponentError(
+            f"measure {col!r} names the unknown component {key!r}; use one of: "
+            f"{', '.join(c.key for c in COMPONENTS)}."
+        )
+    return _MEASURE_KINDS[measure], key, mins
 
 
 def _nice_breaks(values: np.ndarray, n: int = 5, start: float = 0.0) -> list[float]:
@@ -167,23 +163,22 @@ def _gap_layer(
 ) -> None:
     cols = [c for c in gaps.columns if isinstance(c, str)]
     thresholds = sorted(
-        {int(mt.group(1)) for c in cols if (mt := re.match(r"^completeness_(\d+)$", c))}
-        | {int(mt.group(2)) for c in cols if (mt := re.match(r"^(.+)_share_(\d+)$", c))}
+        set(_schema.minutes_of(cols, "completeness")) | set(_schema.minutes_of(cols, "share"))
     )
     choices: list[str] = []
     for mins in thresholds:
         for col in (
-            f"completeness_{mins}",
-            f"all8_share_{mins}",
-            *(f"{c.key}_share_{mins}" for c in COMPONENTS),
+            _schema.completeness(mins),
+            _schema.all8_share(mins),
+            *(_schema.share(c.key, mins) for c in COMPONENTS),
         ):
             if col in gaps.columns:
                 choices.append(col)
     if measure is None:
-        if "completeness_10" in gaps.columns:
-            measure = "completeness_10"
+        if _schema.completeness(10) in gaps.columns:
+            measure = _schema.completeness(10)
         else:
-            comp_cols = [c for c in choices if c.startswith("completeness_")]
+            comp_cols = [c for c in choices if _schema.minutes_of([c], "completeness")]
             if comp_cols:
                 measure = comp_cols[0]
             elif choices:
@@ -198,7 +193,7 @@ def _gap_layer(
     default_t = _parse_measure(measure)[2]
     if default_t is None:
         default_t = 10 if 10 in thresholds else (thresholds[0] if thresholds else None)
-    extra = [f"completeness_{x}" for x in thresholds] + [f"rank_{x}" for x in thresholds]
+    extra = [_schema.completeness(x) for x in thresholds] + [_schema.rank(x) for x in thresholds]
     keys = list(dict.fromkeys([*choices, *(k for k in extra if k in gaps.columns)]))
     metas: dict[str, dict[str, Any]] = {}
     for k in keys:
@@ -206,7 +201,7 @@ def _gap_layer(
         if k not in choices and np.isnan(vals).all():
             continue
         metas[k] = _measure_meta(k, vals, lang, t)
-        if k.startswith("completeness_"):
+        if _schema.minutes_of([k], "completeness"):
             metas[k]["short"] = _esc(t["completeness_short"].format(m=metas[k]["t"]))
     value_cols = {k: pd.to_numeric(gaps[k], errors="coerce").to_numpy(dtype=float) for k in metas}
 
