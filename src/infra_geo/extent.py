@@ -421,14 +421,36 @@ def _street_core(data: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _two_core(edges: np.ndarray, n: int) -> np.ndarray:
-    """The edges (unique sorted index pairs) left when dead ends are peeled off."""
+    """The edges (unique sorted index pairs) left when dead ends are peeled off.
+
+    One queue over the leaves (linear in the removed nodes), not one pass over every edge per
+    node of the longest dangling chain.
+    """
     edges = edges[edges[:, 0] != edges[:, 1]]
-    while len(edges):  # peel dead ends: one pass per node of the longest dangling chain
-        leaf = np.bincount(edges.ravel(), minlength=n) == 1
-        if not leaf.any():
-            break
-        edges = edges[~(leaf[edges[:, 0]] | leaf[edges[:, 1]])]
-    return edges
+    if not len(edges):
+        return edges
+    ends = np.concatenate([edges[:, 0], edges[:, 1]])
+    nbrs = np.concatenate([edges[:, 1], edges[:, 0]])
+    order = np.argsort(ends, kind="stable")
+    indptr = np.searchsorted(ends[order], np.arange(n + 1)).tolist()
+    adj = nbrs[order].tolist()
+    deg = np.bincount(ends, minlength=n)
+    gone = np.zeros(n, dtype=bool)
+    stack = np.flatnonzero(deg == 1).tolist()
+    dl = deg.tolist()
+    while stack:
+        v = stack.pop()
+        if gone[v]:
+            continue
+        gone[v] = True
+        for w in adj[indptr[v] : indptr[v + 1]]:
+            if not gone[w]:
+                dl[w] -= 1
+                if dl[w] == 1:
+                    stack.append(w)
+                elif dl[w] == 0:
+                    gone[w] = True
+    return edges[~(gone[edges[:, 0]] | gone[edges[:, 1]])]
 
 
 def _network_core_points(net: Any, step: float) -> np.ndarray:
