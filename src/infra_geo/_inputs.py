@@ -27,7 +27,6 @@ from .errors import (
 
 def _parse_units_spec(spec: Any, name: str = "neighbourhoods") -> tuple[str, Any]:
     """Validate a neighbourhoods argument before any work: (kind, value)."""
-
     if isinstance(spec, gpd.GeoDataFrame):
         return "frame", spec
     if spec is None:

@@ -163,7 +163,7 @@ def distance_to_nearest(
     return df[keys[0]] if single else df
 
 
-def nearest_facilities(
+def nearest_facilities(  # noqa: PLR0913 - public entry point: data args + keyword options
     net: WalkNetwork,
     facilities: gpd.GeoDataFrame,
     minutes: float | Iterable[float] = (5, 10, 15),
@@ -270,7 +270,7 @@ def _counts_within(
         sub = g[idx][:, idx]
         d = dijkstra(sub, directed=True, indices=np.arange(len(loc), len(idx)), limit=lmax)
         d = d[:, : len(loc)]
-        memb = att.members[np.ix_(rows, kcols)].T.astype(np.float64)  # components x chunk
+        memb = att.members[np.ix_(rows, np.asarray(kcols, dtype=np.intp))].T.astype(np.float64)  # components x chunk
         for j, m in enumerate(mins):
             got = np.rint(memb @ (d <= limits[j]).astype(np.float64)).astype(np.int64)
             for i, k in enumerate(keys):
@@ -448,7 +448,8 @@ def _edge_buffers(
     net: WalkNetwork, width: float, edges: np.ndarray, cache: dict[float, np.ndarray]
 ) -> np.ndarray:
     """Street-front buffers of whole edges, computed once per network and width (``cache``:
-    :attr:`Access.edge_buffers`)."""
+    :attr:`Access.edge_buffers`).
+    """
     buf = cache.get(width)
     if buf is None:
         buf = cache[width] = np.full(net.n_edges, None, dtype=object)
@@ -502,7 +503,7 @@ def _parallel(func: Any, tasks: list[Any]) -> list[Any]:
         return list(pool.map(func, tasks))
 
 
-def catchments(
+def catchments(  # noqa: PLR0913 - public entry point: data args + keyword options
     net: WalkNetwork,
     facilities: gpd.GeoDataFrame,
     minutes: float | Iterable[float] = (5, 10, 15),

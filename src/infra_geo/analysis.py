@@ -377,7 +377,7 @@ def _weights(g: pd.DataFrame) -> np.ndarray:
 
 
 
-def analyse(
+def analyse(  # noqa: PLR0913 - public entry point: data args + keyword options
     osm_file: str | os.PathLike[str] | None = None,
     place: str | None = None,
     polygon: Any = None,
@@ -523,7 +523,8 @@ def _load(
 ) -> tuple[Path | None, str, gpd.GeoDataFrame, Any, Any, WalkNetwork, Callable[[], None]]:
     """The source of :func:`analyse` (file, sample or online), its facilities, entrances,
     area (geocoded online) and walking network; the network stage is left open (its
-    ``done`` is returned last)."""
+    ``done`` is returned last).
+    """
     from .sources import (
         entrances_from_file,
         facilities_from_file,
@@ -576,7 +577,8 @@ def _stage_clock(
     progress: Callable[[str], None] | None, timings: dict[str, float]
 ) -> Callable[[str], Callable[[], None]]:
     """``stage(name)`` reports the stage to ``progress`` and returns ``done()``, which
-    records its seconds in ``timings``."""
+    records its seconds in ``timings``.
+    """
     step = progress or (lambda name: None)
 
     def stage(name: str) -> Callable[[], None]:
@@ -621,7 +623,7 @@ def _derive_extent(
     return extent, extent_source
 
 
-def _access_stages(
+def _access_stages(  # noqa: PLR0913 - internal stage plumbing
     stage: Callable[[str], Callable[[], None]],
     net: WalkNetwork,
     fac: gpd.GeoDataFrame,

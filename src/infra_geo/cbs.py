@@ -58,7 +58,8 @@ class CBSComparison:
 
     def wide(self) -> pd.DataFrame:
         """One row per buurt: ``unit_id``, ``unit_name``, ``residents``, then per group
-        ``{group}_ours_km`` and ``{group}_cbs_km`` (NaN where that pair is missing)."""
+        ``{group}_ours_km`` and ``{group}_cbs_km`` (NaN where that pair is missing).
+        """
         p = self.pairs
         base = p[["unit_id", "unit_name", "residents"]].drop_duplicates("unit_id")
         out = base.set_index("unit_id")
@@ -123,7 +124,7 @@ def _cbs_values(col: pd.Series) -> np.ndarray:
     return np.where(v >= 0, v, np.nan)
 
 
-def compare_with_cbs(
+def compare_with_cbs(  # noqa: C901 - a flat sequence of input checks; split pending
     result: Any,
     buurten: pd.DataFrame | None = None,
     *,

@@ -11,6 +11,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from .errors import DataFileError, InfraGeoError, InputError
 
@@ -40,7 +41,7 @@ _FLAGS = {
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2 (argparse's own convention)
+    def error(self, message: str) -> NoReturn:  # one line, exit 2 (argparse's own convention)
         self.print_usage(sys.stderr)
         self.exit(2, f"infra-geo: error: {message}\n")
 

@@ -340,7 +340,8 @@ def _with_complete_boundaries(
     data: Any, derived: BaseGeometry, share: float, cell: float, close: float
 ) -> BaseGeometry:
     """``derived`` plus every complete administrative area it covers for ``share`` or more
-    whose remaining part lies (95 % of it) within ``close`` metres of the file's streets."""
+    whose remaining part lies (95 % of it) within ``close`` metres of the file's streets.
+    """
     feats = data.features
     if share <= 0 or share > 1 or not len(feats) or "boundary" not in feats.columns:
         return derived

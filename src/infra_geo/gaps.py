@@ -220,7 +220,7 @@ def _weighted_quantile(
     return out
 
 
-def gap_analysis(
+def gap_analysis(  # noqa: PLR0913 - public entry point: data args + keyword options
     net: WalkNetwork,
     facilities: gpd.GeoDataFrame,
     neighbourhoods: gpd.GeoDataFrame,
@@ -358,7 +358,7 @@ _COUNT_COLUMNS = (
 )
 
 
-def gaps_and_residents(
+def gaps_and_residents(  # noqa: PLR0913 - public entry point: data args + keyword options
     net: WalkNetwork,
     facilities: gpd.GeoDataFrame,
     neighbourhoods: gpd.GeoDataFrame,
@@ -392,6 +392,7 @@ def gaps_and_residents(
     n_units = len(units)
     partial = share < settings.partial_unit_share
     if access is not None:
+        assert not isinstance(access, Access)
         acc = access
     else:
         pop = _population_points(net, units, population)
@@ -536,7 +537,8 @@ def _units_in_data(
     net: WalkNetwork, neighbourhoods: gpd.GeoDataFrame, extent: Any
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, np.ndarray, Any, np.ndarray]:
     """The units touching the data extent (4326 and network CRS), their share inside it,
-    the extent in the network CRS and the ids of all units given."""
+    the extent in the network CRS and the ids of all units given.
+    """
     units = units_frame(neighbourhoods)
     # data extent and the units it touches
     if extent is None:
@@ -579,7 +581,8 @@ def _point_units(
     acc: gpd.GeoDataFrame, units: gpd.GeoDataFrame, units_m: gpd.GeoDataFrame, all_ids: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, gpd.GeoDataFrame]:
     """Unit row per resident point (-1: none), whether by its own ``unit_id``, the points in
-    the units' metric CRS."""
+    the units' metric CRS.
+    """
     metric = units_m.crs
     # unit of each point: its own unit_id if it has one, else by location
     # (a point labelled with a unit left out of the table, wholly outside the data, stays
@@ -675,7 +678,7 @@ def _place_residents(
     }
 
 
-def _group_columns(
+def _group_columns(  # noqa: PLR0913 - internal stage plumbing
     keys: Iterable[str],
     dist: dict[str, np.ndarray],
     nfac: dict[str, np.ndarray],
@@ -788,7 +791,7 @@ def _log_accounting(gdf: gpd.GeoDataFrame) -> None:
         )
 
 
-def uncovered_areas(
+def uncovered_areas(  # noqa: PLR0913 - public entry point: data args + keyword options
     net: WalkNetwork,
     facilities: gpd.GeoDataFrame,
     population: gpd.GeoDataFrame,
@@ -830,7 +833,7 @@ def uncovered_areas(
         keys = engine(net, facilities, eng, by=by, rules=rules)[1]
     else:
         keys = resolve_groups(facilities, by=by, rules=rules).keys
-    if access is not None and eng is None:
+    if access is not None and not isinstance(access, Access):
         acc = access
     elif population is not None:
         pop = _population_points(net, None, population)

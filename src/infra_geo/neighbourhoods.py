@@ -109,7 +109,7 @@ _OSM_SUFFIXES = (".osm", ".pbf", ".osm.gz", ".osm.bz2", ".o5m")
 # =============================================================================================
 
 
-def neighbourhoods_from_file(
+def neighbourhoods_from_file(  # noqa: C901 - a flat sequence of input checks; split pending
     path: PathLike,
     id_column: str | None = None,
     name_column: str | None = None,
