@@ -105,7 +105,9 @@ def join_cbs_table(
 
     Examples
     --------
-    >>> units = ig.join_cbs_table(units, "kwb-2024.xlsx")  # doctest: +SKIP
+    With the *Kerncijfers wijken en buurten* table downloaded from cbs.nl::
+
+        units = ig.join_cbs_table(units, "kwb-2024.xlsx")
     """
     if not isinstance(neighbourhoods, gpd.GeoDataFrame) or "unit_id" not in neighbourhoods:
         raise InputError(
@@ -223,8 +225,10 @@ def read_cbs_table(path: PathLike) -> pd.DataFrame:
 
     Examples
     --------
-    >>> kwb = ig.read_cbs_table("kwb-2024.xlsx")  # doctest: +SKIP
-    >>> kwb.loc[kwb.unit_level == "buurt", ["unit_id", "regio", "population"]]  # doctest: +SKIP
+    With the *Kerncijfers wijken en buurten* table downloaded from cbs.nl::
+
+        kwb = ig.read_cbs_table("kwb-2024.xlsx")
+        kwb.loc[kwb.unit_level == "buurt", ["unit_id", "regio", "population"]]
     """
     p = _existing_file(path, "CBS table")
     with p.open("rb") as fh:

@@ -444,9 +444,14 @@ def analyse(  # noqa: PLR0913 - public entry point: data args + keyword options
     Examples
     --------
     >>> import infra_geo as ig
-    >>> res = ig.analyse()  # the embedded sample  # doctest: +SKIP
-    >>> res.gaps.sort_values("rank_10").head()  # doctest: +SKIP
-    >>> res.save("out")  # doctest: +SKIP
+    >>> import tempfile
+    >>> res = ig.analyse()  # the embedded sample
+    >>> len(res.gaps), res.gaps.crs.to_epsg()
+    (5, 4326)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     written = res.save(tmp)
+    ...     sorted(written) == sorted(OUTPUT_FILES) and all(p.stat().st_size for p in written.values())
+    True
     """
     check_settings()
     mins = minutes_tuple(minutes)

@@ -174,9 +174,12 @@ def compare_with_cbs(  # noqa: C901 - a flat sequence of input checks; split pen
 
     Examples
     --------
-    >>> res = ig.analyse(osm_file="centrum.osm.pbf", neighbourhoods="buurten.geojson")  # doctest: +SKIP
-    >>> cmp = ig.compare_with_cbs(res, out_png="cbs.png")  # doctest: +SKIP
-    >>> cmp.stats[["group", "n", "median_ratio", "rho"]]  # doctest: +SKIP
+    With a Dutch extract and CBS buurten (the CBS table is national: the embedded Helsinki
+    sample has no counterpart)::
+
+        res = ig.analyse(osm_file="centrum.osm.pbf", neighbourhoods="buurten.geojson")
+        cmp = ig.compare_with_cbs(res, out_png="cbs.png")
+        cmp.stats[["group", "n", "median_ratio", "rho"]]
     """
     from .analysis import Analysis
     from .gaps import gap_analysis, resident_access

@@ -180,8 +180,11 @@ def data_extent(
 
     Examples
     --------
-    >>> ext = ig.data_extent("amsterdam-centrum.osm.pbf")  # doctest: +SKIP
-    >>> ig.analyse(osm_file="amsterdam-centrum.osm.pbf", extent=ext)  # doctest: +SKIP
+    >>> import infra_geo as ig
+    >>> ext = ig.data_extent(ig.sample_path())
+    >>> ext.geom_type
+    'Polygon'
+    >>> res = ig.analyse(osm_file=ig.sample_path(), extent=ext)
     """
     from ._osm_reader import OSMData, read_osm
     from .network import WalkNetwork

@@ -327,10 +327,21 @@ def gap_analysis(  # noqa: PLR0913 - public entry point: data args + keyword opt
 
     Examples
     --------
-    >>> buurten = ig.neighbourhoods_from_file("buurten.gpkg")  # doctest: +SKIP
-    >>> pop = ig.population_from_buildings("gemeente.osm.pbf", buurten)  # doctest: +SKIP
-    >>> gaps = ig.gap_analysis(net, fac, buurten, pop, minutes=(5, 10))  # doctest: +SKIP
-    >>> gaps.sort_values("rank_10").head()  # doctest: +SKIP
+    On the embedded sample, with 250 m hexagons as neighbourhoods (a Dutch municipality
+    would pass ``ig.neighbourhoods_from_file("buurten.gpkg")``):
+
+    >>> import infra_geo as ig
+    >>> path = ig.sample_path()
+    >>> net, fac = ig.walk_network_from_file(path), ig.facilities_from_file(path)
+    >>> cells = ig.hex_grid(ig.data_extent(path), size_m=250)
+    >>> pop = ig.population_from_buildings(path, cells, total=5000)
+    >>> gaps = ig.gap_analysis(net, fac, cells, pop, minutes=(5, 10))
+    >>> len(gaps) == len(cells), gaps.crs.to_epsg()
+    (True, 4326)
+    >>> round(float(gaps["residents"].sum()))
+    5000
+    >>> [c for c in gaps.columns if c.startswith("care_share")]
+    ['care_share_5', 'care_share_10']
     """
     return gaps_and_residents(
         net,

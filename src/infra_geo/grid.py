@@ -99,7 +99,10 @@ def hex_grid(area: Any, size_m: float, crs: Any = None) -> gpd.GeoDataFrame:
     Examples
     --------
     >>> import shapely
-    >>> cells = ig.hex_grid(shapely.box(9.50, 47.12, 9.54, 47.15), size_m=250)  # doctest: +SKIP
+    >>> import infra_geo as ig
+    >>> cells = ig.hex_grid(shapely.box(9.50, 47.12, 9.54, 47.15), size_m=250)
+    >>> len(cells), cells.crs.to_epsg()
+    (77, 4326)
     """
     if isinstance(size_m, bool):
         raise InputError("size_m must be a number of metres > 0, got a bool.")

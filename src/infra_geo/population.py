@@ -273,8 +273,14 @@ def population_from_buildings(
 
     Examples
     --------
-    >>> buurten = ig.neighbourhoods_from_file("buurten.gpkg")  # doctest: +SKIP
-    >>> pop = ig.population_from_buildings("gemeente.osm.pbf", buurten)  # doctest: +SKIP
+    On the embedded sample (no population per unit there: spread a total):
+
+    >>> import infra_geo as ig
+    >>> path = ig.sample_path()
+    >>> cells = ig.hex_grid(ig.data_extent(path), size_m=250)
+    >>> pop = ig.population_from_buildings(path, cells, total=5000)
+    >>> round(float(pop["population"].sum())), pop.crs.to_epsg()
+    (5000, 4326)
     """
     if total is not None:
         total = positive(total, "total", allow_zero=True)
