@@ -69,7 +69,7 @@ def _resolve_units(kind: str, value: Any, source: Any, area_4326: Any) -> gpd.Ge
     if kind == "admin":
         if source is None:
             raise InputError("neighbourhoods='admin:LEVEL' needs an OSM file or a place.")
-        return neighbourhoods_from_osm(source, value)
+        return neighbourhoods_from_osm(admin_level=value, **source)  # file= or place=
     if kind == "hex":
         return hex_grid(area_4326, value)
     return neighbourhoods_from_file(value)

@@ -482,9 +482,12 @@ def analyse(  # noqa: PLR0913 - public entry point: data args + keyword options
     done = stage("neighbourhoods")
     if units_kind == "hex":
         _check_hex_work(units_value, extent, net.n_nodes, "neighbourhoods")
-    units = _resolve_units(
-        units_kind, units_value, source_file if source_file is not None else place, extent
+    where = (
+        {"file": source_file}
+        if source_file is not None
+        else ({"place": place} if place is not None else None)
     )
+    units = _resolve_units(units_kind, units_value, where, extent)
     if units_kind in ("file", "frame"):
         _check_units_in_data(units, extent, source)
     done()
