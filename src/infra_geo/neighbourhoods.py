@@ -351,10 +351,18 @@ def neighbourhoods_from_osm(
 
     Examples
     --------
+    The embedded sample is a clipped city centre: every boundary reaches outside it, and the
+    error says so instead of drawing half a district.
+
     >>> import infra_geo as ig
-    >>> units = ig.neighbourhoods_from_osm(file=ig.sample_path(), admin_level=10)
-    >>> units.crs.to_epsg(), units["unit_id"].is_unique
-    (4326, True)
+    >>> ig.neighbourhoods_from_osm(file=ig.sample_path(), admin_level=10)
+    Traceback (most recent call last):
+    ...
+    infra_geo.errors.EmptyDataError: helsinki-centre.osm.pbf has no complete administrative boundary at admin_level 10. ...
+
+    With a whole country's extract (Geofabrik's Liechtenstein), the eleven Gemeinden::
+
+        gemeinden = ig.neighbourhoods_from_osm(file="liechtenstein.osm.pbf", admin_level=8)
     """
     level = _admin_level(admin_level)
     area = as_polygon(polygon, crs=polygon_crs) if polygon is not None else None
