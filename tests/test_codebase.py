@@ -30,7 +30,7 @@ KNOWN_LONG_FUNCTIONS = {
     "neighbourhoods.py::_admin_units": 95,
     "population.py::population_from_buildings": 97,
 }
-KNOWN_BIG_MODULES = {"analysis.py": 730, "gaps.py": 890, "network.py": 1150}
+KNOWN_BIG_MODULES = {"analysis.py": 735, "gaps.py": 897, "network.py": 1147}
 
 
 def _modules() -> list[Path]:
