@@ -35,6 +35,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from . import settings
 from ._access import Access, Attachments, attach, engine
+from ._types import RulesLike
 from ._validate import minutes_tuple, positive
 from .errors import EmptyDataError, InputError
 from .network import WalkNetwork
@@ -96,7 +97,7 @@ def distance_to_nearest(
     entrances: gpd.GeoSeries | None = None,
     *,
     by: str | None = None,
-    rules: Any = None,
+    rules: RulesLike = None,
     access: Access | None = None,
 ) -> pd.Series | pd.DataFrame:
     """Metres along the network from every node to the nearest facility of each group.
@@ -173,7 +174,7 @@ def nearest_facilities(  # noqa: PLR0913 - public entry point: data args + keywo
     chunk: int = 128,
     *,
     by: str | None = None,
-    rules: Any = None,
+    rules: RulesLike = None,
     access: Access | None = None,
 ) -> pd.DataFrame:
     """Per node and component: distance, nearest facility and how many lie within each threshold.
@@ -296,7 +297,7 @@ def distances_at_points(
     entrances: gpd.GeoSeries | None = None,
     *,
     by: str | None = None,
-    rules: Any = None,
+    rules: RulesLike = None,
     access: Access | None = None,
 ) -> pd.DataFrame:
     """Walking metres from arbitrary points (homes, cells) to the nearest facility per component.
@@ -513,7 +514,7 @@ def catchments(  # noqa: PLR0913 - public entry point: data args + keyword optio
     buffer_m: float | None = None,
     entrances: gpd.GeoSeries | None = None,
     *,
-    rules: Any = None,
+    rules: RulesLike = None,
     access: Access | None = None,
 ) -> gpd.GeoDataFrame:
     """The areas reachable on foot within each walking time.

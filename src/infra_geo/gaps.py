@@ -22,6 +22,7 @@ from . import settings
 from ._access import Access, engine
 from ._groups import resolve_groups
 from ._log import log
+from ._types import RulesLike
 from ._validate import minutes_tuple, positive
 from .accessibility import metres_per_minute
 from .errors import InputError, PopulationError
@@ -132,7 +133,7 @@ def resident_access(
     entrances: gpd.GeoSeries | None = None,
     *,
     by: str | None = None,
-    rules: Any = None,
+    rules: RulesLike = None,
     access: Access | None = None,
 ) -> gpd.GeoDataFrame:
     """Walking metres from every population point to the nearest facility of each component.
@@ -232,7 +233,7 @@ def gap_analysis(  # noqa: PLR0913 - public entry point: data args + keyword opt
     access: gpd.GeoDataFrame | Access | None = None,
     *,
     by: str | None = None,
-    rules: Any = None,
+    rules: RulesLike = None,
     component: str | Iterable[str] | None = None,
 ) -> gpd.GeoDataFrame:
     """Per neighbourhood and component: who reaches social infrastructure on foot, and who not.
@@ -381,7 +382,7 @@ def gaps_and_residents(  # noqa: PLR0913 - public entry point: data args + keywo
     entrances: gpd.GeoSeries | None,
     access: gpd.GeoDataFrame | Access | None,
     by: str | None = None,
-    rules: Any = None,
+    rules: RulesLike = None,
     component: str | Iterable[str] | None = None,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """:func:`gap_analysis`, and the resident points as placed (``population`` = placed weight).
@@ -813,7 +814,7 @@ def uncovered_areas(  # noqa: PLR0913 - public entry point: data args + keyword 
     access: gpd.GeoDataFrame | Access | None = None,
     *,
     by: str | None = None,
-    rules: Any = None,
+    rules: RulesLike = None,
 ) -> gpd.GeoDataFrame:
     """Where residents live beyond walking reach of each component.
 

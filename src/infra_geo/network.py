@@ -36,6 +36,7 @@ from . import _online, settings
 from ._crs import metric_crs_for
 from ._log import log
 from ._osm_reader import read_osm
+from ._types import CRSLike, PolygonLike
 from ._validate import as_polygon, check_overlap, positive, to_crs
 from ._walk_profiles import check_profile
 from ._walk_profiles import resolve as resolve_profile
@@ -268,7 +269,7 @@ class WalkNetwork:
         return G
 
     @classmethod
-    def from_networkx(cls, G: nx.Graph, crs: Any = None) -> WalkNetwork:
+    def from_networkx(cls, G: nx.Graph, crs: CRSLike | None = None) -> WalkNetwork:
         """Build a WalkNetwork from a networkx or osmnx graph.
 
         Parameters
@@ -680,9 +681,9 @@ def _adjacency(n: int, u: np.ndarray, v: np.ndarray, w: np.ndarray) -> sparse.cs
 # ------------------------------------------------------------------------- front doors
 def walk_network_from_file(
     path: str | os.PathLike[str],
-    polygon: Any = None,
-    crs: Any = None,
-    polygon_crs: Any = None,
+    polygon: PolygonLike | None = None,
+    crs: CRSLike | None = None,
+    polygon_crs: CRSLike | None = None,
     *,
     walk_profile: str | None = None,
 ) -> WalkNetwork:
@@ -970,7 +971,11 @@ def _ferry_lengths(
 
 
 def walk_network_from_polygon(
-    polygon: Any, crs: Any = None, polygon_crs: Any = None, *, walk_profile: str | None = None
+    polygon: PolygonLike,
+    crs: CRSLike | None = None,
+    polygon_crs: CRSLike | None = None,
+    *,
+    walk_profile: str | None = None,
 ) -> WalkNetwork:
     """The walking network inside a polygon, online through osmnx.
 
@@ -1110,7 +1115,7 @@ def _profile_network(G: nx.MultiDiGraph, profile: Any, crs: Any) -> WalkNetwork:
 
 
 def walk_network_from_place(
-    query: str | dict, crs: Any = None, *, walk_profile: str | None = None
+    query: str | dict, crs: CRSLike | None = None, *, walk_profile: str | None = None
 ) -> WalkNetwork:
     """The walking network of a named place, online (geocoded with Nominatim).
 

@@ -36,6 +36,7 @@ from . import settings
 from ._crs import metric_crs_for
 from ._log import log
 from ._osm_reader import read_osm
+from ._types import PolygonLike
 from ._validate import as_polygon, positive
 from .components import load_rules
 from .errors import (
@@ -137,7 +138,7 @@ def units_frame(neighbourhoods: Any, total_column: str | None = "population") ->
     return out.reset_index(drop=True)
 
 
-def residential_buildings(source: Any, polygon: Any = None) -> gpd.GeoDataFrame:
+def residential_buildings(source: Any, polygon: PolygonLike | None = None) -> gpd.GeoDataFrame:
     """Residential building footprints from an OSM extract (EPSG:4326) with a ``weight``.
 
     ``weight`` = footprint area in m2 x ``building:levels`` (1 when untagged).
@@ -499,7 +500,7 @@ MAX_RASTER_CELLS = 100_000_000
 
 
 def population_from_raster(  # noqa: C901 - a flat sequence of input checks; split pending
-    path: str | os.PathLike[str], area: Any = None, band: int = 1
+    path: str | os.PathLike[str], area: PolygonLike | None = None, band: int = 1
 ) -> gpd.GeoDataFrame:
     """Population points from a GeoTIFF grid (e.g. CBS vierkantstatistieken, WorldPop, GHS-POP).
 
