@@ -23,7 +23,6 @@ KNOWN_LONG_FUNCTIONS = {
     "_osm_reader.py::_read": 187,
     "_outdir.py::check_out_dir": 86,
     "cbs.py::compare_with_cbs": 136,
-    "cli.py::build_parser": 103,
     "maps/__init__.py::coverage_map": 92,
     "maps/_gaps_layer.py::_gap_layer": 90,
     "neighbourhoods.py::neighbourhoods_from_file": 99,

