@@ -57,6 +57,22 @@ def amsterdam_buurten() -> Path:
 
 
 @pytest.fixture(scope="session")
+def li_net_fac(liechtenstein):
+    """(WalkNetwork, facilities) of Liechtenstein, built once for every module that reads them."""
+    import infra_geo as ig
+
+    return ig.walk_network_from_file(liechtenstein), ig.facilities_from_file(liechtenstein)
+
+
+@pytest.fixture(scope="session")
+def ams_osm_net_fac(amsterdam_osm):
+    """(WalkNetwork, facilities) of the Amsterdam-centrum .osm.gz extract, built once."""
+    import infra_geo as ig
+
+    return ig.walk_network_from_file(amsterdam_osm), ig.facilities_from_file(amsterdam_osm)
+
+
+@pytest.fixture(scope="session")
 def spijkenisse() -> Path:
     return shared_path("spijkenisse/spijkenisse-highways-2018.osm")
 

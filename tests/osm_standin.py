@@ -8,13 +8,13 @@ theirs from the planet.
 The extract is loaded with pyosmium directly (not with infra_geo's reader), so the server
 stays an independent source of truth.
 
-Example
--------
->>> from osm_standin import OSMStandIn  # doctest: +SKIP
->>> with OSMStandIn("liechtenstein.osm.pbf") as server:  # doctest: +SKIP
-...     with server.infra_geo_settings():
-...         fac = ig.facilities_from_place("Vaduz, Liechtenstein")
-...     assert server.counts["interpreter"] > 0
+Example (as tests/test_online.py uses it)::
+
+    from osm_standin import OSMStandIn
+    with OSMStandIn("liechtenstein.osm.pbf") as server:
+        with server.infra_geo_settings():
+            fac = ig.facilities_from_place("Vaduz, Liechtenstein")
+        assert server.counts["interpreter"] > 0
 
 Endpoints (any path prefix is accepted, so ``/api/interpreter`` and ``/interpreter`` both work)
 
@@ -1107,8 +1107,10 @@ class OSMStandIn:
 
     Examples
     --------
-    >>> with OSMStandIn("liechtenstein.osm.pbf") as server:  # doctest: +SKIP
-    ...     requests.get(server.overpass_url + "/status").text
+    A server for one extract::
+
+        with OSMStandIn("liechtenstein.osm.pbf") as server:
+            requests.get(server.overpass_url + "/status").text
     """
 
     def __init__(self, path: str | Path, host: str = "127.0.0.1", port: int = 0) -> None:

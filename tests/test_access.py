@@ -21,13 +21,13 @@ import infra_geo as ig
 
 
 @pytest.fixture(scope="module")
-def li(liechtenstein):
-    return ig.walk_network_from_file(liechtenstein), ig.facilities_from_file(liechtenstein)
+def li(li_net_fac):
+    return li_net_fac
 
 
 @pytest.fixture(scope="module")
-def ams(amsterdam_osm):
-    return ig.walk_network_from_file(amsterdam_osm), ig.facilities_from_file(amsterdam_osm)
+def ams(ams_osm_net_fac):
+    return ams_osm_net_fac
 
 
 def _networkx_by_id(net, att, key) -> dict:

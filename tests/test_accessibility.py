@@ -24,8 +24,8 @@ MPM = 80.0  # 4.8 km/h in metres per minute
 
 # ----------------------------------------------------------------------------- fixtures
 @pytest.fixture(scope="session")
-def li(liechtenstein):
-    return ig.walk_network_from_file(liechtenstein), ig.facilities_from_file(liechtenstein)
+def li(li_net_fac):
+    return li_net_fac
 
 
 @pytest.fixture(scope="session")
@@ -34,8 +34,8 @@ def hb(harrisburg):
 
 
 @pytest.fixture(scope="session")
-def ams(amsterdam_osm):
-    return ig.walk_network_from_file(amsterdam_osm), ig.facilities_from_file(amsterdam_osm)
+def ams(ams_osm_net_fac):
+    return ams_osm_net_fac
 
 
 @pytest.fixture(scope="session")

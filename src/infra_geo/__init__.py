@@ -3,6 +3,14 @@
 The public API (see the README): components and their tag rules, facilities from
 OpenStreetMap, the walking network, distances and catchments, neighbourhood gap analysis,
 coverage maps, and :func:`analyse` for the whole job.
+
+Coordinate reference systems, one rule: what a planner joins with other data (facilities,
+neighbourhoods and hex grids, population points, the gap table, uncovered areas, data extents,
+every saved file) is in EPSG:4326; what is made of the walking network's geometry
+(``net.nodes``, ``net.edges``, catchments, attachments, placed resident points) is in the
+network's metric CRS, ``net.crs``. A bare shapely polygon argument is EPSG:4326 unless
+``polygon_crs=`` says otherwise; ``crs=`` on a network builder is the network's output CRS.
+The modules and the data flow: ``ARCHITECTURE.md``.
 """
 
 from . import settings

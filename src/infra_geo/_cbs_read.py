@@ -105,7 +105,9 @@ def join_cbs_table(
 
     Examples
     --------
-    >>> units = ig.join_cbs_table(units, "kwb-2024.xlsx")  # doctest: +SKIP
+    With the *Kerncijfers wijken en buurten* table downloaded from cbs.nl::
+
+        units = ig.join_cbs_table(units, "kwb-2024.xlsx")
     """
     if not isinstance(neighbourhoods, gpd.GeoDataFrame) or "unit_id" not in neighbourhoods:
         raise InputError(
@@ -125,22 +127,7 @@ def join_cbs_table(
         )
     units = neighbourhoods
     uid = units["unit_id"].astype("string").str.strip().str.upper()
-    if table_key is not None:
-        if table_key not in tab.columns:
-            raise InputError(
-                f"table_key {table_key!r} is not a column of {source}; its columns are: "
-                f"{_col_list(tab.columns)}."
-            )
-        key_col = table_key
-    elif "unit_id" in tab.columns:
-        key_col = "unit_id"
-    else:
-        key_col = _best_key(tab, uid)
-        if key_col is None:
-            raise InputError(
-                f"No column of {source} holds the unit ids (e.g. {_examples(uid)}); pass "
-                f"table_key=. Its columns are: {_col_list(tab.columns)}."
-            )
+    key_col = _join_key(tab, uid, table_key, source)
     key = tab[key_col].astype("string").str.strip().str.upper()
     dup = key.dropna().duplicated(keep=False)
     if dup.any():
@@ -186,6 +173,26 @@ def join_cbs_table(
     return out
 
 
+def _join_key(tab: pd.DataFrame, uid: pd.Series, table_key: str | None, source: str) -> str:
+    """The table's column holding the unit ids: ``table_key``, ``unit_id`` or the best match."""
+    if table_key is not None:
+        if table_key not in tab.columns:
+            raise InputError(
+                f"table_key {table_key!r} is not a column of {source}; its columns are: "
+                f"{_col_list(tab.columns)}."
+            )
+        return table_key
+    if "unit_id" in tab.columns:
+        return "unit_id"
+    key_col = _best_key(tab, uid)
+    if key_col is None:
+        raise InputError(
+            f"No column of {source} holds the unit ids (e.g. {_examples(uid)}); pass "
+            f"table_key=. Its columns are: {_col_list(tab.columns)}."
+        )
+    return key_col
+
+
 def read_cbs_table(path: PathLike) -> pd.DataFrame:
     """Read a CBS table: a StatLine CSV export or a *kerncijfers wijken en buurten* xlsx.
 
@@ -223,8 +230,10 @@ def read_cbs_table(path: PathLike) -> pd.DataFrame:
 
     Examples
     --------
-    >>> kwb = ig.read_cbs_table("kwb-2024.xlsx")  # doctest: +SKIP
-    >>> kwb.loc[kwb.unit_level == "buurt", ["unit_id", "regio", "population"]]  # doctest: +SKIP
+    With the *Kerncijfers wijken en buurten* table downloaded from cbs.nl::
+
+        kwb = ig.read_cbs_table("kwb-2024.xlsx")
+        kwb.loc[kwb.unit_level == "buurt", ["unit_id", "regio", "population"]]
     """
     p = _existing_file(path, "CBS table")
     with p.open("rb") as fh:

@@ -148,7 +148,7 @@ def resolve_groups(
         cls = classify(fac, r, keep_unmatched=True)
         members = component_matrix(cls.fillna({"components": ""}), r.keys)
         k, m = _select(r.keys, members, component, f"a group of {r.source}")
-        empty = [x for x, any_ in zip(k, m.any(axis=0), strict=True) if not any_]
+        empty = [x for x, any_ in zip(k, np.asarray(m.any(axis=0)), strict=True) if not any_]
         if empty:
             log(
                 f"no facility falls in the group(s) {', '.join(empty)} of {r.source}: their "
@@ -169,12 +169,12 @@ def resolve_groups(
             )
         col = fac[by].astype("string")
         values = col.dropna().unique()
-        keys = tuple(sorted(str(v) for v in values))
-        codes = pd.Categorical(col, categories=list(keys)).codes
-        members = np.zeros((len(fac), len(keys)), dtype=bool)
+        col_keys = tuple(sorted(str(v) for v in values))
+        codes = pd.Categorical(col, categories=list(col_keys)).codes
+        members = np.zeros((len(fac), len(col_keys)), dtype=bool)
         has = codes >= 0
         members[np.flatnonzero(has), codes[has]] = True
-        k, m = _select(keys, members, component, f"a value of column {by!r}")
+        k, m = _select(col_keys, members, component, f"a value of column {by!r}")
         lab = {lang: {x: x for x in k} for lang in ("nl", "en")}
         return Groups(fac, k, m, lab)
     if "components" not in fac.columns:
@@ -182,16 +182,16 @@ def resolve_groups(
             "The facilities have no 'components' column: classify them with ig.classify(), "
             "or group them with by= (a column), rules= or a dict of frames."
         )
-    keys = _component_keys(fac)
-    members = component_matrix(fac, keys)
-    k, m = _select(keys, members, component, "a component key")
+    comp_keys = _component_keys(fac)
+    members = component_matrix(fac, comp_keys)
+    k, m = _select(comp_keys, members, component, "a component key")
     from .components import COMPONENTS
 
     lab = {
         "nl": {c.key: c.label_nl for c in COMPONENTS},
         "en": {c.key: c.label_en for c in COMPONENTS},
     }
-    return Groups(fac, k, m, lab, default=keys == COMPONENT_KEYS)
+    return Groups(fac, k, m, lab, default=comp_keys == COMPONENT_KEYS)
 
 
 def _component_keys(fac: pd.DataFrame) -> tuple[str, ...]:

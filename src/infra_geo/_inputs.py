@@ -27,7 +27,6 @@ from .errors import (
 
 def _parse_units_spec(spec: Any, name: str = "neighbourhoods") -> tuple[str, Any]:
     """Validate a neighbourhoods argument before any work: (kind, value)."""
-
     if isinstance(spec, gpd.GeoDataFrame):
         return "frame", spec
     if spec is None:
@@ -70,7 +69,7 @@ def _resolve_units(kind: str, value: Any, source: Any, area_4326: Any) -> gpd.Ge
     if kind == "admin":
         if source is None:
             raise InputError("neighbourhoods='admin:LEVEL' needs an OSM file or a place.")
-        return neighbourhoods_from_osm(source, value)
+        return neighbourhoods_from_osm(admin_level=value, **source)  # file= or place=
     if kind == "hex":
         return hex_grid(area_4326, value)
     return neighbourhoods_from_file(value)

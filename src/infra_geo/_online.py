@@ -72,7 +72,7 @@ def geocode(query: str | Mapping[str, str]) -> shapely.Geometry:
             "The place name is empty: give a name like 'Vaduz, Liechtenstein'."
         )
     with osmnx_settings(), _translate("Nominatim", place=query):
-        gdf = ox.geocode_to_gdf(query)
+        gdf = ox.geocode_to_gdf(query if isinstance(query, str) else dict(query))
     geom = shapely.union_all(gdf.geometry.to_numpy())
     if geom.geom_type not in ("Polygon", "MultiPolygon"):
         raise PlaceNotFoundError(
@@ -158,7 +158,11 @@ def graph(
             return ox.graph_from_polygon(
                 polygon,
                 network_type=network_type or "all",
-                custom_filter=custom_filter,
+                custom_filter=(
+                    custom_filter
+                    if custom_filter is None or isinstance(custom_filter, str)
+                    else list(custom_filter)
+                ),
                 simplify=simplify,
                 retain_all=True,
             )
@@ -277,7 +281,7 @@ def _online_error(exc: Exception, service: str) -> OnlineError:
 
 
 def _reader_layout(raw: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """osmnx features (index element/id) to the reader's layout (osm_type, osm_id columns)."""
+    """Osmnx features (index element/id) to the reader's layout (osm_type, osm_id columns)."""
     if len(raw) == 0:
         return gpd.GeoDataFrame(
             {"osm_type": pd.Series(dtype="string"), "osm_id": pd.Series(dtype="int64")},

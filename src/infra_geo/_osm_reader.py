@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -215,7 +216,7 @@ def _clean_stale_sort_dirs() -> None:
             continue
 
 
-def _read(path: str, fmt: str, keys: tuple[str, ...], name: str = "") -> OSMData:
+def _read(path: str, fmt: str, keys: tuple[str, ...], name: str = "") -> OSMData:  # noqa: C901 - a flat sequence of input checks; split pending
     """One pass over ``path``: libosmium filters and assembles, Python only collects.
 
     libosmium drops every object without one of the keys we read (``KeyFilter``) and keeps
@@ -275,12 +276,13 @@ def _read(path: str, fmt: str, keys: tuple[str, ...], name: str = "") -> OSMData
         .with_filter(EmptyTagFilter())
         .with_filter(KeyFilter(*all_keys))
         .with_filter(
-            KeyFilter(*sorted(feature_keys | {"area"})).enable_for(
+            KeyFilter(*sorted(feature_keys | {"area"})).enable_for(  # type: ignore[func-returns-value]  # returns self; stub says None
                 osmium.osm.NODE | osmium.osm.RELATION | osmium.osm.AREA
             )
         )
     )
     try:
+        o: Any
         for o in fp:
             tags = list(o.tags)
             tkeys = {t.k for t in tags}
@@ -458,7 +460,8 @@ def _way_runs(
     dropped: dict,
 ) -> dict[str, np.ndarray]:
     """Split the highway ways at their missing nodes (a clipped extract) into runs of at
-    least two present nodes; count the missing nodes and the ways left with no run."""
+    least two present nodes; count the missing nodes and the ways left with no run.
+    """
     n_ways = len(way_id)
     lens = np.asarray(way_len, dtype=np.int64)
     node_ids = np.asarray(refs, dtype=np.int64)
@@ -507,7 +510,8 @@ def _way_runs(
 def _tag_frame(n: int, rows: list[int], keys: list[str], vals: list[str]) -> pd.DataFrame:
     """A frame of ``n`` rows with one column per tag key (in order of first appearance, as
     ``DataFrame.from_records`` of the tag dicts would give) from flat (row, key, value)
-    triples: one numpy scatter into a (keys, rows) block, not one dict per object."""
+    triples: one numpy scatter into a (keys, rows) block, not one dict per object.
+    """
     if not n:
         return pd.DataFrame()
     codes, uniq = pd.factorize(pd.Index(keys, dtype=object), sort=False)
@@ -562,7 +566,8 @@ def _building_relations(
     """Areas of ``type=building`` relations, read like multipolygons: the union of the rings
     of their ``outline``/``outer`` way members minus their ``inner`` rings. A relation whose
     outline is missing (clipped), is itself a relation, or does not close is left out (the
-    caller counts it as an incomplete area). Needs a second, small pass over the ways."""
+    caller counts it as an incomplete area). Needs a second, small pass over the ways.
+    """
     import osmium
     from osmium.filter import IdFilter
 
@@ -571,8 +576,9 @@ def _building_relations(
     fp = (
         osmium.FileProcessor(osmium.io.File(path, fmt), osmium.osm.NODE | osmium.osm.WAY)
         .with_locations()
-        .with_filter(IdFilter(need).enable_for(osmium.osm.WAY))
+        .with_filter(IdFilter(need).enable_for(osmium.osm.WAY))  # type: ignore[func-returns-value]
     )
+    w: Any
     for w in fp:
         if w.is_way():
             locs = [n.location for n in w.nodes]

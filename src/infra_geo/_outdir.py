@@ -68,7 +68,7 @@ def _scratch_prefix(out: Path) -> str:
     return "." + name.decode("utf-8", "ignore") + TAG
 
 
-def check_out_dir(
+def check_out_dir(  # noqa: C901 - a flat sequence of input checks; split pending
     out_dir: Any, *, flag: str = "out_dir", outputs: Iterable[str] = (), create: bool = True
 ) -> Path:
     """Check an output folder before any long work; raise a clear error if it cannot be used.

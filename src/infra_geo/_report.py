@@ -86,7 +86,7 @@ def save(
     res._saved_to = None
     write_errors = _write_errors()
     try:
-        writers: list[tuple[str, Callable[[Path], None]]] = [
+        writers: list[tuple[str, Callable[[Path], object]]] = [
             ("facilities.gpkg", lambda p: _write_facilities(res, p)),
             (
                 "catchments.gpkg",

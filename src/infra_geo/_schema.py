@@ -55,7 +55,7 @@ OVERALL_MINUTE_MEASURES = ("completeness", "all8_share", "rank")
 COUNT_MEASURES = ("no_path", "per_1000", "reached", "unreached")
 
 
-def column(group: str | None, measure: str, minutes: int | None = None) -> str:
+def column(group: str | None, measure: str, minutes: float | None = None) -> str:
     """The gap-table column of ``measure`` for ``group`` (None: over all groups) at ``minutes``.
 
     Parameters
@@ -88,17 +88,17 @@ def _minutes_text(minutes: float) -> str:
     return str(int(minutes)) if float(minutes).is_integer() else str(minutes)
 
 
-def share(group: str, minutes: int) -> str:
+def share(group: str, minutes: float) -> str:
     """``{group}_share_{minutes}``: share of residents within ``minutes`` of ``group``."""
     return column(group, "share", minutes)
 
 
-def reached(group: str, minutes: int) -> str:
+def reached(group: str, minutes: float) -> str:
     """``{group}_reached_{minutes}``: residents within ``minutes`` of ``group``."""
     return column(group, "reached", minutes)
 
 
-def unreached(group: str, minutes: int) -> str:
+def unreached(group: str, minutes: float) -> str:
     """``{group}_unreached_{minutes}``: residents with a path longer than ``minutes``."""
     return column(group, "unreached", minutes)
 
@@ -108,17 +108,17 @@ def mean_m(group: str) -> str:
     return column(group, "mean_m")
 
 
-def completeness(minutes: int) -> str:
+def completeness(minutes: float) -> str:
     """``completeness_{minutes}``: mean number of components reached."""
     return column(None, "completeness", minutes)
 
 
-def all8_share(minutes: int) -> str:
+def all8_share(minutes: float) -> str:
     """``all8_share_{minutes}``: share of residents reaching every component."""
     return column(None, "all8_share", minutes)
 
 
-def rank(minutes: int) -> str:
+def rank(minutes: float) -> str:
     """``rank_{minutes}``: 1 = the worst-served unit by ``completeness_{minutes}``."""
     return column(None, "rank", minutes)
 
@@ -170,7 +170,7 @@ def minutes_of(columns: Iterable[object], measure: str) -> list[int]:
 # the summary table (``InfraGeoResult.summary``)
 
 
-def summary_share(minutes: int) -> str:
+def summary_share(minutes: float) -> str:
     """The summary table's ``share_{minutes}min`` column."""
     return f"share_{_minutes_text(minutes)}min"
 

@@ -169,7 +169,7 @@ PROFILE_NOTES = {
 
 
 def osmnx_profile() -> WalkProfile:
-    """osmnx's walk filter as a profile (read from ``settings.walk_filter`` at call time)."""
+    """Osmnx's walk filter as a profile (read from ``settings.walk_filter`` at call time)."""
     return WalkProfile(name="osmnx", include=(("osmnx walk filter", settings.walk_filter),))
 
 

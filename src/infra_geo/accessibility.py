@@ -36,6 +36,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from . import settings
 from ._access import Access, Attachments, attach, engine
+from ._types import RulesLike
 from ._validate import minutes_tuple, positive
 from .errors import EmptyDataError, InputError
 from .network import WalkNetwork
@@ -97,7 +98,7 @@ def distance_to_nearest(
     entrances: gpd.GeoSeries | None = None,
     *,
     by: str | None = None,
-    rules: Any = None,
+    rules: RulesLike = None,
     access: Access | None = None,
 ) -> pd.Series | pd.DataFrame:
     """Metres along the network from every node to the nearest facility of each group.
@@ -164,7 +165,7 @@ def distance_to_nearest(
     return df[keys[0]] if single else df
 
 
-def nearest_facilities(
+def nearest_facilities(  # noqa: PLR0913 - public entry point: data args + keyword options
     net: WalkNetwork,
     facilities: gpd.GeoDataFrame,
     minutes: float | Iterable[float] = (5, 10, 15),
@@ -174,7 +175,7 @@ def nearest_facilities(
     chunk: int = 128,
     *,
     by: str | None = None,
-    rules: Any = None,
+    rules: RulesLike = None,
     access: Access | None = None,
 ) -> pd.DataFrame:
     """Per node and component: distance, nearest facility and how many lie within each threshold.
@@ -271,7 +272,7 @@ def _counts_within(
         sub = g[idx][:, idx]
         d = dijkstra(sub, directed=True, indices=np.arange(len(loc), len(idx)), limit=lmax)
         d = d[:, : len(loc)]
-        memb = att.members[np.ix_(rows, kcols)].T.astype(np.float64)  # components x chunk
+        memb = att.members[np.ix_(rows, np.asarray(kcols, dtype=np.intp))].T.astype(np.float64)  # components x chunk
         for j, m in enumerate(mins):
             got = np.rint(memb @ (d <= limits[j]).astype(np.float64)).astype(np.int64)
             for i, k in enumerate(keys):
@@ -297,7 +298,7 @@ def distances_at_points(
     entrances: gpd.GeoSeries | None = None,
     *,
     by: str | None = None,
-    rules: Any = None,
+    rules: RulesLike = None,
     access: Access | None = None,
 ) -> pd.DataFrame:
     """Walking metres from arbitrary points (homes, cells) to the nearest facility per component.
@@ -446,10 +447,11 @@ def _union_buffer(pieces: np.ndarray, width: float) -> shapely.Geometry:
 
 
 def _edge_buffers(
-    net: WalkNetwork, width: float, edges: np.ndarray, cache: dict[float, np.ndarray]
+    net: WalkNetwork, width: float, edges: np.ndarray, cache: dict[Any, Any]
 ) -> np.ndarray:
     """Street-front buffers of whole edges, computed once per network and width (``cache``:
-    :attr:`Access.edge_buffers`)."""
+    :attr:`Access.edge_buffers`).
+    """
     buf = cache.get(width)
     if buf is None:
         buf = cache[width] = np.full(net.n_edges, None, dtype=object)
@@ -504,7 +506,7 @@ def _nested_unions(
     att_edge,
     att_off,
     width: float,
-    cache: dict[float, np.ndarray],
+    cache: dict[Any, Any],
 ) -> list[shapely.Geometry]:
     """Catchments for ascending ``limits``: each is the previous one plus what is new.
 
@@ -554,7 +556,7 @@ def _parallel(func: Any, tasks: list[Any]) -> list[Any]:
         return list(pool.map(func, tasks))
 
 
-def catchments(
+def catchments(  # noqa: PLR0913 - public entry point: data args + keyword options
     net: WalkNetwork,
     facilities: gpd.GeoDataFrame,
     minutes: float | Iterable[float] = (5, 10, 15),
@@ -564,7 +566,7 @@ def catchments(
     buffer_m: float | None = None,
     entrances: gpd.GeoSeries | None = None,
     *,
-    rules: Any = None,
+    rules: RulesLike = None,
     access: Access | None = None,
 ) -> gpd.GeoDataFrame:
     """The areas reachable on foot within each walking time.

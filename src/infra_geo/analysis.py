@@ -378,7 +378,7 @@ def _weights(g: pd.DataFrame) -> np.ndarray:
 
 
 
-def analyse(
+def analyse(  # noqa: PLR0913 - public entry point: data args + keyword options
     osm_file: str | os.PathLike[str] | None = None,
     place: str | None = None,
     polygon: Any = None,
@@ -445,9 +445,14 @@ def analyse(
     Examples
     --------
     >>> import infra_geo as ig
-    >>> res = ig.analyse()  # the embedded sample  # doctest: +SKIP
-    >>> res.gaps.sort_values("rank_10").head()  # doctest: +SKIP
-    >>> res.save("out")  # doctest: +SKIP
+    >>> import tempfile
+    >>> res = ig.analyse()  # the embedded sample
+    >>> len(res.gaps), res.gaps.crs.to_epsg()
+    (5, 4326)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     written = res.save(tmp)
+    ...     sorted(written) == sorted(OUTPUT_FILES) and all(p.stat().st_size for p in written.values())
+    True
     """
     check_settings()
     mins = minutes_tuple(minutes)
@@ -478,9 +483,12 @@ def analyse(
     done = stage("neighbourhoods")
     if units_kind == "hex":
         _check_hex_work(units_value, extent, net.n_nodes, "neighbourhoods")
-    units = _resolve_units(
-        units_kind, units_value, source_file if source_file is not None else place, extent
+    where = (
+        {"file": source_file}
+        if source_file is not None
+        else ({"place": place} if place is not None else None)
     )
+    units = _resolve_units(units_kind, units_value, where, extent)
     if units_kind in ("file", "frame"):
         _check_units_in_data(units, extent, source)
     units = units_touching(units, extent)
@@ -525,7 +533,8 @@ def _load(
 ) -> tuple[Path | None, str, gpd.GeoDataFrame, Any, Any, WalkNetwork, Callable[[], None]]:
     """The source of :func:`analyse` (file, sample or online), its facilities, entrances,
     area (geocoded online) and walking network; the network stage is left open (its
-    ``done`` is returned last)."""
+    ``done`` is returned last).
+    """
     from .sources import (
         entrances_from_file,
         facilities_from_file,
@@ -578,7 +587,8 @@ def _stage_clock(
     progress: Callable[[str], None] | None, timings: dict[str, float]
 ) -> Callable[[str], Callable[[], None]]:
     """``stage(name)`` reports the stage to ``progress`` and returns ``done()``, which
-    records its seconds in ``timings``."""
+    records its seconds in ``timings``.
+    """
     step = progress or (lambda name: None)
 
     def stage(name: str) -> Callable[[], None]:
@@ -623,7 +633,7 @@ def _derive_extent(
     return extent, extent_source
 
 
-def _access_stages(
+def _access_stages(  # noqa: PLR0913 - internal stage plumbing
     stage: Callable[[str], Callable[[], None]],
     net: WalkNetwork,
     fac: gpd.GeoDataFrame,

@@ -115,7 +115,7 @@ def _source_graph(
     return augmented(net, att)
 
 
-def _od_from_attachments(
+def _od_from_attachments(  # noqa: PLR0913 - the OD builder's arrays, passed through from walking_od
     net: WalkNetwork,
     src: np.ndarray,
     edge: np.ndarray,
@@ -467,7 +467,7 @@ def _group_facilities(
     return fac
 
 
-def capacity_access(
+def capacity_access(  # noqa: PLR0913 - public entry point: data args + keyword options
     net: WalkNetwork,
     facilities: gpd.GeoDataFrame,
     population: gpd.GeoDataFrame,

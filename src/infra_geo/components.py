@@ -7,7 +7,9 @@ with :func:`load_rules`, pass your own file or dict to :func:`classify` to overr
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -17,9 +19,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-try:  # Python 3.11+
+if sys.version_info >= (3, 11):
     import tomllib
-except ModuleNotFoundError:  # pragma: no cover - Python 3.10
+else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 from .errors import DataFileError, InputError, RulesError, UnknownComponentError
@@ -140,7 +142,7 @@ class Rules:
                 cur = out.setdefault(key, set())
                 assert isinstance(cur, set)
                 cur.update(values)
-        return {k: (True if v is True else sorted(v)) for k, v in sorted(out.items())}
+        return {k: (sorted(v) if isinstance(v, set) else True) for k, v in sorted(out.items())}
 
 
 def _values(obj: Any, where: str) -> tuple[str, ...]:
@@ -282,7 +284,7 @@ def _default_rules() -> Rules:
     return _DEFAULT
 
 
-def load_rules(rules: str | Path | Mapping[str, Any] | Rules | None = None) -> Rules:
+def load_rules(rules: str | os.PathLike[str] | Mapping[str, Any] | Rules | None = None) -> Rules:
     """Load a component taxonomy.
 
     Parameters

@@ -180,8 +180,11 @@ def data_extent(
 
     Examples
     --------
-    >>> ext = ig.data_extent("amsterdam-centrum.osm.pbf")  # doctest: +SKIP
-    >>> ig.analyse(osm_file="amsterdam-centrum.osm.pbf", extent=ext)  # doctest: +SKIP
+    >>> import infra_geo as ig
+    >>> ext = ig.data_extent(ig.sample_path())
+    >>> ext.geom_type
+    'Polygon'
+    >>> res = ig.analyse(osm_file=ig.sample_path(), extent=ext)
     """
     from ._osm_reader import OSMData, read_osm
     from .network import WalkNetwork
@@ -340,7 +343,8 @@ def _with_complete_boundaries(
     data: Any, derived: BaseGeometry, share: float, cell: float, close: float
 ) -> BaseGeometry:
     """``derived`` plus every complete administrative area it covers for ``share`` or more
-    whose remaining part lies (95 % of it) within ``close`` metres of the file's streets."""
+    whose remaining part lies (95 % of it) within ``close`` metres of the file's streets.
+    """
     feats = data.features
     if share <= 0 or share > 1 or not len(feats) or "boundary" not in feats.columns:
         return derived

@@ -21,6 +21,7 @@ from . import _schema, settings
 from ._access import Access, engine
 from ._groups import resolve_groups
 from ._log import log
+from ._types import RulesLike
 from ._validate import as_network, as_population, minutes_tuple, positive
 from .accessibility import metres_per_minute
 from .errors import InputError, PopulationError
@@ -60,7 +61,7 @@ def resident_access(
     entrances: gpd.GeoSeries | None = None,
     *,
     by: str | None = None,
-    rules: Any = None,
+    rules: RulesLike = None,
     access: Access | None = None,
 ) -> gpd.GeoDataFrame:
     """Walking metres from every population point to the nearest facility of each component.
@@ -148,7 +149,7 @@ def _weighted_quantile(
     return out
 
 
-def gap_analysis(
+def gap_analysis(  # noqa: PLR0913 - public entry point: data args + keyword options
     net: WalkNetwork,
     facilities: gpd.GeoDataFrame,
     neighbourhoods: gpd.GeoDataFrame,
@@ -160,7 +161,7 @@ def gap_analysis(
     access: gpd.GeoDataFrame | Access | None = None,
     *,
     by: str | None = None,
-    rules: Any = None,
+    rules: RulesLike = None,
     component: str | Iterable[str] | None = None,
 ) -> gpd.GeoDataFrame:
     """Per neighbourhood and component: who reaches social infrastructure on foot, and who not.
@@ -255,10 +256,21 @@ def gap_analysis(
 
     Examples
     --------
-    >>> buurten = ig.neighbourhoods_from_file("buurten.gpkg")  # doctest: +SKIP
-    >>> pop = ig.population_from_buildings("gemeente.osm.pbf", buurten)  # doctest: +SKIP
-    >>> gaps = ig.gap_analysis(net, fac, buurten, pop, minutes=(5, 10))  # doctest: +SKIP
-    >>> gaps.sort_values("rank_10").head()  # doctest: +SKIP
+    On the embedded sample, with 250 m hexagons as neighbourhoods (a Dutch municipality
+    would pass ``ig.neighbourhoods_from_file("buurten.gpkg")``):
+
+    >>> import infra_geo as ig
+    >>> path = ig.sample_path()
+    >>> net, fac = ig.walk_network_from_file(path), ig.facilities_from_file(path)
+    >>> cells = ig.hex_grid(ig.data_extent(path), size_m=250)
+    >>> pop = ig.population_from_buildings(path, cells, total=5000)
+    >>> gaps = ig.gap_analysis(net, fac, cells, pop, minutes=(5, 10))
+    >>> len(gaps) == len(cells), gaps.crs.to_epsg()
+    (True, 4326)
+    >>> round(float(gaps["residents"].sum()))
+    5000
+    >>> [c for c in gaps.columns if c.startswith("care_share")]
+    ['care_share_5', 'care_share_10']
     """
     return gaps_and_residents(
         net,
@@ -286,7 +298,7 @@ _COUNT_COLUMNS = (
 )
 
 
-def gaps_and_residents(
+def gaps_and_residents(  # noqa: PLR0913 - public entry point: data args + keyword options
     net: WalkNetwork,
     facilities: gpd.GeoDataFrame,
     neighbourhoods: gpd.GeoDataFrame,
@@ -298,7 +310,7 @@ def gaps_and_residents(
     entrances: gpd.GeoSeries | None,
     access: gpd.GeoDataFrame | Access | None,
     by: str | None = None,
-    rules: Any = None,
+    rules: RulesLike = None,
     component: str | Iterable[str] | None = None,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """:func:`gap_analysis`, and the resident points as placed (``population`` = placed weight).
@@ -320,6 +332,7 @@ def gaps_and_residents(
     n_units = len(units)
     partial = share < settings.partial_unit_share
     if access is not None:
+        assert not isinstance(access, Access)
         acc = access
     else:
         pop = _population_points(net, units, population)
@@ -464,7 +477,8 @@ def _units_in_data(
     net: WalkNetwork, neighbourhoods: gpd.GeoDataFrame, extent: Any
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, np.ndarray, Any, np.ndarray]:
     """The units touching the data extent (4326 and network CRS), their share inside it,
-    the extent in the network CRS and the ids of all units given."""
+    the extent in the network CRS and the ids of all units given.
+    """
     units = units_frame(neighbourhoods)
     # data extent and the units it touches
     if extent is None:
@@ -507,7 +521,8 @@ def _point_units(
     acc: gpd.GeoDataFrame, units: gpd.GeoDataFrame, units_m: gpd.GeoDataFrame, all_ids: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, gpd.GeoDataFrame]:
     """Unit row per resident point (-1: none), whether by its own ``unit_id``, the points in
-    the units' metric CRS."""
+    the units' metric CRS.
+    """
     metric = units_m.crs
     # unit of each point: its own unit_id if it has one, else by location
     # (a point labelled with a unit left out of the table, wholly outside the data, stays
@@ -602,7 +617,7 @@ def _place_residents(
     }
 
 
-def _group_columns(
+def _group_columns(  # noqa: PLR0913 - internal stage plumbing
     keys: Iterable[str],
     dist: dict[str, np.ndarray],
     nfac: dict[str, np.ndarray],
@@ -715,7 +730,7 @@ def _log_accounting(gdf: gpd.GeoDataFrame) -> None:
         )
 
 
-def uncovered_areas(
+def uncovered_areas(  # noqa: PLR0913 - public entry point: data args + keyword options
     net: WalkNetwork,
     facilities: gpd.GeoDataFrame,
     population: gpd.GeoDataFrame,
@@ -726,7 +741,7 @@ def uncovered_areas(
     access: gpd.GeoDataFrame | Access | None = None,
     *,
     by: str | None = None,
-    rules: Any = None,
+    rules: RulesLike = None,
 ) -> gpd.GeoDataFrame:
     """Where residents live beyond walking reach of each component.
 
@@ -757,7 +772,7 @@ def uncovered_areas(
         keys = engine(net, facilities, eng, by=by, rules=rules)[1]
     else:
         keys = resolve_groups(facilities, by=by, rules=rules).keys
-    if access is not None and eng is None:
+    if access is not None and not isinstance(access, Access):
         acc = access
     elif population is not None:
         pop = _population_points(net, None, population)

@@ -16,7 +16,9 @@ import pandas as pd
 import shapely
 
 from ._crs import metric_crs_for
+from ._deprecate import positional_deprecated, renamed_keyword
 from ._log import log
+from ._types import CRSLike, PolygonLike
 from ._units import _clean_polygons
 from ._validate import WGS84, as_polygon, positive
 from .errors import (
@@ -61,7 +63,11 @@ def check_lonlat(bounds: Any, name: str) -> None:
     )
 
 
-def hex_grid(area: Any, size_m: float, crs: Any = None) -> gpd.GeoDataFrame:
+@positional_deprecated(2, ("polygon_crs",))
+@renamed_keyword("crs", "polygon_crs")
+def hex_grid(
+    area: PolygonLike, size_m: float, *, polygon_crs: CRSLike | None = None
+) -> gpd.GeoDataFrame:
     """Regular flat-topped hexagons covering an area, clipped to it.
 
     ``size_m`` is the hexagon's side length, which equals its circumradius (centre to
@@ -75,11 +81,11 @@ def hex_grid(area: Any, size_m: float, crs: Any = None) -> gpd.GeoDataFrame:
     Parameters
     ----------
     area : shapely (Multi)Polygon, GeoDataFrame or GeoSeries
-        The area to cover (EPSG:4326 unless ``crs`` or the frame's CRS says otherwise).
+        The area to cover (EPSG:4326 unless ``polygon_crs`` or the frame's CRS says otherwise).
     size_m : float
         Side length (= circumradius) of a hexagon in metres, > 0.
-    crs : optional
-        CRS of a bare shapely ``area``.
+    polygon_crs : CRS-like, optional, keyword-only
+        CRS of a bare shapely ``area`` (``crs=`` is its deprecated old name).
 
     Returns
     -------
@@ -99,12 +105,15 @@ def hex_grid(area: Any, size_m: float, crs: Any = None) -> gpd.GeoDataFrame:
     Examples
     --------
     >>> import shapely
-    >>> cells = ig.hex_grid(shapely.box(9.50, 47.12, 9.54, 47.15), size_m=250)  # doctest: +SKIP
+    >>> import infra_geo as ig
+    >>> cells = ig.hex_grid(shapely.box(9.50, 47.12, 9.54, 47.15), size_m=250)
+    >>> len(cells), cells.crs.to_epsg()
+    (77, 4326)
     """
     if isinstance(size_m, bool):
         raise InputError("size_m must be a number of metres > 0, got a bool.")
     r = positive(size_m, "size_m")
-    poly = as_polygon(area, crs=crs, name="area")
+    poly = as_polygon(area, crs=polygon_crs, name="area")
     mcrs = metric_crs_for(poly)
     m = gpd.GeoSeries([poly], crs=WGS84).to_crs(mcrs).iloc[0]
     minx, miny, maxx, maxy = m.bounds

@@ -50,7 +50,9 @@ from ._cbs_read import (
     join_cbs_table,
     read_cbs_table,
 )
+from ._deprecate import renamed_keyword, warn_deprecated
 from ._log import log
+from ._types import CRSLike, PolygonLike
 from ._units import (
     PathLike,
     _admin_level,
@@ -109,7 +111,7 @@ _OSM_SUFFIXES = (".osm", ".pbf", ".osm.gz", ".osm.bz2", ".o5m")
 # =============================================================================================
 
 
-def neighbourhoods_from_file(
+def neighbourhoods_from_file(  # noqa: C901 - a flat sequence of input checks; split pending
     path: PathLike,
     id_column: str | None = None,
     name_column: str | None = None,
@@ -280,11 +282,15 @@ def neighbourhoods_from_file(
 # =============================================================================================
 
 
+@renamed_keyword("crs", "polygon_crs")
 def neighbourhoods_from_osm(
-    source: PathLike,
-    admin_level: int,
-    polygon: Any = None,
-    crs: Any = None,
+    source: PathLike | None = None,
+    admin_level: int | None = None,
+    polygon: PolygonLike | None = None,
+    *,
+    file: PathLike | None = None,
+    place: str | None = None,
+    polygon_crs: CRSLike | None = None,
 ) -> gpd.GeoDataFrame:
     """Administrative boundaries (``boundary=administrative``) at one ``admin_level``.
 
@@ -302,17 +308,24 @@ def neighbourhoods_from_osm(
 
     Parameters
     ----------
-    source : str or path-like
-        An existing ``.osm``/``.osm.gz``/``.osm.bz2``/``.osm.pbf`` file, or a place name
-        (``"Liechtenstein"``) to fetch online.
+    source : str or path-like, deprecated
+        The old way to say ``file=`` or ``place=``: an existing file is read, any other text
+        is fetched online as a place name (so a mistyped path became an online query). Still
+        accepted for one release, with a :class:`DeprecationWarning`.
     admin_level : int
         OSM ``admin_level``, 1 to 12.
     polygon : shapely (Multi)Polygon, GeoDataFrame or GeoSeries, optional
         Keep only units that overlap this area (by more than 0.1 % of their own area, so
         neighbours that merely touch it are left out). For a place name the place's own
         polygon is used when none is given.
-    crs : optional
-        CRS of a bare shapely ``polygon`` (default EPSG:4326).
+    file : str or path-like, keyword-only
+        An ``.osm``/``.osm.gz``/``.osm.bz2``/``.osm.pbf`` extract to read offline.
+    place : str, keyword-only
+        A place name (``"Liechtenstein"``) to fetch online. Give exactly one of ``file`` and
+        ``place``.
+    polygon_crs : CRS-like, optional, keyword-only
+        CRS of a bare shapely ``polygon`` (default EPSG:4326; ``crs=`` is its deprecated old
+        name).
 
     Returns
     -------
@@ -325,7 +338,8 @@ def neighbourhoods_from_osm(
     Raises
     ------
     InputError
-        ``admin_level`` is not an integer from 1 to 12.
+        ``admin_level`` is not an integer from 1 to 12, or not exactly one of ``file``,
+        ``place`` (or the deprecated ``source``) is given.
     EmptyDataError
         No complete boundary at that level; the message lists the levels that exist.
     DataFileError
@@ -337,17 +351,27 @@ def neighbourhoods_from_osm(
 
     Examples
     --------
-    >>> path = "liechtenstein.osm.pbf"
-    >>> gemeinden = ig.neighbourhoods_from_osm(path, admin_level=8)  # doctest: +SKIP
-    >>> gemeinden.unit_name.tolist()  # doctest: +SKIP
+    The embedded sample is a clipped city centre: every boundary reaches outside it, and the
+    error says so instead of drawing half a district.
+
+    >>> import infra_geo as ig
+    >>> ig.neighbourhoods_from_osm(file=ig.sample_path(), admin_level=10)
+    Traceback (most recent call last):
+    ...
+    infra_geo.errors.EmptyDataError: helsinki-centre.osm.pbf has no complete administrative boundary at admin_level 10. ...
+
+    With a whole country's extract (Geofabrik's Liechtenstein), the eleven Gemeinden::
+
+        gemeinden = ig.neighbourhoods_from_osm(file="liechtenstein.osm.pbf", admin_level=8)
     """
     level = _admin_level(admin_level)
-    area = as_polygon(polygon, crs=crs) if polygon is not None else None
+    area = as_polygon(polygon, crs=polygon_crs) if polygon is not None else None
+    file, place = _file_or_place(source, file, place)
     incomplete: list[str] = []
-    if _is_file_source(source):
+    if file is not None:
         from ._osm_reader import read_osm
 
-        p = Path(source)
+        p = Path(file)
         data = read_osm(p, _feature_keys())
         if area is not None:
             check_overlap(area, data.extent, str(p))
@@ -355,11 +379,34 @@ def neighbourhoods_from_osm(
         label = p.name
         incomplete = _incomplete_relations(p, level, feats)
     else:
-        feats, place = _boundaries_online(str(source))
-        label = f"OpenStreetMap ({source})"
+        feats, place_area = _boundaries_online(str(place))
+        label = f"OpenStreetMap ({place})"
         if area is None:
-            area = place
+            area = place_area
     return _admin_units(feats, level, area, label, incomplete)
+
+
+def _file_or_place(
+    source: PathLike | None, file: PathLike | None, place: str | None
+) -> tuple[PathLike | None, str | None]:
+    """Exactly one of ``file=``/``place=``; the old ``source`` is guessed, with a warning."""
+    given = [n for n, v in (("source", source), ("file", file), ("place", place)) if v is not None]
+    if len(given) != 1:
+        raise InputError(
+            "neighbourhoods_from_osm needs exactly one of file= (an OSM extract) or place= "
+            f"(a place name to fetch online); got {', '.join(given) or 'neither'}."
+        )
+    if source is None:
+        if place is not None and (not isinstance(place, str) or not place.strip()):
+            raise InputError(f"place must be a place name, got {place!r}.")
+        return file, place
+    is_file = _is_file_source(source)
+    warn_deprecated(
+        "neighbourhoods_from_osm(source) is deprecated: it guesses file vs place name; pass "
+        f"{'file=' if is_file else 'place='} explicitly (source will be removed next release).",
+        stacklevel=5,
+    )
+    return (source, None) if is_file else (None, str(source))
 
 
 def _is_file_source(source: Any) -> bool:

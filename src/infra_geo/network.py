@@ -36,6 +36,7 @@ from . import _online, settings
 from ._crs import metric_crs_for
 from ._log import log
 from ._osm_reader import read_osm
+from ._types import CRSLike, PolygonLike
 from ._validate import as_polygon, check_overlap, positive, to_crs
 from ._walk_profiles import check_profile
 from ._walk_profiles import resolve as resolve_profile
@@ -225,7 +226,8 @@ class WalkNetwork:
     @property
     def edges(self) -> gpd.GeoDataFrame:
         """Edges: ``u``, ``v`` (node positions), ``u_id``, ``v_id`` (node ids, the index of
-        :attr:`nodes`), ``length`` (m), tags."""
+        :attr:`nodes`), ``length`` (m), tags.
+        """
         df = pd.DataFrame(
             {
                 "u": self.edge_u,
@@ -267,7 +269,7 @@ class WalkNetwork:
         return G
 
     @classmethod
-    def from_networkx(cls, G: nx.Graph, crs: Any = None) -> WalkNetwork:
+    def from_networkx(cls, G: nx.Graph, crs: CRSLike | None = None) -> WalkNetwork:
         """Build a WalkNetwork from a networkx or osmnx graph.
 
         Parameters
@@ -508,7 +510,8 @@ def _closest(
     pi: np.ndarray, ei: np.ndarray, d: np.ndarray, off: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per point the closest candidate; ties (within a nanometre) go to the lowest edge index,
-    then the lowest offset, so the choice is deterministic."""
+    then the lowest offset, so the choice is deterministic.
+    """
     if (pi[1:] < pi[:-1]).any():
         o = np.argsort(pi, kind="stable")
         pi, ei, d, off = pi[o], ei[o], d[o], off[o]
@@ -579,7 +582,8 @@ class _SegmentGrid:
         self, xy: np.ndarray, reach: float
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(point, edge, distance, offset along the edge) of every piece within ``reach``
-        (at most the reach the grid was built for)."""
+        (at most the reach the grid was built for).
+        """
         if reach > self.reach:
             raise ValueError(f"reach {reach} exceeds the grid's {self.reach}")
         n = len(xy)
@@ -619,7 +623,8 @@ class _SegmentGrid:
 
     def project(self, xy: np.ndarray, si: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Distance from each point to piece ``si`` and the offset of the closest spot on the
-        piece along its edge."""
+        piece along its edge.
+        """
         px, py = xy[:, 0] - self.ax[si], xy[:, 1] - self.ay[si]
         ddx, ddy = self.dx[si], self.dy[si]
         t = np.clip((px * ddx + py * ddy) * self.inv_len2[si], 0.0, 1.0)
@@ -630,7 +635,8 @@ class _SegmentGrid:
     @property
     def tree(self) -> shapely.STRtree:
         """STRtree over the pieces (built once): nearest-piece searches beyond the grid's
-        reach are ~2-5x faster than over whole many-vertex edges."""
+        reach are ~2-5x faster than over whole many-vertex edges.
+        """
         if self._tree is None:
             ends = np.stack(
                 [
@@ -675,9 +681,9 @@ def _adjacency(n: int, u: np.ndarray, v: np.ndarray, w: np.ndarray) -> sparse.cs
 # ------------------------------------------------------------------------- front doors
 def walk_network_from_file(
     path: str | os.PathLike[str],
-    polygon: Any = None,
-    crs: Any = None,
-    polygon_crs: Any = None,
+    polygon: PolygonLike | None = None,
+    crs: CRSLike | None = None,
+    polygon_crs: CRSLike | None = None,
     *,
     walk_profile: str | None = None,
 ) -> WalkNetwork:
@@ -735,7 +741,11 @@ def walk_network_from_file(
         raise EmptyDataError(f"{path} holds no highway=* way: there is no street network in it.")
     tags = data.way_tags
     # where the streets are: a ferry may run far abroad (Hoek van Holland - Harwich)
-    streets = np.flatnonzero(tags["highway"].notna().to_numpy()) if "highway" in tags else []
+    streets = (
+        np.flatnonzero(tags["highway"].notna().to_numpy())
+        if "highway" in tags
+        else np.zeros(0, dtype=np.intp)
+    )
     profile = resolve_profile(
         walk_profile, _lonlat_box(data, streets if len(streets) else np.arange(len(tags)))
     )
@@ -762,7 +772,8 @@ def walk_network_from_file(
 
 def _positions(data: Any, runs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Positions in the flat node arrays of the nodes of the way runs ``runs``, the run
-    (0..len(runs)-1) of each position, and the runs' node counts."""
+    (0..len(runs)-1) of each position, and the runs' node counts.
+    """
     offs = data.way_offsets
     r_lens = np.diff(offs)[runs]
     pos = np.repeat(offs[runs] - np.r_[0, np.cumsum(r_lens)[:-1]], r_lens) + np.arange(r_lens.sum())
@@ -846,7 +857,8 @@ def _build_from_ways(
     data: Any, walk: np.ndarray, area: Any, crs: Any, *, ferry: np.ndarray | None = None
 ) -> WalkNetwork:
     """Split the walkable ways at shared nodes into edges (vectorised); ``ferry`` ways get
-    their crossing time as walking metres (:func:`_ferry_lengths`)."""
+    their crossing time as walking metres (:func:`_ferry_lengths`).
+    """
     runs = np.flatnonzero(walk)
     if len(runs) == 0:
         raise EmptyDataError("No way in the data passes the walk filter: no walkable streets.")
@@ -909,7 +921,8 @@ def _build_from_ways(
 
 def parse_duration_min(value: Any) -> float:
     """Minutes in an OSM ``duration`` tag (``"mm"``, ``"hh:mm"``, ``"hh:mm:ss"`` or ISO 8601
-    ``"PT1H5M"``); NaN when absent or unreadable."""
+    ``"PT1H5M"``); NaN when absent or unreadable.
+    """
     if not isinstance(value, str) or not value.strip():
         return float("nan")
     text = value.strip().upper()
@@ -938,7 +951,8 @@ def _ferry_lengths(
     ``way_row``): (crossing minutes + ``settings.ferry_wait_min``) x walking metres per minute
     (``settings.walk_speed_kmh``). The crossing takes the way's ``duration`` tag, else its
     length at ``settings.ferry_speed_kmh``; a way split into several edges shares its time
-    by length (so the wait counts once per crossing)."""
+    by length (so the wait counts once per crossing).
+    """
     walk_m_min = positive(settings.walk_speed_kmh, "settings.walk_speed_kmh") * 1000 / 60
     ferry_m_min = positive(settings.ferry_speed_kmh, "settings.ferry_speed_kmh") * 1000 / 60
     wait = positive(settings.ferry_wait_min, "settings.ferry_wait_min", allow_zero=True)
@@ -957,7 +971,11 @@ def _ferry_lengths(
 
 
 def walk_network_from_polygon(
-    polygon: Any, crs: Any = None, polygon_crs: Any = None, *, walk_profile: str | None = None
+    polygon: PolygonLike,
+    crs: CRSLike | None = None,
+    polygon_crs: CRSLike | None = None,
+    *,
+    walk_profile: str | None = None,
 ) -> WalkNetwork:
     """The walking network inside a polygon, online through osmnx.
 
@@ -1037,7 +1055,8 @@ def _log_loose_ferries(net: WalkNetwork) -> None:
 
 def _profile_network(G: nx.MultiDiGraph, profile: Any, crs: Any) -> WalkNetwork:
     """The profile applied to an unsimplified osmnx graph of every highway/ferry way: the
-    same tag rules, ``sidewalk=separate`` check and ferry lengths as for a file."""
+    same tag rules, ``sidewalk=separate`` check and ferry lengths as for a file.
+    """
     import osmnx as ox
 
     rows = [(u, v, k, d) for u, v, k, d in G.edges(keys=True, data=True)]
@@ -1096,7 +1115,7 @@ def _profile_network(G: nx.MultiDiGraph, profile: Any, crs: Any) -> WalkNetwork:
 
 
 def walk_network_from_place(
-    query: str | dict, crs: Any = None, *, walk_profile: str | None = None
+    query: str | dict, crs: CRSLike | None = None, *, walk_profile: str | None = None
 ) -> WalkNetwork:
     """The walking network of a named place, online (geocoded with Nominatim).
 

@@ -36,6 +36,7 @@ from . import settings
 from ._crs import metric_crs_for
 from ._log import log
 from ._osm_reader import read_osm
+from ._types import PolygonLike
 from ._validate import as_polygon, as_units, positive
 from .components import load_rules
 from .errors import (
@@ -124,7 +125,7 @@ def units_frame(neighbourhoods: Any, total_column: str | None = "population") ->
     return out.reset_index(drop=True)
 
 
-def residential_buildings(source: Any, polygon: Any = None) -> gpd.GeoDataFrame:
+def residential_buildings(source: Any, polygon: PolygonLike | None = None) -> gpd.GeoDataFrame:
     """Residential building footprints from an OSM extract (EPSG:4326) with a ``weight``.
 
     ``weight`` = footprint area in m2 x ``building:levels`` (1 when untagged).
@@ -260,8 +261,14 @@ def population_from_buildings(
 
     Examples
     --------
-    >>> buurten = ig.neighbourhoods_from_file("buurten.gpkg")  # doctest: +SKIP
-    >>> pop = ig.population_from_buildings("gemeente.osm.pbf", buurten)  # doctest: +SKIP
+    On the embedded sample (no population per unit there: spread a total):
+
+    >>> import infra_geo as ig
+    >>> path = ig.sample_path()
+    >>> cells = ig.hex_grid(ig.data_extent(path), size_m=250)
+    >>> pop = ig.population_from_buildings(path, cells, total=5000)
+    >>> round(float(pop["population"].sum())), pop.crs.to_epsg()
+    (5000, 4326)
     """
     if total is not None:
         total = positive(total, "total", allow_zero=True)
@@ -479,8 +486,8 @@ def population_from_streets(
 MAX_RASTER_CELLS = 100_000_000
 
 
-def population_from_raster(
-    path: str | os.PathLike[str], area: Any = None, band: int = 1
+def population_from_raster(  # noqa: C901 - a flat sequence of input checks; split pending
+    path: str | os.PathLike[str], area: PolygonLike | None = None, band: int = 1
 ) -> gpd.GeoDataFrame:
     """Population points from a GeoTIFF grid (e.g. CBS vierkantstatistieken, WorldPop, GHS-POP).
 

@@ -112,7 +112,8 @@ def greedy_max_cover(coverage: Any, weights: Any, k: int) -> tuple[np.ndarray, n
     heap = [(-g, j) for j, g in enumerate(gain0) if g > 0]
     heapq.heapify(heap)
     fresh = np.full(c.shape[1], -1)  # the round a column's gain was last computed
-    chosen, gains = [], []
+    chosen: list[int] = []
+    gains: list[float] = []
     rnd = 0
     while heap and len(chosen) < k:
         neg, j = heapq.heappop(heap)
@@ -302,14 +303,14 @@ class SiteSuggestions:
     optimum: float | None
     gap: float | None
     cutoff_m: float
-    candidates: gpd.GeoSeries = field(repr=False, default=None)
-    coverage: sparse.csc_matrix = field(repr=False, default=None)
-    weights: np.ndarray = field(repr=False, default=None)
-    demand: np.ndarray = field(repr=False, default=None)
-    candidate_rows: np.ndarray = field(repr=False, default=None)
+    candidates: gpd.GeoSeries | None = field(repr=False, default=None)
+    coverage: sparse.csc_matrix | None = field(repr=False, default=None)
+    weights: np.ndarray | None = field(repr=False, default=None)
+    demand: np.ndarray | None = field(repr=False, default=None)
+    candidate_rows: np.ndarray | None = field(repr=False, default=None)
 
 
-def suggest_sites(
+def suggest_sites(  # noqa: PLR0913 - public entry point: data args + keyword options
     net: WalkNetwork,
     facilities: gpd.GeoDataFrame | None,
     population: gpd.GeoDataFrame,

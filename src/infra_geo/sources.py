@@ -20,8 +20,10 @@ import pandas as pd
 import shapely
 
 from . import _online
+from ._deprecate import positional_deprecated, renamed_keyword
 from ._log import log
 from ._osm_reader import read_osm
+from ._types import CRSLike, PathLike, PolygonLike
 from ._validate import as_polygon, bbox_polygon, check_overlap
 from .components import Rules, classify, component_matrix, load_rules
 
@@ -49,11 +51,14 @@ FACILITY_COLUMNS = (
 RulesLike = str | os.PathLike[str] | Mapping[str, Any] | Rules | None
 
 
+@positional_deprecated(3, ("polygon_crs", "merge_duplicates"))
+@renamed_keyword("crs", "polygon_crs")
 def facilities_from_file(
-    path: str | os.PathLike[str],
-    polygon: Any = None,
+    path: PathLike,
+    polygon: PolygonLike | None = None,
     rules: RulesLike = None,
-    crs: Any = None,
+    *,
+    polygon_crs: CRSLike | None = None,
     merge_duplicates: bool = True,
 ) -> gpd.GeoDataFrame:
     """Facilities and public spaces in an OSM extract, classified into the eight components.
@@ -71,9 +76,10 @@ def facilities_from_file(
         Keep only facilities that intersect this area.
     rules : path, dict or Rules, optional
         A component taxonomy to use instead of the shipped one (see :func:`load_rules`).
-    crs : optional
-        CRS of a bare shapely ``polygon`` (default EPSG:4326 lon/lat).
-    merge_duplicates : bool
+    polygon_crs : CRS-like, optional, keyword-only
+        CRS of a bare shapely ``polygon`` (default EPSG:4326 lon/lat; ``crs=`` is its
+        deprecated old name).
+    merge_duplicates : bool, keyword-only
         Merge a facility mapped twice (a point or building inside an area of the same
         component and category value) into one row. ``False`` keeps one row per OSM object.
 
@@ -102,26 +108,28 @@ def facilities_from_file(
     >>> fac.groupby("component").size()  # doctest: +SKIP
     """
     r = load_rules(rules)
-    area = as_polygon(polygon, crs=crs) if polygon is not None else None
+    area = as_polygon(polygon, crs=polygon_crs) if polygon is not None else None
     data = read_osm(path, r.match_keys())
     if area is not None:
         check_overlap(area, data.extent, str(path))
     return _finalise(data.features, r, area, source=Path(path).name, merge=merge_duplicates)
 
 
+@positional_deprecated(2, ("polygon_crs",))
+@renamed_keyword("crs", "polygon_crs")
 def facilities_from_polygon(
-    polygon: Any, rules: RulesLike = None, crs: Any = None
+    polygon: PolygonLike, rules: RulesLike = None, *, polygon_crs: CRSLike | None = None
 ) -> gpd.GeoDataFrame:
     """Facilities inside a polygon, online from the Overpass API through osmnx.
 
     Parameters
     ----------
     polygon : shapely (Multi)Polygon, GeoDataFrame or GeoSeries
-        The area (EPSG:4326 unless ``crs`` or the frame's CRS says otherwise).
+        The area (EPSG:4326 unless ``polygon_crs`` or the frame's CRS says otherwise).
     rules : path, dict or Rules, optional
         A component taxonomy (see :func:`load_rules`).
-    crs : optional
-        CRS of a bare shapely ``polygon``.
+    polygon_crs : CRS-like, optional, keyword-only
+        CRS of a bare shapely ``polygon`` (``crs=`` is its deprecated old name).
 
     Returns
     -------
@@ -141,7 +149,7 @@ def facilities_from_polygon(
     ``settings.overpass_url`` (osmnx's default when ``None``).
     """
     r = load_rules(rules)
-    area = as_polygon(polygon, crs=crs)
+    area = as_polygon(polygon, crs=polygon_crs)
     return _finalise(_online.features(area, r.osm_tags()), r, area, source="Overpass")
 
 

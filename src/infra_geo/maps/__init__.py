@@ -49,7 +49,7 @@ MAP_LANGUAGES = ("nl", "en")
 # ------------------------------------------------------------------------------------------
 
 
-def coverage_map(
+def coverage_map(  # noqa: C901 - a flat sequence of input checks; split pending
     facilities: gpd.GeoDataFrame,
     catchments: gpd.GeoDataFrame | None = None,
     gaps: gpd.GeoDataFrame | None = None,

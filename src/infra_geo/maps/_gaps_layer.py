@@ -1,6 +1,7 @@
 """The neighbourhood choropleth of the coverage map: which gap-table columns are measures,
 their classes, colours and labels, and the Leaflet layer whose measure the reader picks in
-the legend (``static/gaps_layer.js``)."""
+the legend (``static/gaps_layer.js``).
+"""
 
 from __future__ import annotations
 
@@ -119,8 +120,8 @@ def _measure_meta(col: str, values: np.ndarray, lang: str, t: Mapping[str, str])
                 f"{_fmt_num(a, lang)}–{_fmt_num(b, lang)}" for a, b in itertools.pairwise(breaks)
             ]
         text = t[kind].format(label=label, m=mins)
-        fmt = {"mean": "m", "p90": "m", "mean_min": "min", "p90_min": "min", "per_1000": "dec"}
-        fmt = fmt.get(kind, "int")
+        fmts = {"mean": "m", "p90": "m", "mean_min": "min", "p90_min": "min", "per_1000": "dec"}
+        fmt = fmts.get(kind, "int")
     return {
         "label": _esc(text),
         "breaks": breaks,
