@@ -28,7 +28,8 @@ import shapely
 from _common import RUNS, load, md_table, quiet, report, rounds
 
 import infra_geo as ig
-from infra_geo.accessibility import _union_buffer, attach_facilities, metres_per_minute
+from infra_geo._catchment_geometry import _union_buffer
+from infra_geo.accessibility import attach_facilities, metres_per_minute
 
 MINUTES = (5, 10, 15)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
-from infra_geo.accessibility import _reachable_parts
+from infra_geo._catchment_geometry import _reachable_parts
 
 QUAD_SEGS = 3
 

@@ -17,7 +17,7 @@ import shapely
 from _catchment_reference import nested_unions as reference_nested_unions
 
 import infra_geo as ig
-from infra_geo import accessibility as acc
+from infra_geo import _catchment_geometry as acc
 from infra_geo._access import _NetCache
 
 MINUTES = (5, 10, 15)

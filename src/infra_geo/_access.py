@@ -296,7 +296,7 @@ class _NetCache:
     def __init__(self, net: WalkNetwork) -> None:
         self.net = weakref.proxy(net)
         self._incident: tuple[np.ndarray, np.ndarray] | None = None
-        #: street-front buffers of whole edges per width (see ``accessibility._edge_buffers``)
+        #: street-front buffers of whole edges per width (see ``_catchment_geometry._edge_buffers``)
         self.edge_buffers: dict[float, np.ndarray] = {}
 
     @property

@@ -35,11 +35,10 @@ from .accessibility import catchments, metres_per_minute, nearest_facilities
 from .components import COMPONENTS
 from .errors import (
     DataFileError,
-    EmptyDataError,
     InputError,
     PopulationError,
 )
-from .extent import data_extent, read_extent
+from .extent import read_extent, run_extent
 from .gaps import gaps_and_residents, resident_access, uncovered_areas
 from .network import WalkNetwork, walk_network_from_file, walk_network_from_polygon
 
@@ -478,7 +477,7 @@ def analyse(  # noqa: PLR0913 - public entry point: data args + keyword options
     source_file, source, fac, entrances, area, net, done = _load(
         stage, osm_file, place, area, walk_profile=walk_profile
     )
-    extent, extent_source = _derive_extent(net, source_file, area, user_extent)
+    extent, extent_source = run_extent(net, source_file, area, user_extent)
     done()
     done = stage("neighbourhoods")
     if units_kind == "hex":
@@ -601,36 +600,6 @@ def _stage_clock(
         return done
 
     return stage
-
-
-def _derive_extent(
-    net: WalkNetwork, source_file: Path | None, area: Any, user_extent: Any
-) -> tuple[Any, str]:
-    """Where the data is complete (EPSG:4326) and how that was found (see :func:`analyse`)."""
-    if user_extent is not None:
-        extent, extent_source = user_extent, "given by the user (extent=)"
-    elif source_file is not None:
-        try:
-            extent = data_extent(source_file)
-            extent_source = "derived from the data (buildings and street loops)"
-        except EmptyDataError:
-            hull = shapely.convex_hull(shapely.multipoints(net.node_xy))
-            extent = gpd.GeoSeries([hull], crs=net.crs).to_crs(4326).iloc[0]
-            extent_source = "the hull of the walking network (no building or street loop)"
-    else:
-        extent, extent_source = area, "the area asked for online"
-    if area is not None and extent is not area:
-        parts = shapely.get_parts(shapely.intersection(extent, area))
-        extent = shapely.union_all(parts[np.isin(shapely.get_type_id(parts), (3, 6))])
-        extent_source += ", clipped to the polygon"
-    if extent is None or extent.is_empty or extent.area == 0:
-        from .errors import OutsideDataError
-
-        raise OutsideDataError(
-            "The data extent does not overlap the area asked for: pass a polygon or an "
-            "extent= inside the data."
-        )
-    return extent, extent_source
 
 
 def _access_stages(  # noqa: PLR0913 - internal stage plumbing

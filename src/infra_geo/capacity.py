@@ -31,15 +31,20 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy import sparse
-from scipy.sparse.csgraph import dijkstra
 
 from . import settings
-from ._access import Attachments, augmented
-from ._groups import resolve_groups
 from ._log import log
+from ._od import (
+    WalkingOD,
+    _check_net,
+    _group_facilities,
+    _od_from_attachments,
+    _points_geoseries,
+    _population,
+    _positive,
+)
 from .accessibility import attach_facilities, metres_per_minute
-from .errors import CRSError, EmptyDataError, InputError, PopulationError
+from .errors import InputError
 from .network import WalkNetwork
 
 __all__ = ["CapacityAccess", "WalkingOD", "capacity_access", "walking_od"]
@@ -53,142 +58,6 @@ CAPACITY_TAGS = ("capacity", "beds")
 
 
 # ------------------------------------------------------------------------ the OD builder
-@dataclass(frozen=True)
-class WalkingOD:
-    """Walking metres from sources (facilities, candidate sites) to points within a cutoff.
-
-    A sparse origin-destination list: one entry per (source, point) pair whose walking
-    distance is at most ``cutoff_m``; every other pair is farther (or unreachable).
-
-    Attributes
-    ----------
-    source, point : ndarray of int
-        Source row and point row per entry (positions, not labels).
-    metres : ndarray of float
-        Walking metres per entry.
-    n_sources, n_points : int
-    cutoff_m : float
-    """
-
-    source: np.ndarray
-    point: np.ndarray
-    metres: np.ndarray
-    n_sources: int
-    n_points: int
-    cutoff_m: float
-
-    def matrix(self) -> sparse.csr_matrix:
-        """Sources x points CSR of metres (a zero distance is stored as the smallest float)."""
-        d = np.where(self.metres > 0, self.metres, np.finfo(float).tiny)
-        return sparse.csr_matrix(
-            (d, (self.source, self.point)), shape=(self.n_sources, self.n_points)
-        )
-
-    def covers(self, metres: float | None = None) -> sparse.csc_matrix:
-        """Points x sources boolean CSC: walking distance <= ``metres`` (default the cutoff)."""
-        lim = self.cutoff_m if metres is None else float(metres)
-        keep = self.metres <= lim
-        return sparse.csc_matrix(
-            (np.ones(int(keep.sum()), bool), (self.point[keep], self.source[keep])),
-            shape=(self.n_points, self.n_sources),
-        )
-
-
-def _source_graph(
-    net: WalkNetwork, src: np.ndarray, edge: np.ndarray, offset: np.ndarray, n_src: int
-) -> sparse.csr_matrix:
-    """The network plus one virtual node per source, with arcs out of it only.
-
-    The access engine's graph (``_access.augmented``) for any access points: facilities'
-    or candidate sites'.
-    """
-    att = Attachments(
-        facility=np.asarray(src, dtype=np.int64),
-        edge=np.asarray(edge, dtype=np.int64),
-        offset=np.asarray(offset, dtype=np.float64),
-        kind=np.full(len(src), "point", dtype=object),
-        snapped=np.isin(np.arange(n_src), src),
-        facility_ids=np.arange(n_src),
-        members=np.zeros((n_src, 0), dtype=bool),
-        components=(),
-    )
-    return augmented(net, att)
-
-
-def _od_from_attachments(  # noqa: PLR0913 - the OD builder's arrays, passed through from walking_od
-    net: WalkNetwork,
-    src: np.ndarray,
-    edge: np.ndarray,
-    offset: np.ndarray,
-    n_src: int,
-    p_edge: np.ndarray,
-    p_offset: np.ndarray,
-    cutoff: float,
-    chunk: int | None = None,
-) -> WalkingOD:
-    """Bounded searches from every source; points given by their (edge, offset), -1: none."""
-    n = net.n_nodes
-    n_pts = len(p_edge)
-    ok = np.flatnonzero(p_edge >= 0)
-    pe, pa = p_edge[ok], p_offset[ok]
-    pu, pv, plen = net.edge_u[pe], net.edge_v[pe], net.edge_length[pe]
-    parts_s, parts_p, parts_d = [], [], []
-    have = np.unique(src)
-    if len(have) and len(ok):
-        g = _source_graph(net, src, edge, offset, n_src)
-        if chunk is None:  # keep each dense block near 2e7 floats
-            chunk = max(1, int(2e7 // (n + n_src + len(ok))))
-        for lo in range(0, len(have), chunk):
-            ids = have[lo : lo + chunk]
-            dist = dijkstra(g, directed=True, indices=ids + n, limit=cutoff)
-            d = np.minimum(dist[:, pu] + pa, dist[:, pv] + (plen - pa))
-            r, c = np.nonzero(d <= cutoff)
-            parts_s.append(ids[r])
-            parts_p.append(ok[c])
-            parts_d.append(d[r, c])
-        # sources on the same edge as a point: the direct walk along the edge
-        order = np.argsort(edge, kind="stable")
-        se, sa, ss = edge[order], offset[order], src[order]
-        lo_i = np.searchsorted(se, pe, "left")
-        hi_i = np.searchsorted(se, pe, "right")
-        cnt = hi_i - lo_i
-        if cnt.any():
-            p_rep = np.repeat(np.arange(len(ok)), cnt)
-            a_idx = np.repeat(lo_i - np.r_[0, np.cumsum(cnt)[:-1]], cnt) + np.arange(cnt.sum())
-            direct = np.abs(sa[a_idx] - pa[p_rep])
-            near = direct <= cutoff
-            parts_s.append(ss[a_idx][near])
-            parts_p.append(ok[p_rep][near])
-            parts_d.append(direct[near])
-    if parts_s:
-        s_all = np.concatenate(parts_s).astype(np.int64)
-        p_all = np.concatenate(parts_p).astype(np.int64)
-        d_all = np.concatenate(parts_d).astype(np.float64)
-        order = np.lexsort((d_all, p_all, s_all))
-        s_all, p_all, d_all = s_all[order], p_all[order], d_all[order]
-        first = np.r_[True, (s_all[1:] != s_all[:-1]) | (p_all[1:] != p_all[:-1])]
-        s_all, p_all, d_all = s_all[first], p_all[first], d_all[first]
-    else:
-        s_all = p_all = np.zeros(0, np.int64)
-        d_all = np.zeros(0)
-    return WalkingOD(s_all, p_all, d_all, int(n_src), int(n_pts), float(cutoff))
-
-
-def _check_net(net: Any) -> None:
-    if not isinstance(net, WalkNetwork):
-        raise InputError(
-            f"net must be a WalkNetwork (from ig.walk_network_from_file), not {type(net).__name__}."
-        )
-
-
-def _points_geoseries(points: Any, what: str) -> gpd.GeoSeries:
-    if isinstance(points, gpd.GeoDataFrame):
-        points = points.geometry
-    if not isinstance(points, gpd.GeoSeries):
-        raise InputError(f"{what} must be a GeoSeries or GeoDataFrame of points with a CRS.")
-    if points.crs is None:
-        raise CRSError(f"{what} have no CRS; set it with .set_crs(...).")
-    return points
 
 
 def walking_od(
@@ -242,14 +111,6 @@ def walking_od(
 
 
 # ---------------------------------------------------------------------------- capacity
-def _positive(x: Any, what: str) -> float:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        raise InputError(f"{what} must be a positive number, not {x!r}.") from None
-    if not np.isfinite(v) or v <= 0:
-        raise InputError(f"{what} must be a positive finite number, not {x!r}.")
-    return v
 
 
 def _numeric(col: pd.Series) -> np.ndarray:
@@ -433,40 +294,6 @@ class CapacityAccess:
     od: WalkingOD | None = None
 
 
-def _population(population: Any) -> tuple[gpd.GeoDataFrame, np.ndarray]:
-    if not isinstance(population, gpd.GeoDataFrame):
-        raise InputError(
-            "population must be a GeoDataFrame of points with a 'population' column "
-            "(ig.population_from_buildings / population_from_raster)."
-        )
-    if "population" not in population.columns:
-        raise InputError("population has no 'population' column of residents per point.")
-    if population.crs is None:
-        raise CRSError("population has no CRS; set it with .set_crs(...).")
-    pop = pd.to_numeric(population["population"], errors="coerce").to_numpy(dtype=float)
-    if (~np.isfinite(pop)).any() or (pop < 0).any():
-        raise PopulationError(
-            "population must be a finite number >= 0 at every point (missing, negative or "
-            "infinite values found)."
-        )
-    return population, pop
-
-
-def _group_facilities(
-    facilities: Any, component: Any, by: Any, rules: Any, *, allow_empty: bool = False
-) -> gpd.GeoDataFrame:
-    if component is None or not isinstance(component, str):
-        raise InputError("component must be one group key (e.g. 'care'); run one call per group.")
-    grp = resolve_groups(facilities, component, by=by, rules=rules)
-    j = grp.keys.index(component)
-    fac = grp.facilities.loc[grp.members[:, j]]
-    if fac.empty and not allow_empty:
-        raise EmptyDataError(
-            f"no facilities in group {component!r}: nothing to divide over the residents."
-        )
-    return fac
-
-
 def capacity_access(  # noqa: PLR0913 - public entry point: data args + keyword options
     net: WalkNetwork,
     facilities: gpd.GeoDataFrame,
@@ -574,19 +401,7 @@ def capacity_access(  # noqa: PLR0913 - public entry point: data args + keyword 
     pts["per_1000"] = acc * 1000.0
     pts["n_reachable"] = n_reach
     pts.attrs["capacity_source"] = cap_src
-    fac_tab = pd.DataFrame(
-        {
-            "facility_id": (
-                fac["facility_id"].to_numpy()
-                if "facility_id" in fac.columns
-                else np.arange(len(fac))
-            ),
-            "capacity": cap,
-            "capacity_source": cap_src,
-            "demand_reached": wd,
-            "per_1000_users": ratio * 1000.0,
-        }
-    )
+    fac_tab = _facility_table(fac, cap, cap_src, wd, ratio)
     units = _unit_table(pts, pop)
     return CapacityAccess(
         pts,
@@ -604,6 +419,25 @@ def capacity_access(  # noqa: PLR0913 - public entry point: data args + keyword 
             "component": component,
         },
         od,
+    )
+
+
+def _facility_table(
+    fac: gpd.GeoDataFrame, cap: np.ndarray, cap_src: Any, wd: np.ndarray, ratio: np.ndarray
+) -> pd.DataFrame:
+    """Per facility: capacity (and where it came from), demand reached, supply per 1,000."""
+    return pd.DataFrame(
+        {
+            "facility_id": (
+                fac["facility_id"].to_numpy()
+                if "facility_id" in fac.columns
+                else np.arange(len(fac))
+            ),
+            "capacity": cap,
+            "capacity_source": cap_src,
+            "demand_reached": wd,
+            "per_1000_users": ratio * 1000.0,
+        }
     )
 
 

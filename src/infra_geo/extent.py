@@ -26,7 +26,7 @@ from . import settings
 from ._validate import WGS84, as_polygon, positive, to_crs
 from .errors import DataFileError, EmptyDataError, GeometryError, InputError
 
-__all__ = ["data_extent", "evidence_points", "extent_from_points", "read_extent"]
+__all__ = ["data_extent", "evidence_points", "extent_from_points", "read_extent", "run_extent"]
 
 
 def _settings_value(value: Any, default: float, name: str, allow_zero: bool = False) -> float:
@@ -539,3 +539,43 @@ def _raster_extent(
         if val == 1
     ]
     return shapely.normalize(shapely.union_all(polys))
+
+
+def run_extent(
+    net: Any, source_file: str | os.PathLike[str] | None, area: Any, user_extent: Any
+) -> tuple[Any, str]:
+    """Where the data of a run is complete (EPSG:4326), and how that was found.
+
+    The user's extent if given, else :func:`data_extent` of the file (the hull of the walking
+    network where the file has no building or street loop), else the area asked for online;
+    clipped to ``area`` when both are given. Used by :func:`infra_geo.analyse`.
+
+    Returns
+    -------
+    tuple
+        The extent polygon and a sentence saying where it came from.
+    """
+    if user_extent is not None:
+        extent, extent_source = user_extent, "given by the user (extent=)"
+    elif source_file is not None:
+        try:
+            extent = data_extent(source_file)
+            extent_source = "derived from the data (buildings and street loops)"
+        except EmptyDataError:
+            hull = shapely.convex_hull(shapely.multipoints(net.node_xy))
+            extent = gpd.GeoSeries([hull], crs=net.crs).to_crs(4326).iloc[0]
+            extent_source = "the hull of the walking network (no building or street loop)"
+    else:
+        extent, extent_source = area, "the area asked for online"
+    if area is not None and extent is not area:
+        parts = shapely.get_parts(shapely.intersection(extent, area))
+        extent = shapely.union_all(parts[np.isin(shapely.get_type_id(parts), (3, 6))])
+        extent_source += ", clipped to the polygon"
+    if extent is None or extent.is_empty or extent.area == 0:
+        from .errors import OutsideDataError
+
+        raise OutsideDataError(
+            "The data extent does not overlap the area asked for: pass a polygon or an "
+            "extent= inside the data."
+        )
+    return extent, extent_source

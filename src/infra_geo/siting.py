@@ -31,8 +31,7 @@ from scipy import sparse
 
 from . import settings
 from ._log import log
-from .accessibility import attach_facilities, metres_per_minute
-from .capacity import (
+from ._od import (
     _check_net,
     _group_facilities,
     _od_from_attachments,
@@ -40,6 +39,7 @@ from .capacity import (
     _population,
     _positive,
 )
+from .accessibility import attach_facilities, metres_per_minute
 from .errors import EmptyDataError, GeometryError, InputError
 from .network import WalkNetwork
 
@@ -385,37 +385,9 @@ def suggest_sites(  # noqa: PLR0913 - public entry point: data args + keyword op
     pop_gdf, pop = _population(population)
     pts = pop_gdf.to_crs(net.crs)
     ps = net.snap(pts.geometry)
-    # residents already within reach of the group
-    reached = np.zeros(len(pts), dtype=bool)
-    if facilities is not None:
-        fac = _group_facilities(facilities, component, by, rules, allow_empty=True)
-    if facilities is not None and len(fac):
-        att = attach_facilities(net, fac, entrances)
-        od = _od_from_attachments(
-            net, att.facility, att.edge, att.offset, len(fac), ps.edge, ps.offset, cutoff
-        )
-        reached[od.point] = True
-    # candidates
-    if candidates is None:
-        cand = grid_candidates(net, extent, spacing_m=spacing_m)
-    else:
-        cand = _points_geoseries(candidates, "candidates").to_crs(net.crs)
-        if len(cand) == 0:
-            raise EmptyDataError("candidates is empty: give at least one candidate site.")
-        if (shapely.get_type_id(cand.to_numpy()) != 0).any():
-            raise InputError("candidates must be points (use .representative_point()).")
-    cs = net.snap(cand)
-    if not cs.ok.any():
-        raise EmptyDataError(
-            f"none of the {len(cand)} candidates lies within {settings.snap_tolerance_m:.0f} m "
-            "of a walkable street."
-        )
-    if (~cs.ok).any():
-        log(
-            f"{int((~cs.ok).sum())} of {len(cand)} candidates are off the network and ignored",
-            logging.WARNING,
-        )
-    ci = np.flatnonzero(cs.ok)
+    group = (component, by, rules, entrances)
+    reached = _already_reached(net, facilities, group, ps, cutoff, len(pts))
+    cand, cs, ci = _snapped_candidates(net, candidates, extent, spacing_m)
     demand = np.flatnonzero(~reached & ps.ok & (pop > 0))
     cod = _od_from_attachments(
         net,
@@ -431,43 +403,8 @@ def suggest_sites(  # noqa: PLR0913 - public entry point: data args + keyword op
         (np.ones(len(cod.point), bool), (cod.point, cod.source)), shape=(len(demand), len(ci))
     )
     w = pop[demand]
-    optimum = gap = None
-    if method in ("greedy", "both"):
-        chosen, gains = greedy_max_cover(cov, w, k)
-    if method in ("exact", "both"):
-        opt_cols, optimum = mclp_optimum(cov, w, k, solver=solver)
-        if method == "exact":
-            chosen = _order_by_gain(cov, w, opt_cols)
-            gains = _gains(cov, w, chosen)
-            gap = 0.0
-        else:
-            gap = max(0.0, 1.0 - float(gains.sum()) / optimum) if optimum > 0 else 0.0
-    # residents newly reached by each pick, per unit
-    csc = sparse.csc_matrix(cov)
-    got = np.zeros(len(demand), dtype=bool)
-    rows_rank, rows_pt = [], []
-    for r, j in enumerate(chosen):
-        rows = csc.indices[csc.indptr[j] : csc.indptr[j + 1]]
-        new = rows[~got[rows]]
-        got[new] = True
-        rows_rank.append(np.full(len(new), r + 1))
-        rows_pt.append(new)
-    rank = np.concatenate(rows_rank) if rows_rank else np.zeros(0, int)
-    ptr = np.concatenate(rows_pt) if rows_pt else np.zeros(0, int)
-    if "unit_id" in pts.columns and len(ptr):
-        bu = (
-            pd.DataFrame(
-                {
-                    "rank": rank,
-                    "unit_id": pts["unit_id"].astype(str).to_numpy()[demand[ptr]],
-                    "newly_reached": w[ptr],
-                }
-            )
-            .groupby(["rank", "unit_id"], sort=True, as_index=False)["newly_reached"]
-            .sum()
-        )
-    else:
-        bu = pd.DataFrame({"rank": [], "unit_id": [], "newly_reached": []})
+    chosen, gains, optimum, gap = _solve(cov, w, k, method, solver)
+    bu = _newly_reached_per_unit(cov, chosen, pts, demand, w)
     cand_rows = ci[chosen]
     sites = gpd.GeoDataFrame(
         {
@@ -497,6 +434,105 @@ def suggest_sites(  # noqa: PLR0913 - public entry point: data args + keyword op
         demand,
         ci,
     )
+
+
+def _already_reached(
+    net: WalkNetwork, facilities: Any, group: tuple, ps: Any, cutoff: float, n: int
+) -> np.ndarray:
+    """Which resident points already have a facility of the group within ``cutoff`` metres."""
+    component, by, rules, entrances = group
+    reached = np.zeros(n, dtype=bool)
+    if facilities is None:
+        return reached
+    fac = _group_facilities(facilities, component, by, rules, allow_empty=True)
+    if len(fac):
+        att = attach_facilities(net, fac, entrances)
+        od = _od_from_attachments(
+            net, att.facility, att.edge, att.offset, len(fac), ps.edge, ps.offset, cutoff
+        )
+        reached[od.point] = True
+    return reached
+
+
+def _snapped_candidates(
+    net: WalkNetwork, candidates: Any, extent: Any, spacing_m: float
+) -> tuple[gpd.GeoSeries, Any, np.ndarray]:
+    """The candidate sites (given, or a grid inside the extent) and those on the network."""
+    if candidates is None:
+        cand = grid_candidates(net, extent, spacing_m=spacing_m)
+    else:
+        cand = _points_geoseries(candidates, "candidates").to_crs(net.crs)
+        if len(cand) == 0:
+            raise EmptyDataError("candidates is empty: give at least one candidate site.")
+        if (shapely.get_type_id(cand.to_numpy()) != 0).any():
+            raise InputError("candidates must be points (use .representative_point()).")
+    cs = net.snap(cand)
+    if not cs.ok.any():
+        raise EmptyDataError(
+            f"none of the {len(cand)} candidates lies within {settings.snap_tolerance_m:.0f} m "
+            "of a walkable street."
+        )
+    if (~cs.ok).any():
+        log(
+            f"{int((~cs.ok).sum())} of {len(cand)} candidates are off the network and ignored",
+            logging.WARNING,
+        )
+    ci = np.flatnonzero(cs.ok)
+    return cand, cs, ci
+
+
+def _solve(
+    cov: sparse.csc_matrix, w: np.ndarray, k: int, method: str, solver: str
+) -> tuple[np.ndarray, np.ndarray, float | None, float | None]:
+    """Chosen columns, their gains in order, the MCLP optimum and the greedy's gap to it."""
+    optimum = gap = None
+    if method in ("greedy", "both"):
+        chosen, gains = greedy_max_cover(cov, w, k)
+    if method in ("exact", "both"):
+        opt_cols, optimum = mclp_optimum(cov, w, k, solver=solver)
+        if method == "exact":
+            chosen = _order_by_gain(cov, w, opt_cols)
+            gains = _gains(cov, w, chosen)
+            gap = 0.0
+        else:
+            gap = max(0.0, 1.0 - float(gains.sum()) / optimum) if optimum > 0 else 0.0
+    return chosen, gains, optimum, gap
+
+
+def _newly_reached_per_unit(
+    cov: sparse.csc_matrix,
+    chosen: np.ndarray,
+    pts: gpd.GeoDataFrame,
+    demand: np.ndarray,
+    w: np.ndarray,
+) -> pd.DataFrame:
+    """Residents newly reached by each pick, per unit (``rank``, ``unit_id``, ``newly_reached``)."""
+    csc = sparse.csc_matrix(cov)
+    got = np.zeros(len(demand), dtype=bool)
+    rows_rank, rows_pt = [], []
+    for r, j in enumerate(chosen):
+        rows = csc.indices[csc.indptr[j] : csc.indptr[j + 1]]
+        new = rows[~got[rows]]
+        got[new] = True
+        rows_rank.append(np.full(len(new), r + 1))
+        rows_pt.append(new)
+    rank = np.concatenate(rows_rank) if rows_rank else np.zeros(0, int)
+    ptr = np.concatenate(rows_pt) if rows_pt else np.zeros(0, int)
+    if "unit_id" in pts.columns and len(ptr):
+        bu = (
+            pd.DataFrame(
+                {
+                    "rank": rank,
+                    "unit_id": pts["unit_id"].astype(str).to_numpy()[demand[ptr]],
+                    "newly_reached": w[ptr],
+                }
+            )
+            .groupby(["rank", "unit_id"], sort=True, as_index=False)["newly_reached"]
+            .sum()
+        )
+    else:
+        bu = pd.DataFrame({"rank": [], "unit_id": [], "newly_reached": []})
+    return bu
 
 
 def _gains(cov: sparse.csc_matrix, w: np.ndarray, cols: np.ndarray) -> np.ndarray:
