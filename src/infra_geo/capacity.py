@@ -94,9 +94,16 @@ def walking_od(
 
     Examples
     --------
-    >>> od = ig.walking_od(net, schools, pop, cutoff_m=800)  # doctest: +SKIP
-    >>> od.matrix().shape  # doctest: +SKIP
-    (40, 7842)
+    >>> import geopandas as gpd
+    >>> import infra_geo as ig
+    >>> path = ig.sample_path()
+    >>> net, fac = ig.walk_network_from_file(path), ig.facilities_from_file(path)
+    >>> homes = net.nodes.geometry.iloc[:50].to_numpy()
+    >>> pop = gpd.GeoDataFrame({"population": [2.0] * 50}, geometry=homes, crs=net.crs)
+    >>> schools = fac[fac["component"] == "education"]
+    >>> od = ig.walking_od(net, schools, pop, cutoff_m=800)
+    >>> od.matrix().shape == (len(schools), 50)  # facilities x resident points
+    True
     """
     _check_net(net)
     cutoff = _positive(cutoff_m, "cutoff_m")
@@ -361,9 +368,15 @@ def capacity_access(  # noqa: PLR0913 - public entry point: data args + keyword 
 
     Examples
     --------
-    >>> ca = ig.capacity_access(net, fac, pop, "care", method="e2sfca",
-    ...                         minutes=15, capacity="beds")  # doctest: +SKIP
-    >>> ca.units[["residents", "per_1000"]]  # doctest: +SKIP
+    >>> import geopandas as gpd
+    >>> import infra_geo as ig
+    >>> path = ig.sample_path()
+    >>> net, fac = ig.walk_network_from_file(path), ig.facilities_from_file(path)
+    >>> homes = net.nodes.geometry.iloc[:50].to_numpy()
+    >>> pop = gpd.GeoDataFrame({"population": [2.0] * 50}, geometry=homes, crs=net.crs)
+    >>> ca = ig.capacity_access(net, fac, pop, "care", method="e2sfca", minutes=15)
+    >>> ca.capacity_source  # no capacity column or tag in the sample: 1 per facility
+    'one_per_facility'
     """
     _check_net(net)
     if method not in METHODS:
