@@ -143,7 +143,7 @@ def test_exact_method_and_gap(ams):
 def test_grid_candidates_lie_on_the_network_inside_the_extent(li):
     net = li[0]
     ext = shapely.box(*shapely.buffer(shapely.Point(net.node_xy.mean(axis=0)), 1500).bounds)
-    c = grid_candidates(net, ext, spacing_m=250)
+    c = grid_candidates(net, ext, spacing_m=250, polygon_crs=net.crs)
     assert 20 < len(c) <= (3000 // 250 + 1) ** 2
     d = shapely.distance(c.to_numpy()[:, None], shapely.multilinestrings(net.edge_geometry))
     assert float(d.max()) < 1e-6

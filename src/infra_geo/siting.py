@@ -39,6 +39,7 @@ from ._od import (
     _population,
     _positive,
 )
+from ._validate import as_polygon
 from .accessibility import attach_facilities, metres_per_minute
 from .errors import EmptyDataError, GeometryError, InputError
 from .network import WalkNetwork
@@ -214,7 +215,7 @@ def mclp_optimum(
 
 
 def grid_candidates(
-    net: WalkNetwork, extent: Any = None, *, spacing_m: float = 100.0
+    net: WalkNetwork, extent: Any = None, *, spacing_m: float = 100.0, polygon_crs: Any = None
 ) -> gpd.GeoSeries:
     """Network points on a regular grid: each grid node inside ``extent`` snapped to the
     nearest walkable edge within half the spacing, one per (edge, metre).
@@ -222,11 +223,14 @@ def grid_candidates(
     Parameters
     ----------
     net : WalkNetwork
-    extent : shapely Polygon, optional
-        In the network's CRS (default the convex hull of the network's nodes; grid points
-        farther than half the spacing from a street are dropped anyway).
+    extent : shapely Polygon or GeoSeries/GeoDataFrame, optional
+        Where to place candidates, e.g. ``ig.data_extent(path)`` (default the convex hull of
+        the network's nodes; grid points farther than half the spacing from a street are
+        dropped anyway). A bare polygon is in ``polygon_crs``.
     spacing_m : float
         Grid spacing in metres (> 0).
+    polygon_crs : CRS-like, optional
+        The CRS of a bare ``extent`` polygon (default EPSG:4326, as everywhere in infra_geo).
 
     Returns
     -------
@@ -235,13 +239,22 @@ def grid_candidates(
 
     Examples
     --------
-    >>> cands = grid_candidates(net, spacing_m=150)  # doctest: +SKIP
+    >>> import infra_geo as ig
+    >>> path = ig.sample_path()
+    >>> net = ig.walk_network_from_file(path)
+    >>> cands = grid_candidates(net, ig.data_extent(path), spacing_m=150)
+    >>> bool(len(cands) > 0 and cands.crs == net.crs)
+    True
     """
     _check_net(net)
     spacing = _positive(spacing_m, "spacing_m")
-    poly = shapely.convex_hull(shapely.multipoints(net.node_xy)) if extent is None else extent
+    if extent is None:
+        poly = shapely.convex_hull(shapely.multipoints(net.node_xy))
+    else:
+        ll = as_polygon(extent, crs=polygon_crs, name="extent")
+        poly = gpd.GeoSeries([ll], crs="EPSG:4326").to_crs(net.crs).iloc[0]
     if not isinstance(poly, shapely.Geometry) or poly.is_empty or poly.area <= 0:
-        raise GeometryError("extent must be a non-empty polygon in the network's CRS.")
+        raise GeometryError("extent must be a non-empty polygon.")
     x0, y0, x1, y1 = poly.bounds
     xs = np.arange(x0 + spacing / 2, x1, spacing)
     ys = np.arange(y0 + spacing / 2, y1, spacing)
@@ -327,6 +340,7 @@ def suggest_sites(  # noqa: PLR0913 - public entry point: data args + keyword op
     entrances: gpd.GeoSeries | None = None,
     by: str | None = None,
     rules: Any = None,
+    polygon_crs: Any = None,
 ) -> SiteSuggestions:
     """Sites that bring the most residents within ``minutes`` of a facility of the group.
 
@@ -346,8 +360,9 @@ def suggest_sites(  # noqa: PLR0913 - public entry point: data args + keyword op
         Walking minutes that count as within reach (> 0).
     candidates : GeoSeries or GeoDataFrame of points, optional
         Possible sites (any CRS); default :func:`grid_candidates` inside ``extent``.
-    extent : shapely Polygon, optional
-        Network CRS; where default candidates are placed (default the network's hull).
+    extent : shapely Polygon or GeoSeries/GeoDataFrame, optional
+        Where default candidates are placed, e.g. ``ig.data_extent(path)`` (default the
+        network's hull); a bare polygon is in ``polygon_crs`` (default EPSG:4326).
     spacing_m : float
         Grid spacing of default candidates.
     method : {"greedy", "exact", "both"}
@@ -359,6 +374,9 @@ def suggest_sites(  # noqa: PLR0913 - public entry point: data args + keyword op
         Walking speed (default ``settings.walk_speed_kmh``).
     entrances, by, rules : optional
         As in :func:`infra_geo.distance_to_nearest`.
+
+    polygon_crs : CRS-like, optional
+        The CRS of a bare ``extent`` polygon (default EPSG:4326).
 
     Returns
     -------
@@ -373,8 +391,15 @@ def suggest_sites(  # noqa: PLR0913 - public entry point: data args + keyword op
 
     Examples
     --------
-    >>> s = ig.suggest_sites(net, fac, pop, "sports", k=3, minutes=10)  # doctest: +SKIP
-    >>> s.sites[["rank", "newly_reached", "cumulative"]]  # doctest: +SKIP
+    >>> import geopandas as gpd
+    >>> import infra_geo as ig
+    >>> path = ig.sample_path()
+    >>> net, fac = ig.walk_network_from_file(path), ig.facilities_from_file(path)
+    >>> homes = net.nodes.geometry.iloc[::20].to_numpy()
+    >>> pop = gpd.GeoDataFrame({"population": [2.0] * len(homes)}, geometry=homes, crs=net.crs)
+    >>> s = ig.suggest_sites(net, fac, pop, "sports", k=3, minutes=5, extent=ig.data_extent(path))
+    >>> list(s.sites.columns[:4])
+    ['rank', 'candidate', 'newly_reached', 'cumulative']
     """
     _check_net(net)
     k = _check_k(k)
@@ -387,6 +412,9 @@ def suggest_sites(  # noqa: PLR0913 - public entry point: data args + keyword op
     ps = net.snap(pts.geometry)
     group = (component, by, rules, entrances)
     reached = _already_reached(net, facilities, group, ps, cutoff, len(pts))
+    if extent is not None:  # a GeoSeries with its CRS from here on
+        ll = as_polygon(extent, crs=polygon_crs, name="extent")
+        extent = gpd.GeoSeries([ll], crs="EPSG:4326")
     cand, cs, ci = _snapped_candidates(net, candidates, extent, spacing_m)
     demand = np.flatnonzero(~reached & ps.ok & (pop > 0))
     cod = _od_from_attachments(
