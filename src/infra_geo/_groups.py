@@ -116,51 +116,12 @@ def resolve_groups(
             raise InputError(
                 "A dict of facility frames already names the groups: do not pass by= or rules=."
             )
-        if not facilities:
-            raise InputError("The dict of facility frames is empty: give at least one group.")
-        frames, keys = [], []
-        for name, fac in facilities.items():
-            keys.append(str(name))
-            frames.append(as_facilities(fac, f"facilities[{name!r}]").to_crs("EPSG:4326"))
-        sizes = np.array([len(f) for f in frames])
-        joined = gpd.GeoDataFrame(
-            pd.concat(frames, ignore_index=True), geometry="geometry", crs="EPSG:4326"
-        )
-        members = np.zeros((int(sizes.sum()), len(keys)), dtype=bool)
-        members[np.arange(members.shape[0]), np.repeat(np.arange(len(keys)), sizes)] = True
-        if len(set(keys)) != len(keys):
-            raise InputError("The dict of facility frames has duplicate group names.")
-        k, m = _select(tuple(keys), members, component, "a key of the facilities dict")
-        lab = {lang: {x: x for x in k} for lang in ("nl", "en")}
-        return Groups(joined, k, m, lab)
+        return _groups_from_dict(facilities, component)
     fac = as_facilities(facilities, "facilities")
     if by is not None and rules is not None:
         raise InputError("Pass either by= (a column) or rules= (a rules file), not both.")
     if rules is not None:
-        r = load_rules(rules)
-        present = [k for k in r.match_keys() if k in fac.columns]
-        if not present:
-            raise InputError(
-                f"The facilities carry none of the tags the rules {r.source} read "
-                f"({', '.join(r.match_keys())}): read them with "
-                "ig.facilities_from_file(path, rules=...) using the same rules."
-            )
-        cls = classify(fac, r, keep_unmatched=True)
-        members = component_matrix(cls.fillna({"components": ""}), r.keys)
-        k, m = _select(r.keys, members, component, f"a group of {r.source}")
-        empty = [x for x, any_ in zip(k, np.asarray(m.any(axis=0)), strict=True) if not any_]
-        if empty:
-            log(
-                f"no facility falls in the group(s) {', '.join(empty)} of {r.source}: their "
-                "distances are inf (none mapped, or their tags were not read: use "
-                "ig.facilities_from_file(path, rules=...) with the same rules)",
-                logging.WARNING,
-            )
-        lab = {
-            "nl": {c.key: c.label_nl for c in r.components},
-            "en": {c.key: c.label_en for c in r.components},
-        }
-        return Groups(fac, k, m, lab, rules=r)
+        return _groups_from_rules(fac, rules, component)
     if by is not None and by != "component":
         if not isinstance(by, str) or by not in fac.columns:
             raise InputError(
@@ -192,6 +153,59 @@ def resolve_groups(
         "en": {c.key: c.label_en for c in COMPONENTS},
     }
     return Groups(fac, k, m, lab, default=comp_keys == COMPONENT_KEYS)
+
+
+def _groups_from_dict(
+    facilities: Mapping[str, gpd.GeoDataFrame], component: str | Iterable[str] | None
+) -> Groups:
+    """Groups from a dict of named facility frames (each frame is one group)."""
+    if not facilities:
+        raise InputError("The dict of facility frames is empty: give at least one group.")
+    frames, keys = [], []
+    for name, fac in facilities.items():
+        keys.append(str(name))
+        frames.append(as_facilities(fac, f"facilities[{name!r}]").to_crs("EPSG:4326"))
+    sizes = np.array([len(f) for f in frames])
+    joined = gpd.GeoDataFrame(
+        pd.concat(frames, ignore_index=True), geometry="geometry", crs="EPSG:4326"
+    )
+    members = np.zeros((int(sizes.sum()), len(keys)), dtype=bool)
+    members[np.arange(members.shape[0]), np.repeat(np.arange(len(keys)), sizes)] = True
+    if len(set(keys)) != len(keys):
+        raise InputError("The dict of facility frames has duplicate group names.")
+    k, m = _select(tuple(keys), members, component, "a key of the facilities dict")
+    lab = {lang: {x: x for x in k} for lang in ("nl", "en")}
+    return Groups(joined, k, m, lab)
+
+
+def _groups_from_rules(
+    fac: gpd.GeoDataFrame, rules: Any, component: str | Iterable[str] | None
+) -> Groups:
+    """Groups from classifying the facilities' OSM tags with ``rules``."""
+    r = load_rules(rules)
+    present = [k for k in r.match_keys() if k in fac.columns]
+    if not present:
+        raise InputError(
+            f"The facilities carry none of the tags the rules {r.source} read "
+            f"({', '.join(r.match_keys())}): read them with "
+            "ig.facilities_from_file(path, rules=...) using the same rules."
+        )
+    cls = classify(fac, r, keep_unmatched=True)
+    members = component_matrix(cls.fillna({"components": ""}), r.keys)
+    k, m = _select(r.keys, members, component, f"a group of {r.source}")
+    empty = [x for x, any_ in zip(k, np.asarray(m.any(axis=0)), strict=True) if not any_]
+    if empty:
+        log(
+            f"no facility falls in the group(s) {', '.join(empty)} of {r.source}: their "
+            "distances are inf (none mapped, or their tags were not read: use "
+            "ig.facilities_from_file(path, rules=...) with the same rules)",
+            logging.WARNING,
+        )
+    lab = {
+        "nl": {c.key: c.label_nl for c in r.components},
+        "en": {c.key: c.label_en for c in r.components},
+    }
+    return Groups(fac, k, m, lab, rules=r)
 
 
 def _component_keys(fac: pd.DataFrame) -> tuple[str, ...]:

@@ -68,6 +68,24 @@ def _scratch_prefix(out: Path) -> str:
     return "." + name.decode("utf-8", "ignore") + TAG
 
 
+def _check_only_outputs(out: Path, text: str, *, flag: str, outputs: Iterable[str]) -> None:
+    """Raise :class:`InputError` if the existing folder ``out`` holds more than our outputs."""
+    allowed = set(outputs)
+    other = sorted(
+        p.name
+        for p in out.iterdir()
+        if p.is_symlink()
+        or not p.is_file()
+        or (p.name not in allowed and not p.name.endswith(".aux.xml"))
+    )
+    if other:
+        shown = ", ".join(other[:3]) + (", ..." if len(other) > 3 else "")
+        raise InputError(
+            f"{flag} {text} holds other things than infra_geo outputs ({shown}): they would "
+            f"be replaced with the folder. Choose a new or empty folder as {flag}."
+        )
+
+
 def check_out_dir(  # noqa: C901 - a flat sequence of input checks; split pending
     out_dir: Any, *, flag: str = "out_dir", outputs: Iterable[str] = (), create: bool = True
 ) -> Path:
@@ -141,20 +159,7 @@ def check_out_dir(  # noqa: C901 - a flat sequence of input checks; split pendin
                 raise InputError(f"{flag} {text}: {anc} is a file, not a folder.")
             break
     if out.is_dir():
-        allowed = set(outputs)
-        other = sorted(
-            p.name
-            for p in out.iterdir()
-            if p.is_symlink()
-            or not p.is_file()
-            or (p.name not in allowed and not p.name.endswith(".aux.xml"))
-        )
-        if other:
-            shown = ", ".join(other[:3]) + (", ..." if len(other) > 3 else "")
-            raise InputError(
-                f"{flag} {text} holds other things than infra_geo outputs ({shown}): they would "
-                f"be replaced with the folder. Choose a new or empty folder as {flag}."
-            )
+        _check_only_outputs(out, text, flag=flag, outputs=outputs)
     try:
         if create:
             parent.mkdir(parents=True, exist_ok=True)

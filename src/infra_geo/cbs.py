@@ -125,7 +125,7 @@ def _cbs_values(col: pd.Series) -> np.ndarray:
     return np.where(v >= 0, v, np.nan)
 
 
-def compare_with_cbs(  # noqa: C901 - a flat sequence of input checks; split pending
+def compare_with_cbs(
     result: Any,
     buurten: pd.DataFrame | None = None,
     *,
@@ -205,27 +205,7 @@ def compare_with_cbs(  # noqa: C901 - a flat sequence of input checks; split pen
     r = load_rules(rules)
     codes = _buurt_codes(buurten)
     available = cbs_columns(buurten, r)
-    if groups is None:
-        keys = [k for k in r.keys if k in available]
-        if not keys:
-            wanted = sorted({col for c in r.components for col in c.cbs})
-            raise InputError(
-                "buurten has no CBS distance column of the groups in "
-                f"{r.source}; expected one of: {', '.join(wanted[:12])}..."
-            )
-    else:
-        keys = [groups] if isinstance(groups, str) else list(groups)
-        if not keys:
-            raise InputError("groups is empty: name at least one facility group.")
-        for k in keys:
-            r.component(k)  # UnknownComponentError with the known keys
-        nocol = [k for k in keys if k not in available]
-        if nocol:
-            raise InputError(
-                f"buurten has no CBS column for {', '.join(nocol)}; expected one of: "
-                + "; ".join(", ".join(r.component(k).cbs) for k in nocol)
-                + "."
-            )
+    keys = _group_keys(r, available, groups)
     if facilities is None:
         src = getattr(result, "source_file", None)
         if src is None:
@@ -255,52 +235,9 @@ def compare_with_cbs(  # noqa: C901 - a flat sequence of input checks; split pen
     frames, stats = [], []
     for j, k in enumerate(keys):
         col = available[k]
-        cbs = pd.Series(_cbs_values(buurten[col]), index=codes.to_numpy())
-        cbs = cbs[~cbs.index.duplicated()]
-        g = gaps[["unit_id", "unit_name", "residents", "partial", _schema.mean_m(k)]]
-        g = g.assign(unit_id=g["unit_id"].astype(str))
-        sel = (~g["partial"]) & (g["residents"] > 0)
-        g = g.loc[sel.to_numpy()]
-        pairs = pd.DataFrame(
-            {
-                "group": k,
-                "unit_id": g["unit_id"].to_numpy(),
-                "unit_name": g["unit_name"].to_numpy(),
-                "residents": g["residents"].to_numpy(dtype=float),
-                "ours_km": g[_schema.mean_m(k)].to_numpy(dtype=float) / 1000.0,
-                "cbs_km": cbs.reindex(g["unit_id"]).to_numpy(dtype=float),
-                "cbs_column": col,
-            }
-        )
-        pairs = pairs.loc[np.isfinite(pairs["ours_km"]) & np.isfinite(pairs["cbs_km"])]
-        pairs["ratio"] = np.divide(
-            pairs["ours_km"],
-            pairs["cbs_km"],
-            out=np.full(len(pairs), np.nan),
-            where=pairs["cbs_km"].to_numpy() > 0,
-        )
+        pairs = _group_pairs(gaps, buurten[col], codes, k, col)
         frames.append(pairs.reset_index(drop=True))
-        n = len(pairs)
-        rho = p = np.nan
-        if n >= 3 and pairs["ours_km"].nunique() > 1 and pairs["cbs_km"].nunique() > 1:
-            from scipy.stats import spearmanr
-
-            sr = spearmanr(pairs["ours_km"], pairs["cbs_km"])
-            rho, p = float(sr.statistic), float(sr.pvalue)
-        stats.append(
-            {
-                "group": k,
-                "label": r.component(k).label(result.lang),
-                "cbs_column": col,
-                "facilities": int(mapped[j]),
-                "n": n,
-                "median_ratio": float(pairs["ratio"].median()) if n else np.nan,
-                "rho": rho,
-                "p_value": p,
-                "ours_median_km": float(pairs["ours_km"].median()) if n else np.nan,
-                "cbs_median_km": float(pairs["cbs_km"].median()) if n else np.nan,
-            }
-        )
+        stats.append(_group_stats(pairs, k, r.component(k).label(result.lang), col, int(mapped[j])))
     all_pairs = pd.concat(frames, ignore_index=True)
     all_pairs = all_pairs[
         ["group", "unit_id", "unit_name", "residents", "ours_km", "cbs_km", "ratio", "cbs_column"]
@@ -312,6 +249,88 @@ def compare_with_cbs(  # noqa: C901 - a flat sequence of input checks; split pen
         + ", ".join(f"{s['group']} n={s['n']} rho={_num(s['rho'], 2)}" for s in stats)
     )
     return CBSComparison(all_pairs, st, png)
+
+
+def _group_keys(r: Rules, available: dict[str, str], groups: str | list[str] | None) -> list[str]:
+    """The groups to compare: ``groups`` checked against ``r``, or every group with a column."""
+    if groups is None:
+        keys = [k for k in r.keys if k in available]
+        if not keys:
+            wanted = sorted({col for c in r.components for col in c.cbs})
+            raise InputError(
+                "buurten has no CBS distance column of the groups in "
+                f"{r.source}; expected one of: {', '.join(wanted[:12])}..."
+            )
+    else:
+        keys = [groups] if isinstance(groups, str) else list(groups)
+        if not keys:
+            raise InputError("groups is empty: name at least one facility group.")
+        for k in keys:
+            r.component(k)  # UnknownComponentError with the known keys
+        nocol = [k for k in keys if k not in available]
+        if nocol:
+            raise InputError(
+                f"buurten has no CBS column for {', '.join(nocol)}; expected one of: "
+                + "; ".join(", ".join(r.component(k).cbs) for k in nocol)
+                + "."
+            )
+    return keys
+
+
+def _group_pairs(
+    gaps: pd.DataFrame, cbs_col: pd.Series, codes: pd.Series, k: str, col: str
+) -> pd.DataFrame:
+    """Ours against CBS for group ``k`` in the whole buurten with residents and both figures."""
+    cbs = pd.Series(_cbs_values(cbs_col), index=codes.to_numpy())
+    cbs = cbs[~cbs.index.duplicated()]
+    g = gaps[["unit_id", "unit_name", "residents", "partial", _schema.mean_m(k)]]
+    g = g.assign(unit_id=g["unit_id"].astype(str))
+    sel = (~g["partial"]) & (g["residents"] > 0)
+    g = g.loc[sel.to_numpy()]
+    pairs = pd.DataFrame(
+        {
+            "group": k,
+            "unit_id": g["unit_id"].to_numpy(),
+            "unit_name": g["unit_name"].to_numpy(),
+            "residents": g["residents"].to_numpy(dtype=float),
+            "ours_km": g[_schema.mean_m(k)].to_numpy(dtype=float) / 1000.0,
+            "cbs_km": cbs.reindex(g["unit_id"]).to_numpy(dtype=float),
+            "cbs_column": col,
+        }
+    )
+    pairs = pairs.loc[np.isfinite(pairs["ours_km"]) & np.isfinite(pairs["cbs_km"])]
+    pairs["ratio"] = np.divide(
+        pairs["ours_km"],
+        pairs["cbs_km"],
+        out=np.full(len(pairs), np.nan),
+        where=pairs["cbs_km"].to_numpy() > 0,
+    )
+    return pairs
+
+
+def _group_stats(
+    pairs: pd.DataFrame, k: str, label: str, col: str, facilities: int
+) -> dict[str, Any]:
+    """One row of :attr:`CBSComparison.stats`: n, median ratio and Spearman rho of ``pairs``."""
+    n = len(pairs)
+    rho = p = np.nan
+    if n >= 3 and pairs["ours_km"].nunique() > 1 and pairs["cbs_km"].nunique() > 1:
+        from scipy.stats import spearmanr
+
+        sr = spearmanr(pairs["ours_km"], pairs["cbs_km"])
+        rho, p = float(sr.statistic), float(sr.pvalue)
+    return {
+        "group": k,
+        "label": label,
+        "cbs_column": col,
+        "facilities": facilities,
+        "n": n,
+        "median_ratio": float(pairs["ratio"].median()) if n else np.nan,
+        "rho": rho,
+        "p_value": p,
+        "ours_median_km": float(pairs["ours_km"].median()) if n else np.nan,
+        "cbs_median_km": float(pairs["cbs_km"].median()) if n else np.nan,
+    }
 
 
 def _scatter(pairs: pd.DataFrame, stats: pd.DataFrame, path: Path) -> Path:

@@ -167,32 +167,8 @@ def coverage_map(  # noqa: C901 - a flat sequence of input checks; split pending
         if measure not in gaps.columns:
             raise InputError(f"measure {measure!r} is not a column of gaps.")
 
-    frames = [f for f in (fac, catchments, gaps) if f is not None and len(f)]
-    if not frames:
-        raise EmptyDataError(
-            "Nothing to map: the facilities are empty and no catchments or gaps were given."
-        )
-    bounds = np.array([f.geometry.to_crs("EPSG:4326").total_bounds for f in frames])
-    bounds = bounds[np.isfinite(bounds).all(axis=1)]
-    if not len(bounds):
-        raise EmptyDataError("Nothing to map: every geometry is empty.")
-    west, south = bounds[:, 0].min(), bounds[:, 1].min()
-    east, north = bounds[:, 2].max(), bounds[:, 3].max()
-
-    m = folium.Map(
-        location=[round((south + north) / 2, _DECIMALS), round((west + east) / 2, _DECIMALS)],
-        zoom_start=13,
-        tiles=None,
-        control_scale=True,
-    )
-    folium.TileLayer(
-        OSM_TILES,
-        attr=OSM_ATTRIBUTION,
-        name="OpenStreetMap",
-        max_zoom=19,
-        overlay=False,
-        control=False,  # the only background: the layer control lists overlays alone
-    ).add_to(m)
+    west, south, east, north = _map_bounds([fac, catchments, gaps])
+    m = _base_map(west, south, east, north)
     # panes under the facilities (overlayPane, z-index 400): areas never hide a facility
     gap_pane, catch_pane = "igGaps", "igCatchments"
     if gaps is not None:
@@ -220,4 +196,41 @@ def coverage_map(  # noqa: C901 - a flat sequence of input checks; split pending
             ]
         )
     _deterministic_ids(m.get_root())
+    return m
+
+
+def _map_bounds(
+    frames: list[gpd.GeoDataFrame | None],
+) -> tuple[float, float, float, float]:
+    """West, south, east, north (EPSG:4326) of the non-empty frames; raise if nothing to map."""
+    drawn = [f for f in frames if f is not None and len(f)]
+    if not drawn:
+        raise EmptyDataError(
+            "Nothing to map: the facilities are empty and no catchments or gaps were given."
+        )
+    bounds = np.array([f.geometry.to_crs("EPSG:4326").total_bounds for f in drawn])
+    bounds = bounds[np.isfinite(bounds).all(axis=1)]
+    if not len(bounds):
+        raise EmptyDataError("Nothing to map: every geometry is empty.")
+    west, south = bounds[:, 0].min(), bounds[:, 1].min()
+    east, north = bounds[:, 2].max(), bounds[:, 3].max()
+    return west, south, east, north
+
+
+def _base_map(west: float, south: float, east: float, north: float) -> folium.Map:
+    """The map centred on the bounds, with the OpenStreetMap background as its only base."""
+    m = folium.Map(
+        location=[round((south + north) / 2, _DECIMALS), round((west + east) / 2, _DECIMALS)],
+        zoom_start=13,
+        tiles=None,
+        control_scale=True,
+    )
+    folium.TileLayer(
+        OSM_TILES,
+        attr=OSM_ATTRIBUTION,
+        name="OpenStreetMap",
+        max_zoom=19,
+        overlay=False,
+        control=False,  # the only background: the layer control lists overlays alone
+    ).add_to(m)
     return m

@@ -154,14 +154,10 @@ class _GapsLayer(Layer):
         self.config = config
 
 
-def _gap_layer(
-    m: folium.Map,
-    gaps: gpd.GeoDataFrame,
-    measure: str | None,
-    lang: str,
-    t: Mapping[str, str],
-    pane: str,
-) -> None:
+def _measure_choices(
+    gaps: gpd.GeoDataFrame, measure: str | None
+) -> tuple[list[str], str, list[int]]:
+    """The measures to switch between, the one coloured at first, and the thresholds present."""
     cols = [c for c in gaps.columns if isinstance(c, str)]
     thresholds = sorted(
         set(_schema.minutes_of(cols, "completeness")) | set(_schema.minutes_of(cols, "share"))
@@ -191,6 +187,18 @@ def _gap_layer(
                 )
     elif measure not in choices:
         choices.append(measure)
+    return choices, measure, thresholds
+
+
+def _gap_layer(
+    m: folium.Map,
+    gaps: gpd.GeoDataFrame,
+    measure: str | None,
+    lang: str,
+    t: Mapping[str, str],
+    pane: str,
+) -> None:
+    choices, measure, thresholds = _measure_choices(gaps, measure)
     default_t = _parse_measure(measure)[2]
     if default_t is None:
         default_t = 10 if 10 in thresholds else (thresholds[0] if thresholds else None)
