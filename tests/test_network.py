@@ -570,13 +570,13 @@ def test_snap_empty_missing_and_bad_tolerance(li_net):
 
 def test_snap_in_chunks_is_the_same(li_net, monkeypatch):
     # many points are handled in chunks of candidate pairs: the answer must not change
-    from infra_geo import network
+    from infra_geo import _snap
 
     rng = np.random.default_rng(3)
     xy = shapely.get_coordinates(li_net.edge_geometry)
     xy = xy[rng.choice(len(xy), 5000, replace=False)] + rng.normal(0, 40, (5000, 2))
     whole = li_net._snap_xy(xy, 30.0)
-    monkeypatch.setattr(network, "_GRID_CHUNK", 997)
+    monkeypatch.setattr(_snap, "_GRID_CHUNK", 997)
     chunked = li_net._snap_xy(xy, 30.0)
     assert (whole.edge == chunked.edge).all()
     assert (whole.offset == chunked.offset).all()

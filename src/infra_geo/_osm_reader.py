@@ -24,6 +24,7 @@ import pandas as pd
 import shapely
 
 from ._log import log
+from ._osm_collect import _Collector
 from .errors import DataFileError
 
 #: tag keys that make an object worth reading besides the component rules' keys
@@ -216,15 +217,51 @@ def _clean_stale_sort_dirs() -> None:
             continue
 
 
-def _read(path: str, fmt: str, keys: tuple[str, ...], name: str = "") -> OSMData:  # noqa: C901 - a flat sequence of input checks; split pending
+def _read(path: str, fmt: str, keys: tuple[str, ...], name: str = "") -> OSMData:
     """One pass over ``path``: libosmium filters and assembles, Python only collects.
 
     libosmium drops every object without one of the keys we read (``KeyFilter``) and keeps
     nodes only when they carry a feature key (street furniture such as ``highway=crossing``
     never reaches Python); it assembles the areas. The loop appends ids, raw fixed-point
-    coordinates and (row, key, value) tag triples to flat lists; the runs of highway ways
-    split at missing nodes, the tag columns and the geometries are then built with numpy.
+    coordinates and (row, key, value) tag triples to flat lists (:class:`_Collector`); the
+    runs of highway ways split at missing nodes, the tag columns and the geometries are then
+    built with numpy.
     """
+    c = _collect(path, fmt, keys, name)
+    dropped = {"missing_way_nodes": 0, "highway_ways_lost": 0}
+    dropped["feature_ways_incomplete"] = c.n_lines_incomplete
+    ways = _way_runs(c.hw_id, c.hw_len, c.hw_ref, c.hw_wkb, c.hw_cut, dropped)
+    way_tags = _way_tag_frame(c, ways["row"])
+    n_building_lost = _add_building_relations(path, fmt, c)
+    # a closed way with all its nodes that still gave no area has a broken ring
+    # (self-intersecting, ...): that is not the clipping of the extract
+    invalid = (c.closed_ways & c.closed_complete) - c.area_ways
+    dropped["feature_areas_incomplete"] = (
+        len(c.closed_ways - c.area_ways - invalid)
+        + len(c.rel_candidates - c.area_rels)
+        + n_building_lost
+    )
+    dropped["feature_areas_invalid"] = len(invalid)
+    features = _features_frame(
+        c.node_id, c.node_xy, c.line_id, c.line_wkb, c.area_kind, c.area_id, c.area_wkb, c.ftags
+    )
+    data = OSMData(
+        path=path,
+        bounds=_header_box(path, fmt),
+        features=features,
+        way_ids=ways["way_ids"],
+        way_offsets=ways["offsets"],
+        way_node_ids=ways["node_ids"],
+        way_lonlat=ways["lonlat"],
+        way_tags=way_tags,
+        dropped=dropped,
+    )
+    _log_dropped(name or Path(path).name, dropped, invalid)
+    return data
+
+
+def _collect(path: str, fmt: str, keys: tuple[str, ...], name: str) -> _Collector:
+    """The pass itself: every object libosmium lets through, handed to a :class:`_Collector`."""
     import osmium
     from osmium.filter import EmptyTagFilter, KeyFilter
 
@@ -232,40 +269,8 @@ def _read(path: str, fmt: str, keys: tuple[str, ...], name: str = "") -> OSMData
     # route: ferry crossings (route=ferry ways have no highway tag) join the way arrays
     all_keys = sorted(feature_keys | {"highway", "route"})
     fkeys = frozenset(feature_keys)
-
-    # features: nodes, open ways (lines), areas; each with its tags as flat triples
-    node_id: list[int] = []
-    node_xy: list[int] = []
-    line_id: list[int] = []
-    line_wkb: list[str] = []
-    area_kind: list[str] = []
-    area_id: list[int] = []
-    area_wkb: list = []
-    ftags: dict[str, tuple[list[int], list[str], list[str]]] = {
-        k: ([], [], []) for k in ("node", "line", "area")
-    }
-    n_lines_incomplete = 0
-    closed_ways: set[int] = set()
-    closed_complete: set[int] = set()  # closed ways with every node present
-    rel_candidates: set[int] = set()
-    area_ways: set[int] = set()
-    area_rels: set[int] = set()
-    building_rels: list[tuple[int, dict, list[tuple[str, int, str]]]] = []
-    # highway / ferry ways: every node (valid or not), split into runs afterwards
-    hw_id: list[int] = []
-    hw_len: list[int] = []
-    hw_ref: list[int] = []
-    hw_wkb: list[str | None] = []
-    hw_cut: dict[int, list[tuple[int, int]]] = {}
-    hw_rows: list[int] = []
-    hw_keys: list[str] = []
-    hw_vals: list[str] = []
-
-    def add_tags(target: tuple[list[int], list[str], list[str]], row: int, tags: list) -> None:
-        target[0].extend([row] * len(tags))
-        target[1].extend([t.k for t in tags])
-        target[2].extend([t.v for t in tags])
-
+    c = _Collector()
+    invalid = (osmium.InvalidLocationError, RuntimeError)
     wkb = osmium.geom.WKBFactory()
     # nodes, relations and areas reach Python only with a feature key: street furniture
     # (highway=crossing), bus routes and closed streets stay in libosmium ("area" keeps a
@@ -288,150 +293,78 @@ def _read(path: str, fmt: str, keys: tuple[str, ...], name: str = "") -> OSMData
             tkeys = {t.k for t in tags}
             cand = bool(fkeys & tkeys) or ("highway" in tkeys and o.tags.get("area") == "yes")
             if o.is_area():
-                if not cand:
-                    continue
-                try:
-                    geom = wkb.create_multipolygon(o)
-                except RuntimeError:
-                    continue
-                oid = o.orig_id()
-                if o.from_way():
-                    area_ways.add(oid)
-                    area_kind.append("way")
-                else:
-                    area_rels.add(oid)
-                    area_kind.append("relation")
-                add_tags(ftags["area"], len(area_id), tags)
-                area_id.append(oid)
-                area_wkb.append(geom)
+                if cand:
+                    c.area(o, tags, wkb)
             elif o.is_node():
                 if cand:
-                    loc = o.location
-                    if loc.valid():
-                        add_tags(ftags["node"], len(node_id), tags)
-                        node_id.append(o.id)
-                        node_xy.append(loc.x)
-                        node_xy.append(loc.y)
+                    c.node(o, tags)
             elif o.is_way():
                 ferry = "route" in tkeys and o.tags.get("route") == "ferry"
                 if "highway" in tkeys or ferry:
-                    nl = o.nodes
-                    hw_rows.extend([len(hw_id)] * len(tags))
-                    hw_keys.extend([t.k for t in tags])
-                    hw_vals.extend([t.v for t in tags])
-                    hw_id.append(o.id)
-                    hw_len.append(len(nl))
-                    hw_ref.extend([n.ref for n in nl])
-                    # the coordinates as a WKB line from libosmium; node by node only for a
-                    # way cut by the extract (a node missing) or of one node
-                    try:
-                        hw_wkb.append(wkb.create_linestring(o, osmium.geom.ALL))
-                    except (osmium.InvalidLocationError, RuntimeError):
-                        hw_wkb.append(None)
-                        hw_cut[len(hw_id) - 1] = [(n.location.x, n.location.y) for n in nl]
-                if not cand:
-                    continue
-                nl = o.nodes
-                n_nodes = len(nl)
-                if n_nodes < 2:
-                    continue
-                # libosmium writes the line (every node, duplicates kept) or refuses it when
-                # a node is missing: no Python loop over the nodes
-                try:
-                    line = wkb.create_linestring(o, osmium.geom.ALL)
-                except (osmium.InvalidLocationError, RuntimeError):
-                    line = None
-                if n_nodes >= 4 and o.is_closed():  # first node id == last
-                    closed_ways.add(o.id)
-                    if line is not None:
-                        closed_complete.add(o.id)
-                elif line is not None:
-                    add_tags(ftags["line"], len(line_id), tags)
-                    line_id.append(o.id)
-                    line_wkb.append(line)
-                else:
-                    n_lines_incomplete += 1
+                    c.highway(o, tags, wkb, invalid)
+                if cand:
+                    c.feature_way(o, tags, wkb, invalid)
             elif o.is_relation():
-                rtype = o.tags.get("type")
-                if cand and rtype in ("multipolygon", "boundary"):
-                    rel_candidates.add(o.id)
-                elif cand and rtype == "building":
-                    # osmium assembles only multipolygon/boundary relations: a building
-                    # relation's outline is assembled below, like a multipolygon's outer ring
-                    building_rels.append(
-                        (o.id, dict(tags), [(m.type, m.ref, m.role) for m in o.members])
-                    )
+                if cand:
+                    c.relation(o, tags)
     except (RuntimeError, ValueError, osmium.InvalidLocationError) as exc:
         raise _read_error(name or path, exc) from None
+    return c
 
-    dropped = {"missing_way_nodes": 0, "highway_ways_lost": 0}
-    dropped["feature_ways_incomplete"] = n_lines_incomplete
-    ways = _way_runs(hw_id, hw_len, hw_ref, hw_wkb, hw_cut, dropped)
-    # the tag table of the kept ways (a way lost to clipping adds no column), one row a run
-    kept, run_row = np.unique(ways["row"], return_inverse=True)
-    compact = np.full(len(hw_id), -1, dtype=np.int64)
+
+def _way_tag_frame(c: _Collector, run_way: np.ndarray) -> pd.DataFrame:
+    """The tag table of the kept highway ways, one row a run (``run_way``: the way row of each
+    run); a way lost to clipping adds no column.
+    """
+    kept, run_row = np.unique(run_way, return_inverse=True)
+    compact = np.full(len(c.hw_id), -1, dtype=np.int64)
     compact[kept] = np.arange(len(kept))
-    t_row = compact[np.asarray(hw_rows, dtype=np.int64)]
+    t_row = compact[np.asarray(c.hw_rows, dtype=np.int64)]
     t_keep = t_row >= 0
     way_tags = _tag_frame(
         len(kept),
         t_row[t_keep].tolist(),
-        np.asarray(hw_keys, dtype=object)[t_keep].tolist(),
-        np.asarray(hw_vals, dtype=object)[t_keep].tolist(),
+        np.asarray(c.hw_keys, dtype=object)[t_keep].tolist(),
+        np.asarray(c.hw_vals, dtype=object)[t_keep].tolist(),
     )
     if len(way_tags.columns) and len(run_row) != len(kept):
         way_tags = way_tags.take(run_row).reset_index(drop=True)
+    return way_tags
 
-    n_building_lost = 0
-    built: list[tuple[str, int, bytes, dict]] = []
-    if building_rels:
-        built = _building_relations(path, fmt, building_rels)
-        n_building_lost = len(building_rels) - len(built)
-        for kind, oid, blob, btags in built:
-            row = len(area_id)
-            target = ftags["area"]
-            target[0].extend([row] * len(btags))
-            target[1].extend(btags.keys())
-            target[2].extend(btags.values())
-            area_kind.append(kind)
-            area_id.append(oid)
-            area_wkb.append(blob.hex())
-    # a closed way with all its nodes that still gave no area has a broken ring
-    # (self-intersecting, ...): that is not the clipping of the extract
-    invalid = (closed_ways & closed_complete) - area_ways
-    dropped["feature_areas_incomplete"] = (
-        len(closed_ways - area_ways - invalid) + len(rel_candidates - area_rels) + n_building_lost
-    )
-    dropped["feature_areas_invalid"] = len(invalid)
-    features = _features_frame(
-        node_id, node_xy, line_id, line_wkb, area_kind, area_id, area_wkb, ftags
-    )
-    data = OSMData(
-        path=path,
-        bounds=_header_box(path, fmt),
-        features=features,
-        way_ids=ways["way_ids"],
-        way_offsets=ways["offsets"],
-        way_node_ids=ways["node_ids"],
-        way_lonlat=ways["lonlat"],
-        way_tags=way_tags,
-        dropped=dropped,
-    )
+
+def _add_building_relations(path: str, fmt: str, c: _Collector) -> int:
+    """Append the assembled ``type=building`` relations to the areas; the number lost."""
+    if not c.building_rels:
+        return 0
+    built = _building_relations(path, fmt, c.building_rels)
+    for kind, oid, blob, btags in built:
+        row = len(c.area_id)
+        target = c.ftags["area"]
+        target[0].extend([row] * len(btags))
+        target[1].extend(btags.keys())
+        target[2].extend(btags.values())
+        c.area_kind.append(kind)
+        c.area_id.append(oid)
+        c.area_wkb.append(blob.hex())
+    return len(c.building_rels) - len(built)
+
+
+def _log_dropped(label: str, dropped: dict[str, int], invalid: set[int]) -> None:
+    """Warn about invalid areas and about what a clipped extract lost."""
     if dropped["feature_areas_invalid"]:
         log(
-            f"{name or Path(path).name}: dropped {len(invalid)} area(s) whose outline is invalid "
+            f"{label}: dropped {len(invalid)} area(s) whose outline is invalid "
             f"(self-intersecting or broken ring), e.g. way {min(invalid)}; fix them in OSM.",
             logging.WARNING,
         )
     lost = {k: v for k, v in dropped.items() if v and k != "feature_areas_invalid"}
     if lost:
         log(
-            f"{name or Path(path).name}: kept what is complete; dropped "
+            f"{label}: kept what is complete; dropped "
             + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in lost.items())
             + " (clipped extract: objects reach outside the file).",
             logging.WARNING,
         )
-    return data
 
 
 #: libosmium's fixed-point coordinates: degrees times 10^7; a missing location is out of range

@@ -1,0 +1,143 @@
+"""What one reading pass over an OSM file collects, object by object, into flat lists.
+
+Owns :class:`_Collector`: per object handed over by libosmium (area, node, highway or ferry
+way, feature way, relation) it appends ids, raw fixed-point coordinates, WKB geometries and
+(row, key, value) tag triples. :func:`infra_geo._osm_reader._read` drives the pass and builds
+the arrays and frames from these lists afterwards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def _triples() -> dict[str, tuple[list[int], list[str], list[str]]]:
+    return {k: ([], [], []) for k in ("node", "line", "area")}
+
+
+def _add_tags(target: tuple[list[int], list[str], list[str]], row: int, tags: list) -> None:
+    target[0].extend([row] * len(tags))
+    target[1].extend([t.k for t in tags])
+    target[2].extend([t.v for t in tags])
+
+
+@dataclass
+class _Collector:
+    """The flat lists of one pass: features (nodes, open ways, areas, each with its tags as
+    flat triples) and highway / ferry ways (every node, valid or not, split into runs later).
+    """
+
+    node_id: list[int] = field(default_factory=list)
+    node_xy: list[int] = field(default_factory=list)
+    line_id: list[int] = field(default_factory=list)
+    line_wkb: list[str] = field(default_factory=list)
+    area_kind: list[str] = field(default_factory=list)
+    area_id: list[int] = field(default_factory=list)
+    area_wkb: list = field(default_factory=list)
+    ftags: dict[str, tuple[list[int], list[str], list[str]]] = field(default_factory=_triples)
+    n_lines_incomplete: int = 0
+    closed_ways: set[int] = field(default_factory=set)
+    closed_complete: set[int] = field(default_factory=set)  # closed ways with every node
+    rel_candidates: set[int] = field(default_factory=set)
+    area_ways: set[int] = field(default_factory=set)
+    area_rels: set[int] = field(default_factory=set)
+    building_rels: list[tuple[int, dict, list[tuple[str, int, str]]]] = field(default_factory=list)
+    hw_id: list[int] = field(default_factory=list)
+    hw_len: list[int] = field(default_factory=list)
+    hw_ref: list[int] = field(default_factory=list)
+    hw_wkb: list[str | None] = field(default_factory=list)
+    hw_cut: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
+    hw_rows: list[int] = field(default_factory=list)
+    hw_keys: list[str] = field(default_factory=list)
+    hw_vals: list[str] = field(default_factory=list)
+
+    def area(self, o: Any, tags: list, wkb: Any) -> None:
+        """An assembled area (from a closed way or a multipolygon relation)."""
+        try:
+            geom = wkb.create_multipolygon(o)
+        except RuntimeError:
+            return
+        oid = o.orig_id()
+        if o.from_way():
+            self.area_ways.add(oid)
+            self.area_kind.append("way")
+        else:
+            self.area_rels.add(oid)
+            self.area_kind.append("relation")
+        _add_tags(self.ftags["area"], len(self.area_id), tags)
+        self.area_id.append(oid)
+        self.area_wkb.append(geom)
+
+    def node(self, o: Any, tags: list) -> None:
+        """A tagged node with a valid location."""
+        loc = o.location
+        if loc.valid():
+            _add_tags(self.ftags["node"], len(self.node_id), tags)
+            self.node_id.append(o.id)
+            self.node_xy.append(loc.x)
+            self.node_xy.append(loc.y)
+
+    def highway(
+        self, o: Any, tags: list, wkb: Any, invalid: tuple[type[BaseException], ...]
+    ) -> None:
+        """A highway or ferry way: its tags, node refs and line (``invalid``: the exceptions
+        libosmium raises for a way with a missing node).
+        """
+        import osmium
+
+        nl = o.nodes
+        self.hw_rows.extend([len(self.hw_id)] * len(tags))
+        self.hw_keys.extend([t.k for t in tags])
+        self.hw_vals.extend([t.v for t in tags])
+        self.hw_id.append(o.id)
+        self.hw_len.append(len(nl))
+        self.hw_ref.extend([n.ref for n in nl])
+        # the coordinates as a WKB line from libosmium; node by node only for a
+        # way cut by the extract (a node missing) or of one node
+        try:
+            self.hw_wkb.append(wkb.create_linestring(o, osmium.geom.ALL))
+        except invalid:
+            self.hw_wkb.append(None)
+            self.hw_cut[len(self.hw_id) - 1] = [(n.location.x, n.location.y) for n in nl]
+
+    def feature_way(
+        self, o: Any, tags: list, wkb: Any, invalid: tuple[type[BaseException], ...]
+    ) -> None:
+        """A way with a feature key: an open line, or a closed way (its area comes apart)."""
+        import osmium
+
+        nl = o.nodes
+        n_nodes = len(nl)
+        if n_nodes < 2:
+            return
+        # libosmium writes the line (every node, duplicates kept) or refuses it when
+        # a node is missing: no Python loop over the nodes
+        try:
+            line = wkb.create_linestring(o, osmium.geom.ALL)
+        except invalid:
+            line = None
+        if n_nodes >= 4 and o.is_closed():  # first node id == last
+            self.closed_ways.add(o.id)
+            if line is not None:
+                self.closed_complete.add(o.id)
+        elif line is not None:
+            _add_tags(self.ftags["line"], len(self.line_id), tags)
+            self.line_id.append(o.id)
+            self.line_wkb.append(line)
+        else:
+            self.n_lines_incomplete += 1
+
+    def relation(self, o: Any, tags: list) -> None:
+        """A relation with a feature key: multipolygon/boundary (assembled by libosmium) or
+        building (assembled by :func:`infra_geo._osm_reader._building_relations`).
+        """
+        rtype = o.tags.get("type")
+        if rtype in ("multipolygon", "boundary"):
+            self.rel_candidates.add(o.id)
+        elif rtype == "building":
+            # osmium assembles only multipolygon/boundary relations: a building
+            # relation's outline is assembled below, like a multipolygon's outer ring
+            self.building_rels.append(
+                (o.id, dict(tags), [(m.type, m.ref, m.role) for m in o.members])
+            )
