@@ -18,12 +18,11 @@ MAX_MODULE_LINES = 700
 # only shrink; an entry must be removed once its function/module is within the limit, and no
 # new offender may appear. Splitting these is the remaining work of issue 13 item 3.
 KNOWN_LONG_FUNCTIONS = {
-    "_osm_reader.py::_read": 187,
     "neighbourhoods.py::neighbourhoods_from_file": 99,
     "neighbourhoods.py::_admin_units": 95,
     "population.py::population_from_buildings": 97,
 }
-KNOWN_BIG_MODULES = {"analysis.py": 706, "gaps.py": 898, "network.py": 1152}
+KNOWN_BIG_MODULES = {"analysis.py": 706, "gaps.py": 898}
 
 
 def _modules() -> list[Path]:

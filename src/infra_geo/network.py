@@ -16,7 +16,6 @@ filter (``settings.walk_filter``) elsewhere.
 
 from __future__ import annotations
 
-import logging
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -663,12 +662,3 @@ def walk_network_from_place(
     """
     check_profile(walk_profile)
     return walk_network_from_polygon(_online.geocode(query), crs=crs, walk_profile=walk_profile)
-
-
-def _log_snap_failures(what: str, n_far: int, n_total: int) -> None:
-    if n_far:
-        log(
-            f"{n_far} of {n_total} {what} lie farther than {settings.snap_tolerance_m:.0f} m from "
-            "any walkable street and are not attached to the network (see the 'snapped' column).",
-            logging.WARNING,
-        )
