@@ -111,7 +111,7 @@ _OSM_SUFFIXES = (".osm", ".pbf", ".osm.gz", ".osm.bz2", ".o5m")
 # =============================================================================================
 
 
-def neighbourhoods_from_file(  # noqa: C901 - a flat sequence of input checks; split pending
+def neighbourhoods_from_file(
     path: PathLike,
     id_column: str | None = None,
     name_column: str | None = None,
@@ -181,35 +181,14 @@ def neighbourhoods_from_file(  # noqa: C901 - a flat sequence of input checks; s
     ... )
     """
     p = _existing_file(path, "Boundary file")
-    layer = _choose_layer(p, layer)
-    raw = _read_gis(p, layer)
-    name = p.name if layer is None else f"{p.name} (layer {layer!r})"
-    if raw.crs is None:
-        raise CRSError(
-            f"{name} has no coordinate reference system, so its coordinates cannot be placed. "
-            "Set it, e.g. gpd.read_file(path).set_crs('EPSG:28992').to_file('fixed.gpkg') "
-            "(EPSG:28992 for Dutch RD coordinates), or add the .prj file of a Shapefile."
-        )
-    if len(raw) == 0:
-        raise EmptyDataError(f"{name} holds no features; pass a file with neighbourhood polygons.")
-    raw = raw.to_crs(WGS84)
-    check_lonlat(raw.total_bounds, name)
-    raw = raw.reset_index(drop=True)
+    raw, name = _read_boundaries(p, layer)
     file_row = np.arange(1, len(raw) + 1)
 
     cols = [c for c in raw.columns if c != raw.geometry.name]
     lower = {str(c).lower(): c for c in cols}
-    id_col = _pick_column(id_column, cols, "id_column", name)
-    name_col = _pick_column(name_column, cols, "name_column", name)
-    pop_col = _pick_column(population_column, cols, "population_column", name)
-    if id_column is None:
-        id_col, auto_name = _recognise_id(lower)
-        if name_column is None:
-            name_col = auto_name
-    if name_col is None and name_column is None:
-        name_col = next((lower[n] for n in _GENERIC_NAMES if n in lower), None)
-    if pop_col is None and population_column is None:
-        pop_col = next((lower[n] for n in _POPULATION_NAMES if n in lower), None)
+    id_col, name_col, pop_col = _unit_columns(
+        cols, lower, name, id_column, name_column, population_column
+    )
 
     geoms, keep, repaired = _clean_polygons(raw.geometry.to_numpy())
     if repaired:
@@ -275,6 +254,47 @@ def neighbourhoods_from_file(  # noqa: C901 - a flat sequence of input checks; s
     elif pop_col is not None:
         _log_population(out, name)
     return out
+
+
+def _read_boundaries(p: Path, layer: str | int | None) -> tuple[gpd.GeoDataFrame, str]:
+    """The boundary file's features in EPSG:4326 (checked: a CRS, features) and its name."""
+    layer = _choose_layer(p, layer)
+    raw = _read_gis(p, layer)
+    name = p.name if layer is None else f"{p.name} (layer {layer!r})"
+    if raw.crs is None:
+        raise CRSError(
+            f"{name} has no coordinate reference system, so its coordinates cannot be placed. "
+            "Set it, e.g. gpd.read_file(path).set_crs('EPSG:28992').to_file('fixed.gpkg') "
+            "(EPSG:28992 for Dutch RD coordinates), or add the .prj file of a Shapefile."
+        )
+    if len(raw) == 0:
+        raise EmptyDataError(f"{name} holds no features; pass a file with neighbourhood polygons.")
+    raw = raw.to_crs(WGS84)
+    check_lonlat(raw.total_bounds, name)
+    return raw.reset_index(drop=True), name
+
+
+def _unit_columns(
+    cols: list[Any],
+    lower: dict[str, Any],
+    name: str,
+    id_column: str | None,
+    name_column: str | None,
+    population_column: str | None,
+) -> tuple[Any, Any, Any]:
+    """The id, name and population columns: the ones given (checked), else recognised ones."""
+    id_col = _pick_column(id_column, cols, "id_column", name)
+    name_col = _pick_column(name_column, cols, "name_column", name)
+    pop_col = _pick_column(population_column, cols, "population_column", name)
+    if id_column is None:
+        id_col, auto_name = _recognise_id(lower)
+        if name_column is None:
+            name_col = auto_name
+    if name_col is None and name_column is None:
+        name_col = next((lower[n] for n in _GENERIC_NAMES if n in lower), None)
+    if pop_col is None and population_column is None:
+        pop_col = next((lower[n] for n in _POPULATION_NAMES if n in lower), None)
+    return id_col, name_col, pop_col
 
 
 # =============================================================================================
