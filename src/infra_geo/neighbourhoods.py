@@ -42,6 +42,7 @@ import pandas as pd
 import shapely
 
 from . import _online
+from ._admin_boundaries import _no_level_error, _overlapping, _parse_osm_population
 from ._cbs_read import (
     _CBS_MARKERS,
     _POPULATION_NAMES,
@@ -512,25 +513,7 @@ def _admin_units(
             logging.WARNING,
         )
     if not sel.any():
-        present = sorted(
-            {v for v in levels[admin].dropna().tolist() if v}, key=lambda v: (len(v), v)
-        )
-        msg = f"{label} has no complete administrative boundary at admin_level {level}. "
-        if present:
-            msg += f"Levels present: {', '.join(present)}."
-        else:
-            msg += "It holds no complete administrative boundary at any level."
-        if incomplete:
-            msg += (
-                f" {len(incomplete)} boundaries at level {level} reach outside the extract "
-                "(use a larger extract that contains them whole)."
-            )
-        msg += (
-            " Choose one of the levels present, or use hex_grid."
-            if present
-            else " Use neighbourhoods_from_file with a boundary file, or hex_grid."
-        )
-        raise EmptyDataError(msg)
+        raise _no_level_error(label, level, levels[admin], incomplete)
     units = feats.loc[sel].copy()
     geoms, keep, repaired = _clean_polygons(units.geometry.to_numpy())
     if repaired:
@@ -540,18 +523,7 @@ def _admin_units(
         units.drop(columns=units.geometry.name), geometry=geoms[keep], crs=WGS84
     )
     if area is not None:
-        prepared = area
-        shapely.prepare(prepared)
-        g = units.geometry.to_numpy()
-        hit = shapely.intersects(prepared, g)
-        share = np.zeros(len(g))
-        if hit.any():
-            share[hit] = shapely.area(shapely.intersection(g[hit], area)) / shapely.area(g[hit])
-        units = units.loc[share > 1e-3]
-        if len(units) == 0:
-            raise EmptyDataError(
-                f"No boundary at admin_level {level} in {label} overlaps the given area."
-            )
+        units = _overlapping(units, area, level, label)
     units = units.sort_values(["osm_type", "osm_id"]).reset_index(drop=True)
     uid = (units["osm_type"].astype("string") + "/" + units["osm_id"].astype("string")).astype(
         "string"
@@ -580,16 +552,6 @@ def _admin_units(
         f"{int(out['population'].notna().sum())}."
     )
     return out
-
-
-def _parse_osm_population(s: pd.Series) -> pd.Series:
-    """OSM ``population`` values (``"5432"``, ``"5,432"``, ``"5 432"``) as float64."""
-    t = s.astype("string").str.strip().str.replace(r"[\s\u00a0\u202f']", "", regex=True)
-    grouped = t.str.fullmatch(r"\d{1,3}(?:[.,]\d{3})+").fillna(False).astype(bool)
-    t = t.mask(grouped, t.str.replace(r"[.,]", "", regex=True))
-    v = pd.to_numeric(t, errors="coerce").astype("float64")
-    # negative, "inf", "nan", "1e999": not a count of residents (unknown, like a typo)
-    return v.mask((v < 0) | ~np.isfinite(v.to_numpy()))
 
 
 # =============================================================================================
