@@ -21,12 +21,14 @@ from . import _schema, settings
 from ._access import Access, engine
 from ._groups import resolve_groups
 from ._log import log
+from ._residents import _log_accounting, _population_points
 from ._types import RulesLike
-from ._validate import as_network, as_population, minutes_tuple, positive
+from ._validate import as_network, minutes_tuple
 from .accessibility import metres_per_minute
 from .errors import InputError, PopulationError
 from .network import WalkNetwork
-from .population import assign_units, population_from_streets, units_frame
+from .population import assign_units, units_frame
+from .uncovered import uncovered_areas
 
 __all__ = [
     "GAP_COLUMNS_DOC",
@@ -38,19 +40,6 @@ __all__ = [
 
 #: what every gap-table column means (generated from ``_schema.GAP_COLUMN_DESCRIPTIONS``)
 GAP_COLUMNS_DOC = _schema.columns_doc()
-
-
-def _population_points(
-    net: WalkNetwork, units: gpd.GeoDataFrame, population: Any
-) -> gpd.GeoDataFrame:
-    if population is None:
-        log(
-            "no population given: residents are spread uniformly over the streets of each unit "
-            "(pass population_from_buildings or _from_raster for a better estimate)",
-            logging.WARNING,
-        )
-        return population_from_streets(net, units)
-    return as_population(population)
 
 
 def resident_access(
@@ -691,135 +680,3 @@ def _own_columns(units: gpd.GeoDataFrame, ours: set[str]) -> pd.DataFrame:
     own = pd.DataFrame(units.drop(columns=[c for c in units.columns if c in skip]))
     own.columns = [f"src_{c}" if c in ours else c for c in own.columns]
     return own.reset_index(drop=True)
-
-
-def _log_accounting(gdf: gpd.GeoDataFrame) -> None:
-    n_partial = int(gdf["partial"].sum())
-    if n_partial:
-        log(
-            f"{n_partial} neighbourhood(s) lie only partly inside the data (edge effect): only "
-            "their inside part's residents are placed; flagged partial and not ranked"
-        )
-    if gdf.attrs.get("weighting") == "street-length":
-        log(
-            "no population known: shares are weighted by street length, not residents; no "
-            "residents count is reported",
-            logging.WARNING,
-        )
-        return
-    for col, what in (
-        ("residents_outside_data", "live in the parts of partial units outside the data"),
-        ("unplaced", "have no building or street in the data to be placed on"),
-    ):
-        v = float(np.nansum(gdf[col].to_numpy(dtype=float)))
-        if v > 0.5:
-            log(f"{v:,.0f} residents {what}: column {col}", logging.WARNING)
-    n_unknown = int(gdf["population_unknown"].sum())
-    if n_unknown:
-        log(
-            f"{n_unknown} neighbourhood(s) have an unknown population and no home in the data to "
-            "estimate it from: column population_unknown",
-            logging.WARNING,
-        )
-    n_prob = int(gdf["data_problem"].sum())
-    if n_prob:
-        log(
-            f"{n_prob} neighbourhood(s) have most residents on network pieces cut off from the "
-            "rest or unplaced: flagged data_problem, not ranked",
-            logging.WARNING,
-        )
-
-
-def uncovered_areas(  # noqa: PLR0913 - public entry point: data args + keyword options
-    net: WalkNetwork,
-    facilities: gpd.GeoDataFrame,
-    population: gpd.GeoDataFrame,
-    minutes: float | Iterable[float] = 10,
-    speed_kmh: float | None = None,
-    cell_m: float = 50.0,
-    entrances: gpd.GeoSeries | None = None,
-    access: gpd.GeoDataFrame | Access | None = None,
-    *,
-    by: str | None = None,
-    rules: RulesLike = None,
-) -> gpd.GeoDataFrame:
-    """Where residents live beyond walking reach of each component.
-
-    Parameters
-    ----------
-    net, facilities, population, minutes, speed_kmh, entrances
-        As in :func:`gap_analysis` (``population`` is required).
-    cell_m : float
-        The areas are the cells of a ``cell_m`` grid (network CRS) that hold residents
-        beyond reach: a regular, fast and privacy-friendly footprint (no single homes).
-    access : GeoDataFrame or Access, optional
-        :func:`resident_access` of these population points, to reuse instead of recomputing,
-        or an :class:`~infra_geo.Access` engine built on ``net`` and these facilities.
-    by, rules : optional
-        Other facility groups, as in :func:`infra_geo.distance_to_nearest`.
-
-    Returns
-    -------
-    GeoDataFrame
-        EPSG:4326, one row per group and threshold: ``component`` (the group key), ``minutes``,
-        ``residents`` (out of reach), geometry (empty when everyone is reached).
-    """
-    as_network(net)
-    mins = minutes_tuple(minutes)
-    mpm = metres_per_minute(speed_kmh if speed_kmh is not None else settings.walk_speed_kmh)
-    eng = access if isinstance(access, Access) else None
-    if eng is not None:
-        keys = engine(net, facilities, eng, by=by, rules=rules)[1]
-    else:
-        keys = resolve_groups(facilities, by=by, rules=rules).keys
-    if access is not None and not isinstance(access, Access):
-        acc = access
-    elif population is not None:
-        pop = _population_points(net, None, population)
-        acc = resident_access(
-            net, facilities, pop, entrances=entrances, by=by, rules=rules, access=eng
-        )
-    else:
-        raise InputError("uncovered_areas needs population points.")
-    w = pd.to_numeric(acc["population"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
-    cell = positive(cell_m, "cell_m")
-    xy = shapely.get_coordinates(acc.geometry.to_numpy())
-    ij = np.floor(xy / cell).astype(np.int64)
-    rows = []
-    for k in keys:
-        d = acc[k].to_numpy(dtype=float)
-        for m in mins:
-            out = (d > m * mpm) & (w > 0)
-            g = _cells_polygon(ij[out], cell) if out.any() else shapely.Polygon()
-            rows.append(
-                {"component": k, "minutes": m, "residents": float(w[out].sum()), "geometry": g}
-            )
-    return gpd.GeoDataFrame(rows, geometry="geometry", crs=net.crs).to_crs("EPSG:4326")
-
-
-def _cells_polygon(ij: np.ndarray, cell: float) -> shapely.Geometry:
-    """The union of grid cells ``ij`` (column, row indices of ``cell`` metres), dissolved.
-
-    Burns the cells into a boolean raster and traces its regions (GDAL polygonize through
-    rasterio): linear in the cells, unlike unioning one box per cell.
-    """
-    from rasterio.features import shapes
-    from rasterio.transform import from_origin
-
-    lo, hi = ij.min(axis=0), ij.max(axis=0)
-    mask = np.zeros((hi[1] - lo[1] + 1, hi[0] - lo[0] + 1), dtype=np.uint8)
-    mask[hi[1] - ij[:, 1], ij[:, 0] - lo[0]] = 1
-    tr = from_origin(lo[0] * cell, (hi[1] + 1) * cell, cell, cell)
-    rings, poly_of = [], []
-    for p, (geom, _) in enumerate(
-        shapes(mask, mask=mask.astype(bool), connectivity=4, transform=tr)
-    ):
-        rings += geom["coordinates"]
-        poly_of += [p] * len(geom["coordinates"])
-    sizes = np.fromiter(map(len, rings), dtype=np.int64, count=len(rings))
-    xy = np.fromiter(
-        (c for ring in rings for pt in ring for c in pt), dtype=np.float64, count=2 * sizes.sum()
-    ).reshape(-1, 2)
-    lr = shapely.linearrings(xy, indices=np.repeat(np.arange(len(rings)), sizes))
-    polys = shapely.polygons(lr, indices=np.asarray(poly_of))
-    return polys[0] if len(polys) == 1 else shapely.multipolygons(polys)

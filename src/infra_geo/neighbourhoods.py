@@ -42,6 +42,7 @@ import pandas as pd
 import shapely
 
 from . import _online
+from ._admin_boundaries import _no_level_error, _overlapping, _parse_osm_population
 from ._cbs_read import (
     _CBS_MARKERS,
     _POPULATION_NAMES,
@@ -111,7 +112,7 @@ _OSM_SUFFIXES = (".osm", ".pbf", ".osm.gz", ".osm.bz2", ".o5m")
 # =============================================================================================
 
 
-def neighbourhoods_from_file(  # noqa: C901 - a flat sequence of input checks; split pending
+def neighbourhoods_from_file(
     path: PathLike,
     id_column: str | None = None,
     name_column: str | None = None,
@@ -181,35 +182,14 @@ def neighbourhoods_from_file(  # noqa: C901 - a flat sequence of input checks; s
     ... )
     """
     p = _existing_file(path, "Boundary file")
-    layer = _choose_layer(p, layer)
-    raw = _read_gis(p, layer)
-    name = p.name if layer is None else f"{p.name} (layer {layer!r})"
-    if raw.crs is None:
-        raise CRSError(
-            f"{name} has no coordinate reference system, so its coordinates cannot be placed. "
-            "Set it, e.g. gpd.read_file(path).set_crs('EPSG:28992').to_file('fixed.gpkg') "
-            "(EPSG:28992 for Dutch RD coordinates), or add the .prj file of a Shapefile."
-        )
-    if len(raw) == 0:
-        raise EmptyDataError(f"{name} holds no features; pass a file with neighbourhood polygons.")
-    raw = raw.to_crs(WGS84)
-    check_lonlat(raw.total_bounds, name)
-    raw = raw.reset_index(drop=True)
+    raw, name = _read_boundaries(p, layer)
     file_row = np.arange(1, len(raw) + 1)
 
     cols = [c for c in raw.columns if c != raw.geometry.name]
     lower = {str(c).lower(): c for c in cols}
-    id_col = _pick_column(id_column, cols, "id_column", name)
-    name_col = _pick_column(name_column, cols, "name_column", name)
-    pop_col = _pick_column(population_column, cols, "population_column", name)
-    if id_column is None:
-        id_col, auto_name = _recognise_id(lower)
-        if name_column is None:
-            name_col = auto_name
-    if name_col is None and name_column is None:
-        name_col = next((lower[n] for n in _GENERIC_NAMES if n in lower), None)
-    if pop_col is None and population_column is None:
-        pop_col = next((lower[n] for n in _POPULATION_NAMES if n in lower), None)
+    id_col, name_col, pop_col = _unit_columns(
+        cols, lower, name, id_column, name_column, population_column
+    )
 
     geoms, keep, repaired = _clean_polygons(raw.geometry.to_numpy())
     if repaired:
@@ -275,6 +255,47 @@ def neighbourhoods_from_file(  # noqa: C901 - a flat sequence of input checks; s
     elif pop_col is not None:
         _log_population(out, name)
     return out
+
+
+def _read_boundaries(p: Path, layer: str | int | None) -> tuple[gpd.GeoDataFrame, str]:
+    """The boundary file's features in EPSG:4326 (checked: a CRS, features) and its name."""
+    layer = _choose_layer(p, layer)
+    raw = _read_gis(p, layer)
+    name = p.name if layer is None else f"{p.name} (layer {layer!r})"
+    if raw.crs is None:
+        raise CRSError(
+            f"{name} has no coordinate reference system, so its coordinates cannot be placed. "
+            "Set it, e.g. gpd.read_file(path).set_crs('EPSG:28992').to_file('fixed.gpkg') "
+            "(EPSG:28992 for Dutch RD coordinates), or add the .prj file of a Shapefile."
+        )
+    if len(raw) == 0:
+        raise EmptyDataError(f"{name} holds no features; pass a file with neighbourhood polygons.")
+    raw = raw.to_crs(WGS84)
+    check_lonlat(raw.total_bounds, name)
+    return raw.reset_index(drop=True), name
+
+
+def _unit_columns(
+    cols: list[Any],
+    lower: dict[str, Any],
+    name: str,
+    id_column: str | None,
+    name_column: str | None,
+    population_column: str | None,
+) -> tuple[Any, Any, Any]:
+    """The id, name and population columns: the ones given (checked), else recognised ones."""
+    id_col = _pick_column(id_column, cols, "id_column", name)
+    name_col = _pick_column(name_column, cols, "name_column", name)
+    pop_col = _pick_column(population_column, cols, "population_column", name)
+    if id_column is None:
+        id_col, auto_name = _recognise_id(lower)
+        if name_column is None:
+            name_col = auto_name
+    if name_col is None and name_column is None:
+        name_col = next((lower[n] for n in _GENERIC_NAMES if n in lower), None)
+    if pop_col is None and population_column is None:
+        pop_col = next((lower[n] for n in _POPULATION_NAMES if n in lower), None)
+    return id_col, name_col, pop_col
 
 
 # =============================================================================================
@@ -492,25 +513,7 @@ def _admin_units(
             logging.WARNING,
         )
     if not sel.any():
-        present = sorted(
-            {v for v in levels[admin].dropna().tolist() if v}, key=lambda v: (len(v), v)
-        )
-        msg = f"{label} has no complete administrative boundary at admin_level {level}. "
-        if present:
-            msg += f"Levels present: {', '.join(present)}."
-        else:
-            msg += "It holds no complete administrative boundary at any level."
-        if incomplete:
-            msg += (
-                f" {len(incomplete)} boundaries at level {level} reach outside the extract "
-                "(use a larger extract that contains them whole)."
-            )
-        msg += (
-            " Choose one of the levels present, or use hex_grid."
-            if present
-            else " Use neighbourhoods_from_file with a boundary file, or hex_grid."
-        )
-        raise EmptyDataError(msg)
+        raise _no_level_error(label, level, levels[admin], incomplete)
     units = feats.loc[sel].copy()
     geoms, keep, repaired = _clean_polygons(units.geometry.to_numpy())
     if repaired:
@@ -520,18 +523,7 @@ def _admin_units(
         units.drop(columns=units.geometry.name), geometry=geoms[keep], crs=WGS84
     )
     if area is not None:
-        prepared = area
-        shapely.prepare(prepared)
-        g = units.geometry.to_numpy()
-        hit = shapely.intersects(prepared, g)
-        share = np.zeros(len(g))
-        if hit.any():
-            share[hit] = shapely.area(shapely.intersection(g[hit], area)) / shapely.area(g[hit])
-        units = units.loc[share > 1e-3]
-        if len(units) == 0:
-            raise EmptyDataError(
-                f"No boundary at admin_level {level} in {label} overlaps the given area."
-            )
+        units = _overlapping(units, area, level, label)
     units = units.sort_values(["osm_type", "osm_id"]).reset_index(drop=True)
     uid = (units["osm_type"].astype("string") + "/" + units["osm_id"].astype("string")).astype(
         "string"
@@ -560,16 +552,6 @@ def _admin_units(
         f"{int(out['population'].notna().sum())}."
     )
     return out
-
-
-def _parse_osm_population(s: pd.Series) -> pd.Series:
-    """OSM ``population`` values (``"5432"``, ``"5,432"``, ``"5 432"``) as float64."""
-    t = s.astype("string").str.strip().str.replace(r"[\s\u00a0\u202f']", "", regex=True)
-    grouped = t.str.fullmatch(r"\d{1,3}(?:[.,]\d{3})+").fillna(False).astype(bool)
-    t = t.mask(grouped, t.str.replace(r"[.,]", "", regex=True))
-    v = pd.to_numeric(t, errors="coerce").astype("float64")
-    # negative, "inf", "nan", "1e999": not a count of residents (unknown, like a typo)
-    return v.mask((v < 0) | ~np.isfinite(v.to_numpy()))
 
 
 # =============================================================================================

@@ -327,30 +327,7 @@ def population_from_buildings(
     have[unit[unit >= 0]] = True
     need = np.flatnonzero(known & ~have & (np.nan_to_num(totals) > 0))
     if len(need):
-        if streets is None and not isinstance(source, gpd.GeoDataFrame):
-            from .network import walk_network_from_file
-
-            streets = walk_network_from_file(source)
-        if streets is None:
-            raise PopulationError(
-                f"{len(need)} unit(s) have residents but no residential building "
-                f"(e.g. {units['unit_id'].iloc[need[0]]}); pass streets= to spread them over streets."
-            )
-        sub = units.iloc[need]
-        on_streets = population_from_streets(streets, sub, total_column="population")
-        lost = sub.loc[~sub["unit_id"].isin(on_streets["unit_id"])]
-        if len(lost):
-            log(
-                f"{len(lost)} unit(s) have residents but neither residential buildings nor streets "
-                f"in the data (e.g. {lost['unit_id'].iloc[0]}): their "
-                f"{lost['population'].sum():,.0f} residents cannot be placed (outside the data?)",
-                logging.WARNING,
-            )
-        out.append(on_streets)
-        log(
-            f"{len(need)} unit(s) with residents but no residential building: spread over their streets",
-            logging.WARNING,
-        )
+        out.append(_on_streets(units, need, source, streets))
     unknown = int((~known).sum())
     if unknown:
         n_est = len(np.unique(unit[est]))
@@ -364,6 +341,36 @@ def population_from_buildings(
     res = pd.concat(out, ignore_index=True)
     res["estimated"] = res["estimated"].astype("boolean").fillna(False).astype(bool)
     return gpd.GeoDataFrame(res, geometry="geometry", crs="EPSG:4326")
+
+
+def _on_streets(
+    units: gpd.GeoDataFrame, need: np.ndarray, source: Any, streets: Any
+) -> gpd.GeoDataFrame:
+    """Residents of the units ``need`` (a total, no residential building) on their streets."""
+    if streets is None and not isinstance(source, gpd.GeoDataFrame):
+        from .network import walk_network_from_file
+
+        streets = walk_network_from_file(source)
+    if streets is None:
+        raise PopulationError(
+            f"{len(need)} unit(s) have residents but no residential building "
+            f"(e.g. {units['unit_id'].iloc[need[0]]}); pass streets= to spread them over streets."
+        )
+    sub = units.iloc[need]
+    on_streets = population_from_streets(streets, sub, total_column="population")
+    lost = sub.loc[~sub["unit_id"].isin(on_streets["unit_id"])]
+    if len(lost):
+        log(
+            f"{len(lost)} unit(s) have residents but neither residential buildings nor streets "
+            f"in the data (e.g. {lost['unit_id'].iloc[0]}): their "
+            f"{lost['population'].sum():,.0f} residents cannot be placed (outside the data?)",
+            logging.WARNING,
+        )
+    log(
+        f"{len(need)} unit(s) with residents but no residential building: spread over their streets",
+        logging.WARNING,
+    )
+    return on_streets
 
 
 def _points(units, unit, pop, geom, source, blds, estimated=None) -> gpd.GeoDataFrame:
