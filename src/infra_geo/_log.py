@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from . import settings
@@ -30,3 +31,23 @@ def log(message: str, level: int = logging.INFO) -> None:
     if logger.level != settings.log_level:
         logger.setLevel(settings.log_level)
     logger.log(level, message)
+
+
+def stage_clock(
+    progress: Callable[[str], None] | None, timings: dict[str, float]
+) -> Callable[[str], Callable[[], None]]:
+    """``stage(name)`` reports the stage to ``progress`` and returns ``done()``, which
+    records its seconds in ``timings``.
+    """
+    step = progress or (lambda name: None)
+
+    def stage(name: str) -> Callable[[], None]:
+        step(name)
+        t0 = time.perf_counter()
+
+        def done() -> None:
+            timings[name] = time.perf_counter() - t0
+
+        return done
+
+    return stage

@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 import logging
 import os
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib import resources
@@ -27,7 +26,7 @@ from ._inputs import (
     check_total_population,
     units_touching,
 )
-from ._log import log
+from ._log import log, stage_clock
 from ._report import OUTPUT_FILES
 from ._validate import as_polygon, check_settings, minutes_tuple, positive
 from ._walk_profiles import PROFILE_NOTES, check_profile
@@ -375,8 +374,6 @@ def _weights(g: pd.DataFrame) -> np.ndarray:
     return np.nan_to_num(pd.to_numeric(g[col], errors="coerce").to_numpy(dtype=float))
 
 
-
-
 def analyse(  # noqa: PLR0913 - public entry point: data args + keyword options
     osm_file: str | os.PathLike[str] | None = None,
     place: str | None = None,
@@ -470,7 +467,7 @@ def analyse(  # noqa: PLR0913 - public entry point: data args + keyword options
     timings: dict[str, float] = {}
     notes: list[str] = []
 
-    stage = _stage_clock(progress, timings)
+    stage = stage_clock(progress, timings)
 
     area = as_polygon(polygon) if polygon is not None else None
     user_extent = read_extent(extent) if extent is not None else None
@@ -580,26 +577,6 @@ def _run_notes(gaps: gpd.GeoDataFrame, net: WalkNetwork) -> list[str]:
     if net.walk_profile is not None:
         notes.append(PROFILE_NOTES[net.walk_profile])
     return notes
-
-
-def _stage_clock(
-    progress: Callable[[str], None] | None, timings: dict[str, float]
-) -> Callable[[str], Callable[[], None]]:
-    """``stage(name)`` reports the stage to ``progress`` and returns ``done()``, which
-    records its seconds in ``timings``.
-    """
-    step = progress or (lambda name: None)
-
-    def stage(name: str) -> Callable[[], None]:
-        step(name)
-        t0 = time.perf_counter()
-
-        def done() -> None:
-            timings[name] = time.perf_counter() - t0
-
-        return done
-
-    return stage
 
 
 def _access_stages(  # noqa: PLR0913 - internal stage plumbing
