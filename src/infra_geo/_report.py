@@ -46,37 +46,7 @@ def save(
     res: Analysis,
     out_dir: str | os.PathLike[str], cell_m: float = 50.0, _fail_before: str | None = None
 ) -> dict[str, Path]:
-    """Write the outputs all-or-nothing.
-
-    The complete set is first written into a scratch folder beside ``out_dir``
-    (``.<name>.infra_geo-<pid>-<random>``) and then swapped in with one atomic operation
-    (Linux ``renameat2(RENAME_EXCHANGE)``; elsewhere two renames, with recovery on the
-    next run): after any interruption or failure ``out_dir`` holds either the complete
-    previous set or the complete new one, never a mix, and no stale sidecar (such as a
-    ``walk_minutes.tif.aux.xml`` of an earlier run) survives. The previous set is removed
-    only after the new one is in place; scratch folders of killed runs are removed at the
-    next run. See :mod:`infra_geo._outdir`.
-
-    Parameters
-    ----------
-    out_dir : path-like
-        The output folder: new, empty, or holding earlier infra_geo outputs only (it is
-        replaced as a whole). Its parent folder must be writable.
-    cell_m : float
-        Cell size of ``walk_minutes.tif`` in metres.
-
-    Returns
-    -------
-    dict
-        File name -> path of each written output (see ``OUTPUT_FILES``).
-
-    Raises
-    ------
-    InputError
-        ``out_dir`` is not a usable folder path (a file, empty, too long a name...).
-    DataFileError
-        The folder cannot be written (read-only, full disk...); nothing was changed.
-    """
+    """Write ``res``'s outputs all-or-nothing (documented at :meth:`Analysis.save`)."""
     from ._outdir import check_out_dir, clean_stale, kill_point, new_scratch, swap_in
 
     out = check_out_dir(out_dir, outputs=OUTPUT_FILES)
