@@ -201,3 +201,39 @@ def amsterdam_case(pbf: Path, buurten: Path) -> tuple[gpd.GeoDataFrame, tuple, n
     units = ig.neighbourhoods_from_file(buurten)
     ext = read_osm(pbf, ig.load_rules().match_keys()).extent
     return units, ext, area_share(units, ext)
+
+
+def graph_with_facilities(net: ig.WalkNetwork, att, facility_rows) -> tuple[nx.MultiGraph, list]:
+    """net.to_networkx() plus a virtual node per facility row joined to its access edges.
+
+    The independent reference for distances: networkx's multi-source Dijkstra from the
+    returned sources equals infra_geo's distances at every node.
+    """
+    G = net.to_networkx()
+    ids = net.node_ids
+    sources = []
+    for f in facility_rows:
+        sel = att.facility == f
+        if not sel.any():
+            continue
+        vn = ("facility", int(f))
+        G.add_node(vn)
+        sources.append(vn)
+        for e, a in zip(att.edge[sel], att.offset[sel], strict=True):
+            G.add_edge(vn, ids[net.edge_u[e]], length=float(a))
+            G.add_edge(vn, ids[net.edge_v[e]], length=float(net.edge_length[e] - a))
+    return G, sources
+
+
+def decision_inputs(osm: Path, units: gpd.GeoDataFrame, total: float | None = None) -> tuple:
+    """Network, facilities and residents of ``units`` from one extract (capacity, siting)."""
+    net = ig.walk_network_from_file(osm)
+    fac = ig.facilities_from_file(osm)
+    pop = ig.population_from_buildings(osm, units, total=total)
+    return net, fac, pop
+
+
+def amsterdam_covered_buurten(pbf: Path, buurten: Path) -> gpd.GeoDataFrame:
+    """The Amsterdam CBS buurten more than half inside the extract."""
+    units, _ext, share = amsterdam_case(pbf, buurten)
+    return units.loc[share > 0.5].reset_index(drop=True)

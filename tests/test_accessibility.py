@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+import cases
 import geopandas as gpd
 import networkx as nx
 import numpy as np
@@ -51,22 +52,7 @@ def ams_dist(ams):
 
 
 # --------------------------------------------------------------------------- reference
-def _with_virtual_nodes(net, att, facility_rows):
-    """net.to_networkx() plus a virtual node per facility row joined to its access edges."""
-    G = net.to_networkx()
-    ids = net.node_ids
-    sources = []
-    for f in facility_rows:
-        sel = att.facility == f
-        if not sel.any():
-            continue
-        vn = ("facility", int(f))
-        G.add_node(vn)
-        sources.append(vn)
-        for e, a in zip(att.edge[sel], att.offset[sel], strict=True):
-            G.add_edge(vn, ids[net.edge_u[e]], length=float(a))
-            G.add_edge(vn, ids[net.edge_v[e]], length=float(net.edge_length[e] - a))
-    return G, sources
+_with_virtual_nodes = cases.graph_with_facilities
 
 
 def ref_distances(net, att, key) -> np.ndarray:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import cases
 import geopandas as gpd
 import networkx as nx
 import numpy as np
@@ -47,19 +48,7 @@ def ams_cmp(ams_run, tmp_path_factory):
 
 def _nx_distances(net, att, rows) -> np.ndarray:
     """networkx multi-source Dijkstra from the access points of facility ``rows``."""
-    G = net.to_networkx()
-    ids = net.node_ids
-    sources = []
-    for f in rows:
-        sel = att.facility == f
-        if not sel.any():
-            continue
-        vn = ("facility", int(f))
-        G.add_node(vn)
-        sources.append(vn)
-        for e, a in zip(att.edge[sel], att.offset[sel], strict=True):
-            G.add_edge(vn, ids[net.edge_u[e]], length=float(a))
-            G.add_edge(vn, ids[net.edge_v[e]], length=float(net.edge_length[e] - a))
+    G, sources = cases.graph_with_facilities(net, att, rows)
     d = nx.multi_source_dijkstra_path_length(G, sources, weight="length") if sources else {}
     return np.array([d.get(n, np.inf) for n in net.node_ids.tolist()])
 

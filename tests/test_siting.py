@@ -29,21 +29,16 @@ MINUTES = 5
 
 @pytest.fixture(scope="module")
 def li(liechtenstein):
-    units = ig.neighbourhoods_from_osm(liechtenstein, 8)
-    net = ig.walk_network_from_file(liechtenstein)
-    fac = ig.facilities_from_file(liechtenstein)
-    pop = ig.population_from_buildings(liechtenstein, units, total=38_000)
+    units = ig.neighbourhoods_from_osm(file=liechtenstein, admin_level=8)
+    net, fac, pop = cases.decision_inputs(liechtenstein, units, total=38_000)
     s = ig.suggest_sites(net, fac, pop, "education", k=5, minutes=MINUTES, spacing_m=600)
     return net, fac, pop, "education", s
 
 
 @pytest.fixture(scope="module")
 def ams(amsterdam_pbf, amsterdam_buurten):
-    units, _ext, share = cases.amsterdam_case(amsterdam_pbf, amsterdam_buurten)
-    covered = units.loc[share > 0.5].reset_index(drop=True)
-    net = ig.walk_network_from_file(amsterdam_pbf)
-    fac = ig.facilities_from_file(amsterdam_pbf)
-    pop = ig.population_from_buildings(amsterdam_pbf, covered)
+    covered = cases.amsterdam_covered_buurten(amsterdam_pbf, amsterdam_buurten)
+    net, fac, pop = cases.decision_inputs(amsterdam_pbf, covered)
     s = ig.suggest_sites(net, fac, pop, "education", k=5, minutes=MINUTES, spacing_m=60)
     return net, fac, pop, "education", s
 
