@@ -38,7 +38,7 @@ from ._common import (
 )
 from ._gaps_layer import _gap_layer, _parse_measure
 from ._layers import _catchment_layers, _check_component_values, _extent_layer, _facility_layers
-from ._legend import _deterministic_ids, _Furniture, _note
+from ._legend import _deterministic_ids, _Furniture, _note, _Ready
 
 __all__ = ["MAP_LANGUAGES", "coverage_map"]
 
@@ -195,6 +195,7 @@ def coverage_map(  # noqa: C901 - a flat sequence of input checks; split pending
                 [round(float(north), _DECIMALS), round(float(east), _DECIMALS)],
             ]
         )
+    _Ready().add_to(m)
     _deterministic_ids(m.get_root())
     return m
 

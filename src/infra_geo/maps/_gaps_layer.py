@@ -214,7 +214,7 @@ def _gap_layer(
             metas[k]["short"] = _esc(t["completeness_short"].format(m=metas[k]["t"]))
     value_cols = {k: pd.to_numeric(gaps[k], errors="coerce").to_numpy(dtype=float) for k in metas}
 
-    geoms = _display(gaps.geometry)
+    geoms = _display(gaps.geometry, coverage=True)
     ok = _usable(geoms)
     names = gaps["unit_name"].to_numpy(dtype=object)
     ids = gaps["unit_id"].to_numpy(dtype=object)
