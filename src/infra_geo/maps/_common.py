@@ -167,9 +167,10 @@ def _pack_polygons(geom: Any) -> dict[str, Any]:
     """A (multi)polygon in EPSG:4326 as compact text for the page (``static/catchments.js``).
 
     ``c``: every ring's vertices (latitude, longitude in units of 1e-5 degree, the closing
-    vertex left out), as differences from the previous vertex, in Google's encoded-polyline
-    format (precision 5); ``r``: vertices per ring; ``p``: rings per polygon (exterior
-    first). About 3 characters a vertex instead of about 20 in GeoJSON.
+    vertex and vertices rounded onto their neighbour left out), as differences from the
+    previous vertex, in Google's encoded-polyline format (precision 5); ``r``: vertices per
+    ring; ``p``: rings per polygon (exterior first). About 3 characters a vertex instead of
+    about 20 in GeoJSON.
     """
     polys = shapely.get_parts(np.asarray([geom], dtype=object))
     polys = polys[~shapely.is_missing(polys)]
@@ -178,15 +179,35 @@ def _pack_polygons(geom: Any) -> dict[str, Any]:
         return {"c": "", "r": [], "p": []}
     polys = shapely.orient_polygons(polys)  # exteriors counter-clockwise, holes clockwise
     rings = shapely.get_rings(polys)
-    counts = shapely.get_num_coordinates(rings)
     xy, which = shapely.get_coordinates(rings, return_index=True)
-    last = np.r_[which[1:] != which[:-1], True]  # the closing vertex repeats the first
-    q = np.rint(xy[~last][:, ::-1] * _SCALE).astype(np.int64)  # (lat, lon)
+    open_ = np.r_[which[1:] == which[:-1], False]  # the closing vertex repeats the first
+    q = np.rint(xy[open_][:, ::-1] * _SCALE).astype(np.int64)  # (lat, lon)
+    ring = which[open_]
+    # a vertex rounded onto the one before it (or the last onto the first) is dropped,
+    # as Leaflet would drop it; the first vertex of a ring always stays
+    dup = np.r_[False, (q[1:] == q[:-1]).all(axis=1) & (ring[1:] == ring[:-1])]
+    q, ring = q[~dup], ring[~dup]
+    while len(ring):
+        start = np.r_[True, ring[1:] != ring[:-1]]
+        end = np.r_[ring[1:] != ring[:-1], True]
+        first = np.flatnonzero(start)[np.cumsum(start) - 1]
+        dup = end & ~start & (q == q[first]).all(axis=1)
+        if not dup.any():
+            break
+        q, ring = q[~dup], ring[~dup]
+    # a ring rounded to fewer than 3 vertices has no area: left out (a polygon whose shell
+    # collapsed, with its holes)
+    counts = np.bincount(ring, minlength=len(rings))
+    per_poly = shapely.get_num_interior_rings(polys) + 1
+    poly_of = np.repeat(np.arange(len(polys)), per_poly)
+    shell = np.r_[0, np.cumsum(per_poly)[:-1]]
+    keep = (counts >= 3) & (counts[shell] >= 3)[poly_of]
+    q = q[keep[ring]]
     deltas = np.diff(q, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
     return {
         "c": _polyline_chars(deltas.ravel()),
-        "r": (counts - 1).tolist(),
-        "p": (shapely.get_num_interior_rings(polys) + 1).tolist(),
+        "r": counts[keep].tolist(),
+        "p": np.bincount(poly_of[keep], minlength=len(polys))[(counts[shell] >= 3)].tolist(),
     }
 
 

@@ -246,27 +246,36 @@ class _CatchmentRing(Layer):
 def _nested_rings(parts: list[Any], crs: Any) -> list[Any]:
     """Per ascending threshold the ring it adds, in EPSG:4326 at display scale (None: empty).
 
-    Each threshold's area is simplified to ``_SIMPLIFY_CATCHMENT_M`` (in its metric CRS);
-    its ring is that area minus the simplified area of the threshold before, computed before
-    the rings are projected and rounded to ``_DECIMALS``, so a ring's holes and the rings
-    inside them share their vertices exactly. The union of the rings up to a threshold is
-    its simplified area (plus, at most, slivers narrower than the tolerance where the
-    simplified shorter walk pokes out of it).
+    The rings are cut from the catchments as computed (each threshold's area minus the one
+    before: catchments nest exactly, so the rings partition the largest area) and then
+    simplified together as one coverage (``shapely.coverage_simplify``, tolerance
+    ``_SIMPLIFY_CATCHMENT_M`` in the metric CRS): the edge between two rings is simplified
+    once, so neighbouring rings still meet exactly, with no gap and no overlap; rounding to
+    ``_DECIMALS`` keeps shared vertices shared. The union of the rings up to a threshold is
+    its catchment at display scale.
     """
     metric = _is_metric(crs)
     tol = _SIMPLIFY_CATCHMENT_M if metric else _SIMPLIFY_DEG * _SIMPLIFY_CATCHMENT_M / _SIMPLIFY_M
     work_crs = crs if metric else "EPSG:4326"
-    rings: list[Any] = []
+    rings = np.full(len(parts), None, dtype=object)
     prev = None
-    for part in parts:
+    for i, part in enumerate(parts):
         if part is None or part.is_empty:
-            rings.append(None)
             continue
         g = part if metric else gpd.GeoSeries([part], crs=crs).to_crs(work_crs).iloc[0]
-        g = shapely.simplify(g, tol, preserve_topology=True)
-        g = g if g.is_valid else shapely.make_valid(g)
-        rings.append(g if prev is None else shapely.difference(g, prev))
-        prev = g
+        try:
+            ring = g if prev is None else shapely.difference(g, prev)
+        except shapely.errors.GEOSException:  # an invalid input area: repaired, then cut
+            g, prev = shapely.make_valid(g), shapely.make_valid(prev)
+            ring = shapely.difference(g, prev)
+        prev = g  # catchments nest (as ig.catchments makes them): the previous area is inside
+        rings[i] = ring if not ring.is_empty else None
+    ok = ~shapely.is_missing(rings)
+    if ok.any():
+        try:
+            rings[ok] = shapely.coverage_simplify(rings[ok], tol)
+        except shapely.errors.GEOSException:  # not a coverage after all: ring by ring
+            rings[ok] = shapely.simplify(rings[ok], tol, preserve_topology=True)
     out = gpd.GeoSeries(rings, crs=work_crs).to_crs("EPSG:4326").to_numpy()
     out = shapely.transform(out, lambda xy: np.round(xy, _DECIMALS))
     return [None if r is None or r.is_empty else r for r in out]
