@@ -762,3 +762,18 @@ def test_browser_malta_cut_opens_fast(browser, malta_cut, tmp_path):
     page.screenshot(path=str(tmp_path / "malta-cut.png"))
     pg.check_clean()
     page.close()
+
+
+def test_template_syntax_in_osm_text_is_shown_not_run(tmp_path):
+    """folium renders each script through Jinja once more: OSM text must not reach it raw."""
+    fac = _facilities(hostile=True)
+    jinja = "{{ 7*7 }} {% if true %}IF{% endif %} {# c #}"
+    fac.loc[0, "name"] = jinja
+    fac.loc[1, "addr:street"] = "{{ cycler.__init__ }}"
+    gaps = _gaps(hostile=True)
+    gaps.loc[1, "unit_name"] = jinja
+    raw = _html(coverage_map(fac, gaps=gaps, title=jinja), tmp_path)
+    text = _decoded(raw)
+    assert "49 IF" not in text and "bound method" not in text  # what Jinja would make
+    assert "&#123;&#123; cycler.__init__ &#125;&#125;" in text
+    assert text.count("&#123;&#123; 7*7 &#125;&#125;") >= 3  # name, unit name, title

@@ -122,11 +122,18 @@ def coverage_map(  # noqa: C901 - a flat sequence of input checks; split pending
     -----
     All text from the data (names, tags, neighbourhood names) is HTML-escaped. Geometries
     are simplified to display scale (about 1 m for facilities, 2.5 m for neighbourhoods,
-    5 m for catchments) and coordinates rounded to 6 decimals, so a municipality's map
-    stays a few megabytes at most (Liechtenstein with 235 facilities, 3 thresholds and 11
-    municipalities: about 1.5 MB, most of it catchments). Element ids are numbered, not random: the same input gives
-    the same HTML. The map loads Leaflet and its plugins from public CDNs and the
-    background from tile.openstreetmap.org when opened.
+    which are simplified as one coverage so that neighbours keep their shared edges, 5 m
+    for catchments) and coordinates rounded to 5 decimals (about 1 m). Catchments, the bulk
+    of a map, are stored as rings: each threshold's layer holds only the area it adds to
+    the threshold before (the rings are simplified together, so they meet without gap or
+    overlap), as encoded-polyline text; switching on "15 min" draws the rings of 5, 10 and
+    15 min as one polygon, the whole 15-minute area (the edges between the rings show as
+    thin lines). A layer is drawn when first switched on. Malta (3,300 facilities, 3,700 km
+    of streets, 24 catchment layers): about 4 MB, ready in under a second in headless
+    Chromium. The page sets ``window.infraGeoReady`` once every layer is added. Element
+    ids are numbered, not random: the same input gives the same HTML. The map loads
+    Leaflet and its plugins from public CDNs and the background from tile.openstreetmap.org
+    when opened.
 
     Examples
     --------

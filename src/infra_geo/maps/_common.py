@@ -2,7 +2,8 @@
 input checks and GeoJSON helpers.
 
 The text (``static/text.json``), the CSS (``static/map.css``) and the JavaScript templates
-(``static/*.js``) are package data, read with :mod:`importlib.resources`.
+(``static/*.js``; ``catchments.js`` decodes and composes the catchment rings) are package
+data, read with :mod:`importlib.resources`.
 """
 
 from __future__ import annotations
@@ -70,8 +71,13 @@ _HATCH_SVG = (
 
 
 def _esc(value: Any) -> str:
-    """HTML-escaped text of a value (quotes too: safe inside attributes)."""
-    return html.escape(str(value), quote=True)
+    """HTML-escaped text of a value (quotes too: safe inside attributes).
+
+    Braces become character references as well: folium (branca) parses each rendered
+    script once more as a Jinja template, so a name such as ``{{ 7*7 }}`` would otherwise be
+    evaluated while the page is written (template injection), not shown.
+    """
+    return html.escape(str(value), quote=True).replace("{", "&#123;").replace("}", "&#125;")
 
 
 def _present(value: Any) -> bool:
