@@ -777,3 +777,32 @@ def test_template_syntax_in_osm_text_is_shown_not_run(tmp_path):
     assert "49 IF" not in text and "bound method" not in text  # what Jinja would make
     assert "&#123;&#123; cycler.__init__ &#125;&#125;" in text
     assert text.count("&#123;&#123; 7*7 &#125;&#125;") >= 3  # name, unit name, title
+
+
+def test_neighbourhoods_keep_their_shared_edges(amsterdam_buurten):
+    """CBS buurten are simplified as one coverage: no sliver opens between two neighbours."""
+    units = ig.neighbourhoods_from_file(amsterdam_buurten)
+    gaps = gpd.GeoDataFrame(
+        {
+            "unit_id": units["unit_id"],
+            "unit_name": units["unit_name"],
+            "residents": 100,
+            "partial": False,
+            "completeness_10": 4.0,
+        },
+        geometry=units.geometry.to_numpy(),
+        crs=units.crs,
+    )
+    layer = next(
+        el for el in _overlays(coverage_map(_facilities(), gaps=gaps)) if el._name == "InfraGeoGaps"
+    )
+    drawn = [shape(f["geometry"]) for f in layer.data["features"]]
+    assert len(drawn) == len(units) > 400
+
+    def holes(g) -> int:
+        return int(shapely.get_num_interior_rings(shapely.get_parts(g)).sum())
+
+    # (simplified polygon by polygon, 682 slivers opened between these buurten)
+    assert holes(shapely.union_all(drawn)) <= holes(shapely.union_all(units.geometry.to_numpy()))
+    digits = re.findall(r"\.(\d+)", json.dumps(layer.data["features"][0]["geometry"]))
+    assert max(len(d) for d in digits) <= 5
