@@ -74,7 +74,10 @@ def coverage_map(  # noqa: C901 - a flat sequence of input checks; split pending
         As :func:`infra_geo.catchments` returns: ``component``, ``minutes`` and the reachable
         area, in any CRS. Rows of one component and threshold (one per facility with
         ``by="facility"``) are drawn as their union. One layer per component and threshold
-        ("Zorg – 10 min"), hidden at first; longer walks have a lighter fill.
+        ("Zorg – 10 min"), hidden at first; longer walks have a lighter fill. The area of a
+        longer walk is expected to contain the shorter ones (as :func:`infra_geo.catchments`
+        makes them): a layer draws its own threshold's ring together with the rings of the
+        shorter walks.
     gaps : GeoDataFrame, optional
         One row per neighbourhood, in any CRS, with ``unit_id``, ``unit_name``,
         ``residents``, ``partial`` and measure columns: ``{component}_share_{m}``,
@@ -129,7 +132,7 @@ def coverage_map(  # noqa: C901 - a flat sequence of input checks; split pending
     overlap), as encoded-polyline text; switching on "15 min" draws the rings of 5, 10 and
     15 min as one polygon, the whole 15-minute area (the edges between the rings show as
     thin lines). A layer is drawn when first switched on. Malta (3,300 facilities, 3,700 km
-    of streets, 24 catchment layers): about 4 MB, ready in under a second in headless
+    of streets, 24 catchment layers): about 4 MB, ready in about a second in headless
     Chromium. The page sets ``window.infraGeoReady`` once every layer is added. Element
     ids are numbered, not random: the same input gives the same HTML. The map loads
     Leaflet and its plugins from public CDNs and the background from tile.openstreetmap.org
