@@ -21,7 +21,7 @@ from __future__ import annotations
 import heapq
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -38,11 +38,16 @@ from ._od import (
     _points_geoseries,
     _population,
     _positive,
+    result_form,
+    result_inputs,
 )
 from ._validate import as_polygon
 from .accessibility import attach_facilities, metres_per_minute
 from .errors import EmptyDataError, GeometryError, InputError
 from .network import WalkNetwork
+
+if TYPE_CHECKING:
+    from .analysis import Analysis
 
 __all__ = [
     "SiteSuggestions",
@@ -282,10 +287,13 @@ class SiteSuggestions:
     ----------
     sites : GeoDataFrame
         One row per suggestion in pick order: ``rank``, ``candidate`` (row of the
-        candidates), ``newly_reached`` (residents), ``cumulative``, geometry (network CRS).
+        candidates), ``newly_reached`` (residents), ``cumulative``, ``units_helped`` (units
+        with newly reached residents), ``units`` (text: "name: residents; ...", most first),
+        geometry (network CRS).
     by_unit : DataFrame
-        ``rank``, ``unit_id``, ``newly_reached``: residents each suggestion newly reaches
-        per unit (only when the population has ``unit_id``).
+        ``rank``, ``unit_id``, ``unit_name``, ``newly_reached``: residents each suggestion
+        newly reaches per unit (only when the population has ``unit_id``; names from the
+        result's gap table or the population's ``unit_name``, else the id).
     residents, already_reached, not_reached : float
         All residents, those within reach of an existing facility, the rest.
     method : str
@@ -305,6 +313,9 @@ class SiteSuggestions:
         Row positions of the demand points in the population.
     candidate_rows : ndarray of int
         Row positions of the usable (on-network) candidates.
+    component : str or None
+    minutes : float
+        The walking time that counts as within reach.
     """
 
     sites: gpd.GeoDataFrame
@@ -321,12 +332,14 @@ class SiteSuggestions:
     weights: np.ndarray | None = field(repr=False, default=None)
     demand: np.ndarray | None = field(repr=False, default=None)
     candidate_rows: np.ndarray | None = field(repr=False, default=None)
+    component: str | None = None
+    minutes: float | None = None
 
 
 def suggest_sites(  # noqa: PLR0913 - public entry point: data args + keyword options
-    net: WalkNetwork,
-    facilities: gpd.GeoDataFrame | None,
-    population: gpd.GeoDataFrame,
+    net: WalkNetwork | Analysis,
+    facilities: gpd.GeoDataFrame | str | None = None,
+    population: gpd.GeoDataFrame | None = None,
     component: str | None = None,
     *,
     k: int = 3,
@@ -344,9 +357,18 @@ def suggest_sites(  # noqa: PLR0913 - public entry point: data args + keyword op
 ) -> SiteSuggestions:
     """Sites that bring the most residents within ``minutes`` of a facility of the group.
 
+    Two forms, as :func:`infra_geo.capacity_access`: ``suggest_sites(res, "sports", ...)``
+    with an :class:`~infra_geo.Analysis` (network, facilities, residents as the gap table
+    placed them, walking speed and data extent from the result; who is already within reach
+    comes from the distances the analysis computed, so no facility search runs again), or
+    ``suggest_sites(net, facilities, population, "sports", ...)``. Same residents, same
+    numbers (tested).
+
     Parameters
     ----------
-    net : WalkNetwork
+    net : WalkNetwork or Analysis
+        The network, or a result of :func:`infra_geo.analyse` (then the second argument is
+        the component).
     facilities : GeoDataFrame or None
         The existing facilities (classified); ``None`` or a group without facilities: there
         are none yet (every resident is demand).
@@ -362,7 +384,8 @@ def suggest_sites(  # noqa: PLR0913 - public entry point: data args + keyword op
         Possible sites (any CRS); default :func:`grid_candidates` inside ``extent``.
     extent : shapely Polygon or GeoSeries/GeoDataFrame, optional
         Where default candidates are placed, e.g. ``ig.data_extent(path)`` (default the
-        network's hull); a bare polygon is in ``polygon_crs`` (default EPSG:4326).
+        network's hull; the result's data extent in the result form); a bare polygon is in
+        ``polygon_crs`` (default EPSG:4326).
     spacing_m : float
         Grid spacing of default candidates.
     method : {"greedy", "exact", "both"}
@@ -371,9 +394,9 @@ def suggest_sites(  # noqa: PLR0913 - public entry point: data args + keyword op
     solver : optional
         MILP solver for the exact method (see :func:`mclp_optimum`).
     speed_kmh : float, optional
-        Walking speed (default ``settings.walk_speed_kmh``).
+        Walking speed (default ``settings.walk_speed_kmh``; the result's in the result form).
     entrances, by, rules : optional
-        As in :func:`infra_geo.distance_to_nearest`.
+        As in :func:`infra_geo.distance_to_nearest` (explicit form only).
 
     polygon_crs : CRS-like, optional
         The CRS of a bare ``extent`` polygon (default EPSG:4326).
@@ -400,18 +423,45 @@ def suggest_sites(  # noqa: PLR0913 - public entry point: data args + keyword op
     >>> s = ig.suggest_sites(net, fac, pop, "sports", k=3, minutes=5, extent=ig.data_extent(path))
     >>> list(s.sites.columns[:4])
     ['rank', 'candidate', 'newly_reached', 'cumulative']
+    >>> res = ig.analyse(neighbourhoods="hex:250")
+    >>> ig.suggest_sites(res, "sports", k=2, minutes=5, spacing_m=150).sites["rank"].tolist()
+    [1, 2]
     """
-    _check_net(net)
+    form = result_form(
+        net,
+        facilities,
+        population,
+        component,
+        "suggest_sites",
+        entrances=entrances,
+        by=by,
+        rules=rules,
+    )
     k = _check_k(k)
     if method not in ("greedy", "exact", "both"):
         raise InputError(f"method must be 'greedy', 'exact' or 'both', not {method!r}.")
-    mpm = metres_per_minute(settings.walk_speed_kmh if speed_kmh is None else speed_kmh)
-    cutoff = _positive(minutes, "minutes") * mpm
-    pop_gdf, pop = _population(population)
-    pts = pop_gdf.to_crs(net.crs)
-    ps = net.snap(pts.geometry)
-    group = (component, by, rules, entrances)
-    reached = _already_reached(net, facilities, group, ps, cutoff, len(pts))
+    names: dict = {}
+    if form is not None:
+        res, component = form
+        ri = result_inputs(res, component, allow_empty=True)
+        mpm = metres_per_minute(ri.speed_kmh if speed_kmh is None else speed_kmh)
+        cutoff = _positive(minutes, "minutes") * mpm
+        net, pts, pop, ps = ri.net, ri.points, ri.weights, ri.snap
+        reached = ri.nearest_m <= cutoff
+        if extent is None and candidates is None and ri.extent is not None:
+            extent, polygon_crs = ri.extent, "EPSG:4326"
+        names = dict(zip(res.gaps["unit_id"].astype(str), res.gaps["unit_name"], strict=True))
+    else:
+        _check_net(net)
+        mpm = metres_per_minute(settings.walk_speed_kmh if speed_kmh is None else speed_kmh)
+        cutoff = _positive(minutes, "minutes") * mpm
+        pop_gdf, pop = _population(population)
+        pts = pop_gdf.to_crs(net.crs)
+        ps = net.snap(pts.geometry)
+        group = (component, by, rules, entrances)
+        reached = _already_reached(net, facilities, group, ps, cutoff, len(pts))
+        if "unit_name" in pts.columns and "unit_id" in pts.columns:
+            names = dict(zip(pts["unit_id"].astype(str), pts["unit_name"], strict=True))
     if extent is not None:  # a GeoSeries with its CRS from here on
         ll = as_polygon(extent, crs=polygon_crs, name="extent")
         extent = gpd.GeoSeries([ll], crs="EPSG:4326")
@@ -432,7 +482,7 @@ def suggest_sites(  # noqa: PLR0913 - public entry point: data args + keyword op
     )
     w = pop[demand]
     chosen, gains, optimum, gap = _solve(cov, w, k, method, solver)
-    bu = _newly_reached_per_unit(cov, chosen, pts, demand, w)
+    bu = _newly_reached_per_unit(cov, chosen, pts, demand, w, names)
     cand_rows = ci[chosen]
     sites = gpd.GeoDataFrame(
         {
@@ -440,6 +490,7 @@ def suggest_sites(  # noqa: PLR0913 - public entry point: data args + keyword op
             "candidate": cand_rows,
             "newly_reached": gains,
             "cumulative": np.cumsum(gains),
+            **_breakdown(bu, len(chosen)),
         },
         geometry=cand.to_numpy()[cand_rows] if len(chosen) else [],
         crs=net.crs,
@@ -461,6 +512,8 @@ def suggest_sites(  # noqa: PLR0913 - public entry point: data args + keyword op
         w,
         demand,
         ci,
+        component,
+        float(minutes),
     )
 
 
@@ -533,8 +586,11 @@ def _newly_reached_per_unit(
     pts: gpd.GeoDataFrame,
     demand: np.ndarray,
     w: np.ndarray,
+    names: dict,
 ) -> pd.DataFrame:
-    """Residents newly reached by each pick, per unit (``rank``, ``unit_id``, ``newly_reached``)."""
+    """Residents newly reached by each pick, per unit (``rank``, ``unit_id``, ``unit_name``,
+    ``newly_reached``; per rank the unit reached most first).
+    """
     csc = sparse.csc_matrix(cov)
     got = np.zeros(len(demand), dtype=bool)
     rows_rank, rows_pt = [], []
@@ -557,10 +613,25 @@ def _newly_reached_per_unit(
             )
             .groupby(["rank", "unit_id"], sort=True, as_index=False)["newly_reached"]
             .sum()
+            .sort_values(["rank", "newly_reached", "unit_id"], ascending=[True, False, True])
+            .reset_index(drop=True)
         )
     else:
         bu = pd.DataFrame({"rank": [], "unit_id": [], "newly_reached": []})
+    bu.insert(2, "unit_name", [names.get(u, u) for u in bu["unit_id"]])
     return bu
+
+
+def _breakdown(bu: pd.DataFrame, n: int) -> dict[str, np.ndarray]:
+    """Per suggestion: how many units it newly reaches residents in, and which (text)."""
+    helped = np.zeros(n, dtype=np.int64)
+    text = np.full(n, "", dtype=object)
+    for r, grp in bu.groupby("rank", sort=True):
+        helped[int(r) - 1] = len(grp)
+        text[int(r) - 1] = "; ".join(
+            f"{nm}: {v:,.0f}" for nm, v in zip(grp["unit_name"], grp["newly_reached"], strict=True)
+        )
+    return {"units_helped": helped, "units": text}
 
 
 def _gains(cov: sparse.csc_matrix, w: np.ndarray, cols: np.ndarray) -> np.ndarray:
