@@ -137,8 +137,9 @@ def facility_capacity(
     Parameters
     ----------
     facilities : GeoDataFrame
-    capacity : str, array-like or None
-        A column name (e.g. list size, seats, m²) or one value per facility. ``None``: the
+    capacity : str, array-like, dict, Series or None
+        A column name (e.g. list size, seats, m²), one value per facility, or values keyed
+        by ``facility_id`` (a dict or Series; every facility needs one). ``None``: the
         first OSM source that every facility has: the ``capacity`` tag, the ``beds`` tag,
         the building floor area (footprint in m² x ``building:levels``, 1 level if absent;
         area facilities tagged ``building``); else 1 per facility. Sources are never mixed
@@ -163,8 +164,12 @@ def facility_capacity(
                     f"{', '.join(map(str, facilities.columns[:12]))}...)."
                 )
             vals, src = _numeric(facilities[capacity]), f"column:{capacity}"
+        elif isinstance(capacity, (Mapping, pd.Series)) and "facility_id" in facilities.columns:
+            ids = facilities["facility_id"].astype(str)
+            by_id = pd.Series(capacity, dtype=object).rename(index=str)
+            vals, src = _numeric(by_id.reindex(ids)), "user"  # a missing id: NaN, refused below
         else:
-            vals, src = np.asarray(capacity, dtype=float).ravel(), "user"
+            vals, src = _numeric(pd.Series(np.asarray(capacity, dtype=object).ravel())), "user"
             if len(vals) != n:
                 raise InputError(
                     f"capacity has {len(vals)} values for {n} facilities; give one per row."
