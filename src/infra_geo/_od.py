@@ -157,11 +157,12 @@ def _od_from_attachments(  # noqa: PLR0913 - the OD builder's arrays, passed thr
     return WalkingOD(s_all, p_all, d_all, int(n_src), int(n_pts), float(cutoff))
 
 
-def _check_net(net: Any) -> None:
+def _check_net(net: Any) -> WalkNetwork:
     if not isinstance(net, WalkNetwork):
         raise InputError(
             f"net must be a WalkNetwork (from ig.walk_network_from_file), not {type(net).__name__}."
         )
+    return net
 
 
 def _points_geoseries(points: Any, what: str) -> gpd.GeoSeries:

@@ -157,31 +157,7 @@ def facility_capacity(
     """
     n = len(facilities)
     if capacity is not None:
-        if isinstance(capacity, str):
-            if capacity not in facilities.columns:
-                raise InputError(
-                    f"capacity column {capacity!r} is not in the facilities (columns: "
-                    f"{', '.join(map(str, facilities.columns[:12]))}...)."
-                )
-            vals, src = _numeric(facilities[capacity]), f"column:{capacity}"
-        elif isinstance(capacity, (Mapping, pd.Series)) and "facility_id" in facilities.columns:
-            ids = facilities["facility_id"].astype(str)
-            by_id = pd.Series(capacity, dtype=object).rename(index=str)
-            vals, src = _numeric(by_id.reindex(ids)), "user"  # a missing id: NaN, refused below
-        else:
-            vals, src = _numeric(pd.Series(np.asarray(capacity, dtype=object).ravel())), "user"
-            if len(vals) != n:
-                raise InputError(
-                    f"capacity has {len(vals)} values for {n} facilities; give one per row."
-                )
-        bad = ~np.isfinite(vals) | (vals <= 0)
-        if bad.any():
-            raise InputError(
-                f"capacity must be a positive number for every facility; {int(bad.sum())} "
-                f"of {n} are missing, zero or negative (first at row {int(np.flatnonzero(bad)[0])})"
-                ": fill them or drop those facilities."
-            )
-        return vals, src
+        return _given_capacity(facilities, capacity)
     for tag in CAPACITY_TAGS:
         if tag in facilities.columns and n:
             vals = _numeric(facilities[tag])
@@ -218,6 +194,36 @@ def facility_capacity(
             logging.WARNING,
         )
     return np.ones(n), "one_per_facility"
+
+
+def _given_capacity(facilities: gpd.GeoDataFrame, capacity: Any) -> tuple[np.ndarray, str]:
+    """The user's capacity (a column, values per row, or keyed by ``facility_id``), checked."""
+    n = len(facilities)
+    if isinstance(capacity, str):
+        if capacity not in facilities.columns:
+            raise InputError(
+                f"capacity column {capacity!r} is not in the facilities (columns: "
+                f"{', '.join(map(str, facilities.columns[:12]))}...)."
+            )
+        vals, src = _numeric(facilities[capacity]), f"column:{capacity}"
+    elif isinstance(capacity, (Mapping, pd.Series)) and "facility_id" in facilities.columns:
+        ids = facilities["facility_id"].astype(str)
+        by_id = pd.Series(capacity, dtype=object).rename(index=str)
+        vals, src = _numeric(by_id.reindex(ids)), "user"  # a missing id: NaN, refused below
+    else:
+        vals, src = _numeric(pd.Series(np.asarray(capacity, dtype=object).ravel())), "user"
+        if len(vals) != n:
+            raise InputError(
+                f"capacity has {len(vals)} values for {n} facilities; give one per row."
+            )
+    bad = ~np.isfinite(vals) | (vals <= 0)
+    if bad.any():
+        raise InputError(
+            f"capacity must be a positive number for every facility; {int(bad.sum())} "
+            f"of {n} are missing, zero or negative (first at row {int(np.flatnonzero(bad)[0])})"
+            ": fill them or drop those facilities."
+        )
+    return vals, src
 
 
 def step_weights(minutes: float, zones: Mapping[float, float] | None = None) -> dict:
@@ -418,33 +424,25 @@ def capacity_access(  # noqa: PLR0913 - public entry point: data args + keyword 
         rules=rules,
     )
     if form is not None:
-        res, component = form
+        res, key = form
         speed_kmh = res.speed_kmh if speed_kmh is None else speed_kmh
         minutes = max(res.minutes) if minutes is None and zones is None else minutes
-    else:
-        _check_net(net)
     opts = _options(method, minutes, zones, decay, beta, min_m, speed_kmh)
     if form is not None:
-        ri = result_inputs(res, component)
-        fac, pop_gdf, pop = ri.facilities, ri.points, ri.weights
-        net = ri.net
-        cap, cap_src = facility_capacity(fac, capacity, crs=net.crs)
+        ri = result_inputs(res, key)
+        walk, fac, pop_gdf, pop = ri.net, ri.facilities, ri.points, ri.weights
+        cap = facility_capacity(fac, capacity, crs=walk.crs)
         od = _od_from_attachments(
-            net,
-            ri.src,
-            ri.edge,
-            ri.offset,
-            len(fac),
-            ri.snap.edge,
-            ri.snap.offset,
-            opts["cutoff"],
+            walk, ri.src, ri.edge, ri.offset, len(fac), ri.snap.edge, ri.snap.offset, opts["cutoff"]
         )
     else:
+        walk = _check_net(net)
         pop_gdf, pop = _population(population)
         fac = _group_facilities(facilities, component, by, rules)
-        cap, cap_src = facility_capacity(fac, capacity, crs=net.crs)
-        od = walking_od(net, fac, pop_gdf, cutoff_m=opts["cutoff"], entrances=entrances)
-    return _measure(net, fac, pop_gdf.to_crs(net.crs), pop, od, (cap, cap_src), opts, component)
+        key = str(component)
+        cap = facility_capacity(fac, capacity, crs=walk.crs)
+        od = walking_od(walk, fac, pop_gdf, cutoff_m=opts["cutoff"], entrances=entrances)
+    return _measure(walk, fac, pop_gdf.to_crs(walk.crs), pop, od, cap, opts, key)
 
 
 def _options(

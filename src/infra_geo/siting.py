@@ -446,29 +446,29 @@ def suggest_sites(  # noqa: PLR0913 - public entry point: data args + keyword op
         ri = result_inputs(res, component, allow_empty=True)
         mpm = metres_per_minute(ri.speed_kmh if speed_kmh is None else speed_kmh)
         cutoff = _positive(minutes, "minutes") * mpm
-        net, pts, pop, ps = ri.net, ri.points, ri.weights, ri.snap
+        walk, pts, pop, ps = ri.net, ri.points, ri.weights, ri.snap
         reached = ri.nearest_m <= cutoff
         if extent is None and candidates is None and ri.extent is not None:
             extent, polygon_crs = ri.extent, "EPSG:4326"
         names = dict(zip(res.gaps["unit_id"].astype(str), res.gaps["unit_name"], strict=True))
     else:
-        _check_net(net)
+        walk = _check_net(net)
         mpm = metres_per_minute(settings.walk_speed_kmh if speed_kmh is None else speed_kmh)
         cutoff = _positive(minutes, "minutes") * mpm
         pop_gdf, pop = _population(population)
-        pts = pop_gdf.to_crs(net.crs)
-        ps = net.snap(pts.geometry)
+        pts = pop_gdf.to_crs(walk.crs)
+        ps = walk.snap(pts.geometry)
         group = (component, by, rules, entrances)
-        reached = _already_reached(net, facilities, group, ps, cutoff, len(pts))
+        reached = _already_reached(walk, facilities, group, ps, cutoff, len(pts))
         if "unit_name" in pts.columns and "unit_id" in pts.columns:
             names = dict(zip(pts["unit_id"].astype(str), pts["unit_name"], strict=True))
     if extent is not None:  # a GeoSeries with its CRS from here on
         ll = as_polygon(extent, crs=polygon_crs, name="extent")
         extent = gpd.GeoSeries([ll], crs="EPSG:4326")
-    cand, cs, ci = _snapped_candidates(net, candidates, extent, spacing_m)
+    cand, cs, ci = _snapped_candidates(walk, candidates, extent, spacing_m)
     demand = np.flatnonzero(~reached & ps.ok & (pop > 0))
     cod = _od_from_attachments(
-        net,
+        walk,
         np.arange(len(ci)),
         cs.edge[ci],
         cs.offset[ci],
@@ -493,7 +493,7 @@ def suggest_sites(  # noqa: PLR0913 - public entry point: data args + keyword op
             **_breakdown(bu, len(chosen)),
         },
         geometry=cand.to_numpy()[cand_rows] if len(chosen) else [],
-        crs=net.crs,
+        crs=walk.crs,
     )
     total = float(pop.sum())
     before = float(pop[reached].sum())
