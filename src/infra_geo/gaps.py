@@ -376,9 +376,8 @@ def gaps_and_residents(  # noqa: PLR0913 - public entry point: data args + keywo
         }
     )
     _log_accounting(gdf)
-    placed = acc.copy()
-    placed["population"] = w
-    placed["unit_id"] = np.where(unit >= 0, units["unit_id"].astype(str).to_numpy()[u], None)
+    ids = units["unit_id"].astype(str).to_numpy()
+    placed = acc.assign(population=w, unit_id=np.where(unit >= 0, ids[u], None))
     return gdf, placed
 
 

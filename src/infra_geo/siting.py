@@ -440,61 +440,28 @@ def suggest_sites(  # noqa: PLR0913 - public entry point: data args + keyword op
     k = _check_k(k)
     if method not in ("greedy", "exact", "both"):
         raise InputError(f"method must be 'greedy', 'exact' or 'both', not {method!r}.")
-    names: dict = {}
     if form is not None:
         res, component = form
-        ri = result_inputs(res, component, allow_empty=True)
-        mpm = metres_per_minute(ri.speed_kmh if speed_kmh is None else speed_kmh)
-        cutoff = _positive(minutes, "minutes") * mpm
-        walk, pts, pop, ps = ri.net, ri.points, ri.weights, ri.snap
-        reached = ri.nearest_m <= cutoff
-        if extent is None and candidates is None and ri.extent is not None:
-            extent, polygon_crs = ri.extent, "EPSG:4326"
-        names = dict(zip(res.gaps["unit_id"].astype(str), res.gaps["unit_name"], strict=True))
+        walk, pts, pop, ps, reached, cutoff, names, ext = _from_result(
+            res, component, minutes, speed_kmh
+        )
+        if extent is None and candidates is None and ext is not None:
+            extent, polygon_crs = ext, "EPSG:4326"
     else:
-        walk = _check_net(net)
-        mpm = metres_per_minute(settings.walk_speed_kmh if speed_kmh is None else speed_kmh)
-        cutoff = _positive(minutes, "minutes") * mpm
-        pop_gdf, pop = _population(population)
-        pts = pop_gdf.to_crs(walk.crs)
-        ps = walk.snap(pts.geometry)
         group = (component, by, rules, entrances)
-        reached = _already_reached(walk, facilities, group, ps, cutoff, len(pts))
-        if "unit_name" in pts.columns and "unit_id" in pts.columns:
-            names = dict(zip(pts["unit_id"].astype(str), pts["unit_name"], strict=True))
+        walk, pts, pop, ps, reached, cutoff, names = _from_inputs(
+            net, facilities, population, group, minutes, speed_kmh
+        )
     if extent is not None:  # a GeoSeries with its CRS from here on
         ll = as_polygon(extent, crs=polygon_crs, name="extent")
         extent = gpd.GeoSeries([ll], crs="EPSG:4326")
     cand, cs, ci = _snapped_candidates(walk, candidates, extent, spacing_m)
     demand = np.flatnonzero(~reached & ps.ok & (pop > 0))
-    cod = _od_from_attachments(
-        walk,
-        np.arange(len(ci)),
-        cs.edge[ci],
-        cs.offset[ci],
-        len(ci),
-        ps.edge[demand],
-        ps.offset[demand],
-        cutoff,
-    )
-    cov = sparse.csc_matrix(
-        (np.ones(len(cod.point), bool), (cod.point, cod.source)), shape=(len(demand), len(ci))
-    )
+    cov = _coverage_matrix(walk, cs, ci, ps, demand, cutoff)
     w = pop[demand]
     chosen, gains, optimum, gap = _solve(cov, w, k, method, solver)
     bu = _newly_reached_per_unit(cov, chosen, pts, demand, w, names)
-    cand_rows = ci[chosen]
-    sites = gpd.GeoDataFrame(
-        {
-            "rank": np.arange(1, len(chosen) + 1),
-            "candidate": cand_rows,
-            "newly_reached": gains,
-            "cumulative": np.cumsum(gains),
-            **_breakdown(bu, len(chosen)),
-        },
-        geometry=cand.to_numpy()[cand_rows] if len(chosen) else [],
-        crs=walk.crs,
-    )
+    sites = _sites_frame(cand, ci[chosen], gains, bu, walk.crs)
     total = float(pop.sum())
     before = float(pop[reached].sum())
     return SiteSuggestions(
@@ -514,6 +481,73 @@ def suggest_sites(  # noqa: PLR0913 - public entry point: data args + keyword op
         ci,
         component,
         float(minutes),
+    )
+
+
+def _coverage_matrix(
+    net: WalkNetwork, cs: Any, ci: np.ndarray, ps: Any, demand: np.ndarray, cutoff: float
+) -> sparse.csc_matrix:
+    """(demand points x usable candidates): walking distance from the site <= ``cutoff``."""
+    cod = _od_from_attachments(
+        net,
+        np.arange(len(ci)),
+        cs.edge[ci],
+        cs.offset[ci],
+        len(ci),
+        ps.edge[demand],
+        ps.offset[demand],
+        cutoff,
+    )
+    return sparse.csc_matrix(
+        (np.ones(len(cod.point), bool), (cod.point, cod.source)), shape=(len(demand), len(ci))
+    )
+
+
+def _from_result(res: Any, component: str, minutes: Any, speed_kmh: Any) -> tuple:
+    """The result form's network, residents (as placed), their snaps, who is already within
+    reach (the analysis's nearest distances), the cutoff, unit names and the data extent.
+    """
+    ri = result_inputs(res, component, allow_empty=True)
+    mpm = metres_per_minute(ri.speed_kmh if speed_kmh is None else speed_kmh)
+    cutoff = _positive(minutes, "minutes") * mpm
+    names = dict(zip(res.gaps["unit_id"].astype(str), res.gaps["unit_name"], strict=True))
+    reached = ri.nearest_m <= cutoff
+    return ri.net, ri.points, ri.weights, ri.snap, reached, cutoff, names, ri.extent
+
+
+def _from_inputs(
+    net: Any, facilities: Any, population: Any, group: tuple, minutes: Any, speed_kmh: Any
+) -> tuple:
+    """The explicit form's network, residents, their snaps, who is already within reach (a
+    bounded search from the group's facilities), the cutoff and unit names.
+    """
+    walk = _check_net(net)
+    mpm = metres_per_minute(settings.walk_speed_kmh if speed_kmh is None else speed_kmh)
+    cutoff = _positive(minutes, "minutes") * mpm
+    pop_gdf, pop = _population(population)
+    pts = pop_gdf.to_crs(walk.crs)
+    ps = walk.snap(pts.geometry)
+    reached = _already_reached(walk, facilities, group, ps, cutoff, len(pts))
+    names = {}
+    if "unit_name" in pts.columns and "unit_id" in pts.columns:
+        names = dict(zip(pts["unit_id"].astype(str), pts["unit_name"], strict=True))
+    return walk, pts, pop, ps, reached, cutoff, names
+
+
+def _sites_frame(
+    cand: gpd.GeoSeries, rows: np.ndarray, gains: np.ndarray, bu: pd.DataFrame, crs: Any
+) -> gpd.GeoDataFrame:
+    """The suggestions table: rank, candidate row, residents newly reached, units helped."""
+    return gpd.GeoDataFrame(
+        {
+            "rank": np.arange(1, len(rows) + 1),
+            "candidate": rows,
+            "newly_reached": gains,
+            "cumulative": np.cumsum(gains),
+            **_breakdown(bu, len(rows)),
+        },
+        geometry=cand.to_numpy()[rows] if len(rows) else [],
+        crs=crs,
     )
 
 
