@@ -257,6 +257,7 @@ def test_decisions_notebook_on_liechtenstein(
     assert "liechtenstein.osm.pbf: 2" in _text(cells["analyse"])  # "... 2xx facilities"
     assert "capacity source: one_per_facility" in _text(cells["capacity"])  # stated
     assert "Vaduz" in _text(cells["capacity"]) and "gravity" in _text(cells["methods"])
+    assert "Schellenberg" in _text(cells["methods"])
     assert "capacity source one_per_facility" in _text(cells["capacity-gaps"])
     assert "care_supply_10" in _text(cells["capacity-gaps"])
     siting = _text(cells["siting"])
