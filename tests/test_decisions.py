@@ -50,6 +50,17 @@ def _group_ids(res: ig.Analysis, key: str) -> pd.Series:
 # ------------------------------------------------------------------------------ capacity
 
 
+def test_capacity_column_names_parse_back():
+    assert _schema.supply("public_space", 15) == "public_space_supply_15"
+    assert _schema.parse("public_space_supply_15") == ("public_space", "supply", 15)
+    assert _schema.parse("care_supply_method") == ("care", "supply_method", None)
+    assert _schema.parse("public_space_capacity_source") == ("public_space", "capacity_source", None)
+    assert _schema.parse("care_supply") is None  # a supply column always has its minutes
+    with pytest.raises(ValueError, match="needs"):
+        _schema.column("care", "supply")
+    assert _schema.describe("care_supply_10").startswith("only when asked for")
+
+
 @pytest.mark.parametrize(
     ("method", "opts"),
     [("2sfca", {}), ("e2sfca", {}), ("gravity", {"decay": "power", "beta": 1.5})],

@@ -81,7 +81,9 @@ def coverage_map(  # noqa: C901, PLR0913 - a flat sequence of input checks; spli
         One row per neighbourhood, in any CRS, with ``unit_id``, ``unit_name``,
         ``residents``, ``partial`` and measure columns: ``{component}_share_{m}``,
         ``{component}_reached_{m}``, ``{component}_unreached_{m}``, ``{component}_mean_m``,
-        ``{component}_p90_m``, ``completeness_{m}``, ``all8_share_{m}``, ``rank_{m}``.
+        ``{component}_p90_m``, ``completeness_{m}``, ``all8_share_{m}``, ``rank_{m}``, and
+        ``{component}_supply_{m}`` (capacity per 1,000 residents, ``Analysis.with_capacity``;
+        offered in the legend with its method and capacity source).
         Drawn as a choropleth; the legend holds a list to switch between the measures
         (completeness, share of all eight, and the share of each component, per threshold).
         Partial neighbourhoods (edge effect) are hatched grey.
