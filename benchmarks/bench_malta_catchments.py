@@ -61,7 +61,11 @@ def main() -> None:
     t_cold, t_warm = med["cold"]["total"], med["warm"]["total"]
     rows = [
         ["infra_geo: ig.catchments, cold (as inside analyse)", t_cold, 1.0],
-        ["infra_geo: ig.catchments, warm (buffers and tiles cached per network)", t_warm, t_warm / t_cold],
+        [
+            "infra_geo: ig.catchments, warm (buffers and tiles cached per network)",
+            t_warm,
+            t_warm / t_cold,
+        ],
         [
             f"osmnx recipe on every {EVERY}th facility ({len(sub)}; {n_sub} sources): "
             "ego graphs + buffers + unions, measured",
