@@ -374,6 +374,7 @@ class Access:
         self.net = check_network(net)
         self.entrances = entrances
         self.source = facilities
+        self.options: dict[str, Any] = {"component": component, "by": by, "rules": rules}
         self.groups: Groups = resolve_groups(facilities, component, by=by, rules=rules)
         self.keys: tuple[str, ...] = self.groups.keys
         self.facilities: gpd.GeoDataFrame = self.groups.facilities
@@ -382,6 +383,8 @@ class Access:
         self.attachments = replace(att, members=self.groups.members, components=self.keys)
         self._graph: sparse.csr_matrix | None = None
         self._dist: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        #: multi-source distance searches run by this engine, per group (reuse is observable)
+        self.distance_runs: dict[str, int] = {}
 
     def __repr__(self) -> str:
         n = int(self.attachments.snapped.sum())
@@ -439,6 +442,7 @@ class Access:
             dist, _, src = dijkstra(
                 self.graph, directed=True, indices=fidx + n, min_only=True, return_predecessors=True
             )
+            self.distance_runs[k] = self.distance_runs.get(k, 0) + 1
             near = np.where(src[:n] >= 0, src[:n] - n, -1)
             self._dist[k] = (dist[:n], near.astype(np.int64))
         return {k: self._dist[k] for k in keys}
@@ -522,6 +526,39 @@ class Access:
         """
         options.setdefault("entrances", self.entrances)
         return Access(self.net, facilities, **options)
+
+    def edited(
+        self, *, add: gpd.GeoDataFrame | None = None, remove: np.ndarray | None = None
+    ) -> Access:
+        """This engine with facilities removed and added, recomputing only what changed.
+
+        The kept facilities keep their access points (only ``add`` is attached); every group
+        whose facility set is unchanged keeps its node distances (no new search: see
+        :attr:`distance_runs`); the other groups are searched again when asked for. The
+        result equals ``Access(net, new_facilities, ...)`` built from scratch with the same
+        grouping options, where ``new_facilities`` is the kept rows followed by ``add``.
+
+        Parameters
+        ----------
+        add : GeoDataFrame, optional
+            New facilities with the columns the grouping reads (``components`` for the
+            eight components) and a ``facility_id``; any CRS.
+        remove : ndarray of bool, optional
+            Per row of :attr:`facilities`: drop it.
+
+        Returns
+        -------
+        Access
+            A new engine on the same network; this one is unchanged.
+
+        Raises
+        ------
+        InputError
+            The engine was built from a dict of frames, or ``remove`` does not fit.
+        """
+        from ._edit import edited
+
+        return edited(self, add=add, remove=remove)
 
 
 def engine(
