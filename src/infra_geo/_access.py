@@ -530,7 +530,7 @@ class Access:
     def edited(
         self, *, add: gpd.GeoDataFrame | None = None, remove: np.ndarray | None = None
     ) -> Access:
-        """This engine with facilities removed and added, recomputing only what changed.
+        """Return this engine with facilities removed and added, recomputing only what changed.
 
         The kept facilities keep their access points (only ``add`` is attached); every group
         whose facility set is unchanged keeps its node distances (no new search: see

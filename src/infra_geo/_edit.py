@@ -84,9 +84,7 @@ def edited(
         keep = ~rm
     if add is not None and not isinstance(add, gpd.GeoDataFrame):
         raise InputError(f"add must be a GeoDataFrame, not {type(add).__name__}.")
-    added = (
-        add.to_crs(old_fac.crs) if add is not None and len(add) else old_fac.iloc[:0].copy()
-    )
+    added = add.to_crs(old_fac.crs) if add is not None and len(add) else old_fac.iloc[:0].copy()
     frame = pd.concat([old_fac.loc[keep], added], ignore_index=True)
     new_fac = gpd.GeoDataFrame(frame, geometry=old_fac.geometry.name, crs=old_fac.crs)
     groups = resolve_groups(new_fac, **acc.options)
@@ -96,9 +94,7 @@ def edited(
     out.groups = groups
     out.keys = groups.keys
     out.facilities = groups.facilities
-    out.attachments = merge_attachments(
-        acc.attachments, keep, att_new, groups.members, groups.keys
-    )
+    out.attachments = merge_attachments(acc.attachments, keep, att_new, groups.members, groups.keys)
     out._graph = None
     out.distance_runs = {}
     out._dist = _kept_distances(acc, keep, groups.members[n - int((~keep).sum()) :], groups.keys)

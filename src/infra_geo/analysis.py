@@ -28,15 +28,12 @@ from ._inputs import (
 )
 from ._log import log, stage_clock
 from ._report import OUTPUT_FILES
+from ._types import FacilityIdsLike
 from ._validate import as_polygon, check_settings, minutes_tuple, positive
 from ._walk_profiles import PROFILE_NOTES, check_profile
 from .accessibility import catchments, metres_per_minute, nearest_facilities
 from .components import COMPONENTS
-from .errors import (
-    DataFileError,
-    InputError,
-    PopulationError,
-)
+from .errors import DataFileError, InputError, PopulationError
 from .extent import read_extent, run_extent
 from .gaps import gaps_and_residents, resident_access, uncovered_areas
 from .network import WalkNetwork, walk_network_from_file, walk_network_from_polygon
@@ -272,7 +269,21 @@ class Analysis:
             measure=measure,
             extent=self.extent,
             extent_note=self.extent_source or None,
+            title=getattr(self, "map_title", None),
         )
+
+    def scenario(
+        self,
+        *,
+        add: gpd.GeoDataFrame | None = None,
+        remove: FacilityIdsLike = None,
+        name: str | None = None,
+        component: str | None = None,
+    ) -> Analysis:
+        """Return a what-if copy: facilities removed/added (:func:`infra_geo.scenario.scenario`)."""
+        from .scenario import scenario
+
+        return scenario(self, add=add, remove=remove, name=name, component=component)
 
     def walk_minutes_grid(self, cell_m: float = 50.0) -> tuple[np.ndarray, Any, Any]:
         """Walking minutes to the nearest facility per component on a regular grid.
@@ -388,6 +399,7 @@ def analyse(  # noqa: PLR0913 - public entry point: data args + keyword options
     *,
     walk_profile: str | None = None,
     extent: Any = None,
+    facilities: gpd.GeoDataFrame | None = None,
 ) -> Analysis:
     """Facilities, network, distances, catchments, gaps and map in one call.
 
@@ -428,6 +440,8 @@ def analyse(  # noqa: PLR0913 - public entry point: data args + keyword options
     walk_profile : {"auto", "nl", "osmnx"}, optional
         Which ways are walkable (default ``settings.walk_profile``, ``"auto"``: the Dutch
         profile inside the Netherlands); see :func:`~infra_geo.walk_network_from_file`.
+    facilities : GeoDataFrame, optional
+        Classified facilities to use instead of those read from the data (e.g. an edited set).
 
     Returns
     -------
@@ -472,7 +486,7 @@ def analyse(  # noqa: PLR0913 - public entry point: data args + keyword options
     area = as_polygon(polygon) if polygon is not None else None
     user_extent = read_extent(extent) if extent is not None else None
     source_file, source, fac, entrances, area, net, done = _load(
-        stage, osm_file, place, area, walk_profile=walk_profile
+        stage, osm_file, place, area, walk_profile=walk_profile, facilities=facilities
     )
     extent, extent_source = run_extent(net, source_file, area, user_extent)
     done()
@@ -526,6 +540,7 @@ def _load(
     area: Any,
     *,
     walk_profile: str | None,
+    facilities: gpd.GeoDataFrame | None = None,
 ) -> tuple[Path | None, str, gpd.GeoDataFrame, Any, Any, WalkNetwork, Callable[[], None]]:
     """The source of :func:`analyse` (file, sample or online), its facilities, entrances,
     area (geocoded online) and walking network; the network stage is left open (its
@@ -551,12 +566,12 @@ def _load(
     done = stage("facilities")
     entrances = None
     if source_file is not None:
-        fac = facilities_from_file(source_file, polygon=area)
+        fac = facilities_from_file(source_file, polygon=area) if facilities is None else facilities
         entrances = entrances_from_file(source_file, polygon=area)
     else:
         if area is None:
             area = geocode_place(place)  # type: ignore[arg-type]
-        fac = facilities_from_polygon(area)
+        fac = facilities_from_polygon(area) if facilities is None else facilities
     done()
     done = stage("network")
     if source_file is not None:
