@@ -280,8 +280,8 @@ class Analysis:
         name: str | None = None,
         component: str | None = None,
     ) -> Analysis:
-        """Return a what-if copy: facilities removed/added (:func:`infra_geo.scenario.scenario`)."""
-        from .scenario import scenario
+        """Return a what-if result (:func:`infra_geo.scenarios.scenario`)."""
+        from .scenarios import scenario
 
         return scenario(self, add=add, remove=remove, name=name, component=component)
 
