@@ -161,7 +161,7 @@ def compare_map(
 
 def _label(res: Analysis) -> str:
     name = getattr(res, "name", None)
-    return f"scenario “{name}”" if name else res.source or "analysis"
+    return f"scenario “{name}”" if name else "base run"
 
 
 def _check_pair(before: Any, after: Any) -> None:

@@ -15,6 +15,7 @@ Compare two results per neighbourhood with :func:`infra_geo.compare`.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -37,6 +38,8 @@ __all__ = ["Scenario", "scenario"]
 
 #: ``facility_id`` prefix of added facilities without an id of their own
 ADDED_PREFIX = "scenario/"
+#: what an added facility's own id may hold (it is written into notes and files)
+_ID_RE = re.compile(r"^[\w:/.\-]{1,100}$")
 #: longest scenario name accepted (characters)
 MAX_NAME = 200
 
@@ -101,7 +104,9 @@ def removal_mask(facilities: gpd.GeoDataFrame, remove: Any) -> np.ndarray:
     n = len(facilities)
     if remove is None:
         return np.zeros(n, dtype=bool)
-    if isinstance(remove, (pd.Series, np.ndarray)) and remove.dtype == bool:
+    if isinstance(remove, (pd.Series, np.ndarray)) and pd.api.types.is_bool_dtype(remove.dtype):
+        if isinstance(remove, pd.Series) and remove.isna().any():
+            raise InputError("remove is a boolean mask with missing values: fill them first.")
         mask = np.asarray(remove, dtype=bool)
         if isinstance(remove, pd.Series) and not remove.index.equals(facilities.index):
             raise InputError(
@@ -259,6 +264,12 @@ def _added_ids(add: gpd.GeoDataFrame, taken: Iterable[str]) -> list[str]:
     if col.isna().any():
         raise InputError(f"add: row(s) {_rows(add, col.isna().to_numpy())} have no facility_id.")
     ids = col.astype(str).str.strip().tolist()
+    bad = [i for i in ids if not _ID_RE.match(i)]
+    if bad:
+        raise InputError(
+            f"add: facility_id {bad[0]!r} is not an id: use letters, digits and : / . - _ "
+            "(e.g. plan/1), or drop the column."
+        )
     dup = sorted({i for i in ids if ids.count(i) > 1})
     clash = sorted(set(ids) & taken_set)
     if dup or clash:
@@ -376,7 +387,7 @@ def scenario(
         minutes=res.minutes,
         speed_kmh=res.speed_kmh,
         lang=res.lang,
-        source=res.source,
+        source=f"{res.source}, scenario “{label}”",
         timings=timings,
         notes=notes,
         entrances=res.entrances,
@@ -407,10 +418,7 @@ def _note(
     if added:
         what.append(f"{len(added)} added ({ids(added)})")
     redo = ", ".join(changed) if changed else "none"
-    return (
-        f"scenario “{label}”: {'; '.join(what)}; recomputed: {redo}; every other figure is "
-        "the base run's"
-    )
+    return f"scenario: {'; '.join(what)}; recomputed: {redo}; every other figure is the base run's"
 
 
 def _recompute(res: Analysis, eng: Access, changed: tuple[str, ...]) -> dict[str, Any]:
