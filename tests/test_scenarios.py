@@ -154,6 +154,9 @@ def test_scenario_equals_a_fresh_run_on_the_edited_set(
     # catchments and uncovered areas: same rows, same areas (the changed ones redrawn)
     assert list(sc.catchments["component"]) == list(fresh.catchments["component"])
     assert np.allclose(sc.catchments.area, fresh.catchments.area, rtol=1e-9, atol=1e-6)
+    # the changed groups' catchments are redrawn only near the edit: the same areas still
+    for a, b in zip(sc.catchments.geometry, fresh.catchments.geometry, strict=True):
+        assert shapely.area(shapely.symmetric_difference(a, b)) <= 1e-9 * max(b.area, 1.0)
     assert np.allclose(sc.uncovered["residents"], fresh.uncovered["residents"], atol=1e-9)
     assert set(sc.changed) >= {"care", "culture", "sports"}
     assert set(sc.access.distance_runs) <= set(sc.changed)
@@ -433,3 +436,57 @@ def test_cli_scenario_round_trip(tmp_path, liechtenstein):
         assert run.returncode == 2, run.stderr
         line = run.stderr.strip().splitlines()[-1]
         assert line.startswith(f"infra-geo: error: {flag}"), line
+
+
+def test_local_and_whole_recomputation_agree_with_a_full_one(li):
+    """Catchments redrawn near the edit or whole, and the facility counts updated per edited
+    facility, equal a full recomputation (on the scenario's own engine)."""
+    from infra_geo import _scenario_parts
+
+    res = li
+    fac = res.facilities
+    care = list(fac.loc[fac["components"].str.contains("care"), "facility_id"])
+    for gone in (care[:1], care[: int(len(care) * 0.8)]):
+        sc = res.scenario(remove=gone, add=_new_site(res, "care;sports"))
+        full = ig.catchments(
+            res.network,
+            sc.facilities,
+            minutes=res.minutes,
+            component=["care", "sports"],
+            access=sc.access,
+        )
+        removed = np.flatnonzero(fac["facility_id"].isin(gone).to_numpy())
+        added = np.array([len(sc.facilities) - 1])
+        for share in (0.0, 1.0):  # 0: always recompute whole; 1: always redraw locally
+            local = _scenario_parts.local_catchments(
+                res.catchments,
+                res.access,
+                sc.access,
+                removed,
+                added,
+                "care",
+                minutes=res.minutes,
+                speed_kmh=res.speed_kmh,
+                width=ig.settings.catchment_buffer_m,
+                max_share=share,
+            )
+            assert (local is None) == (share == 0.0)
+            if local is not None:
+                want = full.loc[full["component"] == "care"].geometry
+                for a, b in zip(local, want, strict=True):
+                    sym = shapely.area(shapely.symmetric_difference(a, b))
+                    assert sym <= 1e-9 * max(b.area, 1.0)
+        got = sc.catchments.loc[sc.catchments["component"].isin(["care", "sports"])]
+        for a, b in zip(got.geometry, full.geometry, strict=True):
+            assert shapely.area(shapely.symmetric_difference(a, b)) <= 1e-9 * max(b.area, 1.0)
+        near = ig.nearest_facilities(
+            res.network,
+            sc.facilities,
+            minutes=res.minutes,
+            component=["care", "sports"],
+            access=sc.access,
+        )
+        for col in near.columns:
+            if col.endswith("_nearest"):
+                continue
+            assert np.array_equal(sc.distances[col].to_numpy(), near[col].to_numpy()), col

@@ -26,9 +26,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from . import settings
 from ._access import Access
 from ._edit import changed_groups
-from .accessibility import catchments, nearest_facilities
+from ._scenario_parts import adjusted_counts, local_catchments
+from .accessibility import catchments, metres_per_minute
 from .analysis import Analysis
 from .components import COMPONENT_KEYS
 from .errors import InputError, UnknownComponentError
@@ -372,7 +374,7 @@ def scenario(
         if k in changed_groups(base_eng, ~mask, eng.groups.members[n_keep:], eng.keys)
     )
     fac = eng.facilities
-    parts = _recompute(res, eng, changed)
+    parts = _recompute(res, eng, changed, np.flatnonzero(mask), np.arange(n_keep, len(fac)))
     removed = tuple(base_fac.loc[mask, "facility_id"].astype(str))
     added = tuple(new["facility_id"]) if new is not None else ()
     notes = [n for n in res.notes if not n.startswith("scenario ")]
@@ -421,23 +423,20 @@ def _note(
     return f"scenario: {'; '.join(what)}; recomputed: {redo}; every other figure is the base run's"
 
 
-def _recompute(res: Analysis, eng: Access, changed: tuple[str, ...]) -> dict[str, Any]:
-    """Distances, catchments, gap table and uncovered areas of the edited engine."""
+def _recompute(
+    res: Analysis, eng: Access, changed: tuple[str, ...], removed: np.ndarray, added: np.ndarray
+) -> dict[str, Any]:
+    """Distances, catchments, gap table and uncovered areas of the edited engine.
+
+    ``removed`` are rows of the base engine, ``added`` rows of ``eng``.
+    """
     net, fac, mins, speed = res.network, eng.facilities, res.minutes, res.speed_kmh
     timings: dict[str, float] = {}
     t = time.perf_counter()
-    dist = res.distances.copy()
-    if changed:
-        redo = nearest_facilities(
-            net, fac, minutes=mins, speed_kmh=speed, component=changed, access=eng
-        )
-        dist[redo.columns] = redo
+    dist = _distances(res, eng, changed, removed, added)
     timings["distances"] = time.perf_counter() - t
     t = time.perf_counter()
-    catch = res.catchments
-    if changed:
-        redo_c = catchments(net, fac, minutes=mins, speed_kmh=speed, component=changed, access=eng)
-        catch = _replace_rows(res.catchments, redo_c, changed, eng.keys)
+    catch = _catchments(res, eng, changed, removed, added)
     timings["catchments"] = time.perf_counter() - t
     t = time.perf_counter()
     table, base_table = _resident_tables(res, eng)
@@ -470,6 +469,70 @@ def _recompute(res: Analysis, eng: Access, changed: tuple[str, ...]) -> dict[str
         "base_residents": base_placed,
         "timings": timings,
     }
+
+
+def _distances(
+    res: Analysis, eng: Access, changed: tuple[str, ...], removed: np.ndarray, added: np.ndarray
+) -> pd.DataFrame:
+    """The base run's node table with the changed groups' columns (as ``nearest_facilities``)."""
+    dist = res.distances.copy()
+    if not changed:
+        return dist
+    att = eng.attachments
+    for k, (d, near) in eng.node_distances(changed).items():
+        dist[f"{k}_m"] = d
+        ids = np.where(near >= 0, att.facility_ids[np.maximum(near, 0)], None)
+        dist[f"{k}_nearest"] = pd.array(ids, dtype="string")
+    limits = {m: m * metres_per_minute(res.speed_kmh) for m in res.minutes}
+    counts = adjusted_counts(res.distances, res._engine(), eng, removed, added, changed, limits)
+    for col, values in counts.items():
+        dist[col] = values
+    return dist
+
+
+def _catchments(
+    res: Analysis, eng: Access, changed: tuple[str, ...], removed: np.ndarray, added: np.ndarray
+) -> gpd.GeoDataFrame:
+    """The base run's catchments with the changed groups' redrawn (near the edit only)."""
+    base = res.catchments
+    if not changed:
+        return base
+    width = float(base.attrs.get("buffer_m", settings.catchment_buffer_m))
+    out = base.copy()
+    out.attrs.update(base.attrs)
+    whole = []
+    for k in changed:
+        geoms = local_catchments(
+            base,
+            res._engine(),
+            eng,
+            removed,
+            added,
+            k,
+            minutes=res.minutes,
+            speed_kmh=res.speed_kmh,
+            width=width,
+        )
+        if geoms is None:
+            whole.append(k)
+            continue
+        rows = out.index[out["component"] == k][
+            np.argsort(out.loc[out["component"] == k, "minutes"].to_numpy(), kind="stable")
+        ]
+        out.loc[rows, out.geometry.name] = geoms
+        out.loc[rows, "area_m2"] = shapely.area(np.asarray(geoms, dtype=object))
+    if whole:
+        redo = catchments(
+            res.network,
+            eng.facilities,
+            minutes=res.minutes,
+            speed_kmh=res.speed_kmh,
+            buffer_m=width,
+            component=whole,
+            access=eng,
+        )
+        out = _replace_rows(out, redo, tuple(whole), eng.keys)
+    return out
 
 
 def _resident_tables(res: Analysis, eng: Access) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
