@@ -110,7 +110,10 @@ def analyse_from_args(args: argparse.Namespace) -> Any:
 def run_scenario(res: Any, args: argparse.Namespace, add: Any, remove: Any) -> Scenario:
     """``res.scenario(...)`` with the messages naming the flags."""
     try:
-        return res.scenario(add=add, remove=remove, name=args.name, component=args.component)  # type: ignore[no-any-return]
+        out: Scenario = res.scenario(
+            add=add, remove=remove, name=args.name, component=args.component
+        )
+        return out
     except InfraGeoError as exc:
         msg = " ".join(str(exc).split())
         for prefix, flag in _PREFIXES.items():
@@ -138,13 +141,15 @@ def save_with_comparison(
             p.rename(tmp / p.name)
         inner.rmdir()
         sc._saved_to = None
+        base = sc.base
+        assert base is not None  # a scenario always has its base
         for name, write in (
             ("compare.csv", lambda p: _write_csv(cmp.drop(columns="geometry"), p)),
             ("compare.gpkg", lambda p: _to_gpkg(cmp, p, "compare")),
             (
                 "compare_map.html",
-                lambda p: compare_map(sc.base, sc, comparison=cmp, lang=lang).save(str(p)),
-            ),  # type: ignore[arg-type]
+                lambda p: compare_map(base, sc, comparison=cmp, lang=lang).save(str(p)),
+            ),
         ):
             kill_point(f"write:{name}")
             try:

@@ -300,7 +300,7 @@ def _edits(before: Analysis, after: Analysis, keys: list[str]) -> dict[str, Any]
     id0, id1 = set(f0["facility_id"].astype(str)), set(f1["facility_id"].astype(str))
     removed = f0.loc[~f0["facility_id"].astype(str).isin(id1)]
     added = f1.loc[~f1["facility_id"].astype(str).isin(id0)]
-    touched = set()
+    touched: set[str] = set()
     for frame in (removed, added):
         for v in frame["components"].dropna().astype(str):
             touched.update(x for x in v.split(";") if x)
