@@ -490,3 +490,11 @@ def test_local_and_whole_recomputation_agree_with_a_full_one(li):
             if col.endswith("_nearest"):
                 continue
             assert np.array_equal(sc.distances[col].to_numpy(), near[col].to_numpy()), col
+
+
+def test_analyse_facilities_is_checked_before_reading(liechtenstein):
+    with pytest.raises(ig.InputError, match="facilities"):
+        ig.analyse(osm_file=liechtenstein, facilities="not a frame")
+    frame = gpd.GeoDataFrame({"name": ["x"]}, geometry=[shapely.Point(9.52, 47.14)], crs=4326)
+    with pytest.raises(ig.InputError, match="components"):
+        ig.analyse(osm_file=liechtenstein, facilities=frame)

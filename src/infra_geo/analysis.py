@@ -29,7 +29,7 @@ from ._inputs import (
 from ._log import log, stage_clock
 from ._report import OUTPUT_FILES
 from ._types import FacilityIdsLike
-from ._validate import as_polygon, check_settings, minutes_tuple, positive
+from ._validate import as_facilities, as_polygon, check_settings, minutes_tuple, positive
 from ._walk_profiles import PROFILE_NOTES, check_profile
 from .accessibility import catchments, metres_per_minute, nearest_facilities
 from .components import COMPONENTS
@@ -493,11 +493,8 @@ def analyse(  # noqa: PLR0913 - public entry point: data args + keyword options
     done = stage("neighbourhoods")
     if units_kind == "hex":
         _check_hex_work(units_value, extent, net.n_nodes, "neighbourhoods")
-    where = (
-        {"file": source_file}
-        if source_file is not None
-        else ({"place": place} if place is not None else None)
-    )
+    where: dict[str, Any] | None = {"file": source_file} if source_file is not None else None
+    where = where or ({"place": place} if place is not None else None)
     units = _resolve_units(units_kind, units_value, where, extent)
     if units_kind in ("file", "frame"):
         _check_units_in_data(units, extent, source)
@@ -563,15 +560,16 @@ def _load(
     else:
         source = str(place) if place is not None else "polygon"
 
+    given = as_facilities(facilities, need_components=True) if facilities is not None else None
     done = stage("facilities")
     entrances = None
     if source_file is not None:
-        fac = facilities_from_file(source_file, polygon=area) if facilities is None else facilities
+        fac = facilities_from_file(source_file, polygon=area) if facilities is None else given
         entrances = entrances_from_file(source_file, polygon=area)
     else:
         if area is None:
             area = geocode_place(place)  # type: ignore[arg-type]
-        fac = facilities_from_polygon(area) if facilities is None else facilities
+        fac = facilities_from_polygon(area) if facilities is None else given
     done()
     done = stage("network")
     if source_file is not None:
