@@ -498,3 +498,17 @@ def test_analyse_facilities_is_checked_before_reading(liechtenstein):
     frame = gpd.GeoDataFrame({"name": ["x"]}, geometry=[shapely.Point(9.52, 47.14)], crs=4326)
     with pytest.raises(ig.InputError, match="components"):
         ig.analyse(osm_file=liechtenstein, facilities=frame)
+
+
+def test_compare_diffs_capacity_measures_both_results_carry(li):
+    import dataclasses
+
+    sc = li.scenario(remove=_ids(li, "care", 1))
+    assert not [c for c in ig.compare(li, sc).columns if c.endswith("supply_per_1000_10_change")]
+    g0 = li.gaps.assign(care_supply_per_1000_10=np.arange(len(li.gaps), dtype=float))
+    g1 = sc.gaps.assign(care_supply_per_1000_10=np.arange(len(li.gaps), dtype=float) * 3)
+    only_after = sc.gaps.assign(sports_supply_per_1000_10=1.0)
+    cmp = ig.compare(dataclasses.replace(li, gaps=g0), dataclasses.replace(sc, gaps=g1))
+    assert np.array_equal(cmp["care_supply_per_1000_10_change"], np.arange(len(li.gaps)) * 2.0)
+    cmp = ig.compare(li, dataclasses.replace(sc, gaps=only_after))
+    assert "sports_supply_per_1000_10_change" not in cmp.columns  # omitted: only one has it

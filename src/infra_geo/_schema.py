@@ -359,6 +359,11 @@ COMPARE_GROUP_MINUTE_MEASURES = (
 COMPARE_GROUP_MEASURES = ("mean_m_change", "median_m_change")
 #: measures of a comparison over all groups per walking time
 COMPARE_OVERALL_MINUTE_MEASURES = ("completeness_change",)
+#: a gap column is a capacity measure when its name holds one of these (capacity_access's
+#: supply per 1,000 residents joined to the gap table); a comparison diffs those both carry
+CAPACITY_MARKERS = ("capacity", "supply", "2sfca", "gravity")
+#: suffix of a comparison column that is the change of a capacity measure
+CHANGE_SUFFIX = "_change"
 #: the fixed columns of a comparison, in table order (then the measures, then the geometry)
 COMPARE_FIXED_COLUMNS = ("unit_id", "unit_name", "residents", "partial", "data_problem")
 
@@ -415,7 +420,17 @@ COMPARE_COLUMN_DESCRIPTIONS: tuple[tuple[str, str], ...] = (
         "residents; NaN where either median has no path)",
     ),
     ("completeness_change_{m}", "change of completeness_{m} (components reached, 0..8)"),
+    (
+        "<capacity>_change",
+        "change of a capacity measure both gap tables carry (a column whose name\n"
+        "holds capacity, supply, 2sfca or gravity); absent when they carry none",
+    ),
 )
+
+
+def is_capacity_column(col: object) -> bool:
+    """Whether gap column ``col`` is a capacity measure (see :data:`CAPACITY_MARKERS`)."""
+    return isinstance(col, str) and any(m in col.lower() for m in CAPACITY_MARKERS)
 
 
 def compare_columns_doc(width: int = 28) -> str:

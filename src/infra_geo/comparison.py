@@ -4,7 +4,8 @@
 analysis and a :meth:`~infra_geo.Analysis.scenario` of it) and gives, per unit, the residents
 newly within reach and no longer within reach per component and walking time (each
 resident's own walk compared, so a closure and an opening in one scenario do not cancel
-out), and the change of the mean and median walking distance and of completeness.
+out), and the change of the mean and median walking distance, of completeness and of any
+capacity measure both gap tables carry.
 :func:`compare_map` draws it. What every column means: ``COMPARE_COLUMNS_DOC``.
 """
 
@@ -47,7 +48,8 @@ def compare(before: Analysis, after: Analysis) -> gpd.GeoDataFrame:
         ``c`` and walking time ``m``: ``{c}_newly_reached_{m}``,
         ``{c}_no_longer_reached_{m}``, ``{c}_reached_change_{m}``, ``{c}_share_change_{m}``,
         per component ``{c}_mean_m_change``, ``{c}_median_m_change``, and
-        ``completeness_change_{m}`` (see ``COMPARE_COLUMNS_DOC``); ``attrs`` hold the
+        ``completeness_change_{m}``, and ``{measure}_change`` for every capacity measure both
+        gap tables carry (see ``COMPARE_COLUMNS_DOC``); ``attrs`` hold the
         ``minutes``, the components whose facilities differ (``changed``), and the facility
         ids only in ``before`` (``removed``) and only in ``after`` (``added``).
 
@@ -103,6 +105,8 @@ def compare(before: Analysis, after: Analysis) -> gpd.GeoDataFrame:
         cols[_schema.compare_column(None, "completeness_change", m)] = _diff(
             g0, g1, _schema.completeness(m)
         )
+    for col in _capacity_columns(before, after):
+        cols[col + _schema.CHANGE_SUFFIX] = _diff(g0, g1, col)
     out = gpd.GeoDataFrame(cols, geometry=g1.geometry.to_numpy(), crs=g1.crs)
     out.attrs.update(_edits(before, after, keys))
     out.attrs["minutes"] = tuple(mins)
@@ -264,6 +268,21 @@ def _point_units(
         got = assign_units(pts.loc[loc], units_m)
         unit[loc] = np.where(got >= 0, order[np.maximum(got, 0)], -1)
     return np.where((unit >= 0) & (w > 0), unit, n)
+
+
+def _capacity_columns(before: Analysis, after: Analysis) -> list[str]:
+    """Numeric capacity measures of both gap tables (not the neighbourhoods' own columns)."""
+    own = set(before.neighbourhoods.columns) | set(after.neighbourhoods.columns)
+    g0, g1 = before.gaps, after.gaps
+    return [
+        c
+        for c in g1.columns
+        if c in g0.columns
+        and c not in own
+        and _schema.is_capacity_column(c)
+        and pd.api.types.is_numeric_dtype(g0[c])
+        and pd.api.types.is_numeric_dtype(g1[c])
+    ]
 
 
 def _diff(g0: pd.DataFrame, g1: pd.DataFrame, col: str) -> np.ndarray:
