@@ -377,7 +377,7 @@ def scenario(
     parts = _recompute(res, eng, changed, np.flatnonzero(mask), np.arange(n_keep, len(fac)))
     removed = tuple(base_fac.loc[mask, "facility_id"].astype(str))
     added = tuple(new["facility_id"]) if new is not None else ()
-    notes = [n for n in res.notes if not n.startswith("scenario ")]
+    notes = [n for n in res.notes if not n.startswith("scenario:")]
     notes.append(_note(label, removed, added, changed))
     timings = dict(parts.pop("timings"))
     timings["scenario"] = time.perf_counter() - t0
