@@ -344,6 +344,10 @@ def test_compare_map_escapes_and_marks(li):
     assert "<script>alert('x')</script>" not in html
     assert "&lt;script&gt;" in html or "\\u0026lt;script\\u0026gt;" in html
     assert "#1a9850" in html and "#d73027" in html  # added and removed markers
+    with pytest.raises(ig.InputError, match="lang"):
+        ig.compare_map(li, sc, lang="de")
+    with pytest.raises(ig.InputError, match="comparison must be"):
+        ig.compare_map(li, sc, comparison=li.gaps.drop(columns="unit_id"))
     assert html.count("#2166ac") + html.count("#b2182b") >= 1  # diverging colours used
 
 
@@ -419,6 +423,16 @@ def test_cli_scenario_round_trip(tmp_path, liechtenstein):
     assert run.returncode == 2
     last = run.stderr.strip().splitlines()[-1]
     assert last.startswith("infra-geo: error: --remove") and "node/999999999999" in last
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    # killed while writing the comparison: the previous set stays whole
+    killed = subprocess.run(
+        cmd,
+        capture_output=True,
+        text=True,
+        env={**env, "INFRA_GEO_TEST_KILL_AT": "write:compare_map.html"},
+        check=False,
+    )
+    assert killed.returncode == -9
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     for args, flag in (
         (["--add", str(tmp_path / "missing.geojson")], "--add"),

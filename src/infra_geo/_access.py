@@ -522,7 +522,7 @@ class Access:
         ``options`` (``component``, ``by``, ``rules``) default to none: pass them again
         when they apply; ``entrances`` defaults to this engine's. The network's incident
         edges and street-front buffers are shared; attachments and distances are computed
-        for the new set.
+        for the new set (:meth:`edited` keeps those of unchanged facilities and groups).
         """
         options.setdefault("entrances", self.entrances)
         return Access(self.net, facilities, **options)
