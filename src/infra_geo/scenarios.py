@@ -169,9 +169,10 @@ def _ids_mask(facilities: gpd.GeoDataFrame, ids: list[Any]) -> np.ndarray:
 
 
 def added_facilities(
-    add: Any, *, component: str | None, extent: Any, columns: pd.Index, taken: Iterable[str]
+    add: Any, *, component: str | None, extent: Any, dtypes: pd.Series, taken: Iterable[str]
 ) -> gpd.GeoDataFrame:
-    """Check ``add`` and give it the columns of the facility table (EPSG:4326)."""
+    """Check ``add`` and give it the columns (and types) of the facility table (EPSG:4326)."""
+    columns = dtypes.index
     if not isinstance(add, gpd.GeoDataFrame):
         raise InputError(f"add must be a GeoDataFrame of new facilities, not {type(add).__name__}.")
     if len(add) == 0:
@@ -216,7 +217,22 @@ def added_facilities(
     out["osm_type"] = "scenario"
     out["osm_id"] = pd.NA
     frame = gpd.GeoDataFrame(out.drop(columns="geometry", errors="ignore"), geometry=geom, crs=4326)
-    return frame[list(columns)]
+    return _typed_like(frame[list(columns)], dtypes)
+
+
+def _typed_like(frame: gpd.GeoDataFrame, dtypes: pd.Series) -> gpd.GeoDataFrame:
+    """``frame`` with the facility table's column types (integers nullable where missing)."""
+    for col, dtype in dtypes.items():
+        if col == frame.geometry.name or col not in frame.columns:
+            continue
+        if pd.api.types.is_integer_dtype(dtype):
+            frame[col] = pd.array(pd.to_numeric(frame[col], errors="coerce"), dtype="Int64")
+        else:
+            try:
+                frame[col] = frame[col].astype(dtype)
+            except (TypeError, ValueError):
+                pass  # left as objects: the combined column becomes object
+    return frame
 
 
 def _added_components(add: gpd.GeoDataFrame, component: str | None) -> list[str]:
@@ -360,7 +376,7 @@ def scenario(
             add,
             component=component,
             extent=res.extent,
-            columns=base_fac.columns,
+            dtypes=base_fac.dtypes,
             taken=base_fac["facility_id"].astype(str),
         )
     elif component is not None:
