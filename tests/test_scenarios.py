@@ -210,6 +210,8 @@ def test_hostile_inputs(li):
         res.scenario(remove=["node/1x", fac["facility_id"].iloc[0], "way/nope"])
     with pytest.raises(ig.InputError, match="Nothing to change"):
         res.scenario()
+    with pytest.raises(ig.InputError, match="remove is empty"):
+        res.scenario(remove=[])
     with pytest.raises(ig.InputError, match="add is empty"):
         res.scenario(add=_new_site(res).iloc[:0])
     no_comp = _new_site(res).drop(columns="component")

@@ -126,7 +126,10 @@ def removal_mask(facilities: gpd.GeoDataFrame, remove: Any) -> np.ndarray:
             "remove must be facility ids (res.facilities['facility_id'], e.g. 'node/123' or "
             f"123) or a boolean mask, not {type(remove).__name__}."
         )
-    return _ids_mask(facilities, [i for i in ids])
+    listed = list(ids)
+    if not listed:
+        raise InputError("remove is empty: give facility ids, or leave remove out.")
+    return _ids_mask(facilities, listed)
 
 
 def _ids_mask(facilities: gpd.GeoDataFrame, ids: list[Any]) -> np.ndarray:
@@ -384,11 +387,8 @@ def scenario(
     base_eng = res._engine()
     eng = base_eng.edited(add=new, remove=mask)
     n_keep = int((~mask).sum())
-    changed = tuple(
-        k
-        for k in eng.keys
-        if k in changed_groups(base_eng, ~mask, eng.groups.members[n_keep:], eng.keys)
-    )
+    touched = changed_groups(base_eng, ~mask, eng.groups.members[n_keep:], eng.keys)
+    changed = tuple(k for k in eng.keys if k in touched)
     fac = eng.facilities
     parts = _recompute(res, eng, changed, np.flatnonzero(mask), np.arange(n_keep, len(fac)))
     removed = tuple(base_fac.loc[mask, "facility_id"].astype(str))
