@@ -28,7 +28,6 @@ from ._inputs import (
 )
 from ._log import log, stage_clock
 from ._report import OUTPUT_FILES
-from ._types import FacilityIdsLike
 from ._validate import as_facilities, as_polygon, check_settings, minutes_tuple, positive
 from ._walk_profiles import PROFILE_NOTES, check_profile
 from .accessibility import catchments, metres_per_minute, nearest_facilities
@@ -257,8 +256,8 @@ class Analysis:
             f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
         )
 
-    def map(self, measure: str | None = None) -> Any:
-        """The interactive coverage map (folium.Map) of this analysis."""
+    def map(self, measure: str | None = None, *, suggestions: Any = None) -> Any:
+        """The interactive coverage map (folium.Map); ``suggestions``: ig.suggest_sites's."""
         from .maps import coverage_map
 
         return coverage_map(
@@ -269,21 +268,21 @@ class Analysis:
             measure=measure,
             extent=self.extent,
             extent_note=self.extent_source or None,
+            suggestions=suggestions,
             title=getattr(self, "map_title", None),
         )
 
-    def scenario(
-        self,
-        *,
-        add: gpd.GeoDataFrame | None = None,
-        remove: FacilityIdsLike = None,
-        name: str | None = None,
-        component: str | None = None,
-    ) -> Analysis:
-        """Return a what-if result (:func:`infra_geo.scenarios.scenario`)."""
+    def with_capacity(self, component: str, capacity: Any = None, **options: Any) -> Analysis:
+        """:func:`infra_geo.capacity.with_capacity`: supply per 1,000 residents in the gaps."""
+        from .capacity import with_capacity
+
+        return with_capacity(self, component, capacity, **options)
+
+    def scenario(self, **options: Any) -> Analysis:
+        """:func:`infra_geo.scenarios.scenario`: ``add=``, ``remove=``, ``name=``, ``component=``."""
         from .scenarios import scenario
 
-        return scenario(self, add=add, remove=remove, name=name, component=component)
+        return scenario(self, **options)
 
     def walk_minutes_grid(self, cell_m: float = 50.0) -> tuple[np.ndarray, Any, Any]:
         """Walking minutes to the nearest facility per component on a regular grid.
