@@ -528,3 +528,23 @@ def test_compare_diffs_capacity_measures_both_results_carry(li):
     assert np.array_equal(cmp["care_supply_per_1000_10_change"], np.arange(len(li.gaps)) * 2.0)
     cmp = ig.compare(li, dataclasses.replace(sc, gaps=only_after))
     assert "sports_supply_per_1000_10_change" not in cmp.columns  # omitted: only one has it
+
+
+def test_capacity_measures_follow_the_scenario(li, liechtenstein):
+    """A result with a capacity measure (with_capacity) keeps it in its scenarios, recomputed
+    for the edited facility set (equal to a fresh run's), and compare gives its change."""
+    cap = li.with_capacity("care", minutes=(5, 10))
+    sc = cap.scenario(remove=_ids(li, "care", 2), add=_new_site(li, "care"), name="huisarts")
+    fresh = ig.analyse(
+        osm_file=liechtenstein, neighbourhoods="admin:8", facilities=sc.facilities
+    ).with_capacity("care", minutes=(5, 10))
+    for m in (5, 10):
+        col = _schema.supply("care", m)
+        a, b = sc.gaps[col].to_numpy(dtype=float), fresh.gaps[col].to_numpy(dtype=float)
+        assert np.allclose(a, b, atol=1e-9, rtol=0, equal_nan=True)
+        assert not np.allclose(a, cap.gaps[col].to_numpy(dtype=float), equal_nan=True)
+        cmp = ig.compare(cap, sc)
+        want = a - cap.gaps[col].to_numpy(dtype=float)
+        assert np.allclose(cmp[col + "_change"], want, equal_nan=True)
+    assert sc.gaps.attrs["capacity"]["care"]["method"] == "2sfca"
+    assert any(n.startswith("capacity of care:") for n in sc.notes)

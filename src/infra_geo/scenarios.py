@@ -212,6 +212,9 @@ def added_facilities(
         else np.full(len(add), "", dtype=object)
     )
     out = pd.DataFrame(index=range(len(add)), columns=columns, dtype=object)
+    for col in add.columns:  # the new facilities' own values (e.g. a capacity column)
+        if col in columns and col != add.geometry.name:
+            out[col] = add[col].to_numpy(dtype=object)
     out["facility_id"] = ids
     out["component"] = [c.split(";")[0] for c in comps]
     out["components"] = comps
@@ -396,8 +399,7 @@ def scenario(
     notes = [n for n in res.notes if not n.startswith("scenario:")]
     notes.append(_note(label, removed, added, changed))
     timings = dict(parts.pop("timings"))
-    timings["scenario"] = time.perf_counter() - t0
-    return Scenario(
+    out = Scenario(
         facilities=fac,
         network=res.network,
         neighbourhoods=res.neighbourhoods,
@@ -420,6 +422,34 @@ def scenario(
         changed=changed,
         **parts,
     )
+    out = _with_capacity_again(res, out)
+    out.timings["scenario"] = time.perf_counter() - t0
+    return out
+
+
+def _with_capacity_again(res: Analysis, sc: Scenario) -> Scenario:
+    """The capacity measures ``res`` carried, recomputed for the scenario's facilities."""
+    asked = res.gaps.attrs.get("capacity", {})
+    if not asked:
+        return sc
+    from .capacity import with_capacity
+
+    for key, how in asked.items():
+        if how.get("capacity_source") == "user" or "options" not in how:
+            sc.notes.append(
+                f"capacity of {key} not recomputed for the scenario (the capacity was given "
+                f"as values per facility): call .with_capacity({key!r}, ...) on it"
+            )
+            continue
+        sc = with_capacity(  # type: ignore[assignment]
+            sc,
+            key,
+            how["capacity"],
+            method=how["method"],
+            minutes=how["minutes"],
+            **how["options"],
+        )
+    return sc
 
 
 def _note(
