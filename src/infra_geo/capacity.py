@@ -682,8 +682,6 @@ def with_capacity(
             "method": method,
             "minutes": mins,
             "capacity_source": cap[1],
-            # how to ask again (a scenario recomputes it): a column name or None; values
-            # given per facility cannot be carried to another facility set
             "capacity": capacity if capacity is None or isinstance(capacity, str) else None,
             "options": dict(options),
         },

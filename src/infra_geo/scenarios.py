@@ -428,7 +428,12 @@ def scenario(
 
 
 def _with_capacity_again(res: Analysis, sc: Scenario) -> Scenario:
-    """The capacity measures ``res`` carried, recomputed for the scenario's facilities."""
+    """The capacity measures ``res`` carried, recomputed for the scenario's facilities.
+
+    ``with_capacity`` records how it was asked (``gaps.attrs["capacity"]``): a column name
+    or None, the method, minutes and options. Values given per facility cannot be carried
+    to another facility set: the scenario then says so in a note.
+    """
     asked = res.gaps.attrs.get("capacity", {})
     if not asked:
         return sc
