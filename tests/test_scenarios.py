@@ -548,3 +548,4 @@ def test_capacity_measures_follow_the_scenario(li, liechtenstein):
         assert np.allclose(cmp[col + "_change"], want, equal_nan=True)
     assert sc.gaps.attrs["capacity"]["care"]["method"] == "2sfca"
     assert any(n.startswith("capacity of care:") for n in sc.notes)
+    assert sc.notes[-1].startswith("scenario: 2 facilities removed")

@@ -397,7 +397,8 @@ def scenario(
     removed = tuple(base_fac.loc[mask, "facility_id"].astype(str))
     added = tuple(new["facility_id"]) if new is not None else ()
     notes = [n for n in res.notes if not n.startswith("scenario:")]
-    notes.append(_note(label, removed, added, changed))
+    note = _note(label, removed, added, changed)
+    notes.append(note)
     timings = dict(parts.pop("timings"))
     out = Scenario(
         facilities=fac,
@@ -423,6 +424,8 @@ def scenario(
         **parts,
     )
     out = _with_capacity_again(res, out)
+    # the scenario's own note last (the capacity notes were just written again)
+    out.notes = [n for n in out.notes if n != note] + [note]
     out.timings["scenario"] = time.perf_counter() - t0
     return out
 
