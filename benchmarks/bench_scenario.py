@@ -67,8 +67,10 @@ def child(osm: str) -> None:
     out["compare_s"] = time.perf_counter() - t
     out["lost_10"] = float(cmp["education_no_longer_reached_10"].sum())
     out["gained_10"] = float(ig.compare(res, opened)["sports_newly_reached_10"].sum())
-    out["runs_closure"] = float(sum(closed.access.distance_runs.values()))
-    out["runs_added"] = float(sum(opened.access.distance_runs.values()))
+    searches = [k for k in closed.access.runs if k.startswith("search:")]
+    out["runs_closure"] = float(sum(closed.access.runs[k] for k in searches))
+    searches = [k for k in opened.access.runs if k.startswith("search:")]
+    out["runs_added"] = float(sum(opened.access.runs[k] for k in searches))
     out.update(facilities=len(fac), nodes=res.network.n_nodes, units=len(res.gaps))
     print(json.dumps(out))
 

@@ -39,6 +39,11 @@ def _ids(res, component, n):
     return list(fac.loc[fac["components"].str.contains(component), "facility_id"][:n])
 
 
+def _searches(acc) -> dict[str, int]:
+    """The engine's own count of multi-source searches per group (``Access.runs``)."""
+    return {k.split(":", 1)[1]: v for k, v in acc.runs.items() if k.startswith("search:")}
+
+
 def _numeric_gap_diff(a: pd.DataFrame, b: pd.DataFrame) -> float:
     assert list(a.columns) == list(b.columns)
     assert (a["unit_id"].to_numpy() == b["unit_id"].to_numpy()).all()
@@ -86,14 +91,14 @@ def test_edited_engine_equals_a_fresh_engine_and_reuses_unchanged_groups(li):
     changed = {k for k in eng.keys if k in ("care", "meeting")} | {
         k for k in eng.keys if fac.loc[remove, "components"].str.contains(k).any()
     }
-    assert eng.distance_runs == {}
+    assert _searches(eng) == {} and eng.runs["attach"] == 1
     got, want = eng.node_distances(), ref.node_distances()
-    assert set(eng.distance_runs) == changed  # one search per changed group, none for the rest
-    assert all(v == 1 for v in eng.distance_runs.values())
+    assert set(_searches(eng)) == changed  # one search per changed group, none for the rest
+    assert all(v == 1 for v in _searches(eng).values())
     for k in eng.keys:
         assert np.array_equal(got[k][0], want[k][0]), k
         assert np.array_equal(got[k][1], want[k][1]), k
-    assert base.distance_runs == dict.fromkeys(base.keys, 1)  # the base engine is unchanged
+    assert _searches(base) == dict.fromkeys(base.keys, 1)  # the base engine is unchanged
     assert len(base.facilities) == len(fac)
 
 
@@ -159,7 +164,7 @@ def test_scenario_equals_a_fresh_run_on_the_edited_set(
         assert shapely.area(shapely.symmetric_difference(a, b)) <= 1e-9 * max(b.area, 1.0)
     assert np.allclose(sc.uncovered["residents"], fresh.uncovered["residents"], atol=1e-9)
     assert set(sc.changed) >= {"care", "culture", "sports"}
-    assert set(sc.access.distance_runs) <= set(sc.changed)
+    assert set(_searches(sc.access)) <= set(sc.changed)
     assert len(sc.catchments) == len(res.catchments)
 
 
@@ -167,7 +172,7 @@ def test_only_changed_groups_are_recomputed(li):
     res = li
     sc = res.scenario(add=_new_site(res, "digital"), name="nieuw digitaal punt")
     assert sc.changed == ("digital",)
-    assert sc.access.distance_runs == {"digital": 1}
+    assert _searches(sc.access) == {"digital": 1}
     for k in res.access.keys:
         same_c = res.catchments.loc[res.catchments["component"] == k].geometry.to_numpy()
         new_c = sc.catchments.loc[sc.catchments["component"] == k].geometry.to_numpy()
@@ -249,7 +254,7 @@ def test_hostile_inputs(li):
     with pytest.raises(ig.InputError, match="not a facility id"):
         res.scenario(remove=[1.5])
     # the base result is untouched by all of this
-    assert len(res.facilities) == len(fac) and res.access.distance_runs == dict.fromkeys(
+    assert len(res.facilities) == len(fac) and _searches(res.access) == dict.fromkeys(
         res.access.keys, 1
     )
 
@@ -340,11 +345,12 @@ def test_compare_refuses_other_networks_or_units(li, ams):
 
 
 def test_compare_map_escapes_and_marks(li):
-    site = _new_site(li, "meeting", name="<script>alert('x')</script>")
+    site = _new_site(li, "meeting", name="<script>alert('x')</script> {{ 7*7 }}")
     sc = li.scenario(add=site, remove=_ids(li, "meeting", 1), name="buurthuis")
     html = ig.compare_map(li, sc).get_root().render()
     assert "<script>alert('x')</script>" not in html
     assert "&lt;script&gt;" in html or "\\u0026lt;script\\u0026gt;" in html
+    assert "{{ 7*7 }}" not in html and "7*7" in html  # shown, not run as a template
     assert "#1a9850" in html and "#d73027" in html  # added and removed markers
     with pytest.raises(ig.InputError, match="lang"):
         ig.compare_map(li, sc, lang="de")

@@ -14,6 +14,7 @@ Behind :meth:`Access.edited <infra_geo.Access.edited>` (and so behind
 from __future__ import annotations
 
 import copy
+from collections import Counter
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
@@ -96,7 +97,10 @@ def edited(
     out.facilities = groups.facilities
     out.attachments = merge_attachments(acc.attachments, keep, att_new, groups.members, groups.keys)
     out._graph = None
-    out.distance_runs = {}
+    # what this engine computes itself: the added facilities' access points (one attach
+    # call, when there are any) and the searches of the changed groups, when asked for
+    out.runs = Counter(attach=1 if len(added) else 0)
+    out._net_cache.engines += 1
     out._dist = _kept_distances(acc, keep, groups.members[n - int((~keep).sum()) :], groups.keys)
     return out
 
