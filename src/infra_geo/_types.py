@@ -6,11 +6,13 @@ These are aliases for readers and type checkers; the runtime checks live in ``_v
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 if TYPE_CHECKING:
     import geopandas as gpd
+    import numpy as np
+    import pandas as pd
     import pyproj
     import shapely
 
@@ -26,4 +28,8 @@ PolygonLike: TypeAlias = "shapely.Geometry | gpd.GeoDataFrame | gpd.GeoSeries"
 #: A component taxonomy: a TOML path, a bundled name (``"cbs_nabijheid"``), a dict or :class:`Rules`.
 RulesLike: TypeAlias = "str | os.PathLike[str] | Mapping[str, Any] | Rules | None"
 
-__all__ = ["CRSLike", "PathLike", "PolygonLike", "RulesLike"]
+#: Facilities to remove in a scenario: ``facility_id`` values (``"node/123"``; a bare OSM number
+#: matches when it names one facility) or a boolean mask over the facility rows.
+FacilityIdsLike: TypeAlias = "str | int | Iterable[str | int] | pd.Series | np.ndarray | None"
+
+__all__ = ["CRSLike", "FacilityIdsLike", "PathLike", "PolygonLike", "RulesLike"]

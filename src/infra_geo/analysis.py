@@ -28,15 +28,11 @@ from ._inputs import (
 )
 from ._log import log, stage_clock
 from ._report import OUTPUT_FILES
-from ._validate import as_polygon, check_settings, minutes_tuple, positive
+from ._validate import as_facilities, as_polygon, check_settings, minutes_tuple, positive
 from ._walk_profiles import PROFILE_NOTES, check_profile
 from .accessibility import catchments, metres_per_minute, nearest_facilities
 from .components import COMPONENTS
-from .errors import (
-    DataFileError,
-    InputError,
-    PopulationError,
-)
+from .errors import DataFileError, InputError, PopulationError
 from .extent import read_extent, run_extent
 from .gaps import gaps_and_residents, resident_access, uncovered_areas
 from .network import WalkNetwork, walk_network_from_file, walk_network_from_polygon
@@ -273,6 +269,7 @@ class Analysis:
             extent=self.extent,
             extent_note=self.extent_source or None,
             suggestions=suggestions,
+            title=getattr(self, "map_title", None),
         )
 
     def with_capacity(self, component: str, capacity: Any = None, **options: Any) -> Analysis:
@@ -280,6 +277,12 @@ class Analysis:
         from .capacity import with_capacity
 
         return with_capacity(self, component, capacity, **options)
+
+    def scenario(self, **options: Any) -> Analysis:
+        """:func:`infra_geo.scenarios.scenario`: ``add=``, ``remove=``, ``name=``, ``component=``."""
+        from .scenarios import scenario
+
+        return scenario(self, **options)
 
     def walk_minutes_grid(self, cell_m: float = 50.0) -> tuple[np.ndarray, Any, Any]:
         """Walking minutes to the nearest facility per component on a regular grid.
@@ -395,6 +398,7 @@ def analyse(  # noqa: PLR0913 - public entry point: data args + keyword options
     *,
     walk_profile: str | None = None,
     extent: Any = None,
+    facilities: gpd.GeoDataFrame | None = None,
 ) -> Analysis:
     """Facilities, network, distances, catchments, gaps and map in one call.
 
@@ -435,6 +439,8 @@ def analyse(  # noqa: PLR0913 - public entry point: data args + keyword options
     walk_profile : {"auto", "nl", "osmnx"}, optional
         Which ways are walkable (default ``settings.walk_profile``, ``"auto"``: the Dutch
         profile inside the Netherlands); see :func:`~infra_geo.walk_network_from_file`.
+    facilities : GeoDataFrame, optional
+        Classified facilities to use instead of those read from the data (e.g. an edited set).
 
     Returns
     -------
@@ -479,18 +485,15 @@ def analyse(  # noqa: PLR0913 - public entry point: data args + keyword options
     area = as_polygon(polygon) if polygon is not None else None
     user_extent = read_extent(extent) if extent is not None else None
     source_file, source, fac, entrances, area, net, done = _load(
-        stage, osm_file, place, area, walk_profile=walk_profile
+        stage, osm_file, place, area, walk_profile=walk_profile, facilities=facilities
     )
     extent, extent_source = run_extent(net, source_file, area, user_extent)
     done()
     done = stage("neighbourhoods")
     if units_kind == "hex":
         _check_hex_work(units_value, extent, net.n_nodes, "neighbourhoods")
-    where = (
-        {"file": source_file}
-        if source_file is not None
-        else ({"place": place} if place is not None else None)
-    )
+    where: dict[str, Any] | None = {"file": source_file} if source_file is not None else None
+    where = where or ({"place": place} if place is not None else None)
     units = _resolve_units(units_kind, units_value, where, extent)
     if units_kind in ("file", "frame"):
         _check_units_in_data(units, extent, source)
@@ -533,6 +536,7 @@ def _load(
     area: Any,
     *,
     walk_profile: str | None,
+    facilities: gpd.GeoDataFrame | None = None,
 ) -> tuple[Path | None, str, gpd.GeoDataFrame, Any, Any, WalkNetwork, Callable[[], None]]:
     """The source of :func:`analyse` (file, sample or online), its facilities, entrances,
     area (geocoded online) and walking network; the network stage is left open (its
@@ -555,15 +559,16 @@ def _load(
     else:
         source = str(place) if place is not None else "polygon"
 
+    given = as_facilities(facilities, need_components=True) if facilities is not None else None
     done = stage("facilities")
     entrances = None
     if source_file is not None:
-        fac = facilities_from_file(source_file, polygon=area)
+        fac = facilities_from_file(source_file, polygon=area) if facilities is None else given
         entrances = entrances_from_file(source_file, polygon=area)
     else:
         if area is None:
             area = geocode_place(place)  # type: ignore[arg-type]
-        fac = facilities_from_polygon(area)
+        fac = facilities_from_polygon(area) if facilities is None else given
     done()
     done = stage("network")
     if source_file is not None:
