@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import _schema, settings
+from . import _i18n, _schema, settings
 from ._access import Access
 from ._inputs import (
     _check_hex_work,
@@ -29,7 +29,7 @@ from ._inputs import (
 from ._log import log, stage_clock
 from ._report import OUTPUT_FILES
 from ._validate import as_polygon, check_settings, minutes_tuple, positive
-from ._walk_profiles import PROFILE_NOTES, check_profile
+from ._walk_profiles import PROFILE_NOTES, PROFILE_NOTES_NL, check_profile
 from .accessibility import catchments, metres_per_minute, nearest_facilities
 from .components import COMPONENTS
 from .errors import (
@@ -217,24 +217,30 @@ class Analysis:
             )
         return cov
 
-    def coverage_text(self) -> str:
-        """One line saying what the headline figures cover (summary, CLI)."""
+    def coverage_text(self, lang: str | None = None) -> str:
+        """One line saying what the headline figures cover (summary, CLI), in ``lang``
+        (default the run's ``lang``).
+        """
+        lang = self.lang if lang is None else lang
+        n = _i18n.number
         cov = self.coverage()
-        left = f"{cov['partial_units']} partial unit(s)"
+        left = _i18n.t("cov_left", lang, n=cov["partial_units"])
         others = int((self.gaps["data_problem"] & ~self.gaps["partial"]).sum())
         if others:
-            left += f" and {others} other unit(s) with a data problem"
+            left += _i18n.t("cov_left_problems", lang, n=others)
         if cov["weighting"] != "residents":
-            return (
-                "no population known: shares are weighted by street length, not residents "
-                f"(no residents count); headline covers {cov['headline_units']} of "
-                f"{cov['units']} units ({left} left out)"
+            return _i18n.t(
+                "cov_street", lang, head=cov["headline_units"], units=cov["units"], left=left
             )
-        return (
-            f"headline covers {cov['residents_headline']:,.0f} of "
-            f"{cov['residents_input']:,.0f} residents ({cov['headline_units']} units; "
-            f"{left} left out; {cov['residents_outside_data']:,.0f} residents live outside the "
-            f"data, {cov['unplaced']:,.0f} could not be placed)"
+        return _i18n.t(
+            "cov_residents",
+            lang,
+            head=n(cov["residents_headline"], lang),
+            total=n(cov["residents_input"], lang),
+            units=cov["headline_units"],
+            left=left,
+            outside=n(cov["residents_outside_data"], lang),
+            unplaced=n(cov["unplaced"], lang),
         )
 
     def _repr_html_(self) -> str:
@@ -328,6 +334,12 @@ class Analysis:
         only after the new one is in place; scratch folders of killed runs are removed at the
         next run. See :mod:`infra_geo._outdir`.
 
+        The set: ``map.html``, ``facilities.gpkg``, ``catchments.gpkg``, ``gaps.gpkg`` and
+        ``gaps.csv`` (machine-readable, unrounded) with ``columns.csv`` (each column's unit
+        and meaning in nl and en), ``gaps.xlsx`` for planners (a sheet per topic, headers in
+        ``lang``, rounded values, blanks explained, a sheet explaining every column),
+        ``walk_minutes.tif`` and ``summary.md`` (in ``lang``).
+
         Parameters
         ----------
         out_dir : path-like
@@ -352,11 +364,18 @@ class Analysis:
 
         return save(self, out_dir, cell_m, _fail_before=_fail_before)
 
-    def summary_markdown(self) -> str:
-        """A short human-readable report of the run (``summary.md``)."""
+    def summary_markdown(self, lang: str | None = None) -> str:
+        """A short human-readable report of the run (``summary.md``).
+
+        Parameters
+        ----------
+        lang : {"nl", "en"}, optional
+            Language of every heading, sentence and table header, and of the number format
+            (nl ``1.234`` and ``12,5 %``); default the run's ``lang``.
+        """
         from ._report import summary_markdown
 
-        return summary_markdown(self)
+        return summary_markdown(self, lang)
 
 
 def _headline(g: pd.DataFrame) -> np.ndarray:
@@ -568,14 +587,21 @@ def _load(
 
 def _run_notes(gaps: gpd.GeoDataFrame, net: WalkNetwork) -> list[str]:
     """What the summary should say about partial units and the walk profile."""
-    notes = []
+    notes: list[str] = []
     if int(gaps["partial"].sum()):
+        n = int(gaps["partial"].sum())
         notes.append(
-            f"{int(gaps['partial'].sum())} neighbourhood(s) lie only partly inside the data: "
-            "their figures suffer from the edge effect and they are not ranked"
+            _i18n.Note(
+                f"{n} neighbourhood(s) lie only partly inside the data: "
+                "their figures suffer from the edge effect and they are not ranked",
+                f"{n} buurt(en) liggen maar gedeeltelijk binnen de data: hun cijfers lijden "
+                "onder het randeffect en ze worden niet gerangschikt",
+            )
         )
     if net.walk_profile is not None:
-        notes.append(PROFILE_NOTES[net.walk_profile])
+        notes.append(
+            _i18n.Note(PROFILE_NOTES[net.walk_profile], PROFILE_NOTES_NL[net.walk_profile])
+        )
     return notes
 
 
@@ -651,7 +677,12 @@ def _resolve_population(
             pts["population"] = weight / weight.sum() * total
             pts["source"] = "street"
             notes.append(
-                f"{total:,.0f} residents spread over the streets by length (no building data online)"
+                _i18n.Note(
+                    f"{total:,.0f} residents spread over the streets by length (no building "
+                    "data online)",
+                    f"{_i18n.number(total, 'nl')} inwoners naar lengte over de straten verdeeld "
+                    "(online geen gebouwgegevens)",
+                )
             )
             return pts
         raise PopulationError(
@@ -668,14 +699,24 @@ def _resolve_population(
     est = float(blds["weight"].sum() * residents_per_m2_floor) if len(blds) else 0.0
     if est <= 0:
         notes.append(
-            "no population known and no residential building: shares are weighted by street "
-            "length, not residents (no residents count is reported)"
+            _i18n.Note(
+                "no population known and no residential building: shares are weighted by "
+                "street length, not residents (no residents count is reported)",
+                "geen inwonertal bekend en geen woongebouw: aandelen zijn gewogen naar "
+                "straatlengte, niet naar inwoners (er wordt geen aantal inwoners gemeld)",
+            )
         )
         return population_from_streets(net, u)
     notes.append(
-        f"residents estimated: no population total was given, so {est:,.0f} residents were "
-        f"estimated from residential floor area ({1 / residents_per_m2_floor:.0f} m2 per resident); "
-        "shares are meaningful, absolute counts are not"
+        _i18n.Note(
+            f"residents estimated: no population total was given, so {est:,.0f} residents "
+            f"were estimated from residential floor area ({1 / residents_per_m2_floor:.0f} m2 "
+            "per resident); shares are meaningful, absolute counts are not",
+            f"inwoners geschat: er was geen inwonertal opgegeven, dus zijn "
+            f"{_i18n.number(est, 'nl')} inwoners geschat uit het woonoppervlak "
+            f"({1 / residents_per_m2_floor:.0f} m2 per inwoner); aandelen zijn zinvol, "
+            "absolute aantallen niet",
+        )
     )
     log(notes[-1], logging.WARNING)
     pts = population_from_buildings(source_file, u.drop(columns="population"), total=est)
