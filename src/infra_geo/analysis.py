@@ -393,6 +393,10 @@ def _weights(g: pd.DataFrame) -> np.ndarray:
     return np.nan_to_num(pd.to_numeric(g[col], errors="coerce").to_numpy(dtype=float))
 
 
+#: the default units of :func:`analyse` (and ``infra-geo analyse``) on the embedded sample
+SAMPLE_UNITS = "hex:250"
+
+
 def analyse(  # noqa: PLR0913 - public entry point: data args + keyword options
     osm_file: str | os.PathLike[str] | None = None,
     place: str | None = None,
@@ -422,7 +426,8 @@ def analyse(  # noqa: PLR0913 - public entry point: data args + keyword options
     neighbourhoods : GeoDataFrame, path, "admin:LEVEL" or "hex:SIZE", optional
         The units of the gap table: a CBS buurt file or any polygon file, administrative
         boundaries of that OSM level in the data, or a hexagon grid of SIZE metres
-        (default "hex:500").
+        (default "hex:500"; ``SAMPLE_UNITS``, "hex:250", for the embedded sample, the same
+        defaults as ``infra-geo analyse``).
     population : GeoDataFrame, path to a GeoTIFF, or None
         Population points, a population raster, or None for residents from the residential
         buildings in the data, spread to each unit's known total (``population`` column of
@@ -462,8 +467,8 @@ def analyse(  # noqa: PLR0913 - public entry point: data args + keyword options
     >>> import infra_geo as ig
     >>> import tempfile
     >>> res = ig.analyse()  # the embedded sample
-    >>> len(res.gaps), res.gaps.crs.to_epsg()
-    (5, 4326)
+    >>> len(res.gaps), res.gaps.crs.to_epsg()  # hexagons of 250 m, as the CLI uses
+    (18, 4326)
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     written = res.save(tmp)
     ...     sorted(written) == sorted(OUTPUT_FILES) and all(p.stat().st_size for p in written.values())
@@ -477,6 +482,8 @@ def analyse(  # noqa: PLR0913 - public entry point: data args + keyword options
         raise InputError(f"lang must be 'nl' or 'en', got {lang!r}.")
     if osm_file is not None and place is not None:
         raise InputError("Pass either osm_file or place, not both.")
+    if neighbourhoods is None and osm_file is None and place is None and polygon is None:
+        neighbourhoods = SAMPLE_UNITS  # the sample's 1.4 km2 would hold 5 hexagons of 500 m
     units_kind, units_value = _parse_units_spec(neighbourhoods)
     if isinstance(population, (str, os.PathLike)) and not Path(population).is_file():
         what = "is a folder, not a GeoTIFF" if Path(population).is_dir() else "does not exist"
