@@ -31,6 +31,46 @@ class Note(str):
         return (Note, (str(self), self.nl))
 
 
+def note(key: str, **kw: Any) -> Note:
+    """The :class:`Note` ``key`` of :data:`NOTES`: numbers as ``total`` (residents) and
+    ``m2`` (floor area per resident) are formatted per language.
+    """
+    en, nl = NOTES[key]
+    fmt = {k: v for k, v in kw.items() if k not in ("total", "m2")}
+    en_kw = {**fmt, **{k: number(v, "en") for k, v in kw.items() if k in ("total", "m2")}}
+    nl_kw = {**fmt, **{k: number(v, "nl") for k, v in kw.items() if k in ("total", "m2")}}
+    return Note(en.format(**en_kw), nl.format(**nl_kw))
+
+
+#: notes a run adds to ``Analysis.notes`` (English, Dutch)
+NOTES: dict[str, tuple[str, str]] = {
+    "partial": (
+        "{n} neighbourhood(s) lie only partly inside the data: their figures suffer from the "
+        "edge effect and they are not ranked",
+        "{n} buurt(en) liggen maar gedeeltelijk binnen de data: hun cijfers lijden onder het "
+        "randeffect en ze worden niet gerangschikt",
+    ),
+    "online_streets": (
+        "{total} residents spread over the streets by length (no building data online)",
+        "{total} inwoners naar lengte over de straten verdeeld (online geen gebouwgegevens)",
+    ),
+    "street_length": (
+        "no population known and no residential building: shares are weighted by street "
+        "length, not residents (no residents count is reported)",
+        "geen inwonertal bekend en geen woongebouw: aandelen zijn gewogen naar straatlengte, "
+        "niet naar inwoners (er wordt geen aantal inwoners gemeld)",
+    ),
+    "estimated": (
+        "residents estimated: no population total was given, so {total} residents were "
+        "estimated from residential floor area ({m2} m2 per resident); shares are meaningful, "
+        "absolute counts are not",
+        "inwoners geschat: er was geen inwonertal opgegeven, dus zijn {total} inwoners geschat "
+        "uit het woonoppervlak ({m2} m2 per inwoner); aandelen zijn zinvol, absolute aantallen "
+        "niet",
+    ),
+}
+
+
 def note_text(note: str, lang: str) -> str:
     """``note`` in ``lang`` (its Dutch text where it carries one)."""
     return str(getattr(note, "nl", note)) if lang == "nl" else str(note)

@@ -48,7 +48,9 @@ OUTPUT_FILES = (
 
 def save(
     res: Analysis,
-    out_dir: str | os.PathLike[str], cell_m: float = 50.0, _fail_before: str | None = None
+    out_dir: str | os.PathLike[str],
+    cell_m: float = 50.0,
+    _fail_before: str | None = None,
 ) -> dict[str, Path]:
     """Write ``res``'s outputs all-or-nothing (documented at :meth:`Analysis.save`)."""
     from ._outdir import check_out_dir, clean_stale, kill_point, new_scratch, swap_in
@@ -173,6 +175,30 @@ def summary_markdown(res: Analysis, lang: str | None = None) -> str:
     return "\n".join(lines)
 
 
+def coverage_text(res: Analysis, lang: str) -> str:
+    """What the headline figures cover, in one line (:meth:`Analysis.coverage_text`)."""
+    n = _i18n.number
+    cov = res.coverage()
+    left = _i18n.t("cov_left", lang, n=cov["partial_units"])
+    others = int((res.gaps["data_problem"] & ~res.gaps["partial"]).sum())
+    if others:
+        left += _i18n.t("cov_left_problems", lang, n=others)
+    if cov["weighting"] != "residents":
+        return _i18n.t(
+            "cov_street", lang, head=cov["headline_units"], units=cov["units"], left=left
+        )
+    return _i18n.t(
+        "cov_residents",
+        lang,
+        head=n(cov["residents_headline"], lang),
+        total=n(cov["residents_input"], lang),
+        units=cov["headline_units"],
+        left=left,
+        outside=n(cov["residents_outside_data"], lang),
+        unplaced=n(cov["unplaced"], lang),
+    )
+
+
 def _facts(res: Analysis, lang: str) -> list[str]:
     """The list of facts at the top of ``summary.md``."""
     n, t = _i18n.number, _i18n.t
@@ -187,7 +213,8 @@ def _facts(res: Analysis, lang: str) -> list[str]:
             km=n(net.edge_length.sum() / 1000, lang, 1),
             crs=net.crs.to_string(),
         ),
-        "- " + t("facts_units", lang, n=n(len(res.gaps), lang), partial=int(res.gaps["partial"].sum())),
+        "- "
+        + t("facts_units", lang, n=n(len(res.gaps), lang), partial=int(res.gaps["partial"].sum())),
         f"- {res.coverage_text(lang=lang)}",
         "- "
         + t(

@@ -217,31 +217,13 @@ class Analysis:
             )
         return cov
 
-    def coverage_text(self, lang: str | None = None) -> str:
+    def coverage_text(self, *, lang: str | None = None) -> str:
         """One line saying what the headline figures cover (summary, CLI), in ``lang``
         (default the run's ``lang``).
         """
-        lang = self.lang if lang is None else lang
-        n = _i18n.number
-        cov = self.coverage()
-        left = _i18n.t("cov_left", lang, n=cov["partial_units"])
-        others = int((self.gaps["data_problem"] & ~self.gaps["partial"]).sum())
-        if others:
-            left += _i18n.t("cov_left_problems", lang, n=others)
-        if cov["weighting"] != "residents":
-            return _i18n.t(
-                "cov_street", lang, head=cov["headline_units"], units=cov["units"], left=left
-            )
-        return _i18n.t(
-            "cov_residents",
-            lang,
-            head=n(cov["residents_headline"], lang),
-            total=n(cov["residents_input"], lang),
-            units=cov["headline_units"],
-            left=left,
-            outside=n(cov["residents_outside_data"], lang),
-            unplaced=n(cov["unplaced"], lang),
-        )
+        from ._report import coverage_text
+
+        return coverage_text(self, self.lang if lang is None else lang)
 
     def _repr_html_(self) -> str:
         s = self.summary()
@@ -364,7 +346,7 @@ class Analysis:
 
         return save(self, out_dir, cell_m, _fail_before=_fail_before)
 
-    def summary_markdown(self, lang: str | None = None) -> str:
+    def summary_markdown(self, *, lang: str | None = None) -> str:
         """A short human-readable report of the run (``summary.md``).
 
         Parameters
@@ -482,9 +464,7 @@ def analyse(  # noqa: PLR0913 - public entry point: data args + keyword options
         raise InputError(f"lang must be 'nl' or 'en', got {lang!r}.")
     if osm_file is not None and place is not None:
         raise InputError("Pass either osm_file or place, not both.")
-    if neighbourhoods is None and osm_file is None and place is None and polygon is None:
-        neighbourhoods = SAMPLE_UNITS  # the sample's 1.4 km2 would hold 5 hexagons of 500 m
-    units_kind, units_value = _parse_units_spec(neighbourhoods)
+    units_kind, units_value = _parse_units_spec(_units_or_default(neighbourhoods, osm_file, place, polygon))
     if isinstance(population, (str, os.PathLike)) and not Path(population).is_file():
         what = "is a folder, not a GeoTIFF" if Path(population).is_dir() else "does not exist"
         raise DataFileError(f"Population raster {population} {what}.")
@@ -545,6 +525,14 @@ def analyse(  # noqa: PLR0913 - public entry point: data args + keyword options
     )
 
 
+def _units_or_default(units: Any, osm_file: Any, place: Any, polygon: Any) -> Any:
+    """``units``, or on the embedded sample :data:`SAMPLE_UNITS` (its 1.4 km2 would hold 5
+    hexagons of 500 m), as the CLI does.
+    """
+    sample = osm_file is None and place is None and polygon is None
+    return SAMPLE_UNITS if units is None and sample else units
+
+
 def _load(
     stage: Callable[[str], Callable[[], None]],
     osm_file: Any,
@@ -596,15 +584,7 @@ def _run_notes(gaps: gpd.GeoDataFrame, net: WalkNetwork) -> list[str]:
     """What the summary should say about partial units and the walk profile."""
     notes: list[str] = []
     if int(gaps["partial"].sum()):
-        n = int(gaps["partial"].sum())
-        notes.append(
-            _i18n.Note(
-                f"{n} neighbourhood(s) lie only partly inside the data: "
-                "their figures suffer from the edge effect and they are not ranked",
-                f"{n} buurt(en) liggen maar gedeeltelijk binnen de data: hun cijfers lijden "
-                "onder het randeffect en ze worden niet gerangschikt",
-            )
-        )
+        notes.append(_i18n.note("partial", n=int(gaps["partial"].sum())))
     if net.walk_profile is not None:
         notes.append(
             _i18n.Note(PROFILE_NOTES[net.walk_profile], PROFILE_NOTES_NL[net.walk_profile])
@@ -683,14 +663,7 @@ def _resolve_population(
                 raise PopulationError("No street inside the neighbourhoods to place residents on.")
             pts["population"] = weight / weight.sum() * total
             pts["source"] = "street"
-            notes.append(
-                _i18n.Note(
-                    f"{total:,.0f} residents spread over the streets by length (no building "
-                    "data online)",
-                    f"{_i18n.number(total, 'nl')} inwoners naar lengte over de straten verdeeld "
-                    "(online geen gebouwgegevens)",
-                )
-            )
+            notes.append(_i18n.note("online_streets", total=total))
             return pts
         raise PopulationError(
             "No population is known for an online run: pass neighbourhoods with a population "
@@ -705,26 +678,9 @@ def _resolve_population(
     blds = residential_buildings(source_file)
     est = float(blds["weight"].sum() * residents_per_m2_floor) if len(blds) else 0.0
     if est <= 0:
-        notes.append(
-            _i18n.Note(
-                "no population known and no residential building: shares are weighted by "
-                "street length, not residents (no residents count is reported)",
-                "geen inwonertal bekend en geen woongebouw: aandelen zijn gewogen naar "
-                "straatlengte, niet naar inwoners (er wordt geen aantal inwoners gemeld)",
-            )
-        )
+        notes.append(_i18n.note("street_length"))
         return population_from_streets(net, u)
-    notes.append(
-        _i18n.Note(
-            f"residents estimated: no population total was given, so {est:,.0f} residents "
-            f"were estimated from residential floor area ({1 / residents_per_m2_floor:.0f} m2 "
-            "per resident); shares are meaningful, absolute counts are not",
-            f"inwoners geschat: er was geen inwonertal opgegeven, dus zijn "
-            f"{_i18n.number(est, 'nl')} inwoners geschat uit het woonoppervlak "
-            f"({1 / residents_per_m2_floor:.0f} m2 per inwoner); aandelen zijn zinvol, "
-            "absolute aantallen niet",
-        )
-    )
+    notes.append(_i18n.note("estimated", total=est, m2=1 / residents_per_m2_floor))
     log(notes[-1], logging.WARNING)
     pts = population_from_buildings(source_file, u.drop(columns="population"), total=est)
     pts["estimated"] = True  # flagged population_estimated in the gap table
