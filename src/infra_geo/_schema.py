@@ -210,6 +210,7 @@ UNIT_FIXED_COLUMNS = (
     "street_m",
 )
 
+
 @dataclass(frozen=True)
 class ColumnDoc:
     """What one entry of the gap table's columns means, in English and Dutch.
@@ -270,7 +271,7 @@ GAP_COLUMNS: tuple[ColumnDoc, ...] = (
         'column below gets the prefix "src_"; its normalised total\n'
         '"population" is population_input',
         "de eigen kolommen van het buurtbestand (BU_CODE, GM_NAAM, AANT_INW, afstand_*, ...) "
-        'zoals aangeleverd, na de codes; een kolom met de naam van een kolom hieronder krijgt '
+        "zoals aangeleverd, na de codes; een kolom met de naam van een kolom hieronder krijgt "
         'het voorvoegsel "src_"; het genormaliseerde totaal "population" is population_input',
         "text",
         None,

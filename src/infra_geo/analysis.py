@@ -462,9 +462,9 @@ def analyse(  # noqa: PLR0913 - public entry point: data args + keyword options
     speed = positive(speed_kmh if speed_kmh is not None else settings.walk_speed_kmh, "speed_kmh")
     if lang not in ("nl", "en"):
         raise InputError(f"lang must be 'nl' or 'en', got {lang!r}.")
-    if osm_file is not None and place is not None:
-        raise InputError("Pass either osm_file or place, not both.")
-    units_kind, units_value = _parse_units_spec(_units_or_default(neighbourhoods, osm_file, place, polygon))
+    units_kind, units_value = _parse_units_spec(
+        _units_or_default(neighbourhoods, osm_file, place, polygon)
+    )
     if isinstance(population, (str, os.PathLike)) and not Path(population).is_file():
         what = "is a folder, not a GeoTIFF" if Path(population).is_dir() else "does not exist"
         raise DataFileError(f"Population raster {population} {what}.")
@@ -527,8 +527,10 @@ def analyse(  # noqa: PLR0913 - public entry point: data args + keyword options
 
 def _units_or_default(units: Any, osm_file: Any, place: Any, polygon: Any) -> Any:
     """``units``, or on the embedded sample :data:`SAMPLE_UNITS` (its 1.4 km2 would hold 5
-    hexagons of 500 m), as the CLI does.
+    hexagons of 500 m), as the CLI does; refuses both a file and a place.
     """
+    if osm_file is not None and place is not None:
+        raise InputError("Pass either osm_file or place, not both.")
     sample = osm_file is None and place is None and polygon is None
     return SAMPLE_UNITS if units is None and sample else units
 

@@ -72,7 +72,9 @@ def cli_message(message: str) -> str:
         msg = msg.replace(api, cli)
     for name, flag in _FLAGS.items():
         # snake_case names anywhere; plain words only first in the message or as `name=`
-        pattern = rf"(?<![\w.-]){name}=?(?![\w])" if "_" in name else rf"^{name}\b|(?<![\w.-]){name}="
+        pattern = (
+            rf"(?<![\w.-]){name}=?(?![\w])" if "_" in name else rf"^{name}\b|(?<![\w.-]){name}="
+        )
         msg = re.sub(pattern, flag, msg)
     return msg
 
@@ -108,8 +110,9 @@ def _setup_logging(verbose: bool) -> _TqdmHandler:
     for h in list(root.handlers):
         if isinstance(h, _TqdmHandler):
             root.removeHandler(h)
-    root.addHandler(handler)
-    root.setLevel(logging.INFO if verbose else logging.WARNING)
+    root.addHandler(handler)  # like logging.basicConfig before: one handler, kept
+    if root.level == logging.NOTSET or root.level > logging.WARNING:
+        root.setLevel(logging.WARNING)  # infra_geo's own logger follows settings.log_level
     logging.captureWarnings(True)
     return handler
 
