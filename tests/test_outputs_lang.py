@@ -225,3 +225,21 @@ def test_schema_gives_each_column_one_entry_with_both_languages() -> None:
         assert d.en and d.nl and d.en != d.nl
     for col in _schema.measure_columns(KEYS, (5, 10)):
         assert _schema.describe(col, "nl") and _schema.header(col, "nl", {}) != col
+
+
+def test_gaps_xlsx_without_population_says_street_length(spijkenisse: Path, tmp_path: Path) -> None:
+    """Spijkenisse's streets carry no population: residents cells are blank, with the reason,
+    and the street metres that weight the shares are in the accounting sheet."""
+    res = ig.analyse(osm_file=spijkenisse, neighbourhoods="hex:1500", minutes=(10,))
+    assert res.gaps.attrs["weighting"] == "street-length"
+    res.save(tmp_path / "o")
+    sheets = _sheets(tmp_path / "o" / "gaps.xlsx")
+    over = pd.DataFrame(sheets["Overzicht"][1:], columns=sheets["Overzicht"][0])
+    assert over["inwoners"].isna().all()
+    assert over["waarom leeg"].str.contains("gewogen naar straatlengte").all()
+    acc = sheets["Verantwoording inwoners"]
+    street = pd.DataFrame(acc[1:], columns=acc[0])["straatlengte (m)"]
+    want = np.round(res.gaps["street_m"].to_numpy(float))
+    np.testing.assert_array_equal(street.to_numpy(dtype=float), want)
+    md = (tmp_path / "o" / "summary.md").read_text(encoding="utf-8")
+    assert "## Straatlengte (geen inwoners) binnen bereik" in md and "| straat-km |" in md
