@@ -54,6 +54,10 @@ GROUP_MINUTE_MEASURES = ("share", "reached", "unreached")
 OVERALL_MINUTE_MEASURES = ("completeness", "all8_share", "rank")
 #: measures that count residents (NaN when the weights are street metres)
 COUNT_MEASURES = ("no_path", "per_1000", "reached", "unreached")
+#: capacity measures a result gains on request (``Analysis.with_capacity``): per group and
+#: walking time, supply per 1,000 residents; per group, how it was computed
+CAPACITY_MINUTE_MEASURES = ("supply",)
+CAPACITY_MEASURES = ("supply_method", "capacity_source")
 
 
 def column(group: str | None, measure: str, minutes: float | None = None) -> str:
@@ -74,12 +78,16 @@ def column(group: str | None, measure: str, minutes: float | None = None) -> str
     str
         The column name, e.g. ``care_share_10``, ``care_mean_m`` or ``completeness_10``.
     """
-    per_minutes = measure in GROUP_MINUTE_MEASURES or measure in OVERALL_MINUTE_MEASURES
+    per_minutes = measure in (
+        *GROUP_MINUTE_MEASURES,
+        *OVERALL_MINUTE_MEASURES,
+        *CAPACITY_MINUTE_MEASURES,
+    )
     if per_minutes != (minutes is not None):
         raise ValueError(f"measure {measure!r} {'needs' if per_minutes else 'takes no'} minutes")
     if (group is None) != (measure in OVERALL_MINUTE_MEASURES):
         raise ValueError(f"measure {measure!r} does not fit group {group!r}")
-    if measure not in GROUP_MEASURES and not per_minutes:
+    if measure not in (*GROUP_MEASURES, *CAPACITY_MEASURES) and not per_minutes:
         raise ValueError(f"unknown gap measure {measure!r}")
     head = measure if group is None else f"{group}_{measure}"
     return head if minutes is None else f"{head}_{_minutes_text(minutes)}"
@@ -113,6 +121,11 @@ def mean_m(group: str) -> str:
     return column(group, "mean_m")
 
 
+def supply(group: str, minutes: float) -> str:
+    """``{group}_supply_{minutes}``: capacity of ``group`` per 1,000 residents within reach."""
+    return column(group, "supply", minutes)
+
+
 def completeness(minutes: float) -> str:
     """``completeness_{minutes}``: mean number of components reached."""
     return column(None, "completeness", minutes)
@@ -129,8 +142,8 @@ def rank(minutes: float) -> str:
 
 
 _OVERALL_RE = re.compile(r"^(completeness|all8_share|rank)_(\d+)$")
-_GROUP_MIN_RE = re.compile(r"^(.+?)_(share|reached|unreached)_(\d+)$")
-_GROUP_RE = re.compile(r"^(.+?)_(" + "|".join(GROUP_MEASURES) + r")$")
+_GROUP_MIN_RE = re.compile(r"^(.+?)_(share|reached|unreached|supply)_(\d+)$")
+_GROUP_RE = re.compile(r"^(.+?)_(" + "|".join(GROUP_MEASURES + CAPACITY_MEASURES) + r")$")
 
 
 def parse(col: object) -> tuple[str | None, str, int | None] | None:
@@ -242,6 +255,7 @@ UNITS: dict[str, tuple[str, str]] = {
     "per_1000": ("per 1,000 residents", "per 1.000 inwoners"),
     "components": ("components (0..8)", "componenten (0..8)"),
     "rank": ("rank (1 = worst served)", "rang (1 = slechtst bediend)"),
+    "supply": ("capacity per 1,000 residents", "capaciteit per 1.000 inwoners"),
 }
 
 #: sheet key -> (English, Dutch) sheet name of ``gaps.xlsx``, in sheet order
@@ -252,6 +266,7 @@ TOPICS: dict[str, tuple[str, str]] = {
     "reached": ("Residents reached", "Inwoners bereikt"),
     "facilities": ("Facilities", "Voorzieningen"),
     "residents": ("Residents accounting", "Verantwoording inwoners"),
+    "capacity": ("Capacity", "Capaciteit"),
 }
 
 #: every gap column: what it means (en, nl), its unit, its sheet and its headers
@@ -477,6 +492,35 @@ GAP_COLUMNS: tuple[ColumnDoc, ...] = (
         "residents",
         "reached",
         (("{c}: farther than {m} min", "{c}: verder dan {m} min"),),
+    ),
+    ColumnDoc(
+        "{c}_supply_{m}",
+        "only when asked for (Analysis.with_capacity): capacity of c (seats,\n"
+        "list size, m2, or 1 per facility: {c}_capacity_source) per 1,000\n"
+        "residents within m minutes, by a floating catchment ({c}_supply_method:\n"
+        "2sfca, e2sfca or gravity); the residents-weighted mean over the unit",
+        "alleen op verzoek (Analysis.with_capacity): capaciteit van c (plaatsen, "
+        "patiëntenlijst, m2, of 1 per voorziening: {c}_capacity_source) per 1.000 inwoners "
+        "binnen m minuten, met een zwevend verzorgingsgebied ({c}_supply_method: 2sfca, "
+        "e2sfca of gravity); het naar inwoners gewogen gemiddelde over het gebied",
+        "supply",
+        "capacity",
+        (("{c}: capacity per 1,000 within {m} min", "{c}: capaciteit per 1.000 binnen {m} min"),),
+    ),
+    ColumnDoc(
+        "{c}_supply_method, {c}_capacity_source",
+        "how {c}_supply_{m} was computed and where the capacity came from:\n"
+        "column:<name>, user, osm:capacity, osm:beds, osm:floor_area or\n"
+        "one_per_facility (no size known: every facility counts 1)",
+        "hoe {c}_supply_{m} is berekend en waar de capaciteit vandaan komt: column:<naam>, "
+        "user, osm:capacity, osm:beds, osm:floor_area of one_per_facility (geen omvang "
+        "bekend: elke voorziening telt 1)",
+        "text",
+        "capacity",
+        (
+            ("{c}: capacity method", "{c}: capaciteitsmethode"),
+            ("{c}: capacity from", "{c}: capaciteit uit"),
+        ),
     ),
     ColumnDoc(
         "completeness_{m}",

@@ -26,7 +26,7 @@ from .components import COMPONENTS
 
 #: decimals of each unit in gaps.xlsx (shares are written in %)
 _DECIMALS = {"residents": 0, "share": 1, "m": 0, "min": 1, "count": 0, "per_1000": 1,
-             "components": 2, "rank": 0}  # fmt: skip
+             "components": 2, "rank": 0, "supply": 2}  # fmt: skip
 _FIXED_TIME = "2000-01-01T00:00:00Z"  # the workbook's stamp: equal runs give equal bytes
 
 

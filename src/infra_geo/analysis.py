@@ -248,8 +248,8 @@ class Analysis:
             f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
         )
 
-    def map(self, measure: str | None = None) -> Any:
-        """The interactive coverage map (folium.Map) of this analysis."""
+    def map(self, measure: str | None = None, *, suggestions: Any = None) -> Any:
+        """The interactive coverage map (folium.Map); ``suggestions``: ig.suggest_sites's."""
         from .maps import coverage_map
 
         return coverage_map(
@@ -260,7 +260,14 @@ class Analysis:
             measure=measure,
             extent=self.extent,
             extent_note=self.extent_source or None,
+            suggestions=suggestions,
         )
+
+    def with_capacity(self, component: str, capacity: Any = None, **options: Any) -> Analysis:
+        """:func:`infra_geo.capacity.with_capacity`: supply per 1,000 residents in the gaps."""
+        from .capacity import with_capacity
+
+        return with_capacity(self, component, capacity, **options)
 
     def walk_minutes_grid(self, cell_m: float = 50.0) -> tuple[np.ndarray, Any, Any]:
         """Walking minutes to the nearest facility per component on a regular grid.
