@@ -128,7 +128,10 @@ def test_gaps_xlsx_for_planners_in_dutch(ams_run: ig.Analysis, ams_saved: Path) 
     g = ams_run.gaps
     sheets = _sheets(ams_saved / "gaps.xlsx")
     names = list(sheets)
-    assert names == [nl for _en, nl in _schema.TOPICS.values()] + ["Kolommen"]
+    # the capacity sheet appears only with Analysis.with_capacity's columns
+    assert names == [nl for k, (_en, nl) in _schema.TOPICS.items() if k != "capacity"] + [
+        "Kolommen"
+    ]
     labels = {c.key: c.label_nl for c in ig.COMPONENTS}
     headers_seen: set[str] = set()
     for name in names[:-1]:
@@ -190,7 +193,8 @@ def test_gaps_xlsx_in_english_and_the_same_bytes_twice(
     a, b = en.save(tmp_path / "a"), en.save(tmp_path / "b")
     assert a["gaps.xlsx"].read_bytes() == b["gaps.xlsx"].read_bytes()  # deterministic
     sheets = _sheets(a["gaps.xlsx"])
-    assert list(sheets) == [en_name for en_name, _nl in _schema.TOPICS.values()] + ["Columns"]
+    topics = [en_name for k, (en_name, _nl) in _schema.TOPICS.items() if k != "capacity"]
+    assert list(sheets) == [*topics, "Columns"]
     over = sheets["Overview"]
     assert over[0][:3] == ("code", "neighbourhood", "residents") and over[0][-1] == "why blank"
     assert "Care: within 10 min (%)" in sheets["Shares within reach"][0]
@@ -243,3 +247,19 @@ def test_gaps_xlsx_without_population_says_street_length(spijkenisse: Path, tmp_
     np.testing.assert_array_equal(street.to_numpy(dtype=float), want)
     md = (tmp_path / "o" / "summary.md").read_text(encoding="utf-8")
     assert "## Straatlengte (geen inwoners) binnen bereik" in md and "| straat-km |" in md
+
+
+def test_gaps_xlsx_capacity_sheet(sample_run: ig.Analysis, tmp_path: Path) -> None:
+    """Analysis.with_capacity's supply columns get their own sheet, explained like the rest."""
+    res = sample_run.with_capacity("care")
+    res.save(tmp_path / "o")
+    sheets = _sheets(tmp_path / "o" / "gaps.xlsx")
+    cap = sheets["Capaciteit"]
+    assert cap[0][3] == "Zorg: capaciteit per 1.000 binnen 5 min"
+    assert cap[0][-3:] == ("Zorg: capaciteitsmethode", "Zorg: capaciteit uit", "waarom leeg")
+    got = pd.DataFrame(cap[1:], columns=cap[0])["Zorg: capaciteit per 1.000 binnen 10 min"]
+    want = np.round(res.gaps["care_supply_10"].to_numpy(float), 2)
+    ok = np.isfinite(want)
+    np.testing.assert_allclose(got.to_numpy(dtype=float)[ok], want[ok])
+    explained = {r[1] for r in sheets["Kolommen"][1:]}
+    assert set(cap[0]) <= explained
