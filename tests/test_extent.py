@@ -100,7 +100,7 @@ def test_amsterdam_gz_and_pbf_give_the_same_partial_flags(
     assert a["rank_10"].notna().sum() == 3
     for r in runs:
         assert "derived from the data" in r.extent_source
-        assert "data extent: 0.78 km2, derived from the data" in r.summary_markdown()
+        assert "data extent: 0.78 km2, derived from the data" in r.summary_markdown(lang="en")
 
 
 # ------------------------------------------------------------------------- 30 km strays
@@ -398,7 +398,7 @@ def test_user_extent_overrides_and_reaches_the_map(
     res = ig.analyse(osm_file=amsterdam_pbf, neighbourhoods=amsterdam_buurten, extent=f)
     assert _rd(res.extent).symmetric_difference(_rd(box)).area < 1.0
     assert res.extent_source.startswith("given by the user")
-    assert "given by the user" in res.summary_markdown()
+    assert "given by the user" in res.summary_markdown(lang="en")
     html = res.map().get_root().render()
     assert "ig-extent" in html
     m = ig.coverage_map(res.facilities, extent=res.extent, extent_note="<script>x</script>")
@@ -429,7 +429,7 @@ def test_cli_extent(amsterdam_pbf: Path, amsterdam_buurten: Path, tmp_path: Path
     )
     assert r.returncode == 0, r.stderr
     summary = (tmp_path / "b" / "summary.md").read_text(encoding="utf-8")
-    assert "given by the user" in summary
+    assert "opgegeven door de gebruiker (--extent" in summary  # summary.md in --lang (nl)
     assert "ig-extent" in (tmp_path / "b" / "map.html").read_text(encoding="utf-8")
 
 

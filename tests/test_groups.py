@@ -349,7 +349,7 @@ def test_compare_with_cbs_amsterdam(ams_run, ams_cmp, amsterdam_buurten):
     assert cmp.png is not None and cmp.png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert cmp.png.stat().st_size > 10_000
     # summary.md carries the same table
-    md = res.summary_markdown()
+    md = res.summary_markdown(lang="en")
     assert "Walking distance next to CBS nabijheid" in md
     assert cmp.markdown() in md
 

@@ -131,6 +131,7 @@ def generations(sample: ig.Analysis, tmp_path_factory: pytest.TempPathFactory) -
     assert info["old"] != info["new"]
     assert {k for k in OUTPUT_FILES if info["old"][k] != info["new"][k]} >= {
         "gaps.csv",
+        "gaps.xlsx",
         "gaps.gpkg",
         "map.html",
         "summary.md",
@@ -341,7 +342,9 @@ def test_kill_at_every_save_step_leaves_old_or_new_set(generations: dict, tmp_pa
         pickle.loads((d / "new.pkl").read_bytes()).save(out)
         assert [p.name for p in base.iterdir()] == ["out"], step
         assert _fingerprint(out) == generations["new"]
-    assert [outcome[s] for s in KILL_STEPS] == ["old"] * 9 + ["new"]
+    # every step before the swap keeps the old set (gaps.xlsx and columns.csv included)
+    assert [outcome[s] for s in KILL_STEPS] == ["old"] * (len(KILL_STEPS) - 1) + ["new"]
+    assert {"write:gaps.xlsx", "write:columns.csv"} <= set(KILL_STEPS) and len(KILL_STEPS) == 12
 
 
 def test_fallback_swap_killed_half_way_is_put_back(generations: dict, tmp_path: Path) -> None:

@@ -77,3 +77,49 @@ def test_sample_ships_in_the_wheel(unpacked_wheel: Path, tmp_path: Path) -> None
     assert got["components"] == sorted(set(fac["component"]))
     # the map's text (static/text.json), CSS and JS templates travel as package data too
     assert got["map"] == [True, True, True]
+
+
+def _pyproject() -> dict:
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+    return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+
+
+def _names(reqs: list[str]) -> set[str]:
+    import re
+
+    return {re.split(r"[<>=!~;\[ ]", r, maxsplit=1)[0].lower() for r in reqs}
+
+
+def test_runtime_dependencies_hold_no_test_or_notebook_tool() -> None:
+    """`pip install -e .` (README command 1) installs what running needs, nothing more; the
+    test command's `.[test]` adds every tool the tests import; `.[notebook]` adds JupyterLab."""
+    project = _pyproject()["project"]
+    runtime = _names(project["dependencies"])
+    extras = project["optional-dependencies"]
+    test, notebook = _names(extras["test"]), _names(extras["notebook"])
+    tools = {"pytest", "pytest-timeout", "playwright", "nbclient", "nbformat", "ipykernel", "ruff",
+             "mypy", "pyrosm", "access", "spopt", "highspy", "pulp", "jupyterlab"}  # fmt: skip
+    assert not runtime & tools, runtime & tools
+    assert tools - {"jupyterlab"} <= test and "jupyterlab" in notebook
+    # what the package imports at run time is a runtime dependency
+    for mod in ("geopandas", "osmium", "openpyxl", "tqdm", "rasterio", "folium", "osmnx"):
+        assert mod in runtime, mod
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    import re
+
+    install, tests = re.findall(r"```bash\n(.*?)\n```", readme, re.S)[:2]
+    assert ".venv/bin/pip install -e . &&" in install and "[test]" not in install
+    assert '.venv/bin/pip install -e ".[test]"' in tests and "pytest" in tests
+    assert ".venv/bin/infra-geo analyse" in install  # no activation needed
+
+
+def test_dependency_warnings_are_filtered_ours_stay_visible() -> None:
+    filters = _pyproject()["tool"]["pytest"]["ini_options"]["filterwarnings"]
+    assert filters and all(f.startswith("ignore:") for f in filters)
+    # each filter names the module that issues the warning, never infra_geo or the tests
+    for f in filters:
+        module = f.split(":")[3]
+        assert module and not module.startswith(("infra_geo", "tests")), f

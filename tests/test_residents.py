@@ -220,7 +220,7 @@ def test_liechtenstein_headline_covers_what_it_says(liechtenstein):
         want = g.loc[head, f"{k}_reached_10"].sum() / g.loc[head, "residents"].sum()
         got = s.set_index("component").loc[k, "share_10min"]
         assert got == pytest.approx(want, rel=1e-9), k
-    text = res.summary_markdown()
+    text = res.summary_markdown(lang="en")
     assert f"headline covers {cov['residents_headline']:,.0f} of" in text
     assert f"{cov['headline_units']} units; {cov['partial_units']} partial unit(s)" in text
 
@@ -305,7 +305,7 @@ def test_spijkenisse_street_metres_are_never_residents(spijkenisse):
     inside = shapely.intersects(ext, pts.to_crs(crs).geometry.to_numpy())
     assert inside.mean() > 0.99
     assert g["street_m"].sum() == pytest.approx(pts["population"][inside].sum(), rel=1e-9)
-    text = res.summary_markdown()
+    text = res.summary_markdown(lang="en")
     assert "street length" in text
     assert not re.search(r"residents: [\d,]+", text)
     assert not re.search(r"[\d,]{5,} residents", text)

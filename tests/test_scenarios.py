@@ -19,7 +19,7 @@ import pytest
 import shapely
 
 import infra_geo as ig
-from infra_geo import _schema
+from infra_geo import _compare_schema, _schema
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -268,19 +268,19 @@ def _check_against_gap_tables(cmp, before, after, keys):
             net = (
                 after.gaps[_schema.reached(k, m)] - before.gaps[_schema.reached(k, m)]
             ).to_numpy()
-            gain = cmp[_schema.compare_column(k, "newly_reached", m)].to_numpy()
-            loss = cmp[_schema.compare_column(k, "no_longer_reached", m)].to_numpy()
+            gain = cmp[_compare_schema.compare_column(k, "newly_reached", m)].to_numpy()
+            loss = cmp[_compare_schema.compare_column(k, "no_longer_reached", m)].to_numpy()
             assert np.allclose(gain - loss, net, atol=1e-6, rtol=0), (k, m)
             assert np.allclose(
-                cmp[_schema.compare_column(k, "reached_change", m)], net, atol=1e-6, rtol=0
+                cmp[_compare_schema.compare_column(k, "reached_change", m)], net, atol=1e-6, rtol=0
             )
             assert (gain >= 0).all() and (loss >= 0).all()
             share = (after.gaps[_schema.share(k, m)] - before.gaps[_schema.share(k, m)]).to_numpy()
             assert np.allclose(
-                cmp[_schema.compare_column(k, "share_change", m)], share, equal_nan=True
+                cmp[_compare_schema.compare_column(k, "share_change", m)], share, equal_nan=True
             )
         mean = (after.gaps[_schema.mean_m(k)] - before.gaps[_schema.mean_m(k)]).to_numpy()
-        assert np.allclose(cmp[_schema.compare_column(k, "mean_m_change")], mean, equal_nan=True)
+        assert np.allclose(cmp[_compare_schema.compare_column(k, "mean_m_change")], mean, equal_nan=True)
 
 
 @pytest.mark.parametrize("case", ["li", "ams"])
@@ -292,17 +292,17 @@ def test_compare_against_the_two_gap_tables(case, request):
     _check_against_gap_tables(cmp, res, closed, res.access.keys)
     # a pure closure: nobody newly reached; the losses are exactly the fall in reached
     for m in res.minutes:
-        assert (cmp[_schema.compare_column("care", "newly_reached", m)] == 0).all()
+        assert (cmp[_compare_schema.compare_column("care", "newly_reached", m)] == 0).all()
         lost = res.gaps[_schema.reached("care", m)] - closed.gaps[_schema.reached("care", m)]
         assert np.allclose(
-            cmp[_schema.compare_column("care", "no_longer_reached", m)], lost, atol=1e-6
+            cmp[_compare_schema.compare_column("care", "no_longer_reached", m)], lost, atol=1e-6
         )
     assert cmp.attrs["changed"] == ("care",) or "care" in cmp.attrs["changed"]
     # unchanged components: all zero
     other = [k for k in res.access.keys if k not in closed.changed]
     for k in other:
         for m in res.minutes:
-            assert (cmp[_schema.compare_column(k, "no_longer_reached", m)] == 0).all()
+            assert (cmp[_compare_schema.compare_column(k, "no_longer_reached", m)] == 0).all()
     # a mixed scenario: gains and losses both, and their difference is the net change
     mixed = res.scenario(remove=_ids(res, "sports", 2), add=_new_site(res, "sports"))
     cm = ig.compare(res, mixed)
@@ -310,8 +310,8 @@ def test_compare_against_the_two_gap_tables(case, request):
     # reversed order swaps gains and losses
     rev = ig.compare(mixed, res)
     for m in res.minutes:
-        a = cm[_schema.compare_column("sports", "newly_reached", m)]
-        b = rev[_schema.compare_column("sports", "no_longer_reached", m)]
+        a = cm[_compare_schema.compare_column("sports", "newly_reached", m)]
+        b = rev[_compare_schema.compare_column("sports", "no_longer_reached", m)]
         assert np.allclose(a, b)
 
 
@@ -363,7 +363,7 @@ def test_columns_are_documented(li):
     sc = li.scenario(remove=_ids(li, "care", 1))
     cmp = ig.compare(li, sc)
     doc = ig.COMPARE_COLUMNS_DOC
-    for names, _ in _schema.COMPARE_COLUMN_DESCRIPTIONS:
+    for names, _ in _compare_schema.COMPARE_COLUMN_DESCRIPTIONS:
         assert names in doc
     for c in cmp.columns:
         if c == "geometry":

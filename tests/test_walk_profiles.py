@@ -480,8 +480,8 @@ def test_analyse_walk_profile(tmp_path):
     assert default.network.walk_profile == "osmnx"
     assert nl.network.walk_profile == "nl"
     assert nl.network.edge_length.sum() > default.network.edge_length.sum()
-    assert "'nl' profile" in nl.summary_markdown()
-    assert "osmnx's walk filter" in default.summary_markdown()
+    assert "'nl' profile" in nl.summary_markdown(lang="en")
+    assert "osmnx's walk filter" in default.summary_markdown(lang="en")
     with pytest.raises(ig.InputError, match="walk_profile"):
         ig.analyse(walk_profile="walk")
 

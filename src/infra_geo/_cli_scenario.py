@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 
-from . import _schema
+from . import _compare_schema
 from ._outdir import check_out_dir, clean_stale, kill_point, new_scratch, swap_in
 from ._report import OUTPUT_FILES, _block_sigint, _restore_sigint, _to_gpkg, _why, _write_csv
 from .errors import DataFileError, InfraGeoError, InputError
@@ -182,8 +182,8 @@ def report_lines(sc: Scenario, cmp: gpd.GeoDataFrame) -> list[str]:
     lines = [sc.notes[-1]]
     for k in sc.changed:
         for m in sc.minutes:
-            gain = float(cmp[_schema.compare_column(k, "newly_reached", m)].sum())
-            loss = float(cmp[_schema.compare_column(k, "no_longer_reached", m)].sum())
+            gain = float(cmp[_compare_schema.compare_column(k, "newly_reached", m)].sum())
+            loss = float(cmp[_compare_schema.compare_column(k, "no_longer_reached", m)].sum())
             lines.append(
                 f"{k} within {m} min: {gain:,.0f} residents newly within reach, "
                 f"{loss:,.0f} no longer"

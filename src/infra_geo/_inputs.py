@@ -40,7 +40,7 @@ def _parse_units_spec(spec: Any, name: str = "neighbourhoods") -> tuple[str, Any
                 size = float(s.split(":", 1)[1])
             except ValueError:
                 raise InputError(
-                    f"Write hex grids as 'hex:SIZE' in metres, e.g. 'hex:500', not {s!r}."
+                    f"{name}: write hex grids as 'hex:SIZE' in metres, e.g. 'hex:500', not {s!r}."
                 ) from None
             return "hex", positive(size, f"{name} hex size (metres)")
         if Path(s).is_dir():
@@ -50,7 +50,7 @@ def _parse_units_spec(spec: Any, name: str = "neighbourhoods") -> tuple[str, Any
             )
         if not Path(s).is_file():
             raise DataFileError(
-                f"Neighbourhood file {s} does not exist; pass a GeoPackage/GeoJSON/Shapefile, "
+                f"{name} file {s} does not exist; pass a GeoPackage/GeoJSON/Shapefile, "
                 "'admin:LEVEL' or 'hex:SIZE'."
             )
         return "file", s

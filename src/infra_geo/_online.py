@@ -274,10 +274,26 @@ def _translate(service: str, *, place: Any = None) -> Iterator[None]:
 def _online_error(exc: Exception, service: str) -> OnlineError:
     setting = "overpass_url" if service == "Overpass" else "nominatim_url"
     return OnlineError(
-        f"{service} could not be reached or failed ({type(exc).__name__}: {exc}). Are you "
-        "offline? Use facilities_from_file / walk_network_from_file with a downloaded extract, "
+        f"{service} could not be reached or failed ({_cause(exc)}). No internet? Use "
+        "facilities_from_file / walk_network_from_file with a downloaded extract, "
         f"or point infra_geo.settings.{setting} at a server you can reach."
     )
+
+
+def _cause(exc: Exception) -> str:
+    """A short cause of an online failure, not urllib3's repr of its retries."""
+    text = " ".join(str(exc).split())
+    if isinstance(exc, requests.Timeout):
+        return f"no answer within settings.requests_timeout = {settings.requests_timeout:g} s"
+    if isinstance(exc, requests.ConnectionError):
+        if "NameResolution" in text or "Name or service not known" in text or "resolve" in text:
+            return "its server name could not be resolved"
+        if "refused" in text.lower():
+            return "the connection was refused"
+        return "no connection"
+    if len(text) > 200:
+        text = text[:200] + "..."
+    return f"{type(exc).__name__}: {text}"
 
 
 def _reader_layout(raw: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -1,7 +1,9 @@
 """Saving an analysis: the output files, all-or-nothing, and the Markdown summary.
 
 Owns what :meth:`Analysis.save <infra_geo.Analysis.save>` writes (``OUTPUT_FILES``: the map,
-GeoPackages, the formula-safe CSV, the walking-minutes GeoTIFF, ``summary.md``), how it is
+GeoPackages, the formula-safe CSV with its dictionary ``columns.csv``, the planners' workbook
+``gaps.xlsx`` (:mod:`infra_geo._workbook`), the walking-minutes GeoTIFF, ``summary.md`` in the
+run's language), how it is
 swapped into place (through :mod:`infra_geo._outdir`), and
 :meth:`Analysis.summary_markdown <infra_geo.Analysis.summary_markdown>`. ``Analysis`` keeps
 thin methods that delegate here.
@@ -21,11 +23,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from . import _schema, settings
+from . import _i18n, _schema, settings
 from ._log import log
 from ._validate import positive
 from .components import COMPONENTS
-from .errors import DataFileError, InfraGeoError
+from .errors import DataFileError, InfraGeoError, InputError
 
 if TYPE_CHECKING:
     from .analysis import Analysis
@@ -37,6 +39,8 @@ OUTPUT_FILES = (
     "catchments.gpkg",
     "gaps.gpkg",
     "gaps.csv",
+    "columns.csv",
+    "gaps.xlsx",
     "walk_minutes.tif",
     "summary.md",
 )
@@ -44,10 +48,13 @@ OUTPUT_FILES = (
 
 def save(
     res: Analysis,
-    out_dir: str | os.PathLike[str], cell_m: float = 50.0, _fail_before: str | None = None
+    out_dir: str | os.PathLike[str],
+    cell_m: float = 50.0,
+    _fail_before: str | None = None,
 ) -> dict[str, Path]:
     """Write ``res``'s outputs all-or-nothing (documented at :meth:`Analysis.save`)."""
     from ._outdir import check_out_dir, clean_stale, kill_point, new_scratch, swap_in
+    from ._workbook import write_columns_csv, write_xlsx
 
     out = check_out_dir(out_dir, outputs=OUTPUT_FILES)
     cell = positive(cell_m, "cell_m")
@@ -64,6 +71,8 @@ def save(
             ),
             ("gaps.gpkg", lambda p: _to_gpkg(res.gaps, p, "gaps")),
             ("gaps.csv", lambda p: _write_csv(res.gaps.drop(columns="geometry"), p)),
+            ("columns.csv", lambda p: write_columns_csv(res.gaps.drop(columns="geometry"), p)),
+            ("gaps.xlsx", lambda p: write_xlsx(res.gaps, p, res.lang)),
             ("walk_minutes.tif", lambda p: _write_raster(res, p, cell)),
             ("map.html", lambda p: res.map().save(str(p))),
             ("summary.md", lambda p: p.write_text(summary_markdown(res), encoding="utf-8")),
@@ -146,82 +155,159 @@ def _write_raster(res: Analysis, p: Path, cell_m: float) -> None:
         raise OSError(errno.EIO, "the GeoTIFF did not read back as it was written", str(p))
 
 
-def summary_markdown(res: Analysis) -> str:
-    """A short human-readable report of the run (``summary.md``)."""
-    s = res.summary()
+def summary_markdown(res: Analysis, lang: str | None = None) -> str:
+    """A short human-readable report of the run (``summary.md``) in ``lang`` (default the
+    run's ``lang``): every heading, sentence and table header, and numbers in its format
+    (nl ``1.234`` and ``12,5 %``).
+    """
+    lang = res.lang if lang is None else lang
+    if lang not in _i18n.LANGS:
+        raise InputError(f"lang must be 'nl' or 'en', got {lang!r}.")
+    lines = [f"# {_i18n.t('title', lang, source=_md(_i18n.phrase(res.source, lang)))}", ""]
+    lines += _facts(res, lang)
+    lines += _reach_table(res, lang)
+    lines += _worst_table(res, lang)
+    lines += _problems_table(res, lang)
+    from .cbs import summary_section
+
+    lines += summary_section(res, lang=lang)
+    lines += ["", _i18n.t("outputs", lang), "", _i18n.t("footer", lang), ""]
+    return "\n".join(lines)
+
+
+def coverage_text(res: Analysis, lang: str) -> str:
+    """What the headline figures cover, in one line (:meth:`Analysis.coverage_text`)."""
+    n = _i18n.number
+    cov = res.coverage()
+    left = _i18n.t("cov_left", lang, n=cov["partial_units"])
+    others = int((res.gaps["data_problem"] & ~res.gaps["partial"]).sum())
+    if others:
+        left += _i18n.t("cov_left_problems", lang, n=others)
+    if cov["weighting"] != "residents":
+        return _i18n.t(
+            "cov_street", lang, head=cov["headline_units"], units=cov["units"], left=left
+        )
+    return _i18n.t(
+        "cov_residents",
+        lang,
+        head=n(cov["residents_headline"], lang),
+        total=n(cov["residents_input"], lang),
+        units=cov["headline_units"],
+        left=left,
+        outside=n(cov["residents_outside_data"], lang),
+        unplaced=n(cov["unplaced"], lang),
+    )
+
+
+def _facts(res: Analysis, lang: str) -> list[str]:
+    """The list of facts at the top of ``summary.md``."""
+    n, t = _i18n.number, _i18n.t
+    net = res.network
     lines = [
-        f"# infra_geo: social infrastructure within walking distance ({_md(res.source)})",
-        "",
-        f"- facilities: {len(res.facilities):,}; walking network: {res.network.n_nodes:,} "
-        f"nodes, {res.network.edge_length.sum() / 1000:,.1f} km ({res.network.crs.to_string()})",
-        f"- neighbourhoods: {len(res.gaps):,} ({int(res.gaps['partial'].sum())} only partly "
-        "inside the data, not ranked)",
-        f"- {res.coverage_text()}",
-        f"- walking speed {res.speed_kmh:g} km/h; thresholds {', '.join(f'{m} min' for m in res.minutes)}",
+        "- "
+        + t(
+            "facts_facilities",
+            lang,
+            n=n(len(res.facilities), lang),
+            nodes=n(net.n_nodes, lang),
+            km=n(net.edge_length.sum() / 1000, lang, 1),
+            crs=net.crs.to_string(),
+        ),
+        "- "
+        + t("facts_units", lang, n=n(len(res.gaps), lang), partial=int(res.gaps["partial"].sum())),
+        f"- {res.coverage_text(lang=lang)}",
+        "- "
+        + t(
+            "facts_speed",
+            lang,
+            speed=n(res.speed_kmh, lang, 1).removesuffix(",0").removesuffix(".0"),
+            minutes=", ".join(t("minutes", lang, m=_schema.minutes_text(m)) for m in res.minutes),
+        ),
     ]
     if res.extent is not None:
         lines.append(
-            f"- data extent: {_area_km2(res.extent):,.2f} km2, {_md(res.extent_source)}; "
-            f"neighbourhoods less than {settings.partial_unit_share:.0%} inside it are "
-            "partial"
+            "- "
+            + t(
+                "facts_extent",
+                lang,
+                km2=n(_area_km2(res.extent), lang, 2),
+                source=_md(_i18n.phrase(res.extent_source, lang)),
+                share=_i18n.percent(settings.partial_unit_share, lang),
+            )
         )
     cov = res.coverage()
     if cov["weighting"] == "residents" and (cov["unknown_units"] or cov["estimated_units"]):
         lines.append(
-            f"- population unknown (secret or missing) for {cov['unknown_units']} unit(s) "
-            f"with no home in the data (no residents counted); estimated from residential "
-            f"floor area for {cov['estimated_units']}"
+            "- "
+            + t(
+                "facts_population",
+                lang,
+                unknown=cov["unknown_units"],
+                estimated=cov["estimated_units"],
+            )
         )
-    lines += [f"- note: {n}" for n in res.notes]
-    street = cov["weighting"] != "residents"
-    what = "Street length (not residents)" if street else "Residents"
-    lines += ["", f"## {what} within reach, per component (headline units)", ""]
+    lines += ["- " + t("note", lang, text=_i18n.note_text(x, lang)) for x in res.notes]
+    return lines
+
+
+def _reach_table(res: Analysis, lang: str) -> list[str]:
+    """Residents (or street length) within reach per component, over the headline units."""
+    t = _i18n.t
+    s = res.summary()
+    street = s.attrs["weighting"] != "residents"
+    lines = ["", f"## {t('h_reach_street' if street else 'h_reach_residents', lang)}", ""]
     share_cols = [c for c in s.columns if _schema.summary_minutes(c) is not None]
-    lines.append(
-        "| component | facilities | "
-        + " | ".join(f"within {_schema.summary_minutes(c)}min" for c in share_cols)
-        + " | mean walk (m) |"
-    )
+    within = [t("col_within", lang, m=_schema.summary_minutes(c)) for c in share_cols]
+    head = [t("col_component", lang), t("col_facilities", lang), *within, t("col_mean_walk", lang)]
+    lines.append("| " + " | ".join(head) + " |")
     lines.append("|---|---:|" + "---:|" * len(share_cols) + "---:|")
     for _, r in s.iterrows():
-        shares = " | ".join(f"{r[c]:.0%}" if pd.notna(r[c]) else "–" for c in share_cols)
-        mean = f"{r['mean_m']:,.0f}" if pd.notna(r["mean_m"]) else "–"
-        lines.append(f"| {_md(r['label'])} | {r['facilities']} | {shares} | {mean} |")
+        shares = " | ".join(_i18n.percent(r[c], lang) for c in share_cols)
+        mean = _i18n.number(r["mean_m"], lang)
+        facilities = _i18n.number(r["facilities"], lang)
+        label = _md(next(c for c in COMPONENTS if c.key == r["component"]).label(lang))
+        lines.append(f"| {label} | {facilities} | {shares} | {mean} |")
+    return lines
+
+
+def _worst_table(res: Analysis, lang: str) -> list[str]:
+    """The five worst-served ranked units at the middle threshold."""
+    t = _i18n.t
     m = res.minutes[len(res.minutes) // 2] if len(res.minutes) > 1 else res.minutes[0]
     rank = _schema.rank(m)
     worst = res.gaps.dropna(subset=[rank]).sort_values(rank).head(5)
-    if len(worst):
-        lines += ["", f"## Worst-served neighbourhoods ({m} min)", ""]
-        who = "street km" if street else "residents"
-        lines.append(f"| rank | neighbourhood | {who} | components reached (mean of 8) |")
-        lines.append("|---:|---|---:|---:|")
-        for _, r in worst.iterrows():
-            amount = r["street_m"] / 1000 if street else r["residents"]
-            lines.append(
-                f"| {int(r[rank])} | {_md(r['unit_name'])} | {amount:,.{1 if street else 0}f} | {r[f'completeness_{m}']:.1f} |"
-            )
-    # partial units are already left out as such; the others need a look at the data
-    probs = res.gaps.loc[res.gaps["data_problem"] & ~res.gaps["partial"]]
-    if len(probs):
-        lines += [
-            "",
-            "## Data problems (not ranked, not in the headline)",
-            "",
-            "Most residents of these units live on network pieces cut off from the rest, or "
-            "could not be placed on a building or street: check the data, not the "
-            "neighbourhood.",
-            "",
-            "| neighbourhood | on cut-off pieces | unplaced |",
-            "|---|---:|---:|",
-        ]
-        for _, r in probs.iterrows():
-            on, un = r["residents_on_islands"], r["unplaced"]
-            lines.append(f"| {_md(r['unit_name'])} | {_num(on)} | {_num(un)} |")
-    from .cbs import summary_section
+    if not len(worst):
+        return []
+    street = res.gaps.attrs.get("weighting", "residents") != "residents"
+    who = t("col_street_km" if street else "col_residents", lang)
+    head = [t("col_rank", lang), t("col_unit", lang), who, t("col_completeness", lang)]
+    lines = ["", f"## {t('h_worst', lang, m=_schema.minutes_text(m))}", ""]
+    lines += ["| " + " | ".join(head) + " |", "|---:|---|---:|---:|"]
+    for _, r in worst.iterrows():
+        amount = r["street_m"] / 1000 if street else r["residents"]
+        lines.append(
+            f"| {int(r[rank])} | {_md(r['unit_name'])} | "
+            f"{_i18n.number(amount, lang, 1 if street else 0)} | "
+            f"{_i18n.number(r[_schema.completeness(m)], lang, 1)} |"
+        )
+    return lines
 
-    lines += summary_section(res)
-    lines += ["", "Data © OpenStreetMap contributors (ODbL). Generated by infra_geo.", ""]
-    return "\n".join(lines)
+
+def _problems_table(res: Analysis, lang: str) -> list[str]:
+    """Units with a data problem (partial units are already left out as such)."""
+    t = _i18n.t
+    probs = res.gaps.loc[res.gaps["data_problem"] & ~res.gaps["partial"]]
+    if not len(probs):
+        return []
+    head = [t("col_unit", lang), t("col_on_islands", lang), t("col_unplaced", lang)]
+    lines = ["", f"## {t('h_problems', lang)}", "", t("problems_text", lang), ""]
+    lines += ["| " + " | ".join(head) + " |", "|---|---:|---:|"]
+    for _, r in probs.iterrows():
+        on, un = r["residents_on_islands"], r["unplaced"]
+        lines.append(
+            f"| {_md(r['unit_name'])} | {_i18n.number(on, lang)} | {_i18n.number(un, lang)} |"
+        )
+    return lines
 
 
 def _area_km2(geom: Any) -> float:
@@ -229,10 +315,6 @@ def _area_km2(geom: Any) -> float:
     from ._crs import metric_crs_for
 
     return float(gpd.GeoSeries([geom], crs=4326).to_crs(metric_crs_for(geom)).area.iloc[0]) / 1e6
-
-
-def _num(v: Any) -> str:
-    return f"{v:,.0f}" if pd.notna(v) else "–"
 
 
 def _md(text: Any) -> str:

@@ -166,6 +166,18 @@ PROFILE_NOTES = {
         "sidewalk=separate)"
     ),
 }
+#: the same notes in Dutch (``summary.md`` with ``lang="nl"``)
+PROFILE_NOTES_NL = {
+    "nl": (
+        "loopnetwerk: het Nederlandse profiel 'nl' (fietspaden belopen tenzij foot=no, elke weg "
+        "met foot=yes behalve autosnelwegen, voetveren; een weg met sidewalk=separate alleen "
+        "waar de stoep niet in de data staat)"
+    ),
+    "osmnx": (
+        "loopnetwerk: het loopfilter van osmnx (geen highway=cycleway, geen weg met "
+        "sidewalk=separate)"
+    ),
+}
 
 
 def osmnx_profile() -> WalkProfile:

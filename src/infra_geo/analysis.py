@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import _schema, settings
+from . import _i18n, _schema, settings
 from ._access import Access
 from ._inputs import (
     _check_hex_work,
@@ -29,7 +29,7 @@ from ._inputs import (
 from ._log import log, stage_clock
 from ._report import OUTPUT_FILES
 from ._validate import as_facilities, as_polygon, check_settings, minutes_tuple, positive
-from ._walk_profiles import PROFILE_NOTES, check_profile
+from ._walk_profiles import PROFILE_NOTES, PROFILE_NOTES_NL, check_profile
 from .accessibility import catchments, metres_per_minute, nearest_facilities
 from .components import COMPONENTS
 from .errors import DataFileError, InputError, PopulationError
@@ -213,25 +213,13 @@ class Analysis:
             )
         return cov
 
-    def coverage_text(self) -> str:
-        """One line saying what the headline figures cover (summary, CLI)."""
-        cov = self.coverage()
-        left = f"{cov['partial_units']} partial unit(s)"
-        others = int((self.gaps["data_problem"] & ~self.gaps["partial"]).sum())
-        if others:
-            left += f" and {others} other unit(s) with a data problem"
-        if cov["weighting"] != "residents":
-            return (
-                "no population known: shares are weighted by street length, not residents "
-                f"(no residents count); headline covers {cov['headline_units']} of "
-                f"{cov['units']} units ({left} left out)"
-            )
-        return (
-            f"headline covers {cov['residents_headline']:,.0f} of "
-            f"{cov['residents_input']:,.0f} residents ({cov['headline_units']} units; "
-            f"{left} left out; {cov['residents_outside_data']:,.0f} residents live outside the "
-            f"data, {cov['unplaced']:,.0f} could not be placed)"
-        )
+    def coverage_text(self, *, lang: str | None = None) -> str:
+        """One line saying what the headline figures cover (summary, CLI), in ``lang``
+        (default the run's ``lang``).
+        """
+        from ._report import coverage_text
+
+        return coverage_text(self, self.lang if lang is None else lang)
 
     def _repr_html_(self) -> str:
         s = self.summary()
@@ -308,12 +296,9 @@ class Analysis:
         keys = tuple(c.key for c in COMPONENTS)
         table = self._engine().at_points(np.column_stack([gx.ravel(), gy.ravel()]), keys)[0]
         mpm = metres_per_minute(self.speed_kmh)
-        bands = np.stack(
-            [
-                np.where(table["snapped"], table[k].to_numpy() / mpm, np.nan).reshape(nrow, ncol)
-                for k in keys
-            ]
-        ).astype("float32")
+        snapped = table["snapped"].to_numpy(dtype=bool)[:, None]
+        minutes = np.where(snapped, table[list(keys)].to_numpy(dtype=float) / mpm, np.nan)
+        bands = minutes.T.reshape(len(keys), nrow, ncol).astype("float32")
         bands[~np.isfinite(bands)] = np.nan
         return bands, from_origin(w, n, cell, cell), net.crs
 
@@ -337,6 +322,12 @@ class Analysis:
         ``walk_minutes.tif.aux.xml`` of an earlier run) survives. The previous set is removed
         only after the new one is in place; scratch folders of killed runs are removed at the
         next run. See :mod:`infra_geo._outdir`.
+
+        The set: ``map.html``, ``facilities.gpkg``, ``catchments.gpkg``, ``gaps.gpkg`` and
+        ``gaps.csv`` (machine-readable, unrounded) with ``columns.csv`` (each column's unit
+        and meaning in nl and en), ``gaps.xlsx`` for planners (a sheet per topic, headers in
+        ``lang``, rounded values, blanks explained, a sheet explaining every column),
+        ``walk_minutes.tif`` and ``summary.md`` (in ``lang``).
 
         Parameters
         ----------
@@ -362,11 +353,18 @@ class Analysis:
 
         return save(self, out_dir, cell_m, _fail_before=_fail_before)
 
-    def summary_markdown(self) -> str:
-        """A short human-readable report of the run (``summary.md``)."""
+    def summary_markdown(self, *, lang: str | None = None) -> str:
+        """A short human-readable report of the run (``summary.md``).
+
+        Parameters
+        ----------
+        lang : {"nl", "en"}, optional
+            Language of every heading, sentence and table header, and of the number format
+            (nl ``1.234`` and ``12,5 %``); default the run's ``lang``.
+        """
         from ._report import summary_markdown
 
-        return summary_markdown(self)
+        return summary_markdown(self, lang)
 
 
 def _headline(g: pd.DataFrame) -> np.ndarray:
@@ -382,6 +380,10 @@ def _weights(g: pd.DataFrame) -> np.ndarray:
     """Residents per unit, or street metres when no population is known."""
     col = "street_m" if g.attrs.get("weighting") == "street-length" else "residents"
     return np.nan_to_num(pd.to_numeric(g[col], errors="coerce").to_numpy(dtype=float))
+
+
+#: the default units of :func:`analyse` (and ``infra-geo analyse``) on the embedded sample
+SAMPLE_UNITS = "hex:250"
 
 
 def analyse(  # noqa: PLR0913 - public entry point: data args + keyword options
@@ -414,7 +416,8 @@ def analyse(  # noqa: PLR0913 - public entry point: data args + keyword options
     neighbourhoods : GeoDataFrame, path, "admin:LEVEL" or "hex:SIZE", optional
         The units of the gap table: a CBS buurt file or any polygon file, administrative
         boundaries of that OSM level in the data, or a hexagon grid of SIZE metres
-        (default "hex:500").
+        (default "hex:500"; ``SAMPLE_UNITS``, "hex:250", for the embedded sample, the same
+        defaults as ``infra-geo analyse``).
     population : GeoDataFrame, path to a GeoTIFF, or None
         Population points, a population raster, or None for residents from the residential
         buildings in the data, spread to each unit's known total (``population`` column of
@@ -456,8 +459,8 @@ def analyse(  # noqa: PLR0913 - public entry point: data args + keyword options
     >>> import infra_geo as ig
     >>> import tempfile
     >>> res = ig.analyse()  # the embedded sample
-    >>> len(res.gaps), res.gaps.crs.to_epsg()
-    (5, 4326)
+    >>> len(res.gaps), res.gaps.crs.to_epsg()  # hexagons of 250 m, as the CLI uses
+    (18, 4326)
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     written = res.save(tmp)
     ...     sorted(written) == sorted(OUTPUT_FILES) and all(p.stat().st_size for p in written.values())
@@ -469,9 +472,9 @@ def analyse(  # noqa: PLR0913 - public entry point: data args + keyword options
     speed = positive(speed_kmh if speed_kmh is not None else settings.walk_speed_kmh, "speed_kmh")
     if lang not in ("nl", "en"):
         raise InputError(f"lang must be 'nl' or 'en', got {lang!r}.")
-    if osm_file is not None and place is not None:
-        raise InputError("Pass either osm_file or place, not both.")
-    units_kind, units_value = _parse_units_spec(neighbourhoods)
+    units_kind, units_value = _parse_units_spec(
+        _units_or_default(neighbourhoods, osm_file, place, polygon)
+    )
     if isinstance(population, (str, os.PathLike)) and not Path(population).is_file():
         what = "is a folder, not a GeoTIFF" if Path(population).is_dir() else "does not exist"
         raise DataFileError(f"Population raster {population} {what}.")
@@ -529,6 +532,16 @@ def analyse(  # noqa: PLR0913 - public entry point: data args + keyword options
     )
 
 
+def _units_or_default(units: Any, osm_file: Any, place: Any, polygon: Any) -> Any:
+    """``units``, or on the embedded sample :data:`SAMPLE_UNITS` (its 1.4 km2 would hold 5
+    hexagons of 500 m), as the CLI does; refuses both a file and a place.
+    """
+    if osm_file is not None and place is not None:
+        raise InputError("Pass either osm_file or place, not both.")
+    sample = osm_file is None and place is None and polygon is None
+    return SAMPLE_UNITS if units is None and sample else units
+
+
 def _load(
     stage: Callable[[str], Callable[[], None]],
     osm_file: Any,
@@ -580,14 +593,13 @@ def _load(
 
 def _run_notes(gaps: gpd.GeoDataFrame, net: WalkNetwork) -> list[str]:
     """What the summary should say about partial units and the walk profile."""
-    notes = []
+    notes: list[str] = []
     if int(gaps["partial"].sum()):
-        notes.append(
-            f"{int(gaps['partial'].sum())} neighbourhood(s) lie only partly inside the data: "
-            "their figures suffer from the edge effect and they are not ranked"
-        )
+        notes.append(_i18n.note("partial", n=int(gaps["partial"].sum())))
     if net.walk_profile is not None:
-        notes.append(PROFILE_NOTES[net.walk_profile])
+        notes.append(
+            _i18n.Note(PROFILE_NOTES[net.walk_profile], PROFILE_NOTES_NL[net.walk_profile])
+        )
     return notes
 
 
@@ -662,9 +674,7 @@ def _resolve_population(
                 raise PopulationError("No street inside the neighbourhoods to place residents on.")
             pts["population"] = weight / weight.sum() * total
             pts["source"] = "street"
-            notes.append(
-                f"{total:,.0f} residents spread over the streets by length (no building data online)"
-            )
+            notes.append(_i18n.note("online_streets", total=total))
             return pts
         raise PopulationError(
             "No population is known for an online run: pass neighbourhoods with a population "
@@ -679,16 +689,9 @@ def _resolve_population(
     blds = residential_buildings(source_file)
     est = float(blds["weight"].sum() * residents_per_m2_floor) if len(blds) else 0.0
     if est <= 0:
-        notes.append(
-            "no population known and no residential building: shares are weighted by street "
-            "length, not residents (no residents count is reported)"
-        )
+        notes.append(_i18n.note("street_length"))
         return population_from_streets(net, u)
-    notes.append(
-        f"residents estimated: no population total was given, so {est:,.0f} residents were "
-        f"estimated from residential floor area ({1 / residents_per_m2_floor:.0f} m2 per resident); "
-        "shares are meaningful, absolute counts are not"
-    )
+    notes.append(_i18n.note("estimated", total=est, m2=1 / residents_per_m2_floor))
     log(notes[-1], logging.WARNING)
     pts = population_from_buildings(source_file, u.drop(columns="population"), total=est)
     pts["estimated"] = True  # flagged population_estimated in the gap table

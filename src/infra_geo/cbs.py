@@ -362,8 +362,9 @@ def _scatter(pairs: pd.DataFrame, stats: pd.DataFrame, path: Path) -> Path:
     return path
 
 
-def summary_section(result: Any) -> list[str]:
-    """Lines of ``summary.md`` comparing with CBS, when the neighbourhoods carry CBS columns.
+def summary_section(result: Any, *, lang: str = "en") -> list[str]:
+    """Lines of ``summary.md`` comparing with CBS, when the neighbourhoods carry CBS columns
+    (in ``lang``).
 
     Empty when the neighbourhoods have no CBS distance column (or the run did not read an
     OSM file); a one-line note when the comparison cannot be made.
@@ -376,7 +377,9 @@ def summary_section(result: Any) -> list[str]:
         return []
     if not cbs_columns(units, load_rules("cbs_nabijheid")):
         return []
-    head = ["", "## Walking distance next to CBS nabijheid (buurten wholly inside the data)", ""]
+    from ._i18n import t
+
+    head = ["", f"## {t('h_cbs', lang)}", ""]
     cache = result.__dict__.setdefault("_cbs_comparison", {})
     try:
         # summary.md is written more than once: compare once per set of inputs
@@ -387,13 +390,5 @@ def summary_section(result: Any) -> list[str]:
                 cache[key] = compare_with_cbs(result)
         cmp = cache[key]
     except InfraGeoError as exc:
-        return [*head, f"Not compared: {_md(exc)}"]
-    return [
-        *head,
-        "Population-weighted mean walk to the nearest facility mapped in OSM (groups of "
-        "`cbs_nabijheid.toml`) against CBS's mean distance along roads from every address "
-        "to facilities anywhere: a comparison, not ground truth. CBS figures: Bron: CBS "
-        "(CC BY 4.0).",
-        "",
-        *cmp.markdown().rstrip("\n").split("\n"),
-    ]
+        return [*head, t("cbs_not_compared", lang, why=_md(exc))]
+    return [*head, t("cbs_text", lang), "", *cmp.markdown(lang).rstrip("\n").split("\n")]

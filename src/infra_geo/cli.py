@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from . import _schema
+from .components import COMPONENTS
 from .errors import DataFileError, InfraGeoError, InputError
 
 STAGES = (
@@ -38,7 +40,81 @@ _FLAGS = {
     "lang": "--lang",
     "walk_profile": "--walk-profile",
     "out_dir": "--out",
+    "population": "--population",
+    "extent": "--extent",
+    "place": "PLACE",
 }
+
+#: phrases of the library's messages and what the command line says instead
+_CLI_PHRASES = (
+    ("Pass either osm_file or place", "Pass either --osm-file or PLACE"),
+    ("Use facilities_from_file / walk_network_from_file", "Use --osm-file FILE"),
+    ("facilities_from_file / walk_network_from_file", "--osm-file FILE"),
+    ("or facilities_from_file with an extract", "or --osm-file FILE with an extract"),
+    ("admin_level must be", "--neighbourhoods admin:LEVEL: LEVEL must be"),
+)
+_SETTING_URL = re.compile(r",? or point infra_geo\.settings\.\w+ at a server you can reach")
+
+
+def cli_message(message: str) -> str:
+    """A library message as the command line says it: one line, flags instead of Python
+    parameter names, ``--osm-file FILE`` instead of the API's offline functions.
+
+    Examples
+    --------
+    >>> cli_message("speed_kmh must be a positive number, got -1.")
+    '--speed-kmh must be a positive number, got -1.'
+    >>> cli_message("Pass either osm_file or place, not both.")
+    'Pass either --osm-file or PLACE, not both.'
+    """
+    msg = _SETTING_URL.sub("", " ".join(str(message).split()))
+    for api, cli in _CLI_PHRASES:
+        msg = msg.replace(api, cli)
+    for name, flag in _FLAGS.items():
+        # snake_case names anywhere; plain words only first in the message or as `name=`
+        pattern = (
+            rf"(?<![\w.-]){name}=?(?![\w])" if "_" in name else rf"^{name}\b|(?<![\w.-]){name}="
+        )
+        msg = re.sub(pattern, flag, msg)
+    return msg
+
+
+class _TqdmHandler(logging.Handler):
+    """Log records through ``tqdm.write``: a message never breaks a progress bar's line.
+
+    Remembers what it wrote (``seen``) so the final summary does not repeat a note.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.seen: set[str] = set()
+        self.setFormatter(logging.Formatter("infra-geo: %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        from tqdm import tqdm
+
+        try:
+            if record.name == "py.warnings":  # a dependency's warning: its first line only
+                record.msg, record.args = str(record.getMessage()).strip().splitlines()[0], ()
+            self.seen.add(record.getMessage())
+            tqdm.write(self.format(record), file=sys.stderr)
+        except Exception:  # pragma: no cover - logging must never raise
+            self.handleError(record)
+
+
+def _setup_logging(verbose: bool) -> _TqdmHandler:
+    """Route infra_geo's log and Python warnings through one :class:`_TqdmHandler`."""
+    handler = _TqdmHandler()
+    handler.setLevel(logging.INFO if verbose else logging.WARNING)
+    root = logging.getLogger()
+    for h in list(root.handlers):
+        if isinstance(h, _TqdmHandler):
+            root.removeHandler(h)
+    root.addHandler(handler)  # like logging.basicConfig before: one handler, kept
+    if root.level == logging.NOTSET or root.level > logging.WARNING:
+        root.setLevel(logging.WARNING)  # infra_geo's own logger follows settings.log_level
+    logging.captureWarnings(True)
+    return handler
 
 
 class _Parser(argparse.ArgumentParser):
@@ -57,6 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
             "and a per-neighbourhood gap table, and writes an interactive map."
         ),
     )
+    from . import __version__
+
+    p.add_argument("--version", action="version", version=f"infra-geo {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     a = sub.add_parser(
         "analyse",
@@ -183,18 +262,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from . import settings
 
-    logging.basicConfig(level=logging.WARNING, format="infra-geo: %(message)s")
-    settings.log_level = logging.INFO if getattr(args, "verbose", False) else logging.WARNING
-    state: dict[str, object] = {}
+    verbose = bool(getattr(args, "verbose", False))
+    state: dict[str, object] = {"log": _setup_logging(verbose)}
+    settings.log_level = logging.INFO if verbose else logging.WARNING
     try:
         return _scenario(args, state) if args.command == "scenario" else _analyse(args, state)
     except InfraGeoError as exc:
-        msg = " ".join(str(exc).split())
-        # name the flag, not the Python parameter, where a message starts with one
-        first = msg.split(" ", 1)[0]
-        if first in _FLAGS:
-            msg = _FLAGS[first] + msg[len(first) :]
-        print(f"infra-geo: error: {msg}", file=sys.stderr)
+        print(f"infra-geo: error: {cli_message(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"infra-geo: interrupted; {_what_was_written(args, state)}", file=sys.stderr)
@@ -298,13 +372,10 @@ def _analyse(args: argparse.Namespace, state: dict[str, object]) -> int:
             bar.update(1)
         bar.set_description(stage)
 
-    neighbourhoods = args.neighbourhoods
-    if neighbourhoods is None and args.place is None and args.osm_file is None:
-        neighbourhoods = "hex:250"
-    res = analyse(
+    res = analyse(  # the defaults are analyse()'s own (hex:250 on the sample, else hex:500)
         osm_file=args.osm_file,
         place=args.place,
-        neighbourhoods=neighbourhoods,
+        neighbourhoods=args.neighbourhoods,
         population=args.population,
         minutes=args.minutes,
         speed_kmh=args.speed_kmh,
@@ -320,24 +391,36 @@ def _analyse(args: argparse.Namespace, state: dict[str, object]) -> int:
     bar.update(1)
     bar.close()
     if not args.quiet:
-        s = res.summary()
-        shares = [c for c in s.columns if _schema.summary_minutes(c) is not None]
-        print()
-        print(
-            f"{res.source}: {len(res.facilities):,} facilities, {len(res.gaps):,} neighbourhoods; "
-            f"{res.coverage_text()}"
-        )
-        header = f"{'component':<28}{'facilities':>11}" + "".join(
-            f"{str(_schema.summary_minutes(c)) + 'min':>9}" for c in shares
-        )
-        print(header)
-        for _, r in s.iterrows():
-            cells = "".join(f"{r[c]:>9.0%}" if r[c] == r[c] else f"{'-':>9}" for c in shares)
-            print(f"{r['label']:<28}{r['facilities']:>11}{cells}")
-        for n in res.notes:
-            print(f"note: {n}")
-        print(f"wrote {len(written)} files to {args.out}: {', '.join(written)}")
+        log = state["log"]
+        _print_summary(res, written, args.out, seen=getattr(log, "seen", set()))
     return 0
+
+
+def _print_summary(res: Any, written: dict[str, Any], out: str, *, seen: set[str]) -> None:
+    """The terminal summary in the run's language; notes already logged are not repeated."""
+    from . import _i18n
+
+    lang, t = res.lang, _i18n.t
+    s = res.summary()
+    shares = [c for c in s.columns if _schema.summary_minutes(c) is not None]
+    labels = {c.key: c.label(lang) for c in COMPONENTS}
+    print()
+    source = _i18n.phrase(res.source, lang)
+    n = _i18n.number
+    units, fac = n(len(res.gaps), lang), n(len(res.facilities), lang)
+    print(t("cli_head", lang, source=source, fac=fac, units=units, coverage=res.coverage_text()))
+    mins = [t("minutes", lang, m=_schema.summary_minutes(c)) for c in shares]
+    print(
+        f"{t('col_component', lang):<28}{t('col_facilities', lang):>14}"
+        + "".join(f"{m:>9}" for m in mins)
+    )
+    for _, r in s.iterrows():
+        cells = "".join(f"{_i18n.percent(r[c], lang):>9}" for c in shares)
+        print(f"{labels[r['component']]:<28}{n(r['facilities'], lang):>14}{cells}")
+    for note in res.notes:
+        if str(note) not in seen:  # each note once: a warning already said it
+            print(t("note", lang, text=_i18n.note_text(note, lang)))
+    print(t("cli_wrote", lang, n=len(written), out=out, files=", ".join(written)))
 
 
 if __name__ == "__main__":  # pragma: no cover

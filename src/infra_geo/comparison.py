@@ -17,7 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from . import _schema
+from . import _compare_schema, _schema
 from .accessibility import metres_per_minute
 from .analysis import Analysis
 from .errors import InputError
@@ -26,8 +26,8 @@ from .population import assign_units, units_frame
 
 __all__ = ["COMPARE_COLUMNS_DOC", "compare", "compare_map"]
 
-#: what every comparison column means (generated from ``_schema.COMPARE_COLUMN_DESCRIPTIONS``)
-COMPARE_COLUMNS_DOC = _schema.compare_columns_doc()
+#: what every comparison column means (generated from ``_compare_schema.COMPARE_COLUMN_DESCRIPTIONS``)
+COMPARE_COLUMNS_DOC = _compare_schema.compare_columns_doc()
 
 
 def compare(before: Analysis, after: Analysis) -> gpd.GeoDataFrame:
@@ -83,30 +83,30 @@ def compare(before: Analysis, after: Analysis) -> gpd.GeoDataFrame:
     n, mins = len(g1), after.minutes
     mpm = metres_per_minute(after.speed_kmh)
     keys = [k for k in after._engine().keys if k in before._engine().keys]
-    cols: dict[str, Any] = {c: g1[c].to_numpy() for c in _schema.COMPARE_FIXED_COLUMNS}
+    cols: dict[str, Any] = {c: g1[c].to_numpy() for c in _compare_schema.COMPARE_FIXED_COLUMNS}
     for k in keys:
         d0, d1 = r0[k].to_numpy(dtype=float), r1[k].to_numpy(dtype=float)
         for m in mins:
             in0, in1 = d0 <= m * mpm, d1 <= m * mpm
             gain = np.bincount(unit, weights=np.where(in1 & ~in0, w, 0.0), minlength=n + 1)[:n]
             loss = np.bincount(unit, weights=np.where(in0 & ~in1, w, 0.0), minlength=n + 1)[:n]
-            cols[_schema.compare_column(k, "newly_reached", m)] = gain
-            cols[_schema.compare_column(k, "no_longer_reached", m)] = loss
-            cols[_schema.compare_column(k, "reached_change", m)] = gain - loss
+            cols[_compare_schema.compare_column(k, "newly_reached", m)] = gain
+            cols[_compare_schema.compare_column(k, "no_longer_reached", m)] = loss
+            cols[_compare_schema.compare_column(k, "reached_change", m)] = gain - loss
             share = _schema.share(k, m)
-            cols[_schema.compare_column(k, "share_change", m)] = _diff(g0, g1, share)
-        cols[_schema.compare_column(k, "mean_m_change")] = _diff(g0, g1, _schema.mean_m(k))
+            cols[_compare_schema.compare_column(k, "share_change", m)] = _diff(g0, g1, share)
+        cols[_compare_schema.compare_column(k, "mean_m_change")] = _diff(g0, g1, _schema.mean_m(k))
         med0, med1 = _weighted_median(d0, w, unit, n), _weighted_median(d1, w, unit, n)
         both = np.isfinite(med0) & np.isfinite(med1)
-        cols[_schema.compare_column(k, "median_m_change")] = np.subtract(
+        cols[_compare_schema.compare_column(k, "median_m_change")] = np.subtract(
             med1, med0, out=np.full(n, np.nan), where=both
         )
     for m in mins:
-        cols[_schema.compare_column(None, "completeness_change", m)] = _diff(
+        cols[_compare_schema.compare_column(None, "completeness_change", m)] = _diff(
             g0, g1, _schema.completeness(m)
         )
     for col in _capacity_columns(before, after):
-        cols[col + _schema.CHANGE_SUFFIX] = _diff(g0, g1, col)
+        cols[col + _compare_schema.CHANGE_SUFFIX] = _diff(g0, g1, col)
     out = gpd.GeoDataFrame(cols, geometry=g1.geometry.to_numpy(), crs=g1.crs)
     out.attrs.update(_edits(before, after, keys))
     out.attrs["minutes"] = tuple(mins)
@@ -279,7 +279,7 @@ def _capacity_columns(before: Analysis, after: Analysis) -> list[str]:
         for c in g1.columns
         if c in g0.columns
         and c not in own
-        and _schema.is_capacity_column(c)
+        and _compare_schema.is_capacity_column(c)
         and pd.api.types.is_numeric_dtype(g0[c])
         and pd.api.types.is_numeric_dtype(g1[c])
     ]

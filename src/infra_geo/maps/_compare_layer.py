@@ -13,7 +13,7 @@ import geopandas as gpd
 import numpy as np
 from folium.utilities import JsCode
 
-from .. import _schema
+from .. import _compare_schema
 from ..components import COMPONENTS
 from ._common import (
     _DECIMALS,
@@ -132,8 +132,8 @@ def _unit_layer(
     show: bool,
 ) -> None:
     """One component and walking time: the units coloured by their net change."""
-    gain = cmp[_schema.compare_column(key, "newly_reached", minutes)].to_numpy(dtype=float)
-    loss = cmp[_schema.compare_column(key, "no_longer_reached", minutes)].to_numpy(dtype=float)
+    gain = cmp[_compare_schema.compare_column(key, "newly_reached", minutes)].to_numpy(dtype=float)
+    loss = cmp[_compare_schema.compare_column(key, "no_longer_reached", minutes)].to_numpy(dtype=float)
     net = gain - loss
     vmax = float(np.nanmax(np.abs(net))) if len(net) else 0.0
     feats = []
