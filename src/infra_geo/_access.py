@@ -14,7 +14,7 @@ import logging
 import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -26,6 +26,7 @@ from scipy.sparse.csgraph import dijkstra
 from . import settings
 from ._groups import Groups, resolve_groups
 from ._log import log
+from ._types import RulesLike
 from ._validate import as_facilities, as_network
 from .components import check_components, component_matrix
 from .errors import InputError
@@ -356,7 +357,7 @@ class Access:
     >>> path = ig.analysis.sample_path()
     >>> net = ig.walk_network_from_file(path)
     >>> acc = ig.Access(net, ig.facilities_from_file(path))
-    >>> d = ig.distance_to_nearest(net, acc.facilities, "care", access=acc)
+    >>> d = ig.distance_to_nearest(net, acc.facilities, component="care", access=acc)
     >>> bool((d.index == net.nodes.index).all())
     True
     """
@@ -369,7 +370,7 @@ class Access:
         entrances: gpd.GeoSeries | None = None,
         component: str | Iterable[str] | None = None,
         by: str | None = None,
-        rules: Any = None,
+        rules: RulesLike = None,
     ) -> None:
         self.net = check_network(net)
         self.entrances = entrances
@@ -511,17 +512,30 @@ class Access:
         return best
 
     def with_facilities(
-        self, facilities: gpd.GeoDataFrame | dict[str, gpd.GeoDataFrame], **options: Any
+        self,
+        facilities: gpd.GeoDataFrame | dict[str, gpd.GeoDataFrame],
+        *,
+        component: str | Iterable[str] | None = None,
+        by: str | None = None,
+        rules: RulesLike = None,
+        entrances: gpd.GeoSeries | Literal["same"] | None = "same",
     ) -> Access:
         """The same network (and its caches) with another facility set, e.g. a scenario.
 
-        ``options`` (``component``, ``by``, ``rules``) default to none: pass them again
-        when they apply; ``entrances`` defaults to this engine's. The network's incident
+        ``component``, ``by`` and ``rules`` default to none: pass them again when they
+        apply; ``entrances`` defaults to this engine's (``"same"``). The network's incident
         edges and street-front buffers are shared; attachments and distances are computed
         for the new set.
         """
-        options.setdefault("entrances", self.entrances)
-        return Access(self.net, facilities, **options)
+        if isinstance(entrances, str):
+            if entrances != "same":
+                raise InputError(
+                    f"entrances must be a GeoSeries, None or 'same', not {entrances!r}."
+                )
+            entrances = self.entrances
+        return Access(
+            self.net, facilities, entrances=entrances, component=component, by=by, rules=rules
+        )
 
 
 def engine(

@@ -24,6 +24,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from ._deprecate import positional_deprecated
 from ._log import log
 from ._units import PathLike, _col_list, _examples, _existing_file, _log_population, _looks_text
 from .errors import (
@@ -71,9 +72,11 @@ _NIHIL_MARKERS = frozenset({"-", "\u2013"})
 _NUMBER_RE = r"[-\u2212]?\d+(?:[.,]\d+)?(?:[eE][-+]?\d+)?"
 
 
+@positional_deprecated(2, ("table_key",))
 def join_cbs_table(
     neighbourhoods: gpd.GeoDataFrame,
     table: PathLike | pd.DataFrame,
+    *,
     table_key: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Join a CBS table (or any DataFrame) to neighbourhoods by region code.

@@ -190,7 +190,7 @@ def _groups_from_rules(
             f"({', '.join(r.match_keys())}): read them with "
             "ig.facilities_from_file(path, rules=...) using the same rules."
         )
-    cls = classify(fac, r, keep_unmatched=True)
+    cls = classify(fac, rules=r, keep_unmatched=True)
     members = component_matrix(cls.fillna({"components": ""}), r.keys)
     k, m = _select(r.keys, members, component, f"a group of {r.source}")
     empty = [x for x, any_ in zip(k, np.asarray(m.any(axis=0)), strict=True) if not any_]

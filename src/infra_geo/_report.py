@@ -112,7 +112,7 @@ def _write_facilities(res: Analysis, p: Path) -> None:
 def _write_raster(res: Analysis, p: Path, cell_m: float) -> None:
     import rasterio
 
-    bands, transform, crs = res.walk_minutes_grid(cell_m)
+    bands, transform, crs = res.walk_minutes_grid(cell_m=cell_m)
     profile = {
         "driver": "GTiff",
         "height": bands.shape[1],

@@ -1,29 +1,84 @@
 """Named types for public parameters: what an argument may be, said once.
 
 These are aliases for readers and type checkers; the runtime checks live in ``_validate``.
+They are real objects at run time (not strings), so ``typing.get_type_hints`` resolves every
+public signature (``tests/test_signatures.py`` relies on it, and so do documentation tools).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeAlias
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol, TypeAlias, runtime_checkable
 
-if TYPE_CHECKING:
-    import geopandas as gpd
-    import pyproj
-    import shapely
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+from affine import Affine
+from scipy import sparse
 
-    from .components import Rules
+from .components import Rules
 
 #: A file path: ``str`` or any :class:`os.PathLike`.
-PathLike: TypeAlias = "str | os.PathLike[str]"
+PathLike: TypeAlias = str | os.PathLike[str]
 #: Anything :class:`pyproj.CRS` accepts: ``"EPSG:28992"``, ``28992``, a CRS object, a WKT/PROJ dict.
-CRSLike: TypeAlias = "str | int | pyproj.CRS | Mapping[str, Any]"
+CRSLike: TypeAlias = str | int | pyproj.CRS | Mapping[str, Any]
 #: An area: a shapely (Multi)Polygon (EPSG:4326 unless ``polygon_crs=`` says otherwise) or a
 #: GeoDataFrame/GeoSeries with a CRS (their union is used).
-PolygonLike: TypeAlias = "shapely.Geometry | gpd.GeoDataFrame | gpd.GeoSeries"
+PolygonLike: TypeAlias = shapely.Geometry | gpd.GeoDataFrame | gpd.GeoSeries
 #: A component taxonomy: a TOML path, a bundled name (``"cbs_nabijheid"``), a dict or :class:`Rules`.
-RulesLike: TypeAlias = "str | os.PathLike[str] | Mapping[str, Any] | Rules | None"
+RulesLike: TypeAlias = str | os.PathLike[str] | Mapping[str, Any] | Rules | None
+#: Where the data is complete: a polygon file (any CRS GDAL reads) or an area (``PolygonLike``).
+ExtentLike: TypeAlias = PathLike | PolygonLike
+#: Reporting units: a GeoDataFrame, a polygon file, ``"admin:LEVEL"`` or ``"hex:SIZE"``.
+UnitsLike: TypeAlias = gpd.GeoDataFrame | PathLike
+#: Residents: a GeoDataFrame of points (with a ``population`` column) or a GeoTIFF path.
+PopulationLike: TypeAlias = gpd.GeoDataFrame | PathLike
+#: Lon/lat or metric points: an ``(n, 2)`` array or a GeoSeries/GeoDataFrame of Points.
+PointsLike: TypeAlias = np.ndarray | gpd.GeoSeries | gpd.GeoDataFrame
+#: A bounding box ``(west, south, east, north)`` in EPSG:4326 degrees.
+BBox: TypeAlias = tuple[float, float, float, float]
+#: Numbers, one per row of something (array, list or Series).
+FloatsLike: TypeAlias = Sequence[float] | np.ndarray | pd.Series
+#: One value per facility: a column name or the values themselves.
+ValuesLike: TypeAlias = str | FloatsLike
+#: A boolean (rows x columns) matrix: a numpy array or a scipy sparse matrix/array.
+MatrixLike: TypeAlias = np.ndarray | sparse.spmatrix | sparse.sparray
+#: The coverage map (a :class:`folium.Map`).
+Map: TypeAlias = folium.Map
+#: A raster's affine transform (the ``affine`` package's, as rasterio uses).
+Transform: TypeAlias = Affine
 
-__all__ = ["CRSLike", "PathLike", "PolygonLike", "RulesLike"]
+
+@runtime_checkable
+class MILPSolver(Protocol):
+    """A pulp solver object (``pulp.HiGHS(msg=False)``, ``pulp.PULP_CBC_CMD()``, ...)."""
+
+    def actualSolve(self, lp: Any) -> Any:  # pulp's method name
+        """Solve ``lp`` (pulp's solver interface)."""
+
+
+#: A MILP solver: ``"highs"``, ``"cbc"`` or a pulp solver object.
+SolverLike: TypeAlias = str | MILPSolver
+
+__all__ = [
+    "BBox",
+    "CRSLike",
+    "ExtentLike",
+    "FloatsLike",
+    "MILPSolver",
+    "Map",
+    "MatrixLike",
+    "PathLike",
+    "PointsLike",
+    "PolygonLike",
+    "PopulationLike",
+    "RulesLike",
+    "SolverLike",
+    "Transform",
+    "UnitsLike",
+    "ValuesLike",
+]

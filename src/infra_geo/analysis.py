@@ -15,9 +15,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import CRS
+from shapely.geometry.base import BaseGeometry
 
 from . import _schema, settings
 from ._access import Access
+from ._deprecate import positional_deprecated
 from ._inputs import (
     _check_hex_work,
     _check_units_in_data,
@@ -28,6 +31,7 @@ from ._inputs import (
 )
 from ._log import log, stage_clock
 from ._report import OUTPUT_FILES
+from ._types import ExtentLike, Map, PathLike, PolygonLike, PopulationLike, Transform, UnitsLike
 from ._validate import as_polygon, check_settings, minutes_tuple, positive
 from ._walk_profiles import PROFILE_NOTES, check_profile
 from .accessibility import catchments, metres_per_minute, nearest_facilities
@@ -130,7 +134,7 @@ class Analysis:
     timings: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     entrances: gpd.GeoSeries | None = None
-    extent: Any = None
+    extent: BaseGeometry | None = None
     extent_source: str = ""
     access: Access | None = None
     source_file: Path | None = None
@@ -260,7 +264,8 @@ class Analysis:
             f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
         )
 
-    def map(self, measure: str | None = None) -> Any:
+    @positional_deprecated(1, ("measure",))
+    def map(self, *, measure: str | None = None) -> Map:
         """The interactive coverage map (folium.Map) of this analysis."""
         from .maps import coverage_map
 
@@ -274,7 +279,8 @@ class Analysis:
             extent_note=self.extent_source or None,
         )
 
-    def walk_minutes_grid(self, cell_m: float = 50.0) -> tuple[np.ndarray, Any, Any]:
+    @positional_deprecated(1, ("cell_m",))
+    def walk_minutes_grid(self, *, cell_m: float = 50.0) -> tuple[np.ndarray, Transform, CRS]:
         """Walking minutes to the nearest facility per component on a regular grid.
 
         Returns ``(array[band, row, col], affine transform, crs)``; cells farther than
@@ -314,8 +320,9 @@ class Analysis:
         return self.access
 
     # -------------------------------------------------------------------------- save
+    @positional_deprecated(2, ("cell_m",))
     def save(
-        self, out_dir: str | os.PathLike[str], cell_m: float = 50.0, _fail_before: str | None = None
+        self, out_dir: PathLike, *, cell_m: float = 50.0, _fail_before: str | None = None
     ) -> dict[str, Path]:
         """Write the outputs all-or-nothing.
 
@@ -374,20 +381,34 @@ def _weights(g: pd.DataFrame) -> np.ndarray:
     return np.nan_to_num(pd.to_numeric(g[col], errors="coerce").to_numpy(dtype=float))
 
 
+@positional_deprecated(
+    1,
+    (
+        "place",
+        "polygon",
+        "neighbourhoods",
+        "population",
+        "minutes",
+        "speed_kmh",
+        "lang",
+        "total_population",
+        "progress",
+    ),
+)
 def analyse(  # noqa: PLR0913 - public entry point: data args + keyword options
-    osm_file: str | os.PathLike[str] | None = None,
+    osm_file: PathLike | None = None,
+    *,
     place: str | None = None,
-    polygon: Any = None,
-    neighbourhoods: Any = None,
-    population: Any = None,
+    polygon: PolygonLike | None = None,
+    neighbourhoods: UnitsLike | None = None,
+    population: PopulationLike | None = None,
     minutes: float | Iterable[float] = (5, 10, 15),
     speed_kmh: float | None = None,
     lang: str = "nl",
     total_population: float | None = None,
     progress: Callable[[str], None] | None = None,
-    *,
     walk_profile: str | None = None,
-    extent: Any = None,
+    extent: ExtentLike | None = None,
 ) -> Analysis:
     """Facilities, network, distances, catchments, gaps and map in one call.
 

@@ -43,6 +43,7 @@ from ._od import (
     _population,
     _positive,
 )
+from ._types import CRSLike, RulesLike, ValuesLike
 from .accessibility import attach_facilities, metres_per_minute
 from .errors import InputError
 from .network import WalkNetwork
@@ -110,7 +111,7 @@ def walking_od(
     if not isinstance(facilities, gpd.GeoDataFrame):
         raise InputError("facilities must be a GeoDataFrame (ig.facilities_from_file).")
     pts = _points_geoseries(points, "points")
-    att = attach_facilities(net, facilities, entrances)
+    att = attach_facilities(net, facilities, entrances=entrances)
     s = net.snap(pts.to_crs(net.crs))
     return _od_from_attachments(
         net, att.facility, att.edge, att.offset, len(facilities), s.edge, s.offset, cutoff
@@ -125,7 +126,7 @@ def _numeric(col: pd.Series) -> np.ndarray:
 
 
 def facility_capacity(
-    facilities: gpd.GeoDataFrame, capacity: Any = None, *, crs: Any = None
+    facilities: gpd.GeoDataFrame, capacity: ValuesLike | None = None, *, crs: CRSLike | None = None
 ) -> tuple[np.ndarray, str]:
     """Capacity per facility and where it comes from.
 
@@ -210,7 +211,7 @@ def facility_capacity(
     return np.ones(n), "one_per_facility"
 
 
-def step_weights(minutes: float, zones: Mapping[float, float] | None = None) -> dict:
+def step_weights(minutes: float, *, zones: Mapping[float, float] | None = None) -> dict:
     """Sub-zone step weights for the enhanced 2SFCA, keyed by the zone's upper minutes.
 
     Default (Luo & Qi 2009): thirds of ``minutes`` weighted 1, 0.68, 0.22.
@@ -309,7 +310,7 @@ def capacity_access(  # noqa: PLR0913 - public entry point: data args + keyword 
     *,
     method: str = "2sfca",
     minutes: float | None = None,
-    capacity: Any = None,
+    capacity: ValuesLike | None = None,
     zones: Mapping[float, float] | None = None,
     decay: str = "power",
     beta: float = 1.0,
@@ -317,7 +318,7 @@ def capacity_access(  # noqa: PLR0913 - public entry point: data args + keyword 
     speed_kmh: float | None = None,
     entrances: gpd.GeoSeries | None = None,
     by: str | None = None,
-    rules: Any = None,
+    rules: RulesLike = None,
 ) -> CapacityAccess:
     """Supply per 1,000 residents within walking reach (2SFCA, enhanced 2SFCA, gravity).
 
@@ -388,7 +389,7 @@ def capacity_access(  # noqa: PLR0913 - public entry point: data args + keyword 
     mpm = metres_per_minute(settings.walk_speed_kmh if speed_kmh is None else speed_kmh)
     zmin: dict = {}
     if method == "e2sfca" and zones is not None:
-        zmin = step_weights(0.0, zones)
+        zmin = step_weights(0.0, zones=zones)
         if minutes is not None and _positive(minutes, "minutes") != max(zmin):
             raise InputError(
                 f"minutes={minutes!r} differs from the largest zone ({max(zmin)!r}): with "

@@ -20,11 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from . import _schema
 from ._log import log
+from ._types import PathLike, RulesLike
+from .analysis import Analysis
 from .components import Rules, load_rules
 from .errors import InputError
 
@@ -126,13 +129,13 @@ def _cbs_values(col: pd.Series) -> np.ndarray:
 
 
 def compare_with_cbs(
-    result: Any,
+    result: Analysis,
     buurten: pd.DataFrame | None = None,
     *,
     groups: str | list[str] | None = None,
-    out_png: str | os.PathLike[str] | None = None,
-    facilities: Any = None,
-    rules: Any = "cbs_nabijheid",
+    out_png: PathLike | None = None,
+    facilities: gpd.GeoDataFrame | None = None,
+    rules: RulesLike = "cbs_nabijheid",
 ) -> CBSComparison:
     """Our population-weighted walking distance per buurt next to CBS's ``afstand_*`` figures.
 
@@ -182,7 +185,6 @@ def compare_with_cbs(
         cmp = ig.compare_with_cbs(res, out_png="cbs.png")
         cmp.stats[["group", "n", "median_ratio", "rho"]]
     """
-    from .analysis import Analysis
     from .gaps import gap_analysis, resident_access
     from .sources import facilities_from_file
 
@@ -215,7 +217,12 @@ def compare_with_cbs(
             )
         facilities = facilities_from_file(src, rules=r)
     acc = resident_access(
-        result.network, facilities, result.population, keys, entrances=result.entrances, rules=r
+        result.network,
+        facilities,
+        result.population,
+        component=keys,
+        entrances=result.entrances,
+        rules=r,
     )
     gaps = gap_analysis(
         result.network,
@@ -362,7 +369,7 @@ def _scatter(pairs: pd.DataFrame, stats: pd.DataFrame, path: Path) -> Path:
     return path
 
 
-def summary_section(result: Any) -> list[str]:
+def summary_section(result: Analysis) -> list[str]:
     """Lines of ``summary.md`` comparing with CBS, when the neighbourhoods carry CBS columns.
 
     Empty when the neighbourhoods have no CBS distance column (or the run did not read an

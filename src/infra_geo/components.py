@@ -24,6 +24,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
+from ._deprecate import positional_deprecated
 from .errors import DataFileError, InputError, RulesError, UnknownComponentError
 
 __all__ = [
@@ -388,9 +389,11 @@ def _any_match(
     return out
 
 
+@positional_deprecated(1, ("rules", "keep_unmatched"))
 def classify(
     gdf: pd.DataFrame,
-    rules: str | Path | Mapping[str, Any] | Rules | None = None,
+    *,
+    rules: str | os.PathLike[str] | Mapping[str, Any] | Rules | None = None,
     keep_unmatched: bool = False,
 ) -> pd.DataFrame:
     """Classify OSM features into the components of social infrastructure.
@@ -477,8 +480,9 @@ def classify(
     return out
 
 
+@positional_deprecated(1, ("rules",))
 def check_components(
-    keys: str | Iterable[str] | None, rules: Rules | None = None
+    keys: str | Iterable[str] | None, *, rules: Rules | None = None
 ) -> tuple[str, ...]:
     """Validate component keys; ``None`` means all. Raises :class:`UnknownComponentError`."""
     r = rules or _default_rules()

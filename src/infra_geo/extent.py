@@ -13,6 +13,7 @@ reads a user's own extent polygon (``analyse(extent=...)``, ``infra-geo --extent
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,11 @@ from pyproj import CRS, Transformer
 from shapely.geometry.base import BaseGeometry
 
 from . import settings
+from ._osm_reader import OSMData, read_osm
+from ._types import CRSLike, ExtentLike, PathLike
 from ._validate import WGS84, as_polygon, positive, to_crs
 from .errors import DataFileError, EmptyDataError, GeometryError, InputError
+from .network import WalkNetwork
 
 __all__ = ["data_extent", "evidence_points", "extent_from_points", "read_extent", "run_extent"]
 
@@ -34,9 +38,9 @@ def _settings_value(value: Any, default: float, name: str, allow_zero: bool = Fa
 
 
 def extent_from_points(
-    points: Any,
+    points: np.ndarray | Sequence[tuple[float, float]],
     *,
-    crs: Any = WGS84,
+    crs: CRSLike = WGS84,
     cell_m: float | None = None,
     close_m: float | None = None,
     edge_m: float | None = None,
@@ -121,7 +125,7 @@ def extent_from_points(
 
 
 def data_extent(
-    source: Any,
+    source: PathLike | OSMData | WalkNetwork,
     *,
     cell_m: float | None = None,
     close_m: float | None = None,
@@ -186,9 +190,6 @@ def data_extent(
     'Polygon'
     >>> res = ig.analyse(osm_file=ig.sample_path(), extent=ext)
     """
-    from ._osm_reader import OSMData, read_osm
-    from .network import WalkNetwork
-
     cell = _settings_value(cell_m, settings.extent_cell_m, "cell_m")
     if isinstance(source, WalkNetwork):
         pts = _network_core_points(source, cell / 2.0)
@@ -232,7 +233,7 @@ def data_extent(
     return _with_complete_boundaries(data, derived, share, cell, close)
 
 
-def read_extent(source: Any, *, name: str = "extent") -> BaseGeometry:
+def read_extent(source: ExtentLike, *, name: str = "extent") -> BaseGeometry:
     """A user's extent as one valid (multi)polygon in EPSG:4326.
 
     Parameters
@@ -303,7 +304,7 @@ def _metric_for(xy: np.ndarray, crs: CRS) -> CRS:
     return CRS.from_user_input(metric_crs_for(shapely.Point(mid[0], mid[1])))
 
 
-def evidence_points(data: Any, *, step_m: float | None = None) -> np.ndarray:
+def evidence_points(data: OSMData, *, step_m: float | None = None) -> np.ndarray:
     """Lon/lat points that show detailed data: buildings and the minor streets' loops.
 
     Every building gives its centroid (relations do not drag buildings out of an
@@ -542,8 +543,11 @@ def _raster_extent(
 
 
 def run_extent(
-    net: Any, source_file: str | os.PathLike[str] | None, area: Any, user_extent: Any
-) -> tuple[Any, str]:
+    net: WalkNetwork,
+    source_file: PathLike | None,
+    area: BaseGeometry | None,
+    user_extent: BaseGeometry | None,
+) -> tuple[BaseGeometry, str]:
     """Where the data of a run is complete (EPSG:4326), and how that was found.
 
     The user's extent if given, else :func:`data_extent` of the file (the hull of the walking

@@ -19,10 +19,11 @@ import shapely
 
 from . import _schema, settings
 from ._access import Access, engine
+from ._deprecate import positional_deprecated
 from ._groups import resolve_groups
 from ._log import log
 from ._residents import _log_accounting, _population_points
-from ._types import RulesLike
+from ._types import PolygonLike, RulesLike
 from ._validate import as_network, minutes_tuple
 from .accessibility import metres_per_minute
 from .errors import InputError, PopulationError
@@ -42,13 +43,14 @@ __all__ = [
 GAP_COLUMNS_DOC = _schema.columns_doc()
 
 
+@positional_deprecated(3, ("component", "entrances"))
 def resident_access(
     net: WalkNetwork,
     facilities: gpd.GeoDataFrame,
     population: gpd.GeoDataFrame,
+    *,
     component: str | Iterable[str] | None = None,
     entrances: gpd.GeoSeries | None = None,
-    *,
     by: str | None = None,
     rules: RulesLike = None,
     access: Access | None = None,
@@ -87,7 +89,7 @@ def resident_access(
     >>> import geopandas as gpd
     >>> homes = net.nodes.geometry.iloc[:5].to_numpy()
     >>> pop = gpd.GeoDataFrame({"population": [2.0] * 5}, geometry=homes, crs=net.crs)
-    >>> acc = ig.resident_access(net, fac, pop, "care")
+    >>> acc = ig.resident_access(net, fac, pop, component="care")
     >>> bool((acc["care"] >= 0).all())
     True
     """
@@ -138,17 +140,18 @@ def _weighted_quantile(
     return out
 
 
+@positional_deprecated(4, ("minutes", "speed_kmh", "extent", "entrances", "access"))
 def gap_analysis(  # noqa: PLR0913 - public entry point: data args + keyword options
     net: WalkNetwork,
     facilities: gpd.GeoDataFrame,
     neighbourhoods: gpd.GeoDataFrame,
     population: gpd.GeoDataFrame | None = None,
+    *,
     minutes: float | Iterable[float] = 10,
     speed_kmh: float | None = None,
-    extent: Any = None,
+    extent: PolygonLike | None = None,
     entrances: gpd.GeoSeries | None = None,
     access: gpd.GeoDataFrame | Access | None = None,
-    *,
     by: str | None = None,
     rules: RulesLike = None,
     component: str | Iterable[str] | None = None,
@@ -295,7 +298,7 @@ def gaps_and_residents(  # noqa: PLR0913 - public entry point: data args + keywo
     *,
     minutes: float | Iterable[float],
     speed_kmh: float | None,
-    extent: Any,
+    extent: PolygonLike | None,
     entrances: gpd.GeoSeries | None,
     access: gpd.GeoDataFrame | Access | None,
     by: str | None = None,
@@ -326,7 +329,14 @@ def gaps_and_residents(  # noqa: PLR0913 - public entry point: data args + keywo
     else:
         pop = _population_points(net, units, population)
         acc = resident_access(
-            net, facilities, pop, keys, entrances=entrances, by=by, rules=rules, access=eng
+            net,
+            facilities,
+            pop,
+            component=keys,
+            entrances=entrances,
+            by=by,
+            rules=rules,
+            access=eng,
         )
     missing = [k for k in keys if k not in acc.columns]
     if missing:

@@ -51,7 +51,7 @@ from ._cbs_read import (
     join_cbs_table,
     read_cbs_table,
 )
-from ._deprecate import renamed_keyword, warn_deprecated
+from ._deprecate import positional_deprecated, renamed_keyword, warn_deprecated
 from ._log import log
 from ._types import CRSLike, PolygonLike
 from ._units import (
@@ -112,8 +112,12 @@ _OSM_SUFFIXES = (".osm", ".pbf", ".osm.gz", ".osm.bz2", ".o5m")
 # =============================================================================================
 
 
+@positional_deprecated(
+    1, ("id_column", "name_column", "population_column", "table", "table_key", "layer")
+)
 def neighbourhoods_from_file(
     path: PathLike,
+    *,
     id_column: str | None = None,
     name_column: str | None = None,
     population_column: str | None = None,
@@ -303,12 +307,13 @@ def _unit_columns(
 # =============================================================================================
 
 
+@positional_deprecated(1, ("admin_level", "polygon"))
 @renamed_keyword("crs", "polygon_crs")
 def neighbourhoods_from_osm(
     source: PathLike | None = None,
+    *,
     admin_level: int | None = None,
     polygon: PolygonLike | None = None,
-    *,
     file: PathLike | None = None,
     place: str | None = None,
     polygon_crs: CRSLike | None = None,
@@ -425,7 +430,7 @@ def _file_or_place(
     warn_deprecated(
         "neighbourhoods_from_osm(source) is deprecated: it guesses file vs place name; pass "
         f"{'file=' if is_file else 'place='} explicitly (source will be removed next release).",
-        stacklevel=5,
+        stacklevel=6,
     )
     return (source, None) if is_file else (None, str(source))
 

@@ -17,6 +17,7 @@ filter (``settings.walk_filter``) elsewhere.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,10 +32,11 @@ from scipy.sparse.csgraph import connected_components
 
 from . import _online, settings
 from ._crs import metric_crs_for
+from ._deprecate import positional_deprecated
 from ._log import log
 from ._osm_reader import read_osm
 from ._snap import _GRID_REACH_M, _SegmentGrid, nearest_edges
-from ._types import CRSLike, PolygonLike
+from ._types import CRSLike, PathLike, PolygonLike
 from ._validate import as_polygon, check_overlap, positive, to_crs
 from ._walk_profiles import check_profile
 from ._walk_profiles import resolve as resolve_profile
@@ -111,12 +113,12 @@ class WalkNetwork:
 
     def __init__(
         self,
-        node_ids: Any,
+        node_ids: np.ndarray | Sequence[int],
         node_xy: np.ndarray,
-        edge_u: Any,
-        edge_v: Any,
+        edge_u: np.ndarray | Sequence[int],
+        edge_v: np.ndarray | Sequence[int],
         edge_geometry: np.ndarray,
-        crs: Any,
+        crs: CRSLike,
         edge_data: pd.DataFrame | None = None,
         *,
         edge_length: np.ndarray | None = None,
@@ -270,7 +272,8 @@ class WalkNetwork:
         return G
 
     @classmethod
-    def from_networkx(cls, G: nx.Graph, crs: CRSLike | None = None) -> WalkNetwork:
+    @positional_deprecated(2, ("crs",))
+    def from_networkx(cls, G: nx.Graph, *, crs: CRSLike | None = None) -> WalkNetwork:
         """Build a WalkNetwork from a networkx or osmnx graph.
 
         Parameters
@@ -406,7 +409,8 @@ class WalkNetwork:
             self._grid = _SegmentGrid(self._snappable_geometry(), _GRID_REACH_M)
         return self._grid
 
-    def snap(self, points: Any, tolerance: float | None = None) -> Snap:
+    @positional_deprecated(2, ("tolerance",))
+    def snap(self, points: gpd.GeoSeries | np.ndarray, *, tolerance: float | None = None) -> Snap:
         """Attach points to their nearest walkable edge.
 
         Parameters
@@ -503,12 +507,13 @@ def _adjacency(n: int, u: np.ndarray, v: np.ndarray, w: np.ndarray) -> sparse.cs
 
 
 # ------------------------------------------------------------------------- front doors
+@positional_deprecated(2, ("crs", "polygon_crs"))
 def walk_network_from_file(
-    path: str | os.PathLike[str],
+    path: PathLike,
     polygon: PolygonLike | None = None,
+    *,
     crs: CRSLike | None = None,
     polygon_crs: CRSLike | None = None,
-    *,
     walk_profile: str | None = None,
 ) -> WalkNetwork:
     """The walking network in an OSM extract.
@@ -571,11 +576,12 @@ def walk_network_from_file(
     return net
 
 
+@positional_deprecated(1, ("crs", "polygon_crs"))
 def walk_network_from_polygon(
     polygon: PolygonLike,
+    *,
     crs: CRSLike | None = None,
     polygon_crs: CRSLike | None = None,
-    *,
     walk_profile: str | None = None,
 ) -> WalkNetwork:
     """The walking network inside a polygon, online through osmnx.
@@ -635,8 +641,9 @@ def walk_network_from_polygon(
     return net
 
 
+@positional_deprecated(1, ("crs",))
 def walk_network_from_place(
-    query: str | dict, crs: CRSLike | None = None, *, walk_profile: str | None = None
+    query: str | Mapping[str, str], *, crs: CRSLike | None = None, walk_profile: str | None = None
 ) -> WalkNetwork:
     """The walking network of a named place, online (geocoded with Nominatim).
 

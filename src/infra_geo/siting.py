@@ -39,6 +39,7 @@ from ._od import (
     _population,
     _positive,
 )
+from ._types import CRSLike, FloatsLike, MatrixLike, PolygonLike, RulesLike, SolverLike
 from ._validate import as_polygon
 from .accessibility import attach_facilities, metres_per_minute
 from .errors import EmptyDataError, GeometryError, InputError
@@ -81,7 +82,9 @@ def _coverage(coverage: Any, weights: Any) -> tuple[sparse.csc_matrix, np.ndarra
     return c, w
 
 
-def greedy_max_cover(coverage: Any, weights: Any, k: int) -> tuple[np.ndarray, np.ndarray]:
+def greedy_max_cover(
+    coverage: MatrixLike, weights: FloatsLike, k: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Lazy greedy maximal covering: ``k`` columns reaching the most weight.
 
     Parameters
@@ -149,7 +152,7 @@ def _solver(solver: Any) -> Any:
 
 
 def mclp_optimum(
-    coverage: Any, weights: Any, k: int, *, solver: Any = None
+    coverage: MatrixLike, weights: FloatsLike, k: int, *, solver: SolverLike | None = None
 ) -> tuple[np.ndarray, float]:
     """Exact maximal covering (MCLP) through spopt on the same coverage matrix.
 
@@ -215,7 +218,11 @@ def mclp_optimum(
 
 
 def grid_candidates(
-    net: WalkNetwork, extent: Any = None, *, spacing_m: float = 100.0, polygon_crs: Any = None
+    net: WalkNetwork,
+    extent: PolygonLike | None = None,
+    *,
+    spacing_m: float = 100.0,
+    polygon_crs: CRSLike | None = None,
 ) -> gpd.GeoSeries:
     """Network points on a regular grid: each grid node inside ``extent`` snapped to the
     nearest walkable edge within half the spacing, one per (edge, metre).
@@ -332,15 +339,15 @@ def suggest_sites(  # noqa: PLR0913 - public entry point: data args + keyword op
     k: int = 3,
     minutes: float = 10.0,
     candidates: gpd.GeoSeries | gpd.GeoDataFrame | None = None,
-    extent: Any = None,
+    extent: PolygonLike | None = None,
     spacing_m: float = 100.0,
     method: str = "greedy",
-    solver: Any = None,
+    solver: SolverLike | None = None,
     speed_kmh: float | None = None,
     entrances: gpd.GeoSeries | None = None,
     by: str | None = None,
-    rules: Any = None,
-    polygon_crs: Any = None,
+    rules: RulesLike = None,
+    polygon_crs: CRSLike | None = None,
 ) -> SiteSuggestions:
     """Sites that bring the most residents within ``minutes`` of a facility of the group.
 
@@ -474,7 +481,7 @@ def _already_reached(
         return reached
     fac = _group_facilities(facilities, component, by, rules, allow_empty=True)
     if len(fac):
-        att = attach_facilities(net, fac, entrances)
+        att = attach_facilities(net, fac, entrances=entrances)
         od = _od_from_attachments(
             net, att.facility, att.edge, att.offset, len(fac), ps.edge, ps.offset, cutoff
         )
@@ -510,7 +517,7 @@ def _snapped_candidates(
 
 
 def _solve(
-    cov: sparse.csc_matrix, w: np.ndarray, k: int, method: str, solver: str
+    cov: sparse.csc_matrix, w: np.ndarray, k: int, method: str, solver: SolverLike | None
 ) -> tuple[np.ndarray, np.ndarray, float | None, float | None]:
     """Chosen columns, their gains in order, the MCLP optimum and the greedy's gap to it."""
     optimum = gap = None

@@ -17,13 +17,13 @@ and ``_legend`` (title, note, CSS); the nl/en text, CSS and JavaScript are data 
 
 from __future__ import annotations
 
-from typing import Any
-
 import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from .._deprecate import positional_deprecated
+from .._types import PolygonLike
 from .._validate import as_facilities, as_frame
 from ..errors import EmptyDataError, InputError
 from ._common import (
@@ -49,15 +49,16 @@ MAP_LANGUAGES = ("nl", "en")
 # ------------------------------------------------------------------------------------------
 
 
+@positional_deprecated(3, ("lang", "measure", "title"))
 def coverage_map(  # noqa: C901 - a flat sequence of input checks; split pending
     facilities: gpd.GeoDataFrame,
     catchments: gpd.GeoDataFrame | None = None,
     gaps: gpd.GeoDataFrame | None = None,
+    *,
     lang: str = "nl",
     measure: str | None = None,
     title: str | None = None,
-    *,
-    extent: Any = None,
+    extent: PolygonLike | None = None,
     extent_note: str | None = None,
 ) -> folium.Map:
     """An interactive map of the social infrastructure, its walking areas and its gaps.
