@@ -256,7 +256,7 @@ def attach(
 
 
 def augmented(net: WalkNetwork, att: Attachments) -> sparse.csr_matrix:
-    """The network plus one virtual source node per facility (arcs out of it only)."""
+    """Return the network plus one virtual source node per facility (arcs out of it only)."""
     n = net.n_nodes
     nf = len(att.facility_ids)
     src = np.concatenate([att.facility, att.facility]) + n
@@ -288,7 +288,7 @@ class _NetCache:
 
     @classmethod
     def of(cls, net: WalkNetwork) -> _NetCache:
-        """The cache of ``net`` (made on first use)."""
+        """Return the cache of ``net`` (made on first use)."""
         cache = cls._of.get(net)
         if cache is None:
             cache = cls._of[net] = cls(net)
@@ -520,7 +520,7 @@ class Access:
         rules: RulesLike = None,
         entrances: gpd.GeoSeries | Literal["same"] | None = "same",
     ) -> Access:
-        """The same network (and its caches) with another facility set, e.g. a scenario.
+        """Return the same network (and its caches) with another facility set, e.g. a scenario.
 
         ``component``, ``by`` and ``rules`` default to none: pass them again when they
         apply; ``entrances`` defaults to this engine's (``"same"``). The network's incident
@@ -548,7 +548,7 @@ def engine(
     by: str | None = None,
     rules: Any = None,
 ) -> tuple[Access, tuple[str, ...]]:
-    """The front doors' prologue: the given ``access`` (checked) or a new one, and the keys.
+    """Return the front doors' prologue: the given ``access`` (checked) or a new one, and the keys.
 
     With ``access`` given, ``component`` selects among its groups; ``facilities`` must be
     the ones it was built from (or None).

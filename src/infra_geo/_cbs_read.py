@@ -177,7 +177,7 @@ def join_cbs_table(
 
 
 def _join_key(tab: pd.DataFrame, uid: pd.Series, table_key: str | None, source: str) -> str:
-    """The table's column holding the unit ids: ``table_key``, ``unit_id`` or the best match."""
+    """Return the table's column holding the unit ids: ``table_key``, ``unit_id`` or the best match."""
     if table_key is not None:
         if table_key not in tab.columns:
             raise InputError(
@@ -386,7 +386,7 @@ def _tidy_table(df: pd.DataFrame, name: str) -> pd.DataFrame:
 
 
 def _numeric_column(s: pd.Series) -> tuple[pd.Series | None, int]:
-    """A float64 column and its count of unknowns, or None when ``s`` holds text."""
+    """Return a float64 column and its count of unknowns, or None when ``s`` holds text."""
     if pd.api.types.is_bool_dtype(s):
         return None, 0
     if not pd.api.types.is_numeric_dtype(s):
@@ -439,7 +439,7 @@ def _clean_sentinels(attrs: pd.DataFrame, skip: set[Any]) -> tuple[pd.DataFrame,
 
 
 def _code_column(df: pd.DataFrame) -> Any:
-    """The column with the most CBS region codes (BU/WK/GM/NL), or None."""
+    """Return the column with the most CBS region codes (BU/WK/GM/NL), or None."""
     best, best_n = None, 0
     for c in df.columns:
         if not (df[c].dtype == object or pd.api.types.is_string_dtype(df[c])):

@@ -83,7 +83,7 @@ MAX_HEX_WORK = 2e9
 
 
 def check_total_population(value: Any, name: str) -> float:
-    """A total number of residents: finite, > 0 and below ``MAX_TOTAL_POPULATION``."""
+    """Check a total number of residents: finite, > 0 and below ``MAX_TOTAL_POPULATION``."""
     v = positive(value, name)
     if v > MAX_TOTAL_POPULATION:
         raise InputError(
@@ -145,7 +145,7 @@ def _check_units_in_data(units: gpd.GeoDataFrame, extent: Any, source: str) -> N
 
 
 def units_touching(units: gpd.GeoDataFrame, extent: Any) -> gpd.GeoDataFrame:
-    """The neighbourhoods that touch the data extent; the others are left out, and said so.
+    """Return the neighbourhoods that touch the data extent; the others are left out, and said so.
 
     A unit wholly outside the data has nothing to place its residents on: it is not part of
     the analysis (its residents are neither "unplaced" nor counted in any figure).

@@ -46,7 +46,7 @@ class WalkingOD:
     cutoff_m: float
 
     def matrix(self) -> sparse.csr_matrix:
-        """Sources x points CSR of metres (a zero distance is stored as the smallest float)."""
+        """Return the sources x points CSR of metres (a zero distance is stored as the smallest float)."""
         d = np.where(self.metres > 0, self.metres, np.finfo(float).tiny)
         return sparse.csr_matrix(
             (d, (self.source, self.point)), shape=(self.n_sources, self.n_points)
@@ -65,7 +65,7 @@ class WalkingOD:
 def _source_graph(
     net: WalkNetwork, src: np.ndarray, edge: np.ndarray, offset: np.ndarray, n_src: int
 ) -> sparse.csr_matrix:
-    """The network plus one virtual node per source, with arcs out of it only.
+    """Return the network plus one virtual node per source, with arcs out of it only.
 
     The access engine's graph (``_access.augmented``) for any access points: facilities'
     or candidate sites'.

@@ -147,7 +147,7 @@ def _write_raster(res: Analysis, p: Path, cell_m: float) -> None:
 
 
 def summary_markdown(res: Analysis) -> str:
-    """A short human-readable report of the run (``summary.md``)."""
+    """Return a short human-readable report of the run (``summary.md``)."""
     s = res.summary()
     lines = [
         f"# infra_geo: social infrastructure within walking distance ({_md(res.source)})",
@@ -245,7 +245,7 @@ def _md(text: Any) -> str:
 
 
 def _write_errors() -> tuple[type[BaseException], ...]:
-    """What the writers raise on a full disk or an I/O fault (GDAL's errors included)."""
+    """Return what the writers raise on a full disk or an I/O fault (GDAL's errors included)."""
     errs: list[type[BaseException]] = [OSError, RuntimeError]
     try:
         from rasterio._err import CPLE_BaseError

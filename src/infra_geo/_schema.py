@@ -56,7 +56,7 @@ COUNT_MEASURES = ("no_path", "per_1000", "reached", "unreached")
 
 
 def column(group: str | None, measure: str, minutes: float | None = None) -> str:
-    """The gap-table column of ``measure`` for ``group`` (None: over all groups) at ``minutes``.
+    """Return the gap-table column of ``measure`` for ``group`` (None: over all groups) at ``minutes``.
 
     Parameters
     ----------
@@ -161,7 +161,7 @@ def parse(col: object) -> tuple[str | None, str, int | None] | None:
 
 
 def minutes_of(columns: Iterable[object], measure: str) -> list[int]:
-    """The sorted walking times of ``measure`` columns among ``columns``."""
+    """Return the sorted walking times of ``measure`` columns among ``columns``."""
     found = {p[2] for c in columns if (p := parse(c)) and p[1] == measure and p[2] is not None}
     return sorted(found)
 
@@ -171,7 +171,7 @@ def minutes_of(columns: Iterable[object], measure: str) -> list[int]:
 
 
 def summary_share(minutes: float) -> str:
-    """The summary table's ``share_{minutes}min`` column."""
+    """Return the summary table's ``share_{minutes}min`` column."""
     return f"share_{_minutes_text(minutes)}min"
 
 
@@ -179,7 +179,7 @@ _SUMMARY_SHARE_RE = re.compile(r"^share_(\d+)min$")
 
 
 def summary_minutes(col: object) -> int | None:
-    """The walking time of a summary ``share_{m}min`` column, or None for any other."""
+    """Return the walking time of a summary ``share_{m}min`` column, or None for any other."""
     mt = _SUMMARY_SHARE_RE.match(col) if isinstance(col, str) else None
     return int(mt.group(1)) if mt else None
 
@@ -304,7 +304,7 @@ GAP_COLUMN_DESCRIPTIONS: tuple[tuple[str, str], ...] = (
 
 
 def _doc_key(col: str) -> str | None:
-    """The entry of :data:`GAP_COLUMN_DESCRIPTIONS` that describes ``col``."""
+    """Return the entry of :data:`GAP_COLUMN_DESCRIPTIONS` that describes ``col``."""
     p = parse(col)
     if p is None:
         return col if col in UNIT_FIXED_COLUMNS else None
@@ -314,7 +314,7 @@ def _doc_key(col: str) -> str | None:
 
 
 def describe(col: str) -> str | None:
-    """The description of gap column ``col``; None when it is none of ours (an own column)."""
+    """Return the description of gap column ``col``; None when it is none of ours (an own column)."""
     key = _doc_key(col)
     if key is None:
         return None
@@ -325,7 +325,7 @@ def describe(col: str) -> str | None:
 
 
 def columns_doc(width: int = 26) -> str:
-    """The plain-text table of :data:`GAP_COLUMN_DESCRIPTIONS` (``GAP_COLUMNS_DOC``)."""
+    """Return the plain-text table of :data:`GAP_COLUMN_DESCRIPTIONS` (``GAP_COLUMNS_DOC``)."""
     lines = []
     for names, text in GAP_COLUMN_DESCRIPTIONS:
         first, *rest = text.splitlines()

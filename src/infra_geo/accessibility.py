@@ -57,7 +57,7 @@ __all__ = [
 
 
 def metres_per_minute(speed_kmh: float) -> float:
-    """Walking speed in metres per minute from km/h (4.8 km/h = 80 m/min)."""
+    """Convert a walking speed in km/h to metres per minute (4.8 km/h = 80 m/min)."""
     return positive(speed_kmh, "speed_kmh") * 1000.0 / 60.0
 
 
@@ -313,7 +313,7 @@ def distances_at_points(
     rules: RulesLike = None,
     access: Access | None = None,
 ) -> pd.DataFrame:
-    """Walking metres from arbitrary points (homes, cells) to the nearest facility per component.
+    """Compute walking metres from arbitrary points (homes, cells) to the nearest facility per component.
 
     Each point is attached to its nearest walkable edge like a point facility (within the
     snapping tolerance); its distance is the best of walking to either end of its edge and
@@ -373,7 +373,7 @@ def catchments(  # noqa: PLR0913 - public entry point: data args + keyword optio
     rules: RulesLike = None,
     access: Access | None = None,
 ) -> gpd.GeoDataFrame:
-    """The areas reachable on foot within each walking time.
+    """Return the areas reachable on foot within each walking time.
 
     A catchment is the reachable part of the street network (whole edges and the partial
     edges up to the point where the walking time runs out), each side widened by the street

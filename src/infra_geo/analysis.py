@@ -53,7 +53,7 @@ residents_per_m2_floor = 1 / 50
 
 
 def sample_path() -> Path:
-    """The embedded offline sample, shipped as package data.
+    """Return the embedded offline sample, shipped as package data.
 
     ``infra_geo/data/helsinki-centre.osm.pbf`` inside the installed package (part of central
     Helsinki, © OpenStreetMap contributors, ODbL 1.0: see ``README.md`` beside it).
@@ -185,7 +185,7 @@ class Analysis:
         return out
 
     def coverage(self) -> dict[str, Any]:
-        """What the headline figures cover.
+        """Return what the headline figures cover.
 
         Returns
         -------
@@ -266,7 +266,7 @@ class Analysis:
 
     @positional_deprecated(1, ("measure",))
     def map(self, *, measure: str | None = None) -> Map:
-        """The interactive coverage map (folium.Map) of this analysis."""
+        """Return the interactive coverage map (folium.Map) of this analysis."""
         from .maps import coverage_map
 
         return coverage_map(
@@ -281,7 +281,7 @@ class Analysis:
 
     @positional_deprecated(1, ("cell_m",))
     def walk_minutes_grid(self, *, cell_m: float = 50.0) -> tuple[np.ndarray, Transform, CRS]:
-        """Walking minutes to the nearest facility per component on a regular grid.
+        """Compute walking minutes to the nearest facility per component on a regular grid.
 
         Returns ``(array[band, row, col], affine transform, crs)``; cells farther than
         ``settings.snap_tolerance_m`` from a street are NaN (nodata).
@@ -314,7 +314,7 @@ class Analysis:
         return bands, from_origin(w, n, cell, cell), net.crs
 
     def _engine(self) -> Access:
-        """The access engine of this result (built by :func:`analyse`, or here once)."""
+        """Return the access engine of this result (built by :func:`analyse`, or here once)."""
         if self.access is None:
             self.access = Access(self.network, self.facilities, entrances=self.entrances)
         return self.access
@@ -360,7 +360,7 @@ class Analysis:
         return save(self, out_dir, cell_m, _fail_before=_fail_before)
 
     def summary_markdown(self) -> str:
-        """A short human-readable report of the run (``summary.md``)."""
+        """Return a short human-readable report of the run (``summary.md``)."""
         from ._report import summary_markdown
 
         return summary_markdown(self)
@@ -548,9 +548,10 @@ def _load(
     *,
     walk_profile: str | None,
 ) -> tuple[Path | None, str, gpd.GeoDataFrame, Any, Any, WalkNetwork, Callable[[], None]]:
-    """The source of :func:`analyse` (file, sample or online), its facilities, entrances,
-    area (geocoded online) and walking network; the network stage is left open (its
-    ``done`` is returned last).
+    """Load the inputs of :func:`analyse`: source, facilities, entrances, area, network.
+
+    The source is a file, the sample or online; the area is geocoded online. The network
+    stage is left open (its ``done`` is returned last).
     """
     from .sources import (
         entrances_from_file,
@@ -588,7 +589,7 @@ def _load(
 
 
 def _run_notes(gaps: gpd.GeoDataFrame, net: WalkNetwork) -> list[str]:
-    """What the summary should say about partial units and the walk profile."""
+    """Return what the summary should say about partial units and the walk profile."""
     notes = []
     if int(gaps["partial"].sum()):
         notes.append(

@@ -69,7 +69,7 @@ def walking_od(
     cutoff_m: float,
     entrances: gpd.GeoSeries | None = None,
 ) -> WalkingOD:
-    """Walking metres from every facility to every point within ``cutoff_m``.
+    """Compute walking metres from every facility to every point within ``cutoff_m``.
 
     Each facility's access points are found as in :func:`infra_geo.attach_facilities`
     (point, area boundary, inside, entrance); each point is attached to its nearest
@@ -254,7 +254,7 @@ def two_step(
     supply: np.ndarray,
     weight: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The two floating-catchment steps on an OD list with a weight per entry.
+    """Run the two floating-catchment steps on an OD list with a weight per entry.
 
     Returns
     -------

@@ -61,7 +61,9 @@ class CBSComparison:
     png: Path | None = None
 
     def wide(self) -> pd.DataFrame:
-        """One row per buurt: ``unit_id``, ``unit_name``, ``residents``, then per group
+        """Return one row per buurt with our and CBS's distance per group side by side.
+
+        Columns ``unit_id``, ``unit_name``, ``residents``, then per group
         ``{group}_ours_km`` and ``{group}_cbs_km`` (NaN where that pair is missing).
         """
         p = self.pairs
@@ -74,7 +76,7 @@ class CBSComparison:
         return out.sort_index().reset_index()
 
     def markdown(self, lang: str = "en") -> str:
-        """The per-group statistics as a Markdown table (labels HTML-escaped)."""
+        """Return the per-group statistics as a Markdown table (labels HTML-escaped)."""
         head = (
             "| facility type | CBS column | mapped in OSM | buurten | median ratio ours/CBS "
             "| Spearman rho | p |"
@@ -259,7 +261,7 @@ def compare_with_cbs(
 
 
 def _group_keys(r: Rules, available: dict[str, str], groups: str | list[str] | None) -> list[str]:
-    """The groups to compare: ``groups`` checked against ``r``, or every group with a column."""
+    """Return the groups to compare: ``groups`` checked against ``r``, or every group with a column."""
     if groups is None:
         keys = [k for k in r.keys if k in available]
         if not keys:

@@ -48,7 +48,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``infra-geo``."""
+    """Return the argument parser of ``infra-geo``."""
     p = _Parser(
         prog="infra-geo",
         description=(
@@ -72,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_input_arguments(a: argparse.ArgumentParser) -> None:
-    """What to analyse: the place or extract, the units, the population, the extent."""
+    """Return what to analyse: the place or extract, the units, the population, the extent."""
     a.add_argument(
         "place",
         nargs="?",
@@ -206,7 +206,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _what_was_written(args: argparse.Namespace, state: dict[str, object]) -> str:
-    """The true state of --out after an interruption."""
+    """Return the true state of --out after an interruption."""
     res = state.get("result")
     if res is not None and getattr(res, "_saved_to", None) is not None:
         return f"the new outputs were already complete in {args.out}"

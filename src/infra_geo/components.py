@@ -73,7 +73,7 @@ class Component:
     cbs: tuple[str, ...] = ()
 
     def label(self, lang: str = "nl") -> str:
-        """The display label in ``lang`` (``"nl"`` or ``"en"``)."""
+        """Return the display label in ``lang`` (``"nl"`` or ``"en"``)."""
         return self.label_en if lang == "en" else self.label_nl
 
 
@@ -117,7 +117,7 @@ class Rules:
         return tuple(c.key for c in self.components)
 
     def component(self, key: str) -> Component:
-        """The :class:`Component` with ``key``; raises :class:`UnknownComponentError`."""
+        """Return the :class:`Component` with ``key``; raises :class:`UnknownComponentError`."""
         for c in self.components:
             if c.key == key:
                 return c
@@ -126,14 +126,14 @@ class Rules:
         )
 
     def match_keys(self) -> tuple[str, ...]:
-        """The tag keys whose presence makes an OSM object a candidate, sorted."""
+        """Return the tag keys whose presence makes an OSM object a candidate, sorted."""
         keys: set[str] = set()
         for r in self.rules:
             keys |= set(r.tags)
         return tuple(sorted(keys))
 
     def osm_tags(self) -> dict[str, bool | list[str]]:
-        """The rules' primary tags in osmnx ``tags=`` form, for online queries."""
+        """Return the rules' primary tags in osmnx ``tags=`` form, for online queries."""
         out: dict[str, set[str] | bool] = {}
         for r in self.rules:
             key, values = next(iter(r.tags.items()))
@@ -527,7 +527,7 @@ COMPONENT_KEYS: tuple[str, ...] = tuple(c.key for c in COMPONENTS)
 
 
 def rules_markdown(rules: str | Path | Mapping[str, Any] | Rules | None = None) -> str:
-    """The taxonomy as a Markdown table (the README's component table is generated with this).
+    """Return the taxonomy as a Markdown table (the README's component table is generated with this).
 
     Parameters
     ----------

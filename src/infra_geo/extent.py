@@ -46,7 +46,7 @@ def extent_from_points(
     edge_m: float | None = None,
     min_cluster_share: float | None = None,
 ) -> BaseGeometry:
-    """The area a cloud of evidence points covers densely: a (multi)polygon in EPSG:4326.
+    """Return the area a cloud of evidence points covers densely: a (multi)polygon in EPSG:4326.
 
     The points are marked on a square grid of ``cell_m`` in a metric CRS (RD New in the
     Netherlands, the local UTM zone elsewhere, chosen at the points' median so that strays
@@ -234,7 +234,7 @@ def data_extent(
 
 
 def read_extent(source: ExtentLike, *, name: str = "extent") -> BaseGeometry:
-    """A user's extent as one valid (multi)polygon in EPSG:4326.
+    """Read a user's extent as one valid (multi)polygon in EPSG:4326.
 
     Parameters
     ----------
@@ -295,7 +295,7 @@ def _xy(points: Any, name: str) -> np.ndarray:
 
 
 def _metric_for(xy: np.ndarray, crs: CRS) -> CRS:
-    """The metric CRS of the evidence's median point (robust to strays far away)."""
+    """Return the metric CRS of the evidence's median point (robust to strays far away)."""
     if crs.is_projected:
         return crs
     from ._crs import metric_crs_for
@@ -343,8 +343,10 @@ def evidence_points(data: OSMData, *, step_m: float | None = None) -> np.ndarray
 def _with_complete_boundaries(
     data: Any, derived: BaseGeometry, share: float, cell: float, close: float
 ) -> BaseGeometry:
-    """``derived`` plus every complete administrative area it covers for ``share`` or more
-    whose remaining part lies (95 % of it) within ``close`` metres of the file's streets.
+    """Add to ``derived`` the complete administrative areas it mostly covers.
+
+    An area joins when ``derived`` covers ``share`` or more of it and its remaining part lies
+    (95 % of it) within ``close`` metres of the file's streets.
     """
     feats = data.features
     if share <= 0 or share > 1 or not len(feats) or "boundary" not in feats.columns:
@@ -407,7 +409,7 @@ def _minor_ways(data: Any) -> np.ndarray:
 
 
 def _street_core(data: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The 2-core of the minor-street graph: (node ids, node lon/lat, edges as index pairs).
+    """Return the 2-core of the minor-street graph: (node ids, node lon/lat, edges as index pairs).
 
     Edges join consecutive nodes of a way piece, once per node pair (two ways sharing a
     segment are no loop). Dead ends are peeled off until every node has two or more edges.
@@ -426,7 +428,7 @@ def _street_core(data: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _two_core(edges: np.ndarray, n: int) -> np.ndarray:
-    """The edges (unique sorted index pairs) left when dead ends are peeled off.
+    """Return the edges (unique sorted index pairs) left when dead ends are peeled off.
 
     One queue over the leaves (linear in the removed nodes), not one pass over every edge per
     node of the longest dangling chain.

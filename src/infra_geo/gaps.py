@@ -55,7 +55,7 @@ def resident_access(
     rules: RulesLike = None,
     access: Access | None = None,
 ) -> gpd.GeoDataFrame:
-    """Walking metres from every population point to the nearest facility of each component.
+    """Compute walking metres from every population point to the nearest facility of each component.
 
     Parameters
     ----------
@@ -398,7 +398,7 @@ def _engine_or_groups(
     by: str | None,
     rules: Any,
 ) -> tuple[Access | None, Any, tuple[str, ...]]:
-    """The engine given as ``access`` (or None), the facility groups and the keys asked for."""
+    """Return the engine given as ``access`` (or None), the facility groups and the keys asked for."""
     if isinstance(access, Access):
         eng, keys = engine(net, facilities, access, component=component, by=by, rules=rules)
         return eng, eng.groups, keys
@@ -415,7 +415,7 @@ def _accounting(
     share: np.ndarray,
     partial: np.ndarray,
 ) -> tuple[dict[str, Any], bool]:
-    """The residents' accounting columns per unit, and whether the weights are street metres."""
+    """Return the residents' accounting columns per unit, and whether the weights are street metres."""
     n_units = len(units)
     w = place["weights"]
     u = np.where(unit >= 0, unit, 0)
@@ -475,8 +475,9 @@ def _facility_counts(
 def _units_in_data(
     net: WalkNetwork, neighbourhoods: gpd.GeoDataFrame, extent: Any
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, np.ndarray, Any, np.ndarray]:
-    """The units touching the data extent (4326 and network CRS), their share inside it,
-    the extent in the network CRS and the ids of all units given.
+    """Return the units touching the data extent (4326 and network CRS) and their share in it.
+
+    Also the extent in the network CRS and the ids of all units given.
     """
     units = units_frame(neighbourhoods)
     # data extent and the units it touches
@@ -519,8 +520,10 @@ def _units_in_data(
 def _point_units(
     acc: gpd.GeoDataFrame, units: gpd.GeoDataFrame, units_m: gpd.GeoDataFrame, all_ids: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, gpd.GeoDataFrame]:
-    """Unit row per resident point (-1: none), whether by its own ``unit_id``, the points in
-    the units' metric CRS.
+    """Return the unit row per resident point (-1: none) and the points in a metric CRS.
+
+    Also whether each point's unit comes from its own ``unit_id``; the points are in the
+    units' metric CRS.
     """
     metric = units_m.crs
     # unit of each point: its own unit_id if it has one, else by location
@@ -685,7 +688,7 @@ def _group_columns(  # noqa: PLR0913 - internal stage plumbing
 
 
 def _own_columns(units: gpd.GeoDataFrame, ours: set[str]) -> pd.DataFrame:
-    """The neighbourhood file's own columns; a clash with ours gets the prefix ``src_``."""
+    """Return the neighbourhood file's own columns; a clash with ours gets the prefix ``src_``."""
     skip = {"unit_id", "unit_name", "population", units.geometry.name}
     own = pd.DataFrame(units.drop(columns=[c for c in units.columns if c in skip]))
     own.columns = [f"src_{c}" if c in ours else c for c in own.columns]

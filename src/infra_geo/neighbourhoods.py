@@ -262,7 +262,7 @@ def neighbourhoods_from_file(
 
 
 def _read_boundaries(p: Path, layer: str | int | None) -> tuple[gpd.GeoDataFrame, str]:
-    """The boundary file's features in EPSG:4326 (checked: a CRS, features) and its name."""
+    """Return the boundary file's features in EPSG:4326 (checked: a CRS, features) and its name."""
     layer = _choose_layer(p, layer)
     raw = _read_gis(p, layer)
     name = p.name if layer is None else f"{p.name} (layer {layer!r})"
@@ -287,7 +287,7 @@ def _unit_columns(
     name_column: str | None,
     population_column: str | None,
 ) -> tuple[Any, Any, Any]:
-    """The id, name and population columns: the ones given (checked), else recognised ones."""
+    """Return the id, name and population columns: the ones given (checked), else recognised ones."""
     id_col = _pick_column(id_column, cols, "id_column", name)
     name_col = _pick_column(name_column, cols, "name_column", name)
     pop_col = _pick_column(population_column, cols, "population_column", name)
@@ -446,7 +446,7 @@ def _is_file_source(source: Any) -> bool:
 
 
 def _feature_keys() -> tuple[str, ...]:
-    """The default rules' keys, so the reader's cache is shared with facilities_from_file."""
+    """Return the default rules' keys, so the reader's cache is shared with facilities_from_file."""
     try:
         from .components import load_rules
 

@@ -228,7 +228,9 @@ class WalkNetwork:
 
     @property
     def edges(self) -> gpd.GeoDataFrame:
-        """Edges: ``u``, ``v`` (node positions), ``u_id``, ``v_id`` (node ids, the index of
+        """The edges as a GeoDataFrame in the network CRS.
+
+        Columns ``u``, ``v`` (node positions), ``u_id``, ``v_id`` (node ids, the index of
         :attr:`nodes`), ``length`` (m), tags.
         """
         df = pd.DataFrame(
@@ -251,7 +253,7 @@ class WalkNetwork:
         )
 
     def to_networkx(self) -> nx.MultiGraph:
-        """The network as an undirected networkx MultiGraph.
+        """Return the network as an undirected networkx MultiGraph.
 
         Nodes are keyed by ``node_ids`` with ``x``, ``y`` (network CRS) attributes; edges
         carry ``length`` (m), ``geometry`` and the tag columns; ``G.graph["crs"]`` is the CRS.
@@ -404,7 +406,7 @@ class WalkNetwork:
         return self._node_tree
 
     def _segments(self) -> _SegmentGrid:
-        """The grid of the edges' straight pieces for snapping (built once)."""
+        """Return the grid of the edges' straight pieces for snapping (built once)."""
         if self._grid is None:
             self._grid = _SegmentGrid(self._snappable_geometry(), _GRID_REACH_M)
         return self._grid
@@ -477,7 +479,7 @@ class WalkNetwork:
         return Snap(edge, offset, dist)
 
     def _snap_xy(self, xy: np.ndarray, tol: Any) -> Snap:
-        """Deprecated private spelling of :meth:`snap_xy` (kept for one release)."""
+        """Snap like :meth:`snap_xy` (its deprecated private spelling, kept for one release)."""
         return self.snap_xy(xy, tolerance=tol)
 
 
@@ -516,7 +518,7 @@ def walk_network_from_file(
     polygon_crs: CRSLike | None = None,
     walk_profile: str | None = None,
 ) -> WalkNetwork:
-    """The walking network in an OSM extract.
+    """Build the walking network in an OSM extract.
 
     Only ways that pass the walk profile become edges (never building outlines or other
     closed ways of a full export); ways cut at the edge of a clipped extract are split at
@@ -584,7 +586,7 @@ def walk_network_from_polygon(
     polygon_crs: CRSLike | None = None,
     walk_profile: str | None = None,
 ) -> WalkNetwork:
-    """The walking network inside a polygon, online through osmnx.
+    """Build the walking network inside a polygon, online through osmnx.
 
     Parameters
     ----------
@@ -645,7 +647,7 @@ def walk_network_from_polygon(
 def walk_network_from_place(
     query: str | Mapping[str, str], *, crs: CRSLike | None = None, walk_profile: str | None = None
 ) -> WalkNetwork:
-    """The walking network of a named place, online (geocoded with Nominatim).
+    """Build the walking network of a named place, online (geocoded with Nominatim).
 
     Parameters
     ----------

@@ -505,7 +505,7 @@ MAX_RASTER_CELLS = 100_000_000
 def population_from_raster(  # noqa: C901 - a flat sequence of input checks; split pending
     path: PathLike, area: PolygonLike | None = None, *, band: int = 1
 ) -> gpd.GeoDataFrame:
-    """Population points from a GeoTIFF grid (e.g. CBS vierkantstatistieken, WorldPop, GHS-POP).
+    """Read population points from a GeoTIFF grid (e.g. CBS vierkantstatistieken, WorldPop, GHS-POP).
 
     Every cell with a positive count becomes a point at the cell centre carrying that count,
     so sums are exact whatever the raster's CRS; the points are returned in EPSG:4326.

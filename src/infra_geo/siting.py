@@ -224,8 +224,10 @@ def grid_candidates(
     spacing_m: float = 100.0,
     polygon_crs: CRSLike | None = None,
 ) -> gpd.GeoSeries:
-    """Network points on a regular grid: each grid node inside ``extent`` snapped to the
-    nearest walkable edge within half the spacing, one per (edge, metre).
+    """Place candidate sites on a regular grid of network points.
+
+    Each grid node inside ``extent`` is snapped to the nearest walkable edge within half the
+    spacing, one per (edge, metre).
 
     Parameters
     ----------
@@ -492,7 +494,7 @@ def _already_reached(
 def _snapped_candidates(
     net: WalkNetwork, candidates: Any, extent: Any, spacing_m: float
 ) -> tuple[gpd.GeoSeries, Any, np.ndarray]:
-    """The candidate sites (given, or a grid inside the extent) and those on the network."""
+    """Return the candidate sites (given, or a grid inside the extent) and those on the network."""
     if candidates is None:
         cand = grid_candidates(net, extent, spacing_m=spacing_m)
     else:
@@ -582,7 +584,7 @@ def _gains(cov: sparse.csc_matrix, w: np.ndarray, cols: np.ndarray) -> np.ndarra
 
 
 def _order_by_gain(cov: sparse.csc_matrix, w: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """The optimal set in greedy order (largest marginal gain first) for a readable table."""
+    """Return the optimal set in greedy order (largest marginal gain first) for a readable table."""
     left = list(cols)
     got = np.zeros(cov.shape[0], dtype=bool)
     out = []

@@ -205,7 +205,7 @@ def facilities_from_bbox(bbox: BBox, *, rules: RulesLike = None) -> gpd.GeoDataF
 
 
 def geocode_place(query: str | Mapping[str, str]) -> shapely.Geometry:
-    """The boundary polygon (EPSG:4326) of a named place, from Nominatim through osmnx.
+    """Return the boundary polygon (EPSG:4326) of a named place, from Nominatim through osmnx.
 
     Raises
     ------
@@ -310,7 +310,7 @@ def _merge_duplicates(fac: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def entrances_from_file(path: PathLike, polygon: PolygonLike | None = None) -> gpd.GeoSeries:
-    """Mapped entrances (``entrance=*`` nodes, not ``entrance=no``) in an OSM extract.
+    """Read mapped entrances (``entrance=*`` nodes, not ``entrance=no``) in an OSM extract.
 
     Pass them as ``entrances=`` to the accessibility and gap functions: an entrance on the
     boundary of an area facility (a school ground's gate, a park's entrance) becomes one of

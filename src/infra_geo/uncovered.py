@@ -98,7 +98,7 @@ def uncovered_areas(  # noqa: PLR0913 - public entry point: data args + keyword 
 
 
 def _cells_polygon(ij: np.ndarray, cell: float) -> shapely.Geometry:
-    """The union of grid cells ``ij`` (column, row indices of ``cell`` metres), dissolved.
+    """Return the union of grid cells ``ij`` (column, row indices of ``cell`` metres), dissolved.
 
     Burns the cells into a boolean raster and traces its regions (GDAL polygonize through
     rasterio): linear in the cells, unlike unioning one box per cell.

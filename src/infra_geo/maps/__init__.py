@@ -61,7 +61,7 @@ def coverage_map(  # noqa: C901 - a flat sequence of input checks; split pending
     extent: PolygonLike | None = None,
     extent_note: str | None = None,
 ) -> folium.Map:
-    """An interactive map of the social infrastructure, its walking areas and its gaps.
+    """Draw an interactive map of the social infrastructure, its walking areas and its gaps.
 
     Parameters
     ----------
@@ -219,7 +219,7 @@ def _map_bounds(
 
 
 def _base_map(west: float, south: float, east: float, north: float) -> folium.Map:
-    """The map centred on the bounds, with the OpenStreetMap background as its only base."""
+    """Return the map centred on the bounds, with the OpenStreetMap background as its only base."""
     m = folium.Map(
         location=[round((south + north) / 2, _DECIMALS), round((west + east) / 2, _DECIMALS)],
         zoom_start=13,

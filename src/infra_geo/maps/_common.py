@@ -1,5 +1,6 @@
-"""Shared pieces of the coverage map: constants, the nl/en text, static files, escaping, colours,
-input checks and GeoJSON helpers.
+"""Shared pieces of the coverage map.
+
+Constants, the nl/en text, static files, escaping, colours, input checks and GeoJSON helpers.
 
 The text (``static/text.json``), the CSS (``static/map.css``) and the JavaScript templates
 (``static/*.js``) are package data, read with :mod:`importlib.resources`.
@@ -24,7 +25,7 @@ from ..components import Component
 
 
 def static(name: str) -> str:
-    """The text of ``infra_geo/maps/static/<name>`` (UTF-8)."""
+    """Return the text of ``infra_geo/maps/static/<name>`` (UTF-8)."""
     return resources.files("infra_geo.maps").joinpath("static").joinpath(name).read_text("utf-8")
 
 
@@ -70,7 +71,7 @@ def _esc(value: Any) -> str:
 
 
 def _present(value: Any) -> bool:
-    """A tag value that is set (not None, NaN, NA or an empty string)."""
+    """Return a tag value that is set (not None, NaN, NA or an empty string)."""
     if value is None:
         return False
     try:

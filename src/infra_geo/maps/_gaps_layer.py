@@ -1,6 +1,7 @@
-"""The neighbourhood choropleth of the coverage map: which gap-table columns are measures,
-their classes, colours and labels, and the Leaflet layer whose measure the reader picks in
-the legend (``static/gaps_layer.js``).
+"""The neighbourhood choropleth of the coverage map.
+
+Which gap-table columns are measures, their classes, colours and labels, and the Leaflet
+layer whose measure the reader picks in the legend (``static/gaps_layer.js``).
 """
 
 from __future__ import annotations
@@ -157,7 +158,7 @@ class _GapsLayer(Layer):
 def _measure_choices(
     gaps: gpd.GeoDataFrame, measure: str | None
 ) -> tuple[list[str], str, list[int]]:
-    """The measures to switch between, the one coloured at first, and the thresholds present."""
+    """Return the measures to switch between, the one coloured at first, and the thresholds present."""
     cols = [c for c in gaps.columns if isinstance(c, str)]
     thresholds = sorted(
         set(_schema.minutes_of(cols, "completeness")) | set(_schema.minutes_of(cols, "share"))
