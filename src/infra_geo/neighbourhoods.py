@@ -177,13 +177,28 @@ def neighbourhoods_from_file(
 
     Examples
     --------
-    >>> import infra_geo as ig
-    >>> path = "wijkenbuurten_2024.gpkg"
-    >>> buurten = ig.neighbourhoods_from_file(path, layer="buurten")  # doctest: +SKIP
-    >>> buurten[["unit_id", "unit_name", "population"]].head()  # doctest: +SKIP
-    >>> units = ig.neighbourhoods_from_file(  # doctest: +SKIP
-    ...     "buurten.geojson", table="kwb-2024.xlsx"
-    ... )
+    A Dutch municipality reads the CBS wijk- en buurtkaart,
+    ``ig.neighbourhoods_from_file("wijkenbuurten_2024.gpkg", layer="buurten")`` (ids, names
+    and ``aantal_inwoners`` are recognised). Any polygon file works; here hexagons over the
+    embedded sample, written to a GeoJSON with columns of our own naming:
+
+    >>> import infra_geo as ig, os, tempfile
+    >>> hexes = ig.hex_grid(ig.data_extent(ig.sample_path()), size_m=250)
+    >>> hexes["code"] = [f"H{i:02d}" for i in range(len(hexes))]
+    >>> hexes["label"] = "cell " + hexes["code"]
+    >>> hexes["inhabitants"] = 100 * (hexes.index + 1)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = os.path.join(tmp, "units.geojson")
+    ...     hexes[["code", "label", "inhabitants", "geometry"]].to_file(path)
+    ...     units = ig.neighbourhoods_from_file(
+    ...         path, id_column="code", name_column="label", population_column="inhabitants"
+    ...     )
+    >>> units[["unit_id", "unit_name", "population"]].head(2)
+      unit_id unit_name  population
+    0     H00  cell H00       100.0
+    1     H01  cell H01       200.0
+    >>> len(units) == len(hexes), units.crs.to_epsg()
+    (True, 4326)
     """
     p = _existing_file(path, "Boundary file")
     raw, name = _read_boundaries(p, layer)

@@ -131,10 +131,18 @@ def coverage_map(  # noqa: C901 - a flat sequence of input checks; split pending
 
     Examples
     --------
-    >>> import infra_geo as ig
-    >>> fac = ig.facilities_from_file("liechtenstein.osm.pbf")  # doctest: +SKIP
-    >>> m = ig.coverage_map(fac, lang="en")  # doctest: +SKIP
-    >>> m.save("map.html")  # doctest: +SKIP
+    >>> import infra_geo as ig, os, tempfile
+    >>> path = ig.sample_path()  # or "liechtenstein.osm.pbf"
+    >>> net, fac = ig.walk_network_from_file(path), ig.facilities_from_file(path)
+    >>> catch = ig.catchments(net, fac, minutes=[5, 10], component=["care", "education"])
+    >>> m = ig.coverage_map(fac, catch, lang="en", title="Sample <centre>")
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     m.save(os.path.join(tmp, "map.html"))
+    ...     page = open(os.path.join(tmp, "map.html"), encoding="utf-8").read()
+    >>> "Sample" in page and "<centre>" not in page  # the title is HTML-escaped
+    True
+    >>> sorted(set(catch["component"])), sorted(set(catch["minutes"]))
+    (['care', 'education'], [5, 10])
     """
     if not isinstance(lang, str) or lang not in MAP_LANGUAGES:
         raise InputError(f"lang must be one of {', '.join(MAP_LANGUAGES)}, got {lang!r}.")
