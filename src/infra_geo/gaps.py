@@ -327,16 +327,9 @@ def gaps_and_residents(  # noqa: PLR0913 - public entry point: data args + keywo
         assert not isinstance(access, Access)
         acc = access
     else:
-        pop = _population_points(net, units, population)
+        pp = _population_points(net, units, population)  # resident points
         acc = resident_access(
-            net,
-            facilities,
-            pop,
-            component=keys,
-            entrances=entrances,
-            by=by,
-            rules=rules,
-            access=eng,
+            net, facilities, pp, component=keys, entrances=entrances, by=by, rules=rules, access=eng
         )
     missing = [k for k in keys if k not in acc.columns]
     if missing:
