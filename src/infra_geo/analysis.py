@@ -366,6 +366,12 @@ class Analysis:
         return summary_markdown(self)
 
 
+#: analyse()'s options in their old positional order (by keyword now; one release of grace)
+_OLD_POSITIONAL = (
+    "place polygon neighbourhoods population minutes speed_kmh lang total_population progress"
+)
+
+
 def _headline(g: pd.DataFrame) -> np.ndarray:
     """Units the headline figures cover: not partial, no data problem, with weight."""
     return (
@@ -381,20 +387,7 @@ def _weights(g: pd.DataFrame) -> np.ndarray:
     return np.nan_to_num(pd.to_numeric(g[col], errors="coerce").to_numpy(dtype=float))
 
 
-@positional_deprecated(
-    1,
-    (
-        "place",
-        "polygon",
-        "neighbourhoods",
-        "population",
-        "minutes",
-        "speed_kmh",
-        "lang",
-        "total_population",
-        "progress",
-    ),
-)
+@positional_deprecated(1, tuple(_OLD_POSITIONAL.split()))
 def analyse(  # noqa: PLR0913 - public entry point: data args + keyword options
     osm_file: PathLike | None = None,
     *,
