@@ -33,8 +33,9 @@ def test_options_are_keyword_only():
 
 def test_neighbourhoods_from_osm_file_vs_deprecated_source(liechtenstein):
     new = ig.neighbourhoods_from_osm(file=liechtenstein, admin_level=8)
-    with pytest.warns(DeprecationWarning, match="file="):
-        old = ig.neighbourhoods_from_osm(liechtenstein, 8)
+    with pytest.warns(DeprecationWarning, match="admin_level="):  # and the level by position
+        with pytest.warns(DeprecationWarning, match="file="):
+            old = ig.neighbourhoods_from_osm(liechtenstein, 8)
     assert _ids(new) == _ids(old) and len(new) >= 11  # the eleven Gemeinden (+ neighbours)
     # a mistyped path with file= is a file error, never an online query
     with pytest.raises(ig.errors.DataFileError):
