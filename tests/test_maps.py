@@ -620,3 +620,47 @@ def test_browser_full_map_and_injection(browser, liechtenstein, tmp_path):
     page.screenshot(path=str(tmp_path / "full.png"))
     pg.check_clean()
     page.close()
+
+
+@pytest.mark.browser
+def test_browser_capacity_measure_and_suggested_sites(browser, liechtenstein, tmp_path):
+    """The capacity measure in the legend and the suggested sites (issue 15) in a real browser,
+    on Liechtenstein, with a hostile unit name in the popups and tooltips."""
+    import dataclasses
+
+    res = ig.analyse(liechtenstein, neighbourhoods="admin:8", total_population=38_000, lang="en")
+    gaps = res.gaps.copy()
+    gaps.loc[gaps["unit_name"] == "Balzers", "unit_name"] = HOSTILE
+    res = dataclasses.replace(res, gaps=gaps).with_capacity("care", minutes=10)
+    s = ig.suggest_sites(res, "care", k=3, minutes=10, spacing_m=200)
+    path = tmp_path / "sites.html"
+    res.map(measure="care_supply_10", suggestions=s).save(path)
+    pg = _Page(browser)
+    pg.open(path)
+    page = pg.page
+    legend = page.inner_text(".ig-legend")
+    assert "Care: capacity per 1,000 residents within 10 min" in legend
+    assert "capacity: 1 per facility (no size known)" in legend
+    names = pg.overlay_names()
+    assert [n for n in names if n.startswith("Suggestion")] == [
+        f"Suggestion {r}: +{v:,.0f} residents"
+        for r, v in zip(s.sites["rank"], s.sites["newly_reached"], strict=True)
+    ]
+    assert page.locator(".ig-site").count() == len(s.sites)
+    assert page.locator("path.ig-site-unit").count() == int(s.sites["units_helped"].sum())
+    # the suggestion reaching the hostile-named unit: its popup lists it as text
+    rank = int(s.by_unit.loc[s.by_unit["unit_name"] == HOSTILE, "rank"].iloc[0])
+    page.locator(".ig-site", has_text=re.compile(rf"^{rank}$")).dispatch_event("click")
+    page.wait_for_selector(".leaflet-popup-content")
+    popup = page.inner_text(".leaflet-popup-content")
+    assert HOSTILE in popup and f"Suggestion {rank} for Care" in popup
+    assert page.locator(".leaflet-popup-content img").count() == 0
+    page.keyboard.press("Escape")
+    # switching a suggestion off removes its marker and its outlines
+    first = next(n for n in names if n.startswith("Suggestion 1:"))
+    pg.toggle(first)
+    assert page.locator(".ig-site").count() == len(s.sites) - 1
+    assert page.locator("path.ig-site-unit-1").count() == 0
+    page.screenshot(path=str(tmp_path / "sites.png"))
+    pg.check_clean()
+    page.close()

@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 QUICKSTART = NOTEBOOKS / "01_quickstart.ipynb"
 MUNICIPALITY = NOTEBOOKS / "02_your_municipality.ipynb"
+DECISIONS = NOTEBOOKS / "03_decisions.ipynb"
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +90,7 @@ def test_notebook_stored_without_outputs(path: Path) -> None:
 
 
 def test_both_notebooks_exist() -> None:
-    assert QUICKSTART.is_file() and MUNICIPALITY.is_file()
+    assert QUICKSTART.is_file() and MUNICIPALITY.is_file() and DECISIONS.is_file()
 
 
 # ---------------------------------------------------------------------------- quickstart
@@ -231,3 +232,43 @@ def test_municipality_notebook_online_part(
     assert "WalkNetwork" in fetched
     assert "Vaduz" in _text(cells["online-units"])
     assert (out / "map_online.html").stat().st_size > 0
+
+
+# ---------------------------------------------------------------------------- notebook 03
+
+
+def test_decisions_notebook_on_liechtenstein(
+    venv_kernel: str, liechtenstein: Path, tmp_path: Path
+) -> None:
+    """Notebook 03 on the real Liechtenstein extract: capacity, its gap columns and map, the
+    siting suggestions with the exact optimum and their map; the scenario place is marked."""
+    out = tmp_path / "out"
+    nb = nbformat.read(DECISIONS, as_version=4)
+    marked = [c for c in nb.cells if c.id == "scenario-placeholder"]
+    assert marked and "INTEGRATOR" in marked[0].source and marked[0].cell_type == "markdown"
+    nb = _with_parameters(
+        nb, [f"OSM_FILE = Path({str(liechtenstein)!r})", f"OUT_DIR = Path({str(out)!r})"]
+    )
+    nb = _execute(nb, venv_kernel, tmp_path)
+    cells = _cells(nb)
+    for cid, cell in cells.items():
+        assert not any(o.output_type == "error" for o in cell.outputs), cid
+    assert "not found" not in _text(cells["analyse"])  # the real extract, not the sample
+    assert "liechtenstein.osm.pbf: 2" in _text(cells["analyse"])  # "... 2xx facilities"
+    assert "capacity source: one_per_facility" in _text(cells["capacity"])  # stated
+    assert "Vaduz" in _text(cells["capacity"]) and "gravity" in _text(cells["methods"])
+    assert "Schellenberg" in _text(cells["methods"])
+    assert "capacity source one_per_facility" in _text(cells["capacity-gaps"])
+    assert "care_supply_10" in _text(cells["capacity-gaps"])
+    siting = _text(cells["siting"])
+    assert "already within 10 min of care" in siting and "newly_reached" in siting
+    assert "gap " in _text(cells["siting-exact"])
+    gaps = pd.read_csv(out / "out" / "gaps.csv")
+    assert gaps["care_supply_10"].notna().all() and (gaps["care_supply_10"] > 0).any()
+    assert (gaps["care_capacity_source"] == "one_per_facility").all()
+    assert "capacity source one_per_facility" in (out / "out" / "summary.md").read_text("utf-8")
+    sites = gpd.read_file(out / "suggestions.gpkg")
+    assert sites["rank"].tolist() == [1, 2, 3] and (sites["newly_reached"] > 0).all()
+    for name in ("capacity_map.html", "suggestions_map.html"):
+        assert (out / name).stat().st_size > 0, name
+    assert "ig-site-icon" in (out / "suggestions_map.html").read_text("utf-8")

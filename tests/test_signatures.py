@@ -129,6 +129,7 @@ DATA_ARGS: dict[str, tuple[str, ...]] = {
     # decisions: the group to serve is required data of the question asked
     "capacity_access": ("net", "facilities", "population", "component"),
     "facility_capacity": ("facilities", "capacity"),
+    "with_capacity": ("res", "component"),
     "step_weights": ("minutes",),
     "two_step": ("od", "demand", "supply", "weight"),
     "cbs_columns": ("buurten", "rules"),
@@ -179,6 +180,7 @@ DATA_ARGS: dict[str, tuple[str, ...]] = {
     "Analysis.summary": (),
     "Analysis.summary_markdown": (),
     "Analysis.walk_minutes_grid": (),
+    "Analysis.with_capacity": ("component",),
     "CBSComparison.markdown": ("lang",),  # a one-argument accessor
     "CBSComparison.wide": (),
     "Component.label": ("lang",),  # a one-argument accessor

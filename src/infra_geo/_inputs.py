@@ -77,6 +77,10 @@ def _resolve_units(kind: str, value: Any, source: Any, area_4326: Any) -> gpd.Ge
 
 #: no area has more residents than this (the world has about 8.2 billion)
 MAX_TOTAL_POPULATION = 1e10
+#: analyse()'s options in their old positional order (by keyword now; one release of grace)
+ANALYSE_OLD_POSITIONAL = tuple(
+    "place polygon neighbourhoods population minutes speed_kmh lang total_population progress".split()
+)
 #: guards of the hexagon grid: cells, and cells x network nodes (work of the gap table)
 MAX_HEX_UNITS = 50_000
 MAX_HEX_WORK = 2e9

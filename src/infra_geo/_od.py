@@ -52,6 +52,21 @@ class WalkingOD:
             (d, (self.source, self.point)), shape=(self.n_sources, self.n_points)
         )
 
+    def within(self, metres: float) -> WalkingOD:
+        """Return the entries at most ``metres`` apart (a smaller cutoff of the same searches)."""
+        lim = float(metres)
+        if lim > self.cutoff_m:
+            raise ValueError(f"within({lim}) exceeds the searches' cutoff {self.cutoff_m}")
+        keep = self.metres <= lim
+        return WalkingOD(
+            self.source[keep],
+            self.point[keep],
+            self.metres[keep],
+            self.n_sources,
+            self.n_points,
+            lim,
+        )
+
     def covers(self, metres: float | None = None) -> sparse.csc_matrix:
         """Points x sources boolean CSC: walking distance <= ``metres`` (default the cutoff)."""
         lim = self.cutoff_m if metres is None else float(metres)
@@ -142,11 +157,12 @@ def _od_from_attachments(  # noqa: PLR0913 - the OD builder's arrays, passed thr
     return WalkingOD(s_all, p_all, d_all, int(n_src), int(n_pts), float(cutoff))
 
 
-def _check_net(net: Any) -> None:
+def _check_net(net: Any) -> WalkNetwork:
     if not isinstance(net, WalkNetwork):
         raise InputError(
             f"net must be a WalkNetwork (from ig.walk_network_from_file), not {type(net).__name__}."
         )
+    return net
 
 
 def _points_geoseries(points: Any, what: str) -> gpd.GeoSeries:
@@ -201,3 +217,147 @@ def _group_facilities(
             f"no facilities in group {component!r}: nothing to divide over the residents."
         )
     return fac
+
+
+# ------------------------------------------------------------------ the result form
+
+
+@dataclass(frozen=True)
+class ResultInputs:
+    """What the result form of ``capacity_access`` / ``suggest_sites`` takes from an Analysis.
+
+    Attributes
+    ----------
+    net : WalkNetwork
+    facilities : GeoDataFrame
+        The group's facilities (rows of the result's access engine, in its order).
+    src, edge, offset : ndarray
+        The engine's access points of those facilities (``src``: row in ``facilities``).
+    points : GeoDataFrame
+        The residents as the gap table placed them (network CRS; ``population``, ``unit_id``),
+        only points with residents.
+    weights : ndarray
+        ``points["population"]``.
+    snap : Snap
+        ``points`` on the network.
+    nearest_m : ndarray
+        Walking metres from each point to the nearest facility of the group, from the
+        engine's node distances (computed once by the analysis).
+    speed_kmh : float
+    extent : polygon (EPSG:4326) or None
+    component : str
+    """
+
+    net: WalkNetwork
+    facilities: gpd.GeoDataFrame
+    src: np.ndarray
+    edge: np.ndarray
+    offset: np.ndarray
+    points: gpd.GeoDataFrame
+    weights: np.ndarray
+    snap: Any
+    nearest_m: np.ndarray
+    speed_kmh: float
+    extent: Any
+    component: str
+
+
+def result_form(
+    first: Any, facilities: Any, population: Any, component: Any, what: str, **explicit: Any
+) -> tuple[Any, str] | None:
+    """Return ``(result, component)`` when ``first`` is an :class:`~infra_geo.Analysis`, else None.
+
+    The result form is ``what(result, component, ...)``: the component is the second argument
+    (or ``component=``); population and the explicit-form options (``explicit``: by, rules,
+    entrances...) come from the result and must not be passed.
+    """
+    from .analysis import Analysis
+
+    if not isinstance(first, Analysis):
+        return None
+    if population is not None:
+        raise InputError(
+            f"{what}(result, component, ...) takes the residents from the result: pass no "
+            "population (or call it with net, facilities, population, component)."
+        )
+    if facilities is not None and component is not None:
+        raise InputError(
+            f"{what}(result, component, ...): give the component once (second argument or "
+            "component=), not a facilities frame: the facilities come from the result."
+        )
+    comp = facilities if component is None else component
+    if not isinstance(comp, str):
+        raise InputError(
+            f"{what}(result, component, ...): component must be one group key such as 'care', "
+            f"not {type(comp).__name__}."
+        )
+    given = sorted(k for k, v in explicit.items() if v is not None)
+    if given:
+        raise InputError(
+            f"{what}(result, ...) uses the result's own {', '.join(given)}: do not pass "
+            f"{', '.join(given)} (use the explicit form net, facilities, population for others)."
+        )
+    return first, comp
+
+
+def result_inputs(res: Any, component: str, *, allow_empty: bool = False) -> ResultInputs:
+    """Return an analysis's network, the group's access points and the placed residents.
+
+    Also the residents' nearest-facility distances, all from the analysis's access engine (no
+    new distance search).
+    """
+    from ._log import quiet
+    from .gaps import gaps_and_residents
+
+    if not isinstance(component, str):
+        raise InputError(f"component must be one group key (e.g. 'care'), not {component!r}.")
+    eng = res._engine()
+    key = eng.check_keys(component)[0]
+    rows = np.flatnonzero(eng.groups.members[:, eng.keys.index(key)])
+    if len(rows) == 0 and not allow_empty:
+        raise EmptyDataError(
+            f"no facilities in group {key!r}: nothing to divide over the residents."
+        )
+    att = eng.attachments
+    pos = np.full(len(att.facility_ids), -1, dtype=np.int64)
+    pos[rows] = np.arange(len(rows))
+    sel = pos[att.facility] >= 0
+    if res.gaps.attrs.get("weighting") == "street-length":
+        raise InputError(
+            "this result has no residents (its shares are weighted by street length): give "
+            "analyse() a population or neighbourhoods with totals to count residents."
+        )
+    with quiet():  # the analysis has reported the placement already
+        _gaps, placed = gaps_and_residents(
+            res.network,
+            res.facilities,
+            res.neighbourhoods,
+            res.population,
+            minutes=res.minutes,
+            speed_kmh=res.speed_kmh,
+            extent=res.extent,
+            entrances=res.entrances,
+            access=eng,
+            component=key,
+        )
+    w = placed["population"].to_numpy(dtype=float)
+    keep = w > 0
+    pts = gpd.GeoDataFrame(
+        {"population": w[keep], "unit_id": placed["unit_id"].to_numpy()[keep]},
+        geometry=placed.geometry.to_numpy()[keep],
+        crs=placed.crs,
+    )
+    return ResultInputs(
+        net=res.network,
+        facilities=eng.facilities.iloc[rows],
+        src=pos[att.facility[sel]],
+        edge=att.edge[sel],
+        offset=att.offset[sel],
+        points=pts,
+        weights=w[keep],
+        snap=res.network.snap(pts.geometry),
+        nearest_m=placed[key].to_numpy(dtype=float)[keep],
+        speed_kmh=float(res.speed_kmh),
+        extent=res.extent,
+        component=key,
+    )

@@ -53,6 +53,10 @@ GROUP_MINUTE_MEASURES = ("share", "reached", "unreached")
 OVERALL_MINUTE_MEASURES = ("completeness", "all8_share", "rank")
 #: measures that count residents (NaN when the weights are street metres)
 COUNT_MEASURES = ("no_path", "per_1000", "reached", "unreached")
+#: capacity measures a result gains on request (``Analysis.with_capacity``): per group and
+#: walking time, supply per 1,000 residents; per group, how it was computed
+CAPACITY_MINUTE_MEASURES = ("supply",)
+CAPACITY_MEASURES = ("supply_method", "capacity_source")
 
 
 def column(group: str | None, measure: str, minutes: float | None = None) -> str:
@@ -73,12 +77,16 @@ def column(group: str | None, measure: str, minutes: float | None = None) -> str
     str
         The column name, e.g. ``care_share_10``, ``care_mean_m`` or ``completeness_10``.
     """
-    per_minutes = measure in GROUP_MINUTE_MEASURES or measure in OVERALL_MINUTE_MEASURES
+    per_minutes = measure in (
+        *GROUP_MINUTE_MEASURES,
+        *OVERALL_MINUTE_MEASURES,
+        *CAPACITY_MINUTE_MEASURES,
+    )
     if per_minutes != (minutes is not None):
         raise ValueError(f"measure {measure!r} {'needs' if per_minutes else 'takes no'} minutes")
     if (group is None) != (measure in OVERALL_MINUTE_MEASURES):
         raise ValueError(f"measure {measure!r} does not fit group {group!r}")
-    if measure not in GROUP_MEASURES and not per_minutes:
+    if measure not in (*GROUP_MEASURES, *CAPACITY_MEASURES) and not per_minutes:
         raise ValueError(f"unknown gap measure {measure!r}")
     head = measure if group is None else f"{group}_{measure}"
     return head if minutes is None else f"{head}_{_minutes_text(minutes)}"
@@ -108,6 +116,11 @@ def mean_m(group: str) -> str:
     return column(group, "mean_m")
 
 
+def supply(group: str, minutes: float) -> str:
+    """``{group}_supply_{minutes}``: capacity of ``group`` per 1,000 residents within reach."""
+    return column(group, "supply", minutes)
+
+
 def completeness(minutes: float) -> str:
     """``completeness_{minutes}``: mean number of components reached."""
     return column(None, "completeness", minutes)
@@ -124,8 +137,8 @@ def rank(minutes: float) -> str:
 
 
 _OVERALL_RE = re.compile(r"^(completeness|all8_share|rank)_(\d+)$")
-_GROUP_MIN_RE = re.compile(r"^(.+?)_(share|reached|unreached)_(\d+)$")
-_GROUP_RE = re.compile(r"^(.+?)_(" + "|".join(GROUP_MEASURES) + r")$")
+_GROUP_MIN_RE = re.compile(r"^(.+?)_(share|reached|unreached|supply)_(\d+)$")
+_GROUP_RE = re.compile(r"^(.+?)_(" + "|".join(GROUP_MEASURES + CAPACITY_MEASURES) + r")$")
 
 
 def parse(col: object) -> tuple[str | None, str, int | None] | None:
@@ -286,6 +299,19 @@ GAP_COLUMN_DESCRIPTIONS: tuple[tuple[str, str], ...] = (
         "{c}_unreached_{m}",
         "residents with a path, but longer than m minutes\n"
         "reached + unreached + no_path = residents (each resident in one)",
+    ),
+    (
+        "{c}_supply_{m}",
+        "only when asked for (Analysis.with_capacity): capacity of c (seats,\n"
+        "list size, m2, or 1 per facility: {c}_capacity_source) per 1,000\n"
+        "residents within m minutes, by a floating catchment ({c}_supply_method:\n"
+        "2sfca, e2sfca or gravity); the residents-weighted mean over the unit",
+    ),
+    (
+        "{c}_supply_method, {c}_capacity_source",
+        "how {c}_supply_{m} was computed and where the capacity came from:\n"
+        "column:<name>, user, osm:capacity, osm:beds, osm:floor_area or\n"
+        "one_per_facility (no size known: every facility counts 1)",
     ),
     ("completeness_{m}", "mean number of the eight components a resident reaches in m min"),
     ("all8_share_{m}", "share of residents reaching all eight within m minutes"),

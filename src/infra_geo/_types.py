@@ -8,7 +8,7 @@ public signature (``tests/test_signatures.py`` relies on it, and so do documenta
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol, TypeAlias, runtime_checkable
 
 import folium
@@ -43,10 +43,16 @@ PointsLike: TypeAlias = np.ndarray | gpd.GeoSeries | gpd.GeoDataFrame
 BBox: TypeAlias = tuple[float, float, float, float]
 #: Numbers, one per row of something (array, list or Series).
 FloatsLike: TypeAlias = Sequence[float] | np.ndarray | pd.Series
-#: One value per facility: a column name or the values themselves.
-ValuesLike: TypeAlias = str | FloatsLike
+#: One value per facility: a column name, the values in row order, or keyed by ``facility_id``.
+ValuesLike: TypeAlias = str | FloatsLike | Mapping[str, float]
 #: A boolean (rows x columns) matrix: a numpy array or a scipy sparse matrix/array.
 MatrixLike: TypeAlias = np.ndarray | sparse.spmatrix | sparse.sparray
+#: An option of ``Analysis.with_capacity`` (``capacity``, ``method``, ``minutes``, ``zones``...).
+CapacityOption: TypeAlias = ValuesLike | float | Mapping[float, float] | Iterable[float] | None
+#: A CRS object (what ``net.crs`` is).
+CRS: TypeAlias = pyproj.CRS
+#: A raster: ``(array[band, row, col], affine transform, CRS)``.
+RasterGrid: TypeAlias = tuple[np.ndarray, Affine, pyproj.CRS]
 #: The coverage map (a :class:`folium.Map`).
 Map: TypeAlias = folium.Map
 #: A raster's affine transform (the ``affine`` package's, as rasterio uses).
@@ -65,8 +71,10 @@ class MILPSolver(Protocol):
 SolverLike: TypeAlias = str | MILPSolver
 
 __all__ = [
+    "CRS",
     "BBox",
     "CRSLike",
+    "CapacityOption",
     "ExtentLike",
     "FloatsLike",
     "MILPSolver",
@@ -76,6 +84,7 @@ __all__ = [
     "PointsLike",
     "PolygonLike",
     "PopulationLike",
+    "RasterGrid",
     "RulesLike",
     "SolverLike",
     "Transform",

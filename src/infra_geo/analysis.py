@@ -15,13 +15,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import CRS
-from shapely.geometry.base import BaseGeometry
 
-from . import _schema, settings
+from . import _schema, _types, settings
 from ._access import Access
 from ._deprecate import positional_deprecated
 from ._inputs import (
+    ANALYSE_OLD_POSITIONAL,
     _check_hex_work,
     _check_units_in_data,
     _parse_units_spec,
@@ -31,7 +30,6 @@ from ._inputs import (
 )
 from ._log import log, stage_clock
 from ._report import OUTPUT_FILES
-from ._types import ExtentLike, Map, PathLike, PolygonLike, PopulationLike, Transform, UnitsLike
 from ._validate import as_polygon, check_settings, minutes_tuple, positive
 from ._walk_profiles import PROFILE_NOTES, check_profile
 from .accessibility import catchments, metres_per_minute, nearest_facilities
@@ -134,7 +132,7 @@ class Analysis:
     timings: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     entrances: gpd.GeoSeries | None = None
-    extent: BaseGeometry | None = None
+    extent: shapely.Geometry | None = None
     extent_source: str = ""
     access: Access | None = None
     source_file: Path | None = None
@@ -265,8 +263,10 @@ class Analysis:
         )
 
     @positional_deprecated(1, ("measure",))
-    def map(self, *, measure: str | None = None) -> Map:
-        """Return the interactive coverage map (folium.Map) of this analysis."""
+    def map(
+        self, *, measure: str | None = None, suggestions: SiteSuggestions | None = None
+    ) -> _types.Map:
+        """Return the interactive coverage map (folium.Map); ``suggestions``: ig.suggest_sites's."""
         from .maps import coverage_map
 
         return coverage_map(
@@ -277,10 +277,18 @@ class Analysis:
             measure=measure,
             extent=self.extent,
             extent_note=self.extent_source or None,
+            suggestions=suggestions,
         )
 
+    @positional_deprecated(2, ("capacity",))
+    def with_capacity(self, component: str, **options: _types.CapacityOption) -> Analysis:
+        """Return :func:`infra_geo.capacity.with_capacity` (capacity=, method=...) of this result."""
+        from .capacity import with_capacity
+
+        return with_capacity(self, component, **options)  # type: ignore[arg-type]
+
     @positional_deprecated(1, ("cell_m",))
-    def walk_minutes_grid(self, *, cell_m: float = 50.0) -> tuple[np.ndarray, Transform, CRS]:
+    def walk_minutes_grid(self, *, cell_m: float = 50.0) -> _types.RasterGrid:
         """Compute walking minutes to the nearest facility per component on a regular grid.
 
         Returns ``(array[band, row, col], affine transform, crs)``; cells farther than
@@ -322,7 +330,7 @@ class Analysis:
     # -------------------------------------------------------------------------- save
     @positional_deprecated(2, ("cell_m",))
     def save(
-        self, out_dir: PathLike, *, cell_m: float = 50.0, _fail_before: str | None = None
+        self, out_dir: _types.PathLike, *, cell_m: float = 50.0, _fail_before: str | None = None
     ) -> dict[str, Path]:
         """Write the outputs all-or-nothing.
 
@@ -366,12 +374,6 @@ class Analysis:
         return summary_markdown(self)
 
 
-#: analyse()'s options in their old positional order (by keyword now; one release of grace)
-_OLD_POSITIONAL = (
-    "place polygon neighbourhoods population minutes speed_kmh lang total_population progress"
-)
-
-
 def _headline(g: pd.DataFrame) -> np.ndarray:
     """Units the headline figures cover: not partial, no data problem, with weight."""
     return (
@@ -387,21 +389,21 @@ def _weights(g: pd.DataFrame) -> np.ndarray:
     return np.nan_to_num(pd.to_numeric(g[col], errors="coerce").to_numpy(dtype=float))
 
 
-@positional_deprecated(1, tuple(_OLD_POSITIONAL.split()))
+@positional_deprecated(1, ANALYSE_OLD_POSITIONAL)
 def analyse(  # noqa: PLR0913 - public entry point: data args + keyword options
-    osm_file: PathLike | None = None,
+    osm_file: _types.PathLike | None = None,
     *,
     place: str | None = None,
-    polygon: PolygonLike | None = None,
-    neighbourhoods: UnitsLike | None = None,
-    population: PopulationLike | None = None,
+    polygon: _types.PolygonLike | None = None,
+    neighbourhoods: _types.UnitsLike | None = None,
+    population: _types.PopulationLike | None = None,
     minutes: float | Iterable[float] = (5, 10, 15),
     speed_kmh: float | None = None,
     lang: str = "nl",
     total_population: float | None = None,
     progress: Callable[[str], None] | None = None,
     walk_profile: str | None = None,
-    extent: ExtentLike | None = None,
+    extent: _types.ExtentLike | None = None,
 ) -> Analysis:
     """Facilities, network, distances, catchments, gaps and map in one call.
 
@@ -541,11 +543,7 @@ def _load(
     *,
     walk_profile: str | None,
 ) -> tuple[Path | None, str, gpd.GeoDataFrame, Any, Any, WalkNetwork, Callable[[], None]]:
-    """Load the inputs of :func:`analyse`: source, facilities, entrances, area, network.
-
-    The source is a file, the sample or online; the area is geocoded online. The network
-    stage is left open (its ``done`` is returned last).
-    """
+    """Load :func:`analyse`'s source, facilities, entrances, area, network (stage left open)."""
     from .sources import (
         entrances_from_file,
         facilities_from_file,
@@ -696,3 +694,6 @@ def _resolve_population(
     pts = population_from_buildings(source_file, u.drop(columns="population"), total=est)
     pts["estimated"] = True  # flagged population_estimated in the gap table
     return pts
+
+
+from .siting import SiteSuggestions  # noqa: E402 - siting imports Analysis (type hint only)

@@ -23,9 +23,9 @@ end of the resident's edge, or along the edge to a facility on the same edge).
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -33,6 +33,7 @@ import pandas as pd
 import shapely
 
 from . import settings
+from ._deprecate import positional_deprecated
 from ._log import log
 from ._od import (
     WalkingOD,
@@ -42,9 +43,12 @@ from ._od import (
     _points_geoseries,
     _population,
     _positive,
+    result_form,
+    result_inputs,
 )
 from ._types import CRSLike, RulesLike, ValuesLike
 from .accessibility import attach_facilities, metres_per_minute
+from .analysis import Analysis
 from .errors import InputError
 from .network import WalkNetwork
 
@@ -133,8 +137,9 @@ def facility_capacity(
     Parameters
     ----------
     facilities : GeoDataFrame
-    capacity : str, array-like or None
-        A column name (e.g. list size, seats, m²) or one value per facility. ``None``: the
+    capacity : str, array-like, dict, Series or None
+        A column name (e.g. list size, seats, m²), one value per facility, or values keyed
+        by ``facility_id`` (a dict or Series; every facility needs one). ``None``: the
         first OSM source that every facility has: the ``capacity`` tag, the ``beds`` tag,
         the building floor area (footprint in m² x ``building:levels``, 1 level if absent;
         area facilities tagged ``building``); else 1 per facility. Sources are never mixed
@@ -152,27 +157,7 @@ def facility_capacity(
     """
     n = len(facilities)
     if capacity is not None:
-        if isinstance(capacity, str):
-            if capacity not in facilities.columns:
-                raise InputError(
-                    f"capacity column {capacity!r} is not in the facilities (columns: "
-                    f"{', '.join(map(str, facilities.columns[:12]))}...)."
-                )
-            vals, src = _numeric(facilities[capacity]), f"column:{capacity}"
-        else:
-            vals, src = np.asarray(capacity, dtype=float).ravel(), "user"
-            if len(vals) != n:
-                raise InputError(
-                    f"capacity has {len(vals)} values for {n} facilities; give one per row."
-                )
-        bad = ~np.isfinite(vals) | (vals <= 0)
-        if bad.any():
-            raise InputError(
-                f"capacity must be a positive number for every facility; {int(bad.sum())} "
-                f"of {n} are missing, zero or negative (first at row {int(np.flatnonzero(bad)[0])})"
-                ": fill them or drop those facilities."
-            )
-        return vals, src
+        return _given_capacity(facilities, capacity)
     for tag in CAPACITY_TAGS:
         if tag in facilities.columns and n:
             vals = _numeric(facilities[tag])
@@ -209,6 +194,36 @@ def facility_capacity(
             logging.WARNING,
         )
     return np.ones(n), "one_per_facility"
+
+
+def _given_capacity(facilities: gpd.GeoDataFrame, capacity: Any) -> tuple[np.ndarray, str]:
+    """Return the user's capacity (a column, values per row, or keyed by ``facility_id``), checked."""
+    n = len(facilities)
+    if isinstance(capacity, str):
+        if capacity not in facilities.columns:
+            raise InputError(
+                f"capacity column {capacity!r} is not in the facilities (columns: "
+                f"{', '.join(map(str, facilities.columns[:12]))}...)."
+            )
+        vals, src = _numeric(facilities[capacity]), f"column:{capacity}"
+    elif isinstance(capacity, (Mapping, pd.Series)) and "facility_id" in facilities.columns:
+        ids = facilities["facility_id"].astype(str)
+        by_id = pd.Series(capacity, dtype=object).rename(index=str)
+        vals, src = _numeric(by_id.reindex(ids)), "user"  # a missing id: NaN, refused below
+    else:
+        vals, src = _numeric(pd.Series(np.asarray(capacity, dtype=object).ravel())), "user"
+        if len(vals) != n:
+            raise InputError(
+                f"capacity has {len(vals)} values for {n} facilities; give one per row."
+            )
+    bad = ~np.isfinite(vals) | (vals <= 0)
+    if bad.any():
+        raise InputError(
+            f"capacity must be a positive number for every facility; {int(bad.sum())} "
+            f"of {n} are missing, zero or negative (first at row {int(np.flatnonzero(bad)[0])})"
+            ": fill them or drop those facilities."
+        )
+    return vals, src
 
 
 def step_weights(minutes: float, *, zones: Mapping[float, float] | None = None) -> dict:
@@ -303,10 +318,10 @@ class CapacityAccess:
 
 
 def capacity_access(  # noqa: PLR0913 - public entry point: data args + keyword options
-    net: WalkNetwork,
-    facilities: gpd.GeoDataFrame,
-    population: gpd.GeoDataFrame,
-    component: str,
+    net: WalkNetwork | Analysis,
+    facilities: gpd.GeoDataFrame | str | None = None,
+    population: gpd.GeoDataFrame | None = None,
+    component: str | None = None,
     *,
     method: str = "2sfca",
     minutes: float | None = None,
@@ -322,9 +337,24 @@ def capacity_access(  # noqa: PLR0913 - public entry point: data args + keyword 
 ) -> CapacityAccess:
     """Supply per 1,000 residents within walking reach (2SFCA, enhanced 2SFCA, gravity).
 
+    Two forms, told apart by the first argument's type:
+
+    - ``capacity_access(res, "care", ...)`` with an :class:`~infra_geo.Analysis`: the
+      network, the facilities, the residents *as the gap table placed them* (its
+      ``residents`` per unit), the walking speed and the access engine (its access points)
+      come from the result; no input is read or attached again.
+    - ``capacity_access(net, facilities, population, "care", ...)``: explicit inputs.
+
+    Both give the same numbers for the same residents (tested). The first argument's type
+    decides, rather than a ``result=`` keyword, so that the result form reads as the issue's
+    contract (``ig.capacity_access(res, "care", ...)``) and the explicit form keeps its
+    positional order; mixing the two (a result *and* a population, ``by=``...) is refused.
+
     Parameters
     ----------
-    net : WalkNetwork
+    net : WalkNetwork or Analysis
+        The network, or a result of :func:`infra_geo.analyse` (then the second argument is
+        the component).
     facilities : GeoDataFrame or dict of GeoDataFrames
         Classified facilities (as for :func:`infra_geo.distance_to_nearest`).
     population : GeoDataFrame
@@ -334,7 +364,8 @@ def capacity_access(  # noqa: PLR0913 - public entry point: data args + keyword 
     method : {"2sfca", "e2sfca", "gravity"}
         Plain catchment, step weights per sub-zone (Luo & Qi 2009), or distance decay.
     minutes : float, optional
-        Catchment in walking minutes (default the largest of ``settings.default_minutes``;
+        Catchment in walking minutes (default the largest of ``settings.default_minutes``,
+        of the result's thresholds in the result form;
         for ``e2sfca`` with ``zones`` the largest zone, and ``minutes`` must be left out or
         equal to it).
     capacity : str or array-like, optional
@@ -350,9 +381,9 @@ def capacity_access(  # noqa: PLR0913 - public entry point: data args + keyword 
     min_m : float
         Distance below which the power decay is flat (> 0).
     speed_kmh : float, optional
-        Walking speed (default ``settings.walk_speed_kmh``).
+        Walking speed (default ``settings.walk_speed_kmh``; the result's in the result form).
     entrances, by, rules : optional
-        As in :func:`infra_geo.distance_to_nearest`.
+        As in :func:`infra_geo.distance_to_nearest` (explicit form only).
 
     Returns
     -------
@@ -378,8 +409,52 @@ def capacity_access(  # noqa: PLR0913 - public entry point: data args + keyword 
     >>> ca = ig.capacity_access(net, fac, pop, "care", method="e2sfca", minutes=15)
     >>> ca.capacity_source  # no capacity column or tag in the sample: 1 per facility
     'one_per_facility'
+    >>> res = ig.analyse(neighbourhoods="hex:250")
+    >>> ig.capacity_access(res, "care", minutes=10).units.columns.tolist()
+    ['residents', 'per_1000', 'share_none']
     """
-    _check_net(net)
+    form = result_form(
+        net,
+        facilities,
+        population,
+        component,
+        "capacity_access",
+        entrances=entrances,
+        by=by,
+        rules=rules,
+    )
+    if form is not None:
+        res, key = form
+        speed_kmh = res.speed_kmh if speed_kmh is None else speed_kmh
+        minutes = max(res.minutes) if minutes is None and zones is None else minutes
+    opts = _options(method, minutes, zones, decay, beta, min_m, speed_kmh)
+    if form is not None:
+        ri = result_inputs(res, key)
+        walk, fac, pop_gdf, pop = ri.net, ri.facilities, ri.points, ri.weights
+        cap = facility_capacity(fac, capacity, crs=walk.crs)
+        od = _od_from_attachments(
+            walk, ri.src, ri.edge, ri.offset, len(fac), ri.snap.edge, ri.snap.offset, opts["cutoff"]
+        )
+    else:
+        walk = _check_net(net)
+        pop_gdf, pop = _population(population)
+        fac = _group_facilities(facilities, component, by, rules)
+        key = str(component)
+        cap = facility_capacity(fac, capacity, crs=walk.crs)
+        od = walking_od(walk, fac, pop_gdf, cutoff_m=opts["cutoff"], entrances=entrances)
+    return _measure(walk, fac, pop_gdf.to_crs(walk.crs), pop, od, cap, opts, key)
+
+
+def _options(
+    method: str,
+    minutes: Any,
+    zones: Mapping[float, float] | None,
+    decay: str,
+    beta: Any,
+    min_m: Any,
+    speed_kmh: Any,
+) -> dict[str, Any]:
+    """Check the options of :func:`capacity_access`: catchment, zones in metres, decay."""
     if method not in METHODS:
         raise InputError(f"method must be one of {', '.join(METHODS)}, not {method!r}.")
     if decay not in DECAYS:
@@ -401,16 +476,35 @@ def capacity_access(  # noqa: PLR0913 - public entry point: data args + keyword 
     minutes = _positive(minutes, "minutes")
     if method == "e2sfca" and not zmin:
         zmin = step_weights(minutes)
-    zones_m = {k * mpm: w for k, w in zmin.items()}
-    cutoff = minutes * mpm
-    pop_gdf, pop = _population(population)
-    fac = _group_facilities(facilities, component, by, rules)
-    cap, cap_src = facility_capacity(fac, capacity, crs=net.crs)
-    od = walking_od(net, fac, pop_gdf, cutoff_m=cutoff, entrances=entrances)
-    w = _weights(od.metres, method, zones_m, decay, beta, min_m)
+    return {
+        "method": method,
+        "minutes": minutes,
+        "zones_min": zmin,
+        "zones_m": {k * mpm: w for k, w in zmin.items()},
+        "cutoff": minutes * mpm,
+        "decay": decay,
+        "beta": beta,
+        "min_m": min_m,
+    }
+
+
+def _measure(
+    net: WalkNetwork,
+    fac: gpd.GeoDataFrame,
+    pts: gpd.GeoDataFrame,
+    pop: np.ndarray,
+    od: WalkingOD,
+    capacity: tuple[np.ndarray, str],
+    opts: dict[str, Any],
+    component: str,
+) -> CapacityAccess:
+    """Run the two floating-catchment steps on a walking OD, as a :class:`CapacityAccess`."""
+    cap, cap_src = capacity
+    method, decay = opts["method"], opts["decay"]
+    w = _weights(od.metres, method, opts["zones_m"], decay, opts["beta"], opts["min_m"])
     acc, ratio, wd = two_step(od, pop, cap, w)
     n_reach = np.bincount(od.point[w > 0], minlength=od.n_points)
-    pts = pop_gdf.to_crs(net.crs).copy()
+    pts = pts.copy()
     pts["access"] = acc
     pts["per_1000"] = acc * 1000.0
     pts["n_reachable"] = n_reach
@@ -423,13 +517,13 @@ def capacity_access(  # noqa: PLR0913 - public entry point: data args + keyword 
         fac_tab,
         cap_src,
         method,
-        cutoff,
+        od.cutoff_m,
         {
-            "minutes": minutes,
-            "zones_min": zmin,
+            "minutes": opts["minutes"],
+            "zones_min": opts["zones_min"],
             "decay": decay if method == "gravity" else None,
-            "beta": beta if method == "gravity" else None,
-            "min_m": min_m if method == "gravity" and decay == "power" else None,
+            "beta": opts["beta"] if method == "gravity" else None,
+            "min_m": opts["min_m"] if method == "gravity" and decay == "power" else None,
             "component": component,
         },
         od,
@@ -484,3 +578,119 @@ def _unit_table(pts: gpd.GeoDataFrame, pop: np.ndarray) -> pd.DataFrame:
         index=g.index,
     )
     return out
+
+
+# ------------------------------------------------------------------- into the gap table
+
+#: options of :func:`with_capacity` passed on to the measure (the rest comes from the result)
+_MEASURE_OPTIONS = ("zones", "decay", "beta", "min_m")
+
+
+@positional_deprecated(2, ("capacity",))
+def with_capacity(
+    res: Analysis,
+    component: str,
+    *,
+    capacity: ValuesLike | None = None,
+    method: str = "2sfca",
+    minutes: float | Iterable[float] | None = None,
+    **options: float | str | Mapping[float, float],
+) -> Analysis:
+    """Return the result with the supply per 1,000 residents of one group in its gap table.
+
+    The gap table gains ``{component}_supply_{m}`` per walking time ``m`` (the residents-
+    weighted mean over the unit of :func:`capacity_access`'s per-resident value: capacity
+    per 1,000 residents within reach), ``{component}_supply_method`` and
+    ``{component}_capacity_source`` (where the capacity came from, e.g. ``column:capacity``
+    or ``one_per_facility``); the notes (and so ``summary.md``) state the method and the
+    source; ``save`` writes the columns and the map offers them as measures. Asking again
+    replaces the group's columns. The residents are those the gap table counts.
+
+    Parameters
+    ----------
+    res : Analysis
+    component : str
+        One of the result's groups (e.g. ``"care"``).
+    capacity : str or array-like, optional
+        A column of the facilities or one value per facility of the group (see
+        :func:`facility_capacity`); default the OSM tags where every facility has one,
+        else 1 per facility.
+    method : {"2sfca", "e2sfca", "gravity"}
+    minutes : number or list of whole numbers, optional
+        Catchments (default the result's thresholds).
+    **options
+        ``zones``, ``decay``, ``beta``, ``min_m`` as in :func:`capacity_access`.
+
+    Returns
+    -------
+    Analysis
+        A new result sharing everything but the gap table and the notes.
+
+    Raises
+    ------
+    InputError
+        Not an Analysis, fractional minutes, an unknown option, a bad capacity.
+    UnknownComponentError
+        ``component`` is not a group of the result.
+    EmptyDataError
+        The group has no facilities.
+
+    Examples
+    --------
+    >>> import infra_geo as ig
+    >>> res = ig.analyse(neighbourhoods="hex:250").with_capacity("care", minutes=10)
+    >>> res.gaps[["care_supply_10", "care_capacity_source"]].columns.tolist()
+    ['care_supply_10', 'care_capacity_source']
+    """
+    from dataclasses import replace
+
+    from . import _schema
+    from ._validate import minutes_tuple
+    from .analysis import Analysis
+
+    if not isinstance(res, Analysis):
+        raise InputError(
+            f"with_capacity needs an ig.Analysis (ig.analyse), not {type(res).__name__}."
+        )
+    bad = sorted(set(options) - set(_MEASURE_OPTIONS))
+    if bad:
+        raise InputError(
+            f"with_capacity takes {', '.join(_MEASURE_OPTIONS)} as options, not "
+            f"{', '.join(bad)} (the network, residents and speed come from the result)."
+        )
+    mins = res.minutes if minutes is None else minutes_tuple(minutes)
+    zones = cast("Mapping[float, float] | None", options.get("zones"))
+    decay = cast(str, options.get("decay", "power"))
+    beta, min_m = options.get("beta", 1.0), options.get("min_m", 50.0)
+    opts = {m: _options(method, m, zones, decay, beta, min_m, res.speed_kmh) for m in mins}
+    ri = result_inputs(res, component)
+    key, net, fac = ri.component, ri.net, ri.facilities
+    cap = facility_capacity(fac, capacity, crs=net.crs)
+    big = max(o["cutoff"] for o in opts.values())
+    od = _od_from_attachments(
+        net, ri.src, ri.edge, ri.offset, len(fac), ri.snap.edge, ri.snap.offset, big
+    )
+    ours = {(key, m) for m in (*_schema.CAPACITY_MINUTE_MEASURES, *_schema.CAPACITY_MEASURES)}
+    g = res.gaps.drop(columns=[c for c in res.gaps.columns if (_schema.parse(c) or ())[:2] in ours])
+    uid = g["unit_id"].astype(str)
+    for m, o in opts.items():
+        ca = _measure(net, fac, ri.points, ri.weights, od.within(o["cutoff"]), cap, o, key)
+        g[_schema.supply(key, m)] = uid.map(ca.units["per_1000"]).to_numpy(dtype=float)
+    g[_schema.column(key, "supply_method")] = method
+    g[_schema.column(key, "capacity_source")] = cap[1]
+    g.attrs["capacity"] = {
+        **res.gaps.attrs.get("capacity", {}),
+        key: {"method": method, "minutes": mins, "capacity_source": cap[1]},
+    }
+    notes = [n for n in res.notes if not n.startswith(f"capacity of {key}: ")]
+    return replace(res, gaps=g, notes=[*notes, _note(key, method, mins, cap[1])])
+
+
+def _note(key: str, method: str, mins: tuple[float, ...], source: str) -> str:
+    """Return the run note stating how a group's supply columns were computed."""
+    what = {"one_per_facility": ": no size known, every facility counts 1"}.get(source, "")
+    return (
+        f"capacity of {key}: {method.upper()} supply per 1,000 residents within "
+        f"{', '.join(f'{m:g}' for m in mins)} min (columns {key}_supply_*); capacity source "
+        f"{source}{what}"
+    )

@@ -305,7 +305,10 @@ def gaps_and_residents(  # noqa: PLR0913 - public entry point: data args + keywo
     rules: RulesLike = None,
     component: str | Iterable[str] | None = None,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """:func:`gap_analysis`, and the resident points as placed (``population`` = placed weight).
+    """Run :func:`gap_analysis` and return the resident points as placed too.
+
+    The points carry ``population`` (the placed weight) and ``unit_id`` (the unit counting
+    them, None for none).
 
     The placed points are what :func:`uncovered_areas` should map (a partial unit's
     residents are only its inside part). Parameters as in :func:`gap_analysis`.
@@ -378,8 +381,8 @@ def gaps_and_residents(  # noqa: PLR0913 - public entry point: data args + keywo
         }
     )
     _log_accounting(gdf)
-    placed = acc.copy()
-    placed["population"] = w
+    ids = units["unit_id"].astype(str).to_numpy()
+    placed = acc.assign(population=w, unit_id=np.where(unit >= 0, ids[u], None))
     return gdf, placed
 
 

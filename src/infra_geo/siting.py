@@ -38,10 +38,13 @@ from ._od import (
     _points_geoseries,
     _population,
     _positive,
+    result_form,
+    result_inputs,
 )
 from ._types import CRSLike, FloatsLike, MatrixLike, PolygonLike, RulesLike, SolverLike
 from ._validate import as_polygon
 from .accessibility import attach_facilities, metres_per_minute
+from .analysis import Analysis
 from .errors import EmptyDataError, GeometryError, InputError
 from .network import WalkNetwork
 
@@ -291,10 +294,13 @@ class SiteSuggestions:
     ----------
     sites : GeoDataFrame
         One row per suggestion in pick order: ``rank``, ``candidate`` (row of the
-        candidates), ``newly_reached`` (residents), ``cumulative``, geometry (network CRS).
+        candidates), ``newly_reached`` (residents), ``cumulative``, ``units_helped`` (units
+        with newly reached residents), ``units`` (text: "name: residents; ...", most first),
+        geometry (network CRS).
     by_unit : DataFrame
-        ``rank``, ``unit_id``, ``newly_reached``: residents each suggestion newly reaches
-        per unit (only when the population has ``unit_id``).
+        ``rank``, ``unit_id``, ``unit_name``, ``newly_reached``: residents each suggestion
+        newly reaches per unit (only when the population has ``unit_id``; names from the
+        result's gap table or the population's ``unit_name``, else the id).
     residents, already_reached, not_reached : float
         All residents, those within reach of an existing facility, the rest.
     method : str
@@ -314,6 +320,9 @@ class SiteSuggestions:
         Row positions of the demand points in the population.
     candidate_rows : ndarray of int
         Row positions of the usable (on-network) candidates.
+    component : str or None
+    minutes : float
+        The walking time that counts as within reach.
     """
 
     sites: gpd.GeoDataFrame
@@ -330,12 +339,14 @@ class SiteSuggestions:
     weights: np.ndarray | None = field(repr=False, default=None)
     demand: np.ndarray | None = field(repr=False, default=None)
     candidate_rows: np.ndarray | None = field(repr=False, default=None)
+    component: str | None = None
+    minutes: float | None = None
 
 
 def suggest_sites(  # noqa: PLR0913 - public entry point: data args + keyword options
-    net: WalkNetwork,
-    facilities: gpd.GeoDataFrame | None,
-    population: gpd.GeoDataFrame,
+    net: WalkNetwork | Analysis,
+    facilities: gpd.GeoDataFrame | str | None = None,
+    population: gpd.GeoDataFrame | None = None,
     component: str | None = None,
     *,
     k: int = 3,
@@ -353,9 +364,18 @@ def suggest_sites(  # noqa: PLR0913 - public entry point: data args + keyword op
 ) -> SiteSuggestions:
     """Sites that bring the most residents within ``minutes`` of a facility of the group.
 
+    Two forms, as :func:`infra_geo.capacity_access`: ``suggest_sites(res, "sports", ...)``
+    with an :class:`~infra_geo.Analysis` (network, facilities, residents as the gap table
+    placed them, walking speed and data extent from the result; who is already within reach
+    comes from the distances the analysis computed, so no facility search runs again), or
+    ``suggest_sites(net, facilities, population, "sports", ...)``. Same residents, same
+    numbers (tested).
+
     Parameters
     ----------
-    net : WalkNetwork
+    net : WalkNetwork or Analysis
+        The network, or a result of :func:`infra_geo.analyse` (then the second argument is
+        the component).
     facilities : GeoDataFrame or None
         The existing facilities (classified); ``None`` or a group without facilities: there
         are none yet (every resident is demand).
@@ -371,7 +391,8 @@ def suggest_sites(  # noqa: PLR0913 - public entry point: data args + keyword op
         Possible sites (any CRS); default :func:`grid_candidates` inside ``extent``.
     extent : shapely Polygon or GeoSeries/GeoDataFrame, optional
         Where default candidates are placed, e.g. ``ig.data_extent(path)`` (default the
-        network's hull); a bare polygon is in ``polygon_crs`` (default EPSG:4326).
+        network's hull; the result's data extent in the result form); a bare polygon is in
+        ``polygon_crs`` (default EPSG:4326).
     spacing_m : float
         Grid spacing of default candidates.
     method : {"greedy", "exact", "both"}
@@ -380,9 +401,9 @@ def suggest_sites(  # noqa: PLR0913 - public entry point: data args + keyword op
     solver : optional
         MILP solver for the exact method (see :func:`mclp_optimum`).
     speed_kmh : float, optional
-        Walking speed (default ``settings.walk_speed_kmh``).
+        Walking speed (default ``settings.walk_speed_kmh``; the result's in the result form).
     entrances, by, rules : optional
-        As in :func:`infra_geo.distance_to_nearest`.
+        As in :func:`infra_geo.distance_to_nearest` (explicit form only).
 
     polygon_crs : CRS-like, optional
         The CRS of a bare ``extent`` polygon (default EPSG:4326).
@@ -409,50 +430,45 @@ def suggest_sites(  # noqa: PLR0913 - public entry point: data args + keyword op
     >>> s = ig.suggest_sites(net, fac, pop, "sports", k=3, minutes=5, extent=ig.data_extent(path))
     >>> list(s.sites.columns[:4])
     ['rank', 'candidate', 'newly_reached', 'cumulative']
+    >>> res = ig.analyse(neighbourhoods="hex:250")
+    >>> ig.suggest_sites(res, "sports", k=2, minutes=5, spacing_m=150).sites["rank"].tolist()
+    [1, 2]
     """
-    _check_net(net)
+    form = result_form(
+        net,
+        facilities,
+        population,
+        component,
+        "suggest_sites",
+        entrances=entrances,
+        by=by,
+        rules=rules,
+    )
     k = _check_k(k)
     if method not in ("greedy", "exact", "both"):
         raise InputError(f"method must be 'greedy', 'exact' or 'both', not {method!r}.")
-    mpm = metres_per_minute(settings.walk_speed_kmh if speed_kmh is None else speed_kmh)
-    cutoff = _positive(minutes, "minutes") * mpm
-    pop_gdf, pop = _population(population)
-    pts = pop_gdf.to_crs(net.crs)
-    ps = net.snap(pts.geometry)
-    group = (component, by, rules, entrances)
-    reached = _already_reached(net, facilities, group, ps, cutoff, len(pts))
+    if form is not None:
+        res, component = form
+        walk, pts, pop, ps, reached, cutoff, names, ext = _from_result(
+            res, component, minutes, speed_kmh
+        )
+        if extent is None and candidates is None and ext is not None:
+            extent, polygon_crs = ext, "EPSG:4326"
+    else:
+        group = (component, by, rules, entrances)
+        walk, pts, pop, ps, reached, cutoff, names = _from_inputs(
+            net, facilities, population, group, minutes, speed_kmh
+        )
     if extent is not None:  # a GeoSeries with its CRS from here on
         ll = as_polygon(extent, crs=polygon_crs, name="extent")
         extent = gpd.GeoSeries([ll], crs="EPSG:4326")
-    cand, cs, ci = _snapped_candidates(net, candidates, extent, spacing_m)
+    cand, cs, ci = _snapped_candidates(walk, candidates, extent, spacing_m)
     demand = np.flatnonzero(~reached & ps.ok & (pop > 0))
-    cod = _od_from_attachments(
-        net,
-        np.arange(len(ci)),
-        cs.edge[ci],
-        cs.offset[ci],
-        len(ci),
-        ps.edge[demand],
-        ps.offset[demand],
-        cutoff,
-    )
-    cov = sparse.csc_matrix(
-        (np.ones(len(cod.point), bool), (cod.point, cod.source)), shape=(len(demand), len(ci))
-    )
+    cov = _coverage_matrix(walk, cs, ci, ps, demand, cutoff)
     w = pop[demand]
     chosen, gains, optimum, gap = _solve(cov, w, k, method, solver)
-    bu = _newly_reached_per_unit(cov, chosen, pts, demand, w)
-    cand_rows = ci[chosen]
-    sites = gpd.GeoDataFrame(
-        {
-            "rank": np.arange(1, len(chosen) + 1),
-            "candidate": cand_rows,
-            "newly_reached": gains,
-            "cumulative": np.cumsum(gains),
-        },
-        geometry=cand.to_numpy()[cand_rows] if len(chosen) else [],
-        crs=net.crs,
-    )
+    bu = _newly_reached_per_unit(cov, chosen, pts, demand, w, names)
+    sites = _sites_frame(cand, ci[chosen], gains, bu, walk.crs)
     total = float(pop.sum())
     before = float(pop[reached].sum())
     return SiteSuggestions(
@@ -470,6 +486,71 @@ def suggest_sites(  # noqa: PLR0913 - public entry point: data args + keyword op
         w,
         demand,
         ci,
+        component,
+        float(minutes),
+    )
+
+
+def _coverage_matrix(
+    net: WalkNetwork, cs: Any, ci: np.ndarray, ps: Any, demand: np.ndarray, cutoff: float
+) -> sparse.csc_matrix:
+    """(demand points x usable candidates): walking distance from the site <= ``cutoff``."""
+    cod = _od_from_attachments(
+        net,
+        np.arange(len(ci)),
+        cs.edge[ci],
+        cs.offset[ci],
+        len(ci),
+        ps.edge[demand],
+        ps.offset[demand],
+        cutoff,
+    )
+    return sparse.csc_matrix(
+        (np.ones(len(cod.point), bool), (cod.point, cod.source)), shape=(len(demand), len(ci))
+    )
+
+
+def _from_result(res: Any, component: str, minutes: Any, speed_kmh: Any) -> tuple:
+    """Return the result form's network, placed residents, snaps, reach, cutoff, names, extent."""
+    ri = result_inputs(res, component, allow_empty=True)
+    mpm = metres_per_minute(ri.speed_kmh if speed_kmh is None else speed_kmh)
+    cutoff = _positive(minutes, "minutes") * mpm
+    names = dict(zip(res.gaps["unit_id"].astype(str), res.gaps["unit_name"], strict=True))
+    reached = ri.nearest_m <= cutoff
+    return ri.net, ri.points, ri.weights, ri.snap, reached, cutoff, names, ri.extent
+
+
+def _from_inputs(
+    net: Any, facilities: Any, population: Any, group: tuple, minutes: Any, speed_kmh: Any
+) -> tuple:
+    """Return the explicit form's network, residents, snaps, reach (searched), cutoff, names."""
+    walk = _check_net(net)
+    mpm = metres_per_minute(settings.walk_speed_kmh if speed_kmh is None else speed_kmh)
+    cutoff = _positive(minutes, "minutes") * mpm
+    pop_gdf, pop = _population(population)
+    pts = pop_gdf.to_crs(walk.crs)
+    ps = walk.snap(pts.geometry)
+    reached = _already_reached(walk, facilities, group, ps, cutoff, len(pts))
+    names = {}
+    if "unit_name" in pts.columns and "unit_id" in pts.columns:
+        names = dict(zip(pts["unit_id"].astype(str), pts["unit_name"], strict=True))
+    return walk, pts, pop, ps, reached, cutoff, names
+
+
+def _sites_frame(
+    cand: gpd.GeoSeries, rows: np.ndarray, gains: np.ndarray, bu: pd.DataFrame, crs: Any
+) -> gpd.GeoDataFrame:
+    """Return the suggestions table: rank, candidate row, residents newly reached, units helped."""
+    return gpd.GeoDataFrame(
+        {
+            "rank": np.arange(1, len(rows) + 1),
+            "candidate": rows,
+            "newly_reached": gains,
+            "cumulative": np.cumsum(gains),
+            **_breakdown(bu, len(rows)),
+        },
+        geometry=cand.to_numpy()[rows] if len(rows) else [],
+        crs=crs,
     )
 
 
@@ -542,8 +623,9 @@ def _newly_reached_per_unit(
     pts: gpd.GeoDataFrame,
     demand: np.ndarray,
     w: np.ndarray,
+    names: dict,
 ) -> pd.DataFrame:
-    """Residents newly reached by each pick, per unit (``rank``, ``unit_id``, ``newly_reached``)."""
+    """Count the residents newly reached by each pick per unit (``rank``... ``newly_reached``)."""
     csc = sparse.csc_matrix(cov)
     got = np.zeros(len(demand), dtype=bool)
     rows_rank, rows_pt = [], []
@@ -566,10 +648,25 @@ def _newly_reached_per_unit(
             )
             .groupby(["rank", "unit_id"], sort=True, as_index=False)["newly_reached"]
             .sum()
+            .sort_values(["rank", "newly_reached", "unit_id"], ascending=[True, False, True])
+            .reset_index(drop=True)
         )
     else:
         bu = pd.DataFrame({"rank": [], "unit_id": [], "newly_reached": []})
+    bu.insert(2, "unit_name", [names.get(u, u) for u in bu["unit_id"]])
     return bu
+
+
+def _breakdown(bu: pd.DataFrame, n: int) -> dict[str, np.ndarray]:
+    """Per suggestion: how many units it newly reaches residents in, and which (text)."""
+    helped = np.zeros(n, dtype=np.int64)
+    text = np.full(n, "", dtype=object)
+    for r, grp in bu.groupby("rank", sort=True):
+        helped[int(r) - 1] = len(grp)
+        text[int(r) - 1] = "; ".join(
+            f"{nm}: {v:,.0f}" for nm, v in zip(grp["unit_name"], grp["newly_reached"], strict=True)
+        )
+    return {"units_helped": helped, "units": text}
 
 
 def _gains(cov: sparse.csc_matrix, w: np.ndarray, cols: np.ndarray) -> np.ndarray:

@@ -26,6 +26,7 @@ from .._deprecate import positional_deprecated
 from .._types import PolygonLike
 from .._validate import as_facilities, as_frame
 from ..errors import EmptyDataError, InputError
+from ..siting import SiteSuggestions
 from ._common import (
     _CATCHMENT_COLUMNS,
     _DECIMALS,
@@ -39,6 +40,7 @@ from ._common import (
 from ._gaps_layer import _gap_layer, _parse_measure
 from ._layers import _catchment_layers, _check_component_values, _extent_layer, _facility_layers
 from ._legend import _deterministic_ids, _Furniture, _note
+from ._sites_layer import _site_layers, check_suggestions
 
 __all__ = ["MAP_LANGUAGES", "coverage_map"]
 
@@ -50,7 +52,7 @@ MAP_LANGUAGES = ("nl", "en")
 
 
 @positional_deprecated(3, ("lang", "measure", "title"))
-def coverage_map(  # noqa: C901 - a flat sequence of input checks; split pending
+def coverage_map(  # noqa: C901, PLR0913 - a flat sequence of input checks; split pending
     facilities: gpd.GeoDataFrame,
     catchments: gpd.GeoDataFrame | None = None,
     gaps: gpd.GeoDataFrame | None = None,
@@ -60,6 +62,7 @@ def coverage_map(  # noqa: C901 - a flat sequence of input checks; split pending
     title: str | None = None,
     extent: PolygonLike | None = None,
     extent_note: str | None = None,
+    suggestions: SiteSuggestions | None = None,
 ) -> folium.Map:
     """Draw an interactive map of the social infrastructure, its walking areas and its gaps.
 
@@ -80,7 +83,9 @@ def coverage_map(  # noqa: C901 - a flat sequence of input checks; split pending
         One row per neighbourhood, in any CRS, with ``unit_id``, ``unit_name``,
         ``residents``, ``partial`` and measure columns: ``{component}_share_{m}``,
         ``{component}_reached_{m}``, ``{component}_unreached_{m}``, ``{component}_mean_m``,
-        ``{component}_p90_m``, ``completeness_{m}``, ``all8_share_{m}``, ``rank_{m}``.
+        ``{component}_p90_m``, ``completeness_{m}``, ``all8_share_{m}``, ``rank_{m}``, and
+        ``{component}_supply_{m}`` (capacity per 1,000 residents, ``Analysis.with_capacity``;
+        offered in the legend with its method and capacity source).
         Drawn as a choropleth; the legend holds a list to switch between the measures
         (completeness, share of all eight, and the share of each component, per threshold).
         Partial neighbourhoods (edge effect) are hatched grey.
@@ -97,6 +102,11 @@ def coverage_map(  # noqa: C901 - a flat sequence of input checks; split pending
     extent_note : str, optional
         How the extent was obtained (e.g. "derived from the data"), shown in its tooltip
         (HTML-escaped).
+    suggestions : SiteSuggestions, optional
+        What :func:`infra_geo.suggest_sites` returns: one layer per suggested site (a
+        numbered marker whose popup lists the residents it newly reaches, in total and per
+        neighbourhood) with the outlines of the ``gaps`` neighbourhoods it reaches new
+        residents in (each with its figure in a tooltip).
 
     Returns
     -------
@@ -169,6 +179,9 @@ def coverage_map(  # noqa: C901 - a flat sequence of input checks; split pending
         extent = as_polygon(extent, name="extent")
     if extent_note is not None and not isinstance(extent_note, str):
         raise InputError(f"extent_note must be a string, not {type(extent_note).__name__}.")
+    sites = None
+    if suggestions is not None:
+        sites = check_suggestions(suggestions)[0]
     if measure is not None:
         if gaps is None:
             raise InputError("measure colours the neighbourhoods: pass gaps=... as well.")
@@ -176,7 +189,7 @@ def coverage_map(  # noqa: C901 - a flat sequence of input checks; split pending
         if measure not in gaps.columns:
             raise InputError(f"measure {measure!r} is not a column of gaps.")
 
-    west, south, east, north = _map_bounds([fac, catchments, gaps])
+    west, south, east, north = _map_bounds([fac, catchments, gaps, sites])
     m = _base_map(west, south, east, north)
     # panes under the facilities (overlayPane, z-index 400): areas never hide a facility
     gap_pane, catch_pane = "igGaps", "igCatchments"
@@ -184,18 +197,22 @@ def coverage_map(  # noqa: C901 - a flat sequence of input checks; split pending
         folium.map.CustomPane(gap_pane, z_index=380, pointer_events=True).add_to(m)
     if catchments is not None:
         folium.map.CustomPane(catch_pane, z_index=390, pointer_events=False).add_to(m)
+    if suggestions is not None:  # the units a site helps: over the catchments, under facilities
+        folium.map.CustomPane("igSites", z_index=395, pointer_events=True).add_to(m)
     # the layer control lists the layers in this order
     _facility_layers(m, fac, lang, t)
     if catchments is not None:
         _catchment_layers(m, catchments, lang, t, catch_pane)
     if gaps is not None:
         _gap_layer(m, gaps, measure, lang, t, gap_pane)
+    if suggestions is not None:
+        _site_layers(m, suggestions, gaps, lang, t, "igSites")
     if extent is not None:
         _extent_layer(m, extent, extent_note, t)
     folium.LayerControl(collapsed=False).add_to(m)
     _Furniture(
         _esc(title if title is not None else t["title"]),
-        _note(t, catchments is not None, gaps is not None),
+        _note(t, catchments is not None, gaps is not None, suggestions is not None),
     ).add_to(m)
     if (east - west) > 1e-9 or (north - south) > 1e-9:
         m.fit_bounds(

@@ -51,6 +51,7 @@ _MEASURE_KINDS = {
     "mean_min": "mean_min",
     "p90_min": "p90_min",
     "per_1000": "per_1000",
+    "supply": "supply",
 }
 
 
@@ -65,7 +66,7 @@ def _parse_measure(col: str) -> tuple[str, str | None, int | None]:
         raise InputError(
             f"measure {col!r} is not a gap-analysis measure; use e.g. 'completeness_10', "
             "'all8_share_10', 'care_share_10', 'care_unreached_10', 'care_mean_m', "
-            "'care_mean_min', 'care_per_1000' or 'rank_10'."
+            "'care_mean_min', 'care_per_1000', 'care_supply_10' (with_capacity) or 'rank_10'."
         )
     key, measure, mins = parsed
     if key is not None and key not in {c.key for c in COMPONENTS}:
@@ -87,7 +88,8 @@ def _nice_breaks(values: np.ndarray, n: int = 5, start: float = 0.0) -> list[flo
 
 
 def _fmt_num(x: float, lang: str) -> str:
-    s = f"{x:,.0f}" if float(x).is_integer() else f"{x:,.1f}"
+    # class bounds are multiples of 1, 2, 2.5 or 5 x 10^k: up to 3 decimals, none trailing
+    s = f"{x:,.0f}" if float(x).is_integer() else f"{x:,.3f}".rstrip("0").rstrip(".")
     if lang == "en":
         return s
     return s.replace(",", "@").replace(".", ",").replace("@", ".")
@@ -112,7 +114,7 @@ def _measure_meta(col: str, values: np.ndarray, lang: str, t: Mapping[str, str])
         start = 0.5 if kind == "rank" else 0.0
         breaks = _nice_breaks(values, 5, start=start)
         # rank: 1 = worst (dark); distances, times, unreached residents: more = worse (dark)
-        higher_is_better = kind in ("reached", "rank", "per_1000")
+        higher_is_better = kind in ("reached", "rank", "per_1000", "supply")
         colors = list(_RAMP5) if higher_is_better else list(reversed(_RAMP5))
         if kind == "rank":
             classes = [f"{math.ceil(a)}–{math.floor(b)}" for a, b in itertools.pairwise(breaks)]
@@ -121,7 +123,14 @@ def _measure_meta(col: str, values: np.ndarray, lang: str, t: Mapping[str, str])
                 f"{_fmt_num(a, lang)}–{_fmt_num(b, lang)}" for a, b in itertools.pairwise(breaks)
             ]
         text = t[kind].format(label=label, m=mins)
-        fmts = {"mean": "m", "p90": "m", "mean_min": "min", "p90_min": "min", "per_1000": "dec"}
+        fmts = {
+            "mean": "m",
+            "p90": "m",
+            "mean_min": "min",
+            "p90_min": "min",
+            "per_1000": "dec",
+            "supply": "sig",
+        }
         fmt = fmts.get(kind, "int")
     return {
         "label": _esc(text),
@@ -133,6 +142,27 @@ def _measure_meta(col: str, values: np.ndarray, lang: str, t: Mapping[str, str])
     }
 
 
+def _supply_how(gaps: gpd.GeoDataFrame, col: str, t: Mapping[str, str]) -> str:
+    """Return how a supply column was computed, e.g. `` (2SFCA; capacity: 1 per facility)``.
+
+    From the gap table's ``{c}_supply_method`` and ``{c}_capacity_source`` (empty when absent).
+    """
+    key = _schema.parse(col)[0]  # type: ignore[index]
+    how = []
+    for measure in ("supply_method", "capacity_source"):
+        c = _schema.column(key, measure)
+        vals = gaps[c].dropna().astype(str).unique() if c in gaps.columns else []
+        how.append(str(vals[0]) if len(vals) else "")
+    method, source = how
+    if not method:
+        return ""
+    kind, _, name = source.partition(":")
+    text = t.get("cap_" + source) or (
+        t["cap_column"].format(name=name) if kind == "column" else source
+    )
+    return " (" + t["supply_how"].format(method=method.upper(), source=text) + ")"
+
+
 def _round_value(v: Any, fmt: str) -> float | None:
     try:
         f = float(v)
@@ -140,6 +170,8 @@ def _round_value(v: Any, fmt: str) -> float | None:
         return None
     if not math.isfinite(f):
         return None
+    if fmt == "sig":  # supply per 1,000 residents: 3 significant digits, any size
+        return float(f"{f:.4g}")
     return round(f, 4) if fmt in ("pct", "dec", "min") else round(f, 1)
 
 
@@ -172,6 +204,9 @@ def _measure_choices(
         ):
             if col in gaps.columns:
                 choices.append(col)
+    # capacity measures (Analysis.with_capacity), at their own walking times
+    for mins in _schema.minutes_of(cols, "supply"):
+        choices += [s for c in COMPONENTS if (s := _schema.supply(c.key, mins)) in gaps.columns]
     if measure is None:
         if _schema.completeness(10) in gaps.columns:
             measure = _schema.completeness(10)
@@ -213,6 +248,8 @@ def _gap_layer(
         metas[k] = _measure_meta(k, vals, lang, t)
         if _schema.minutes_of([k], "completeness"):
             metas[k]["short"] = _esc(t["completeness_short"].format(m=metas[k]["t"]))
+        if _schema.minutes_of([k], "supply"):
+            metas[k]["label"] += _esc(_supply_how(gaps, k, t))
     value_cols = {k: pd.to_numeric(gaps[k], errors="coerce").to_numpy(dtype=float) for k in metas}
 
     geoms = _display(gaps.geometry)

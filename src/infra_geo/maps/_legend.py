@@ -33,12 +33,14 @@ class _Furniture(MacroElement):
         self.svg = _HATCH_SVG
 
 
-def _note(t: Mapping[str, str], catchments: bool, gaps: bool) -> str:
+def _note(t: Mapping[str, str], catchments: bool, gaps: bool, sites: bool = False) -> str:
     parts = [t["note_facilities"]]
     if catchments:
         parts.append(t["note_catchments"])
     if gaps:
         parts.append(t["note_gaps"])
+    if sites:
+        parts.append(t["note_suggestions"])
     paras = "".join(f"<p>{_esc(p)}</p>" for p in parts)
     return (
         f"<details open><summary>{_esc(t['howto'])}</summary>{paras}"

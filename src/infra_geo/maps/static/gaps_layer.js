@@ -16,6 +16,9 @@ var {{ this.get_name() }} = (function() {
         if (meta.fmt === "dec") {
             return v.toLocaleString(cfg.locale, {maximumFractionDigits: 1});
         }
+        if (meta.fmt === "sig") {
+            return v.toLocaleString(cfg.locale, {maximumSignificantDigits: 3});
+        }
         if (meta.fmt === "m") { return Math.round(v).toLocaleString(cfg.locale) + " m"; }
         if (meta.fmt === "min") {
             return v.toLocaleString(cfg.locale, {maximumFractionDigits: 1}) + " min";
