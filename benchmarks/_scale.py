@@ -69,6 +69,16 @@ def clear_read_cache() -> None:
     _osm_reader._read_cached.cache_clear()
 
 
+def drop_engine_cache(net: Any) -> None:
+    """Forget the caches the access engine keeps beside ``net`` (``_access._NetCache``: incident
+    edges, street-front buffers, tile unions), so that the next catchment run is cold, as the
+    first one inside ``analyse`` is.
+    """
+    from infra_geo._access import _NetCache
+
+    _NetCache._of.pop(net, None)
+
+
 class Stopwatch(dict):
     """Seconds and calls per label, filled by :func:`instrument`."""
 

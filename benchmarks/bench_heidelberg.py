@@ -31,7 +31,7 @@ import os
 
 import numpy as np
 from _common import max_rss_mb, md_table, quiet, report, rounds
-from _scale import HEIDELBERG, clear_read_cache, given_points, need
+from _scale import HEIDELBERG, clear_read_cache, drop_engine_cache, given_points, need
 from bench_catchments import recipe
 from bench_distances import compare, nx_distances, nx_graph
 
@@ -57,7 +57,7 @@ def main() -> None:
         return ig.walk_network_from_file(path)
 
     def cold_catchments(clock):
-        net.__dict__.pop("_edge_buffers", None)  # as inside analyse: no cached buffers
+        drop_engine_cache(net)  # as inside analyse: no cached buffers
         return ig.catchments(net, pts, minutes=MINUTES)
 
     def run_nx(clock):

@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 
 from _common import load, md_table, quiet, report, rounds
-from _scale import MALTA, need
+from _scale import MALTA, drop_engine_cache, need
 from bench_catchments import recipe
 
 import infra_geo as ig
@@ -45,7 +45,7 @@ def main() -> None:
     keys = tuple(c.key for c in ig.COMPONENTS)
 
     def cold(clock):
-        net.__dict__.pop("_edge_buffers", None)
+        drop_engine_cache(net)
         return ig.catchments(net, fac, minutes=MINUTES)
 
     med, _ = rounds(

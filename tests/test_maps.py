@@ -17,6 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from folium.map import Layer
 from pyproj import Transformer
 from shapely.geometry import Point, box, shape
@@ -664,3 +665,188 @@ def test_browser_capacity_measure_and_suggested_sites(browser, liechtenstein, tm
     page.screenshot(path=str(tmp_path / "sites.png"))
     pg.check_clean()
     page.close()
+
+
+# ------------------------------------------------------------------------------------------
+# municipality scale: a cut of Malta (issue 14, item 3)
+
+#: the harbour towns of Malta (Valletta to Birkirkara): 5.5k network nodes, ~520 facilities,
+#: the densest part of the island; analysing the whole island takes about a minute
+MALTA_CUT = (14.47, 35.87, 14.52, 35.91)
+#: map.html of the whole of Malta (analyse(hex:1000), 3.7k km of streets, 3.3k facilities)
+#: may weigh this much (issue 14; 11.4 MB before the map was made compact, 3.8 MB after)
+MALTA_MAP_BUDGET = 5_000_000
+
+
+@pytest.fixture(scope="module")
+def malta_cut(tmp_path_factory):
+    """(Analysis of the Malta cut, its saved map.html, the whole island's network, facilities)."""
+    from conftest import shared_path
+    from shapely.geometry import box as _box
+
+    malta = shared_path("osm/malta-2018.osm.pbf")
+    res = ig.analyse(osm_file=malta, polygon=_box(*MALTA_CUT), neighbourhoods="hex:1000")
+    path = tmp_path_factory.mktemp("malta-cut") / "map.html"
+    res.map().save(str(path))
+    whole = (ig.walk_network_from_file(malta), ig.facilities_from_file(malta))
+    return res, path, whole
+
+
+def test_malta_cut_map_size_within_the_malta_budget(malta_cut):
+    """The Malta budget (5 MB), scaled to the cut by its share of what makes a map heavy:
+    street length (catchment outlines follow the streets) or facilities (drawn one by one),
+    whichever share is larger."""
+    res, path, (net, fac) = malta_cut
+    km_share = float(res.network.edge_length.sum() / net.edge_length.sum())
+    fac_share = len(res.facilities) / len(fac)
+    bound = MALTA_MAP_BUDGET * max(km_share, fac_share)
+    size = path.stat().st_size
+    print(
+        f"Malta cut map.html: {size / 1e6:.2f} MB for {km_share:.1%} of Malta's streets and "
+        f"{fac_share:.1%} of its facilities; bound {bound / 1e6:.2f} MB ({size / bound:.0%})"
+    )
+    assert 0.05 < km_share < 0.3 and 0.05 < fac_share < 0.3  # a cut, not the island
+    assert size <= bound
+
+
+def test_catchment_rings_compose_to_the_catchments(malta_cut):
+    """Each layer stores its ring only; the rings up to a threshold cover its catchment."""
+    from infra_geo.maps._common import _SIMPLIFY_CATCHMENT_M
+
+    res, _path, _whole = malta_cut
+    m = coverage_map(res.facilities, catchments=res.catchments)
+    layers = {_strip_tags(el.layer_name): el for el in _overlays(m)}
+    utm = res.catchments.crs
+    for c in COMPONENTS:
+        drawn = []
+        for mins in (5, 10, 15):
+            fg = layers.get(f"{c.label_nl} – {mins} min")
+            if fg is None:
+                continue
+            ring = next(iter(fg._children.values()))
+            # rounded to ~1 m, a ring may touch itself: made valid to measure it, as the page
+            # fills it (shells minus holes)
+            drawn.append(
+                shapely.make_valid(
+                    gpd.GeoSeries([ring.ring], crs=4326).to_crs(utm).iloc[0],
+                    method="structure",
+                    keep_collapsed=False,
+                )
+                if ring.ring is not None
+                else Point()
+            )
+            # the page draws the rings up to this threshold as one polygon
+            assert [el.get_name() for el in ring.lower] == [
+                next(iter(layers[f"{c.label_nl} – {m0} min"]._children.values())).get_name()
+                for m0 in (5, 10, 15) if m0 < mins
+            ]
+            union = gpd.GeoSeries(drawn, crs=utm).union_all()
+            sel = (res.catchments["component"] == c.key) & (res.catchments["minutes"] == mins)
+            want = res.catchments.loc[sel].geometry.iloc[0]
+            iou = union.intersection(want).area / union.union(want).area
+            assert iou > 0.99, (c.key, mins, iou)
+            # nothing farther than the display tolerance (and the rounding) from the catchment
+            assert union.difference(want.buffer(_SIMPLIFY_CATCHMENT_M + 2)).area < 1.0
+        # rings do not repeat area: they only share edges, up to the ~1 m rounding (0.01-0.14
+        # per mille on this cut; 1 per mille when each area was simplified on its own)
+        for i in range(len(drawn)):
+            for j in range(i + 1, len(drawn)):
+                small = min(drawn[i].area, drawn[j].area)
+                assert drawn[i].intersection(drawn[j]).area < 3e-4 * small + 10.0
+
+
+@pytest.mark.browser
+def test_browser_malta_cut_opens_fast(browser, malta_cut, tmp_path):
+    res, path, _whole = malta_cut
+    pg = _Page(browser)
+    page = pg.page
+    page.goto(path.as_uri(), wait_until="commit")
+    page.wait_for_function("window.infraGeoReady === true", timeout=60_000)
+    ready_ms = page.evaluate("window.infraGeoReadyMs")  # since navigation started
+    print(f"Malta cut map ({path.stat().st_size / 1e6:.2f} MB) ready in {ready_ms:.0f} ms")
+    assert ready_ms < 15_000
+    page.wait_for_load_state("networkidle")
+    names = pg.overlay_names()
+    assert names[:8] == LABELS_NL and "Sport – 15 min" in names
+    # switching a threshold on draws the rings up to it as one path, exactly as stored
+    assert page.locator(".ig-catch").count() == 0
+    pg.toggle("Sport – 15 min")
+    assert page.locator(".ig-catch-sports").count() == 1
+    got = page.evaluate(
+        "() => { const m = window[document.querySelector('.folium-map').id]; const out = [];"
+        " m.eachLayer(l => { if (l instanceof L.Polygon &&"
+        " (l.options.className || '').includes('ig-catch-sports')) {"
+        " l.getLatLngs().forEach(p => p.forEach(r => r.forEach(ll => out.push([ll.lat, ll.lng]))));"
+        " } }); return out; }"
+    )
+    m = coverage_map(res.facilities, catchments=res.catchments)
+    rings = [
+        next(iter(el._children.values())).ring
+        for el in _overlays(m)
+        if _strip_tags(el.layer_name).startswith("Sport – ")
+    ]
+    want = []
+    for ring in rings:
+        for g in shapely.get_parts(shapely.orient_polygons(shapely.get_parts(ring))):
+            poly = []
+            for r in shapely.get_rings(g):
+                pts: list[tuple[float, float]] = []
+                for lon, lat in shapely.get_coordinates(r)[:-1]:
+                    if not pts or (lat, lon) != pts[-1]:  # rounded onto the one before
+                        pts.append((lat, lon))
+                while len(pts) > 1 and pts[-1] == pts[0]:
+                    pts.pop()
+                poly.append(pts)
+            if len(poly[0]) >= 3:  # rings rounded to less than a triangle are not drawn
+                want.extend(pt for pts in poly if len(pts) >= 3 for pt in pts)
+    assert len(got) == len(want) > 1000
+    assert np.abs(np.array(got) - np.array(want)).max() < 1e-9
+    pg.toggle("Sport – 15 min")
+    assert page.locator(".ig-catch-sports").count() == 0
+    page.screenshot(path=str(tmp_path / "malta-cut.png"))
+    pg.check_clean()
+    page.close()
+
+
+def test_template_syntax_in_osm_text_is_shown_not_run(tmp_path):
+    """folium renders each script through Jinja once more: OSM text must not reach it raw."""
+    fac = _facilities(hostile=True)
+    jinja = "{{ 7*7 }} {% if true %}IF{% endif %} {# c #}"
+    fac.loc[0, "name"] = jinja
+    fac.loc[1, "addr:street"] = "{{ cycler.__init__ }}"
+    gaps = _gaps(hostile=True)
+    gaps.loc[1, "unit_name"] = jinja
+    raw = _html(coverage_map(fac, gaps=gaps, title=jinja), tmp_path)
+    text = _decoded(raw)
+    assert "49 IF" not in text and "bound method" not in text  # what Jinja would make
+    assert "&#123;&#123; cycler.__init__ &#125;&#125;" in text
+    assert text.count("&#123;&#123; 7*7 &#125;&#125;") >= 3  # name, unit name, title
+
+
+def test_neighbourhoods_keep_their_shared_edges(amsterdam_buurten):
+    """CBS buurten are simplified as one coverage: no sliver opens between two neighbours."""
+    units = ig.neighbourhoods_from_file(amsterdam_buurten)
+    gaps = gpd.GeoDataFrame(
+        {
+            "unit_id": units["unit_id"],
+            "unit_name": units["unit_name"],
+            "residents": 100,
+            "partial": False,
+            "completeness_10": 4.0,
+        },
+        geometry=units.geometry.to_numpy(),
+        crs=units.crs,
+    )
+    layer = next(
+        el for el in _overlays(coverage_map(_facilities(), gaps=gaps)) if el._name == "InfraGeoGaps"
+    )
+    drawn = [shape(f["geometry"]) for f in layer.data["features"]]
+    assert len(drawn) == len(units) > 400
+
+    def holes(g) -> int:
+        return int(shapely.get_num_interior_rings(shapely.get_parts(g)).sum())
+
+    # (simplified polygon by polygon, 682 slivers opened between these buurten)
+    assert holes(shapely.union_all(drawn)) <= holes(shapely.union_all(units.geometry.to_numpy()))
+    digits = re.findall(r"\.(\d+)", json.dumps(layer.data["features"][0]["geometry"]))
+    assert max(len(d) for d in digits) <= 5

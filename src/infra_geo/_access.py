@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import weakref
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Literal
@@ -296,6 +297,8 @@ class _NetCache:
 
     def __init__(self, net: WalkNetwork) -> None:
         self.net = weakref.proxy(net)
+        #: :class:`Access` engines built on this network (each attaches its facilities once)
+        self.engines = 0
         self._incident: tuple[np.ndarray, np.ndarray] | None = None
         #: street-front buffers of whole edges per width (see ``_catchment_geometry._edge_buffers``)
         self.edge_buffers: dict[float, np.ndarray] = {}
@@ -343,6 +346,13 @@ class Access:
         The facilities as grouped (rows in the order of the attachments).
     attachments : Attachments
         The access points; ``members``/``components`` are the groups.
+    runs : collections.Counter
+        What this engine has computed, to check that nothing is computed twice:
+        ``"attach"`` (1: the access points, at construction), ``"search:{key}"``
+        (multi-source searches of a group: at most 1 each), ``"bounded"`` (bounded
+        searches counting facilities within reach, one per chunk of facilities),
+        ``"facility"`` (single-facility searches, ``catchments(by="facility")``) and
+        ``"points"`` (point tables: snapped points looked up in the node distances).
 
     Raises
     ------
@@ -379,6 +389,8 @@ class Access:
         self.keys: tuple[str, ...] = self.groups.keys
         self.facilities: gpd.GeoDataFrame = self.groups.facilities
         self._net_cache = _NetCache.of(self.net)
+        self._net_cache.engines += 1
+        self.runs: Counter[str] = Counter(attach=1)
         att = attach(net, self.facilities, entrances, incident=self._net_cache.incident)
         self.attachments = replace(att, members=self.groups.members, components=self.keys)
         self._graph: sparse.csr_matrix | None = None
@@ -440,6 +452,7 @@ class Access:
             dist, _, src = dijkstra(
                 self.graph, directed=True, indices=fidx + n, min_only=True, return_predecessors=True
             )
+            self.runs[f"search:{k}"] += 1
             near = np.where(src[:n] >= 0, src[:n] - n, -1)
             self._dist[k] = (dist[:n], near.astype(np.int64))
         return {k: self._dist[k] for k in keys}
@@ -473,6 +486,7 @@ class Access:
         keys = self.check_keys(keys)
         net = self.net
         res = self.node_distances(keys)
+        self.runs["points"] += 1
         ok = s.ok
         e = np.where(ok, s.edge, 0)
         u, v, length = net.edge_u[e], net.edge_v[e], net.edge_length[e]

@@ -282,6 +282,7 @@ def _counts_within(
         idx = np.concatenate([loc, rows + n])
         sub = g[idx][:, idx]
         d = dijkstra(sub, directed=True, indices=np.arange(len(loc), len(idx)), limit=lmax)
+        acc.runs["bounded"] += 1
         d = d[:, : len(loc)]
         memb = att.members[np.ix_(rows, np.asarray(kcols, dtype=np.intp))].T.astype(np.float64)  # components x chunk
         for j, m in enumerate(mins):
@@ -535,4 +536,6 @@ def _facility_catchments(
             for m, geom in zip(mins, geoms, strict=True)
         ]
 
-    return [row for chunk in _parallel(one_facility, list(active)) for row in chunk]
+    rows = [row for chunk in _parallel(one_facility, list(active)) for row in chunk]
+    acc.runs["facility"] += len(active)  # one search each (counted here, not in the threads)
+    return rows

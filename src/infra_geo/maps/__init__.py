@@ -39,7 +39,7 @@ from ._common import (
 )
 from ._gaps_layer import _gap_layer, _parse_measure
 from ._layers import _catchment_layers, _check_component_values, _extent_layer, _facility_layers
-from ._legend import _deterministic_ids, _Furniture, _note
+from ._legend import _deterministic_ids, _Furniture, _note, _Ready
 from ._sites_layer import _site_layers, check_suggestions
 
 __all__ = ["MAP_LANGUAGES", "coverage_map"]
@@ -78,7 +78,10 @@ def coverage_map(  # noqa: C901, PLR0913 - a flat sequence of input checks; spli
         As :func:`infra_geo.catchments` returns: ``component``, ``minutes`` and the reachable
         area, in any CRS. Rows of one component and threshold (one per facility with
         ``by="facility"``) are drawn as their union. One layer per component and threshold
-        ("Zorg – 10 min"), hidden at first; longer walks have a lighter fill.
+        ("Zorg – 10 min"), hidden at first; longer walks have a lighter fill. The area of a
+        longer walk is expected to contain the shorter ones (as :func:`infra_geo.catchments`
+        makes them): a layer draws its own threshold's ring together with the rings of the
+        shorter walks.
     gaps : GeoDataFrame, optional
         One row per neighbourhood, in any CRS, with ``unit_id``, ``unit_name``,
         ``residents``, ``partial`` and measure columns: ``{component}_share_{m}``,
@@ -133,11 +136,18 @@ def coverage_map(  # noqa: C901, PLR0913 - a flat sequence of input checks; spli
     -----
     All text from the data (names, tags, neighbourhood names) is HTML-escaped. Geometries
     are simplified to display scale (about 1 m for facilities, 2.5 m for neighbourhoods,
-    5 m for catchments) and coordinates rounded to 6 decimals, so a municipality's map
-    stays a few megabytes at most (Liechtenstein with 235 facilities, 3 thresholds and 11
-    municipalities: about 1.5 MB, most of it catchments). Element ids are numbered, not random: the same input gives
-    the same HTML. The map loads Leaflet and its plugins from public CDNs and the
-    background from tile.openstreetmap.org when opened.
+    which are simplified as one coverage so that neighbours keep their shared edges, 5 m
+    for catchments) and coordinates rounded to 5 decimals (about 1 m). Catchments, the bulk
+    of a map, are stored as rings: each threshold's layer holds only the area it adds to
+    the threshold before (the rings are simplified together, so they meet without gap or
+    overlap), as encoded-polyline text; switching on "15 min" draws the rings of 5, 10 and
+    15 min as one polygon, the whole 15-minute area (the edges between the rings show as
+    thin lines). A layer is drawn when first switched on. Malta (3,300 facilities, 3,700 km
+    of streets, 24 catchment layers): about 4 MB, ready in about a second in headless
+    Chromium. The page sets ``window.infraGeoReady`` once every layer is added. Element
+    ids are numbered, not random: the same input gives the same HTML. The map loads
+    Leaflet and its plugins from public CDNs and the background from tile.openstreetmap.org
+    when opened.
 
     Examples
     --------
@@ -221,6 +231,7 @@ def coverage_map(  # noqa: C901, PLR0913 - a flat sequence of input checks; spli
                 [round(float(north), _DECIMALS), round(float(east), _DECIMALS)],
             ]
         )
+    _Ready().add_to(m)
     _deterministic_ids(m.get_root())
     return m
 

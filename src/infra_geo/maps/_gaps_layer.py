@@ -252,7 +252,7 @@ def _gap_layer(
             metas[k]["label"] += _esc(_supply_how(gaps, k, t))
     value_cols = {k: pd.to_numeric(gaps[k], errors="coerce").to_numpy(dtype=float) for k in metas}
 
-    geoms = _display(gaps.geometry)
+    geoms = _display(gaps.geometry, coverage=True)
     ok = _usable(geoms)
     names = gaps["unit_name"].to_numpy(dtype=object)
     ids = gaps["unit_id"].to_numpy(dtype=object)

@@ -11,19 +11,28 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from branca.element import MacroElement
+from folium.map import Layer
 from folium.plugins import MarkerCluster
+from folium.template import Template
 from folium.utilities import JsCode
 
 from ..components import COMPONENTS
 from ..errors import InputError, UnknownComponentError
 from ._common import (
+    _DECIMALS,
     _OSM_TYPES,
+    _SCALE,
     _SIMPLIFY_CATCHMENT_M,
+    _SIMPLIFY_DEG,
+    _SIMPLIFY_M,
     _collection,
     _color,
     _display,
     _esc,
     _feature,
+    _is_metric,
+    _pack_polygons,
     _present,
     _swatch,
     _text_color,
@@ -185,6 +194,91 @@ def _check_component_values(values: pd.Series, name: str) -> None:
 # catchments
 
 
+class _CatchmentCodec(MacroElement):
+    """The page's decoder of catchment rings and their composition (``static/catchments.js``)."""
+
+    _template = Template(static("catchments.js"))
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "InfraGeoCatchmentCodec"
+        self.scale = _SCALE
+
+
+class _CatchmentRing(Layer):
+    """One catchment layer's own ring, drawn together with the rings of shorter walks.
+
+    ``data`` is the ring as GeoJSON (for Python readers); the page holds it as encoded
+    text (:func:`_pack_polygons`) and the layer draws ``lower`` rings plus its own as one
+    polygon, so switching on "15 min" shows the whole 15-minute area.
+    """
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}\n"
+        "var {{ this.get_name() }}_ring = {{ this.packed_js }};\n"
+        "var {{ this.get_name() }} = igCatchment(["
+        "{% for el in this.lower %}{{ el.get_name() }}_ring, {% endfor %}"
+        "{{ this.get_name() }}_ring], {{ this.options.style }});\n"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, ring: Any, lower: list[_CatchmentRing], style: dict[str, Any]) -> None:
+        super().__init__(overlay=True, control=False, show=True)
+        self._name = "InfraGeoCatchment"
+        self.ring = ring if ring is not None and not ring.is_empty else None
+        self.packed = _pack_polygons(self.ring)
+        # the page's script is parsed as a template once more (branca): no "{" may stay
+        # literal in the text, whose encoded characters run from "?" to "~"
+        text = json.dumps(self.packed["c"]).replace("{", "\\u007b")
+        counts = [json.dumps(self.packed[k], separators=(",", ":")) for k in ("r", "p")]
+        self.packed_js = f'{{"c":{text},"r":{counts[0]},"p":{counts[1]}}}'
+        self.lower = list(lower)
+        self.options = {"style": json.dumps(style)}
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The ring as a GeoJSON FeatureCollection (one feature, or none when empty)."""
+        return _collection([_feature(self.ring, {})] if self.ring is not None else [])
+
+
+def _nested_rings(parts: list[Any], crs: Any) -> list[Any]:
+    """Per ascending threshold the ring it adds, in EPSG:4326 at display scale (None: empty).
+
+    The rings are cut from the catchments as computed (each threshold's area minus the one
+    before: catchments nest exactly, so the rings partition the largest area) and then
+    simplified together as one coverage (``shapely.coverage_simplify``, tolerance
+    ``_SIMPLIFY_CATCHMENT_M`` in the metric CRS): the edge between two rings is simplified
+    once, so neighbouring rings still meet exactly, with no gap and no overlap; rounding to
+    ``_DECIMALS`` keeps shared vertices shared. The union of the rings up to a threshold is
+    its catchment at display scale.
+    """
+    metric = _is_metric(crs)
+    tol = _SIMPLIFY_CATCHMENT_M if metric else _SIMPLIFY_DEG * _SIMPLIFY_CATCHMENT_M / _SIMPLIFY_M
+    work_crs = crs if metric else "EPSG:4326"
+    rings = np.full(len(parts), None, dtype=object)
+    prev = None
+    for i, part in enumerate(parts):
+        if part is None or part.is_empty:
+            continue
+        g = part if metric else gpd.GeoSeries([part], crs=crs).to_crs(work_crs).iloc[0]
+        try:
+            ring = g if prev is None else shapely.difference(g, prev)
+        except shapely.errors.GEOSException:  # an invalid input area: repaired, then cut
+            g, prev = shapely.make_valid(g), shapely.make_valid(prev)
+            ring = shapely.difference(g, prev)
+        prev = g  # catchments nest (as ig.catchments makes them): the previous area is inside
+        rings[i] = ring if not ring.is_empty else None
+    ok = ~shapely.is_missing(rings)
+    if ok.any():
+        try:
+            rings[ok] = shapely.coverage_simplify(rings[ok], tol)
+        except shapely.errors.GEOSException:  # not a coverage after all: ring by ring
+            rings[ok] = shapely.simplify(rings[ok], tol, preserve_topology=True)
+    out = gpd.GeoSeries(rings, crs=work_crs).to_crs("EPSG:4326").to_numpy()
+    out = shapely.transform(out, lambda xy: np.round(xy, _DECIMALS))
+    return [None if r is None or r.is_empty else r for r in out]
+
+
 def _catchment_layers(
     m: folium.Map, catch: gpd.GeoDataFrame, lang: str, t: Mapping[str, str], pane: str
 ) -> None:
@@ -197,20 +291,27 @@ def _catchment_layers(
     geoms = catch.geometry
     steps = sorted(set(minutes))
     comp = catch["component"].astype(str).to_numpy(dtype=object)
-    for c in COMPONENTS:
-        color = _color(c)
-        for k, mins in enumerate(steps):
-            sel = (comp == c.key) & (minutes.to_numpy() == mins)
-            if not sel.any():
-                continue
-            part = geoms[sel]
+    _CatchmentCodec().add_to(m)
+    at = minutes.to_numpy()
+
+    def rings_of(key: str) -> tuple[list[Any], list[Any]]:
+        unions = []
+        for mins in steps:
             # by="facility" gives one area per facility: draw their union once
-            arr = shapely.make_valid(part.to_numpy())
-            union = shapely.union_all(arr) if len(arr) > 1 else arr[0]
-            if union is None or union.is_empty:
-                continue
-            g = _display(gpd.GeoSeries([union], crs=catch.crs), _SIMPLIFY_CATCHMENT_M)[0]
-            if g is None or g.is_empty:
+            arr = shapely.make_valid(geoms[(comp == key) & (at == mins)].to_numpy())
+            unions.append(
+                None if not len(arr) else (shapely.union_all(arr) if len(arr) > 1 else arr[0])
+            )
+        return unions, _nested_rings(unions, catch.crs)
+
+    for c in COMPONENTS:
+        # one component at a time: cutting the rings of Malta takes ~100 MB per component
+        # at once (two threads: as fast on a loaded 2-core machine, +80 MB at the peak)
+        unions, rings = rings_of(c.key)
+        color = _color(c)
+        lower: list[_CatchmentRing] = []
+        for k, (mins, ring) in enumerate(zip(steps, rings, strict=True)):
+            if unions[k] is None or unions[k].is_empty:
                 continue
             mtxt = f"{int(mins)}" if float(mins).is_integer() else f"{mins:g}"
             fill = 0.35 - (0.25 * k / (len(steps) - 1) if len(steps) > 1 else 0.0)
@@ -220,20 +321,19 @@ def _catchment_layers(
                 "opacity": 0.7,
                 "fillColor": color,
                 "fillOpacity": round(fill, 3),
+                "fillRule": "nonzero",
                 "className": f"ig-catch ig-catch-{c.key}",
+                "pane": pane,
+                "interactive": False,
             }
             name = _swatch(color, area=True) + _esc(
                 t["catchment"].format(label=c.label(lang), minutes=mtxt)
             )
             fg = folium.FeatureGroup(name=name, overlay=True, control=True, show=False)
-            folium.GeoJson(
-                _collection([_feature(g, {})]),
-                control=False,
-                interactive=False,
-                pane=pane,
-                style=JsCode(f"function(f) {{ return {json.dumps(style)}; }}"),
-            ).add_to(fg)
+            layer = _CatchmentRing(ring, lower, style)
+            layer.add_to(fg)
             fg.add_to(m)
+            lower.append(layer)
 
 
 def _extent_layer(m: folium.Map, extent: Any, note: str | None, t: Mapping[str, str]) -> None:

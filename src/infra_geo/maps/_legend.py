@@ -33,6 +33,28 @@ class _Furniture(MacroElement):
         self.svg = _HATCH_SVG
 
 
+class _Ready(MacroElement):
+    """The last script of the page: marks the map as ready once its layers are added.
+
+    Sets ``window.infraGeoReady`` (true) and ``window.infraGeoReadyMs`` (milliseconds since
+    the page started loading, at the first frame after every layer was added), which the
+    browser tests and anyone timing the page can wait for.
+    """
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}\n"
+        "requestAnimationFrame(function() {\n"
+        "    window.infraGeoReadyMs = performance.now();\n"
+        "    window.infraGeoReady = true;\n"
+        "});\n"
+        "{% endmacro %}"
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "InfraGeoReady"
+
+
 def _note(t: Mapping[str, str], catchments: bool, gaps: bool, sites: bool = False) -> str:
     parts = [t["note_facilities"]]
     if catchments:
