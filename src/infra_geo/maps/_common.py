@@ -171,7 +171,7 @@ def _polyline_chars(values: np.ndarray) -> str:
 
 
 def _pack_polygons(geom: Any) -> dict[str, Any]:
-    """A (multi)polygon in EPSG:4326 as compact text for the page (``static/catchments.js``).
+    """Encode a (multi)polygon in EPSG:4326 as compact text for the page (``static/catchments.js``).
 
     ``c``: every ring's vertices (latitude, longitude in units of 1e-5 degree, the closing
     vertex and vertices rounded onto their neighbour left out), as differences from the
