@@ -1,9 +1,10 @@
 """Catchments on Malta, 8 components x 5/10/15 min: infra_geo vs the osmnx ego-graph recipe.
 
 * infra_geo: ``ig.catchments(net, fac)`` (attach + searches + street-front unions). The
-  library caches the buffered edges on the network object, so a second call on the same
-  network is faster than the one inside ``analyse``: "cold" runs drop that cache first
-  (the figure that matters for ``analyse``), "warm" runs keep it.
+  library caches the buffered edges and tile unions per network (``_access._NetCache``,
+  beside the network), so a second call on the same network is faster than the one inside
+  ``analyse``: "cold" runs drop that cache first (the figure that matters for ``analyse``),
+  "warm" runs keep it.
 * osmnx recipe: ``bench_catchments.recipe`` (nearest node, ``nx.ego_graph`` per facility and
   threshold, 50 m buffers, unions). On Malta's ~3,300 facilities it would take very long, so
   it runs on a deterministic subset, every K-th facility (INFRA_GEO_BENCH_RECIPE_EVERY,
@@ -60,7 +61,11 @@ def main() -> None:
     t_cold, t_warm = med["cold"]["total"], med["warm"]["total"]
     rows = [
         ["infra_geo: ig.catchments, cold (as inside analyse)", t_cold, 1.0],
-        ["infra_geo: ig.catchments, warm (buffers cached on the network)", t_warm, t_warm / t_cold],
+        [
+            "infra_geo: ig.catchments, warm (buffers and tiles cached per network)",
+            t_warm,
+            t_warm / t_cold,
+        ],
         [
             f"osmnx recipe on every {EVERY}th facility ({len(sub)}; {n_sub} sources): "
             "ego graphs + buffers + unions, measured",

@@ -114,3 +114,35 @@ def test_never_farther_than_the_street_front(case):
             assert far.max() <= WIDTH + 1e-6, (key, m, far.max())
             checked += 1
     assert checked >= 12
+
+
+def test_union_parts_equals_one_cascaded_union(case):
+    """The disjoint-subset union of a level's new parts plus the previous level equals one
+    ``union_all`` of everything (real pieces, largest component), and a level whose parts all
+    lie inside the previous one never comes back with a smaller area (areas nest exactly)."""
+    net, _, _, dist, att = case
+    first, second = sorted(ig.COMPONENT_KEYS, key=lambda k: -len(_sources(att, k)[0]))[:2]
+    edge, off = _sources(att, first)  # the previous level: another component's, so the
+    prev = reference_nested_unions(net, dist[first].to_numpy(), [5 * MPM], edge, off, WIDTH)[0]
+    edge, off = _sources(att, second)  # union is not a no-op
+    whole, rest = acc._reachable_parts(net, dist[second].to_numpy(), 10 * MPM, edge, off)
+    parts = np.concatenate(
+        [
+            shapely.buffer(net.edge_geometry[whole], WIDTH, quad_segs=acc._QUAD_SEGS),
+            shapely.buffer(rest, WIDTH, quad_segs=acc._QUAD_SEGS),
+        ]
+    )
+    got = acc._union_parts(parts, prev)
+    want = shapely.union_all(np.append(parts, prev))
+    alone = shapely.union_all(parts)  # neither side holds the other: both must be kept
+    assert shapely.difference(prev, alone).area > 0.01 * prev.area
+    assert shapely.difference(alone, prev).area > 0.01 * alone.area
+    assert got.is_valid and not got.is_empty
+    assert shapely.symmetric_difference(got, want).area <= 1e-9 * want.area
+    assert shapely.difference(prev, got).area <= 1e-9 * prev.area
+    assert acc._union_parts(parts, None).equals(acc._union_parts(parts, None))  # deterministic
+    inside = shapely.buffer(net.edge_geometry[whole[:5]], 1.0)  # thin, within the 10-min area
+    bigger = acc._union_parts(parts, None)
+    same = acc._union_parts(inside, bigger)
+    assert same.area >= bigger.area
+    assert shapely.symmetric_difference(same, bigger).area <= 1e-9 * bigger.area

@@ -241,11 +241,9 @@ def test_decisions_notebook_on_liechtenstein(
     venv_kernel: str, liechtenstein: Path, tmp_path: Path
 ) -> None:
     """Notebook 03 on the real Liechtenstein extract: capacity, its gap columns and map, the
-    siting suggestions with the exact optimum and their map; the scenario place is marked."""
+    siting suggestions with the exact optimum and their map, a closure scenario compared."""
     out = tmp_path / "out"
     nb = nbformat.read(DECISIONS, as_version=4)
-    marked = [c for c in nb.cells if c.id == "scenario-placeholder"]
-    assert marked and "INTEGRATOR" in marked[0].source and marked[0].cell_type == "markdown"
     nb = _with_parameters(
         nb, [f"OSM_FILE = Path({str(liechtenstein)!r})", f"OUT_DIR = Path({str(out)!r})"]
     )
@@ -272,3 +270,10 @@ def test_decisions_notebook_on_liechtenstein(
     for name in ("capacity_map.html", "suggestions_map.html"):
         assert (out / name).stat().st_size > 0, name
     assert "ig-site-icon" in (out / "suggestions_map.html").read_text("utf-8")
+    # the closure scenario (filled in where notebook 03 left its placeholder)
+    scen = _text(cells["scenario"])
+    assert "recomputed: care" in scen and "closing " in scen
+    compared = _text(cells["scenario-compare"])
+    assert "residents no longer within 10 min of care" in compared
+    assert "care_supply_10_change" in compared and "care_no_longer_reached_10" in compared
+    assert (out / "scenario_map.html").stat().st_size > 0

@@ -130,6 +130,11 @@ DATA_ARGS: dict[str, tuple[str, ...]] = {
     "capacity_access": ("net", "facilities", "population", "component"),
     "facility_capacity": ("facilities", "capacity"),
     "with_capacity": ("res", "component"),
+    "scenario": ("res",),
+    "removal_mask": ("facilities", "remove"),
+    "added_facilities": ("add",),
+    "compare": ("before", "after"),
+    "compare_map": ("before", "after"),
     "step_weights": ("minutes",),
     "two_step": ("od", "demand", "supply", "weight"),
     "cbs_columns": ("buurten", "rules"),
@@ -181,6 +186,8 @@ DATA_ARGS: dict[str, tuple[str, ...]] = {
     "Analysis.summary_markdown": (),
     "Analysis.walk_minutes_grid": (),
     "Analysis.with_capacity": ("component",),
+    "Analysis.scenario": (),
+    "Access.edited": (),
     "CBSComparison.markdown": ("lang",),  # a one-argument accessor
     "CBSComparison.wide": (),
     "Component.label": ("lang",),  # a one-argument accessor
@@ -230,7 +237,8 @@ def _public_callables():
         if not inspect.isclass(cls) or issubclass(cls, Exception):
             continue
         is_dc = dataclasses.is_dataclass(cls)
-        add(f"{name}.__init__", cls.__init__, is_dc)
+        # a dataclass's fields: get_type_hints(cls) resolves inherited fields in their modules
+        add(f"{name}.__init__", cls if is_dc else cls.__init__, is_dc)
         for attr, member in vars(cls).items():
             func = member.__func__ if isinstance(member, (classmethod, staticmethod)) else member
             if not attr.startswith("_") and inspect.isfunction(func):

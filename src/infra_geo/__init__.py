@@ -26,6 +26,7 @@ from .accessibility import (
 from .analysis import Analysis, analyse, sample_path
 from .capacity import capacity_access, walking_od
 from .cbs import CBSComparison, compare_with_cbs
+from .comparison import COMPARE_COLUMNS_DOC, compare, compare_map
 from .components import (
     COMPONENT_KEYS,
     COMPONENTS,
@@ -73,6 +74,7 @@ from .population import (
     population_from_streets,
     residential_buildings,
 )
+from .scenarios import Scenario
 from .siting import suggest_sites
 from .sources import (
     facilities_from_bbox,
@@ -84,6 +86,7 @@ from .sources import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "COMPARE_COLUMNS_DOC",
     "COMPONENTS",
     "COMPONENT_KEYS",
     "Access",
@@ -103,6 +106,7 @@ __all__ = [
     "PopulationError",
     "Rules",
     "RulesError",
+    "Scenario",
     "UnknownComponentError",
     "WalkNetwork",
     "analyse",
@@ -110,6 +114,8 @@ __all__ = [
     "capacity_access",
     "catchments",
     "classify",
+    "compare",
+    "compare_map",
     "compare_with_cbs",
     "component_mask",
     "component_matrix",

@@ -385,6 +385,7 @@ class Access:
         self.net = check_network(net)
         self.entrances = entrances
         self.source = facilities
+        self.options: dict[str, Any] = {"component": component, "by": by, "rules": rules}
         self.groups: Groups = resolve_groups(facilities, component, by=by, rules=rules)
         self.keys: tuple[str, ...] = self.groups.keys
         self.facilities: gpd.GeoDataFrame = self.groups.facilities
@@ -539,7 +540,7 @@ class Access:
         ``component``, ``by`` and ``rules`` default to none: pass them again when they
         apply; ``entrances`` defaults to this engine's (``"same"``). The network's incident
         edges and street-front buffers are shared; attachments and distances are computed
-        for the new set.
+        for the new set (:meth:`edited` keeps those of unchanged facilities and groups).
         """
         if isinstance(entrances, str):
             if entrances != "same":
@@ -550,6 +551,39 @@ class Access:
         return Access(
             self.net, facilities, entrances=entrances, component=component, by=by, rules=rules
         )
+
+    def edited(
+        self, *, add: gpd.GeoDataFrame | None = None, remove: np.ndarray | None = None
+    ) -> Access:
+        """Return this engine with facilities removed and added, recomputing only what changed.
+
+        The kept facilities keep their access points (only ``add`` is attached); every group
+        whose facility set is unchanged keeps its node distances (no new search: its
+        :attr:`runs` count none); the other groups are searched again when asked for. The
+        result equals ``Access(net, new_facilities, ...)`` built from scratch with the same
+        grouping options, where ``new_facilities`` is the kept rows followed by ``add``.
+
+        Parameters
+        ----------
+        add : GeoDataFrame, optional
+            New facilities with the columns the grouping reads (``components`` for the
+            eight components) and a ``facility_id``; any CRS.
+        remove : ndarray of bool, optional
+            Per row of :attr:`facilities`: drop it.
+
+        Returns
+        -------
+        Access
+            A new engine on the same network; this one is unchanged.
+
+        Raises
+        ------
+        InputError
+            The engine was built from a dict of frames, or ``remove`` does not fit.
+        """
+        from ._edit import edited
+
+        return edited(self, add=add, remove=remove)
 
 
 def engine(

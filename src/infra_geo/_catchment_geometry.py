@@ -168,11 +168,14 @@ def _tile_unions(
         _, tile = np.unique(ij[:, 0] * (int(ij[:, 1].max()) + 1) + ij[:, 1], return_inverse=True)
         tile = tile.ravel()
         order = np.argsort(tile, kind="stable")
-        starts = np.flatnonzero(np.r_[True, np.diff(tile[order]) != 0])
-        groups = np.split(_edge_buffers(net, width, order, cache), starts[1:])
-        polys = np.empty(len(groups), dtype=object)
-        polys[:] = _parallel(shapely.union_all, groups)
-        cache[("tiles", width)] = (tile, np.bincount(tile, minlength=len(groups)), polys)
+        # one collection per tile, unioned by one vectorised call per core (not one task per
+        # tile: Malta's 10k tiles, 2.4 s -> 2.0 s on one loaded core)
+        per_tile = shapely.geometrycollections(
+            _edge_buffers(net, width, order, cache), indices=tile[order]
+        )
+        chunks = np.array_split(per_tile, os.cpu_count() or 1)
+        polys = np.concatenate(_parallel(lambda c: shapely.union_all(c[:, None], axis=1), chunks))
+        cache[("tiles", width)] = (tile, np.bincount(tile, minlength=len(polys)), polys)
         return cache[("tiles", width)]
 
 
@@ -200,8 +203,7 @@ def _nested_unions(
     tile, per_tile, tile_polys = cached
     done = np.zeros(net.n_edges, dtype=bool)
     tile_done = np.zeros(len(per_tile), dtype=bool)
-    prev: list[shapely.Geometry] = []
-    out = []
+    out: list[shapely.Geometry] = []
     for limit in limits:
         whole, rest = _reachable_parts(net, dist, limit, att_edge, att_off)
         full = np.bincount(tile[whole], minlength=len(per_tile)) == per_tile
@@ -214,14 +216,33 @@ def _nested_unions(
                 tile_polys[new_tiles],
                 _edge_buffers(net, width, new, cache),
                 shapely.buffer(rest, width, quad_segs=_QUAD_SEGS),
-                np.array(prev, dtype=object),
             ]
         )
-        geom = shapely.union_all(parts) if len(parts) else shapely.Polygon()
-        geom = geom if geom.is_valid else shapely.make_valid(geom)
-        out.append(geom)
-        prev = [geom]
+        out.append(_union_parts(parts, out[-1] if out else None))
     return out
+
+
+def _union_parts(parts: np.ndarray, prev: shapely.Geometry | None) -> shapely.Geometry:
+    """Return the union of the polygons ``parts`` and the previous level ``prev``.
+
+    Valid (an overlay result); ``prev`` itself if nothing new falls outside it, so the areas
+    nest exactly.
+
+    GEOS's disjoint-subset union unions each group of mutually intersecting parts on its own
+    (the areas around separate facilities, the new pieces of a level along the fringe of the
+    previous one), which is 1.3-1.5x faster than one cascaded union of all of them; the
+    previous level is then added with one binary union instead of entering every step of the
+    cascade (Malta, 8 components x 3 thresholds, one thread: 13.2 s -> 9.0 s CPU; the areas
+    agree to IoU 1 - 1e-12).
+    """
+    geom = shapely.disjoint_subset_union_all(parts) if len(parts) else shapely.Polygon()
+    if prev is None:
+        return geom
+    if geom.is_empty:
+        return prev
+    merged = shapely.union(prev, geom)
+    # a level that adds nothing may come back re-noded with an area smaller by rounding
+    return merged if merged.area >= prev.area else prev
 
 
 def _parallel(func: Any, tasks: list[Any]) -> list[Any]:

@@ -67,8 +67,21 @@ class MILPSolver(Protocol):
         """Solve ``lp`` (pulp's solver interface)."""
 
 
+class SuggestionsLike(Protocol):
+    """What the map draws of :func:`infra_geo.suggest_sites`'s result (a ``SiteSuggestions``)."""
+
+    sites: gpd.GeoDataFrame
+    by_unit: pd.DataFrame
+
+
 #: A MILP solver: ``"highs"``, ``"cbc"`` or a pulp solver object.
 SolverLike: TypeAlias = str | MILPSolver
+
+#: Facilities to remove in a scenario: ``facility_id`` values (``"node/123"``; a bare OSM number
+#: matches when it names one facility) or a boolean mask over the facility rows.
+FacilityIdsLike: TypeAlias = str | int | Iterable[str | int] | pd.Series | np.ndarray | None
+#: An option of ``Analysis.scenario`` (``add``, ``remove``, ``name``, ``component``).
+ScenarioOption: TypeAlias = gpd.GeoDataFrame | FacilityIdsLike
 
 __all__ = [
     "CRS",
@@ -76,6 +89,7 @@ __all__ = [
     "CRSLike",
     "CapacityOption",
     "ExtentLike",
+    "FacilityIdsLike",
     "FloatsLike",
     "MILPSolver",
     "Map",
@@ -86,7 +100,9 @@ __all__ = [
     "PopulationLike",
     "RasterGrid",
     "RulesLike",
+    "ScenarioOption",
     "SolverLike",
+    "SuggestionsLike",
     "Transform",
     "UnitsLike",
     "ValuesLike",

@@ -16,11 +16,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import _schema, _types, settings
+from . import _inputs, _schema, _types, settings
 from ._access import Access
 from ._deprecate import positional_deprecated
 from ._inputs import (
-    ANALYSE_OLD_POSITIONAL,
     _check_hex_work,
     _check_units_in_data,
     _parse_units_spec,
@@ -30,15 +29,11 @@ from ._inputs import (
 )
 from ._log import log, stage_clock
 from ._report import OUTPUT_FILES
-from ._validate import as_polygon, check_settings, minutes_tuple, positive
+from ._validate import as_facilities, as_polygon, check_settings, minutes_tuple, positive
 from ._walk_profiles import PROFILE_NOTES, check_profile
 from .accessibility import catchments, metres_per_minute, nearest_facilities
 from .components import COMPONENTS
-from .errors import (
-    DataFileError,
-    InputError,
-    PopulationError,
-)
+from .errors import DataFileError, InputError, PopulationError
 from .extent import read_extent, run_extent
 from .gaps import gaps_and_residents, resident_access, uncovered_areas
 from .network import WalkNetwork, walk_network_from_file, walk_network_from_polygon
@@ -264,7 +259,7 @@ class Analysis:
 
     @positional_deprecated(1, ("measure",))
     def map(
-        self, *, measure: str | None = None, suggestions: SiteSuggestions | None = None
+        self, *, measure: str | None = None, suggestions: _types.SuggestionsLike | None = None
     ) -> _types.Map:
         """Return the interactive coverage map (folium.Map); ``suggestions``: ig.suggest_sites's."""
         from .maps import coverage_map
@@ -278,6 +273,7 @@ class Analysis:
             extent=self.extent,
             extent_note=self.extent_source or None,
             suggestions=suggestions,
+            title=getattr(self, "map_title", None),
         )
 
     @positional_deprecated(2, ("capacity",))
@@ -286,6 +282,12 @@ class Analysis:
         from .capacity import with_capacity
 
         return with_capacity(self, component, **options)  # type: ignore[arg-type]
+
+    def scenario(self, **options: _types.ScenarioOption) -> Analysis:
+        """Return :func:`infra_geo.scenarios.scenario`: ``add=``, ``remove=``, ``name=``, ``component=``."""
+        from .scenarios import scenario
+
+        return scenario(self, **options)  # type: ignore[arg-type]
 
     @positional_deprecated(1, ("cell_m",))
     def walk_minutes_grid(self, *, cell_m: float = 50.0) -> _types.RasterGrid:
@@ -389,7 +391,7 @@ def _weights(g: pd.DataFrame) -> np.ndarray:
     return np.nan_to_num(pd.to_numeric(g[col], errors="coerce").to_numpy(dtype=float))
 
 
-@positional_deprecated(1, ANALYSE_OLD_POSITIONAL)
+@positional_deprecated(1, _inputs.ANALYSE_OLD_POSITIONAL)
 def analyse(  # noqa: PLR0913 - public entry point: data args + keyword options
     osm_file: _types.PathLike | None = None,
     *,
@@ -404,6 +406,7 @@ def analyse(  # noqa: PLR0913 - public entry point: data args + keyword options
     progress: Callable[[str], None] | None = None,
     walk_profile: str | None = None,
     extent: _types.ExtentLike | None = None,
+    facilities: gpd.GeoDataFrame | None = None,
 ) -> Analysis:
     """Facilities, network, distances, catchments, gaps and map in one call.
 
@@ -444,6 +447,8 @@ def analyse(  # noqa: PLR0913 - public entry point: data args + keyword options
     walk_profile : {"auto", "nl", "osmnx"}, optional
         Which ways are walkable (default ``settings.walk_profile``, ``"auto"``: the Dutch
         profile inside the Netherlands); see :func:`~infra_geo.walk_network_from_file`.
+    facilities : GeoDataFrame, optional
+        Classified facilities to use instead of those read from the data (e.g. an edited set).
 
     Returns
     -------
@@ -488,18 +493,15 @@ def analyse(  # noqa: PLR0913 - public entry point: data args + keyword options
     area = as_polygon(polygon) if polygon is not None else None
     user_extent = read_extent(extent) if extent is not None else None
     source_file, source, fac, entrances, area, net, done = _load(
-        stage, osm_file, place, area, walk_profile=walk_profile
+        stage, osm_file, place, area, walk_profile=walk_profile, facilities=facilities
     )
     extent, extent_source = run_extent(net, source_file, area, user_extent)
     done()
     done = stage("neighbourhoods")
     if units_kind == "hex":
         _check_hex_work(units_value, extent, net.n_nodes, "neighbourhoods")
-    where = (
-        {"file": source_file}
-        if source_file is not None
-        else ({"place": place} if place is not None else None)
-    )
+    where: dict[str, Any] | None = {"file": source_file} if source_file is not None else None
+    where = where or ({"place": place} if place is not None else None)
     units = _resolve_units(units_kind, units_value, where, extent)
     if units_kind in ("file", "frame"):
         _check_units_in_data(units, extent, source)
@@ -542,6 +544,7 @@ def _load(
     area: Any,
     *,
     walk_profile: str | None,
+    facilities: gpd.GeoDataFrame | None = None,
 ) -> tuple[Path | None, str, gpd.GeoDataFrame, Any, Any, WalkNetwork, Callable[[], None]]:
     """Load :func:`analyse`'s source, facilities, entrances, area, network (stage left open)."""
     from .sources import (
@@ -561,15 +564,16 @@ def _load(
     else:
         source = str(place) if place is not None else "polygon"
 
+    given = as_facilities(facilities, need_components=True) if facilities is not None else None
     done = stage("facilities")
     entrances = None
     if source_file is not None:
-        fac = facilities_from_file(source_file, polygon=area)
+        fac = facilities_from_file(source_file, polygon=area) if facilities is None else given
         entrances = entrances_from_file(source_file, polygon=area)
     else:
         if area is None:
             area = geocode_place(place)  # type: ignore[arg-type]
-        fac = facilities_from_polygon(area)
+        fac = facilities_from_polygon(area) if facilities is None else given
     done()
     done = stage("network")
     if source_file is not None:
@@ -694,6 +698,3 @@ def _resolve_population(
     pts = population_from_buildings(source_file, u.drop(columns="population"), total=est)
     pts["estimated"] = True  # flagged population_estimated in the gap table
     return pts
-
-
-from .siting import SiteSuggestions  # noqa: E402 - siting imports Analysis (type hint only)

@@ -680,7 +680,13 @@ def with_capacity(
     g[_schema.column(key, "capacity_source")] = cap[1]
     g.attrs["capacity"] = {
         **res.gaps.attrs.get("capacity", {}),
-        key: {"method": method, "minutes": mins, "capacity_source": cap[1]},
+        key: {
+            "method": method,
+            "minutes": mins,
+            "capacity_source": cap[1],
+            "capacity": capacity if capacity is None or isinstance(capacity, str) else None,
+            "options": dict(options),
+        },
     }
     notes = [n for n in res.notes if not n.startswith(f"capacity of {key}: ")]
     return replace(res, gaps=g, notes=[*notes, _note(key, method, mins, cap[1])])

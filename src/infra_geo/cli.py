@@ -68,6 +68,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_input_arguments(a)
     _add_option_arguments(a)
+    from ._cli_scenario import add_arguments
+
+    s = sub.add_parser(
+        "scenario",
+        help="analyse, then close (--remove) and/or open (--add) facilities and compare",
+        description=(
+            "Run the analysis (same options as analyse), then a what-if scenario: remove "
+            "facilities by id and/or add new ones from a file. Writes the scenario's outputs "
+            "plus compare.csv, compare.gpkg and compare_map.html (per neighbourhood: residents "
+            "newly within reach and no longer within reach)."
+        ),
+    )
+    _add_input_arguments(s)
+    add_arguments(s)
+    _add_option_arguments(s)
     return p
 
 
@@ -172,7 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings.log_level = logging.INFO if getattr(args, "verbose", False) else logging.WARNING
     state: dict[str, object] = {}
     try:
-        return _analyse(args, state)
+        return _scenario(args, state) if args.command == "scenario" else _analyse(args, state)
     except InfraGeoError as exc:
         msg = " ".join(str(exc).split())
         # name the flag, not the Python parameter, where a message starts with one
@@ -213,7 +228,7 @@ def _what_was_written(args: argparse.Namespace, state: dict[str, object]) -> str
     return f"nothing was written: {args.out} holds its previous outputs, if any"
 
 
-def _preflight(args: argparse.Namespace) -> None:
+def _preflight(args: argparse.Namespace, outputs: tuple[str, ...] | None = None) -> None:
     """Check every flag before the long work, with the flag's name in the message."""
     from pathlib import Path
 
@@ -242,7 +257,26 @@ def _preflight(args: argparse.Namespace) -> None:
             raise DataFileError(f"{flag} {value} is a folder; pass a file.")
         if not p.is_file():
             raise DataFileError(f"{flag} {value} does not exist; check the path.")
-    check_out_dir(args.out, flag="--out", outputs=OUTPUT_FILES, create=False)
+    check_out_dir(args.out, flag="--out", outputs=outputs or OUTPUT_FILES, create=False)
+
+
+def _scenario(args: argparse.Namespace, state: dict[str, object]) -> int:
+    """``infra-geo scenario``: analyse, the scenario, the comparison, one atomic output set."""
+    from . import _cli_scenario as cs
+    from .comparison import compare
+
+    _preflight(args, outputs=cs.SCENARIO_FILES)
+    add, remove = cs.check_arguments(args)
+    res = cs.analyse_from_args(args)
+    sc = cs.run_scenario(res, args, add, remove)
+    cmp = compare(res, sc)
+    state["result"] = sc
+    written = cs.save_with_comparison(sc, cmp, args.out, args.lang)
+    if not args.quiet:
+        for line in cs.report_lines(sc, cmp):
+            print(line)
+        print(f"wrote {len(written)} files to {args.out}: {', '.join(written)}")
+    return 0
 
 
 def _analyse(args: argparse.Namespace, state: dict[str, object]) -> int:

@@ -40,6 +40,7 @@ def uncovered_areas(  # noqa: PLR0913 - public entry point: data args + keyword 
     access: gpd.GeoDataFrame | Access | None = None,
     by: str | None = None,
     rules: RulesLike = None,
+    component: str | Iterable[str] | None = None,
 ) -> gpd.GeoDataFrame:
     """Where residents live beyond walking reach of each component.
 
@@ -55,6 +56,8 @@ def uncovered_areas(  # noqa: PLR0913 - public entry point: data args + keyword 
         or an :class:`~infra_geo.Access` engine built on ``net`` and these facilities.
     by, rules : optional
         Other facility groups, as in :func:`infra_geo.distance_to_nearest`.
+    component : str or list of str, optional
+        Only these groups (default all).
 
     Returns
     -------
@@ -67,9 +70,9 @@ def uncovered_areas(  # noqa: PLR0913 - public entry point: data args + keyword 
     mpm = metres_per_minute(speed_kmh if speed_kmh is not None else settings.walk_speed_kmh)
     eng = access if isinstance(access, Access) else None
     if eng is not None:
-        keys = engine(net, facilities, eng, by=by, rules=rules)[1]
+        keys = engine(net, facilities, eng, by=by, rules=rules, component=component)[1]
     else:
-        keys = resolve_groups(facilities, by=by, rules=rules).keys
+        keys = resolve_groups(facilities, component, by=by, rules=rules).keys
     if access is not None and not isinstance(access, Access):
         acc = access
     elif population is not None:

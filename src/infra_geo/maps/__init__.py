@@ -23,10 +23,9 @@ import numpy as np
 import pandas as pd
 
 from .._deprecate import positional_deprecated
-from .._types import PolygonLike
+from .._types import PolygonLike, SuggestionsLike
 from .._validate import as_facilities, as_frame
 from ..errors import EmptyDataError, InputError
-from ..siting import SiteSuggestions
 from ._common import (
     _CATCHMENT_COLUMNS,
     _DECIMALS,
@@ -62,7 +61,7 @@ def coverage_map(  # noqa: C901, PLR0913 - a flat sequence of input checks; spli
     title: str | None = None,
     extent: PolygonLike | None = None,
     extent_note: str | None = None,
-    suggestions: SiteSuggestions | None = None,
+    suggestions: SuggestionsLike | None = None,
 ) -> folium.Map:
     """Draw an interactive map of the social infrastructure, its walking areas and its gaps.
 
