@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -33,7 +33,6 @@ import pandas as pd
 import shapely
 
 from . import settings
-from ._deprecate import positional_deprecated
 from ._log import log
 from ._od import (
     WalkingOD,
@@ -586,7 +585,6 @@ def _unit_table(pts: gpd.GeoDataFrame, pop: np.ndarray) -> pd.DataFrame:
 _MEASURE_OPTIONS = ("zones", "decay", "beta", "min_m")
 
 
-@positional_deprecated(2, ("capacity",))
 def with_capacity(
     res: Analysis,
     component: str,
@@ -659,10 +657,9 @@ def with_capacity(
             f"{', '.join(bad)} (the network, residents and speed come from the result)."
         )
     mins = res.minutes if minutes is None else minutes_tuple(minutes)
-    zones = cast("Mapping[float, float] | None", options.get("zones"))
-    decay = cast(str, options.get("decay", "power"))
+    zones, decay = options.get("zones"), options.get("decay", "power")
     beta, min_m = options.get("beta", 1.0), options.get("min_m", 50.0)
-    opts = {m: _options(method, m, zones, decay, beta, min_m, res.speed_kmh) for m in mins}
+    opts = {m: _options(method, m, zones, decay, beta, min_m, res.speed_kmh) for m in mins}  # type: ignore[arg-type]
     ri = result_inputs(res, component)
     key, net, fac = ri.component, ri.net, ri.facilities
     cap = facility_capacity(fac, capacity, crs=net.crs)
