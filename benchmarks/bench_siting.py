@@ -41,7 +41,7 @@ def main() -> None:
     t0 = time.perf_counter()
     net = ig.walk_network_from_file(MALTA)
     fac = ig.facilities_from_file(MALTA)
-    units = ig.neighbourhoods_from_osm(MALTA, 8)
+    units = ig.neighbourhoods_from_osm(file=MALTA, admin_level=8)
     pop = ig.population_from_buildings(MALTA, units, total=TOTAL)
     t_load = time.perf_counter() - t0
     grid = grid_candidates(net, spacing_m=80)

@@ -81,7 +81,7 @@ def test_node_ids_of_a_user_graph():
         geometry=[shapely.Point(100030.0, 400005.0)],
         crs="EPSG:28992",
     )
-    d = ig.distance_to_nearest(net, fac, "care")
+    d = ig.distance_to_nearest(net, fac, component="care")
     assert d.index.tolist() == ["a", "b"] == net.nodes.index.tolist()
     assert d.loc["a"] == pytest.approx(30.0) and d.loc["b"] == pytest.approx(70.0)
 
@@ -92,7 +92,8 @@ def test_one_access_gives_what_the_front_doors_give(li):
     eng = ig.Access(net, fac)
     keys = ["care", "sports", "public_space"]
     pd.testing.assert_frame_equal(
-        ig.distance_to_nearest(net, fac, keys, access=eng), ig.distance_to_nearest(net, fac, keys)
+        ig.distance_to_nearest(net, fac, component=keys, access=eng),
+        ig.distance_to_nearest(net, fac, component=keys),
     )
     pd.testing.assert_frame_equal(
         ig.nearest_facilities(net, fac, minutes=(5, 10), component=keys, access=eng),
@@ -100,8 +101,8 @@ def test_one_access_gives_what_the_front_doors_give(li):
     )
     pts = net.nodes.geometry.iloc[::7]
     pd.testing.assert_frame_equal(
-        ig.distances_at_points(net, fac, pts, keys, access=eng),
-        ig.distances_at_points(net, fac, pts, keys),
+        ig.distances_at_points(net, fac, pts, component=keys, access=eng),
+        ig.distances_at_points(net, fac, pts, component=keys),
     )
     fresh = ig.catchments(net, fac, minutes=(5, 10), component=keys)
     reused = ig.catchments(net, fac, minutes=(5, 10), component=keys, access=eng)
@@ -129,12 +130,12 @@ def test_grouping_through_the_engine(ams):
     net, fac = ams
     eng = ig.Access(net, fac, by="category")
     assert "amenity=library" in eng.keys
-    got = ig.distance_to_nearest(net, fac, "amenity=library", access=eng)
+    got = ig.distance_to_nearest(net, fac, component="amenity=library", access=eng)
     ref = _networkx_by_id(net, eng.attachments, "amenity=library")
     expect = np.array([ref.get(n, np.inf) for n in got.index])
     np.testing.assert_allclose(got.to_numpy(), expect, rtol=0, atol=1e-6)
     pd.testing.assert_series_equal(
-        got, ig.distance_to_nearest(net, fac, "amenity=library", by="category")
+        got, ig.distance_to_nearest(net, fac, component="amenity=library", by="category")
     )
 
 
@@ -145,7 +146,7 @@ def test_with_facilities_is_a_fresh_engine_on_the_same_network(li):
     other = eng.with_facilities(care, component="care")
     assert other.net is net and other._net_cache is eng._net_cache
     pd.testing.assert_series_equal(
-        other.distances(["care"])["care"], ig.distance_to_nearest(net, care, "care")
+        other.distances(["care"])["care"], ig.distance_to_nearest(net, care, component="care")
     )
     # fewer facilities: never nearer
     assert (other.distances(["care"])["care"] >= eng.distances(["care"])["care"] - 1e-9).all()
@@ -181,7 +182,7 @@ def test_access_errors(li, liechtenstein):
     with pytest.raises(ig.InputError, match=r"ig\.Access"):
         ig.distance_to_nearest(net, fac, access="engine")
     with pytest.raises(ig.UnknownComponentError, match="schools"):
-        ig.distance_to_nearest(net, fac, "schools", access=eng)
+        ig.distance_to_nearest(net, fac, component="schools", access=eng)
     with pytest.raises(ig.InputError, match="WalkNetwork"):
         ig.Access(net.to_networkx(), fac)
     with pytest.raises(ig.InputError, match="GeoDataFrame"):

@@ -96,7 +96,7 @@ def test_distances_equal_networkx(which, request):
         assert np.isfinite(ref).sum() > net.n_nodes / 2
         assert_same_distances(got[key], ref)
     # one key gives a Series indexed like the nodes
-    s = ig.distance_to_nearest(net, fac, "care")
+    s = ig.distance_to_nearest(net, fac, component="care")
     assert isinstance(s, pd.Series)
     assert s.index.equals(net.nodes.index)
     assert_same_distances(s, ref_distances(net, att, "care"))
@@ -108,7 +108,7 @@ def test_memberships_count_not_only_primary(ams, ams_dist):
     digital = fac.loc[ig.component_mask(fac, "digital")]
     assert (digital["component"] != "digital").any()
     assert np.isfinite(ams_dist["digital"]).any()
-    only = ig.distance_to_nearest(net, digital, "digital")
+    only = ig.distance_to_nearest(net, digital, component="digital")
     assert_same_distances(only, ams_dist["digital"].to_numpy())
 
 
@@ -146,7 +146,7 @@ def test_islands_without_facilities_are_unreachable(li):
     assert net.n_islands > 1
     nodes = net.nodes
     att = ig.attach_facilities(net, fac)
-    d = ig.distance_to_nearest(net, fac, ["public_space", "sports"])
+    d = ig.distance_to_nearest(net, fac, component=["public_space", "sports"])
     for key in ("public_space", "sports"):
         j = att.components.index(key)
         ap = att.members[att.facility, j]
@@ -192,16 +192,16 @@ def _by_id(net, series) -> dict:
 def test_facility_in_the_middle_of_an_edge():
     net = _street()
     assert net.edge_length.tolist() == [100.0]
-    d = ig.distance_to_nearest(net, _facilities([(X0 + 50, Y0 + 10)]), "care")
+    d = ig.distance_to_nearest(net, _facilities([(X0 + 50, Y0 + 10)]), component="care")
     assert _by_id(net, d) == pytest.approx({"a": 50.0, "b": 50.0}, abs=1e-9)
 
 
 def test_facility_at_30_m():
     net = _street(extra=True)
-    d = ig.distance_to_nearest(net, _facilities([(X0 + 30, Y0 - 5)]), "care")
+    d = ig.distance_to_nearest(net, _facilities([(X0 + 30, Y0 - 5)]), component="care")
     assert _by_id(net, d) == pytest.approx({"a": 30.0, "b": 70.0, "c": 120.0}, abs=1e-9)
     # the other components have no facility: unreachable everywhere
-    other = ig.distance_to_nearest(net, _facilities([(X0 + 30, Y0 - 5)]), "culture")
+    other = ig.distance_to_nearest(net, _facilities([(X0 + 30, Y0 - 5)]), component="culture")
     assert np.isinf(other).all()
 
 
@@ -209,7 +209,7 @@ def test_far_facility_is_not_attached_and_reported(caplog):
     net = _street()
     far = _facilities([(X0 + 50, Y0 + 300)])
     with caplog.at_level(logging.WARNING, logger="infra_geo"):
-        d = ig.distance_to_nearest(net, far, "care")
+        d = ig.distance_to_nearest(net, far, component="care")
     assert np.isinf(d).all()
     assert not ig.attach_facilities(net, far).snapped.any()
     assert any(
@@ -218,7 +218,7 @@ def test_far_facility_is_not_attached_and_reported(caplog):
     )
     # 200 m away is within the 250 m tolerance
     near = _facilities([(X0 + 50, Y0 + 200)])
-    assert _by_id(net, ig.distance_to_nearest(net, near, "care")) == pytest.approx(
+    assert _by_id(net, ig.distance_to_nearest(net, near, component="care")) == pytest.approx(
         {"a": 50.0, "b": 50.0}
     )
 
@@ -251,7 +251,7 @@ def test_points_on_the_same_edge_walk_directly():
 def test_two_facilities_the_nearer_wins():
     net = _street()
     fac = _facilities([(X0 + 10, Y0), (X0 + 95, Y0)])
-    d = ig.distance_to_nearest(net, fac, "care")
+    d = ig.distance_to_nearest(net, fac, component="care")
     assert _by_id(net, d) == pytest.approx({"a": 10.0, "b": 5.0})
     near = ig.nearest_facilities(net, fac, minutes=(1,), component="care")
     assert near["care_nearest"].tolist() == ["node/1", "node/2"]
@@ -274,7 +274,7 @@ def test_area_facility_reached_at_its_edge():
         geometry=[park],
         crs="EPSG:28992",
     )
-    d = _by_id(net, ig.distance_to_nearest(net, fac, "public_space"))
+    d = _by_id(net, ig.distance_to_nearest(net, fac, component="public_space"))
     # the park front starts 200 m from a, ends 100 m from b; not the centroid (250 m)
     assert d["a"] == pytest.approx(200.0, abs=1e-6)
     assert d["b"] == pytest.approx(100.0, abs=1e-6)
@@ -290,14 +290,14 @@ def test_park_reached_at_its_boundary(li):
     nodes = net.nodes
     near = nodes.loc[(nodes.distance(geom.boundary) < 10).to_numpy()]
     assert len(near) >= 1
-    d_all = ig.distance_to_nearest(net, fac, "public_space")
-    d_park = ig.distance_to_nearest(net, park, "public_space")
+    d_all = ig.distance_to_nearest(net, fac, component="public_space")
+    d_park = ig.distance_to_nearest(net, park, component="public_space")
     centroid = gpd.GeoDataFrame(
         park[["facility_id", "component", "components"]],
         geometry=[geom.centroid],
         crs=net.crs,
     )
-    d_centroid = ig.distance_to_nearest(net, centroid, "public_space")
+    d_centroid = ig.distance_to_nearest(net, centroid, component="public_space")
     for i in near.index:
         assert d_all[i] < 15
         assert d_park[i] < 15
@@ -502,7 +502,7 @@ def test_bad_speed(ams, speed):
 def test_unknown_component(ams):
     net, fac = ams
     for call in (
-        lambda: ig.distance_to_nearest(net, fac, "schools"),
+        lambda: ig.distance_to_nearest(net, fac, component="schools"),
         lambda: ig.catchments(net, fac, component="schools"),
         lambda: ig.nearest_facilities(net, fac, component=["care", "schools"]),
         lambda: ig.distances_at_points(net, fac, net.nodes.geometry, component="schools"),

@@ -129,7 +129,7 @@ def test_od_equals_distances_at_points_one_facility_at_a_time(place, request):
     checked = 0
     for f in range(min(len(grp), 6)):
         one = grp.iloc[[f]]
-        ref = ig.distances_at_points(net, one, pop.geometry, key)[key].to_numpy()
+        ref = ig.distances_at_points(net, one, pop.geometry, component=key)[key].to_numpy()
         got = np.full(len(pop), np.inf)
         sel = od.source == f
         got[od.point[sel]] = od.metres[sel]
@@ -139,7 +139,7 @@ def test_od_equals_distances_at_points_one_facility_at_a_time(place, request):
         checked += int(inside.sum())
     assert checked > 50
     # the nearest facility over the whole OD equals the multi-source answer
-    near = ig.distances_at_points(net, grp, pop.geometry, key)[key].to_numpy()
+    near = ig.distances_at_points(net, grp, pop.geometry, component=key)[key].to_numpy()
     best = np.full(len(pop), np.inf)
     np.minimum.at(best, od.point, od.metres)
     inside = near <= cutoff

@@ -97,7 +97,7 @@ def test_with_capacity_adds_documented_columns(li, tmp_path):
     key = "education"
     ids = _group_ids(li, key)
     cap = dict(zip(ids, _sizes(len(ids)), strict=True))
-    r2 = li.with_capacity(key, cap)
+    r2 = li.with_capacity(key, capacity=cap)
     cols = [_schema.supply(key, m) for m in li.minutes]
     assert cols == ["education_supply_5", "education_supply_10", "education_supply_15"]
     assert not any(c in li.gaps.columns for c in cols)  # the original result is untouched
@@ -230,7 +230,7 @@ def test_suggestions_on_the_map_escaped(li, tmp_path):
         (lambda r: ig.capacity_access(r, "care", capacity=[5, -1, 3, 2]), ig.InputError, "positive"),
         (lambda r: ig.capacity_access(r, "care", capacity=[5, np.nan, 3, 2]), ig.InputError, "missing"),
         (lambda r: ig.capacity_access(r, "care", capacity={"node/1": 3}), ig.InputError, "missing"),
-        (lambda r: r.with_capacity("care", [1, 0, 1, 1]), ig.InputError, "positive"),
+        (lambda r: r.with_capacity("care", capacity=[1, 0, 1, 1]), ig.InputError, "positive"),
         (lambda r: ig.suggest_sites(r, "care", k=0), ig.InputError, "k must be"),
         (lambda r: ig.suggest_sites(r, "care", k=-2), ig.InputError, "k must be"),
         (lambda r: ig.suggest_sites(r, "care", minutes=0), ig.InputError, "minutes"),

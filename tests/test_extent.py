@@ -316,7 +316,7 @@ def test_country_extracts_give_their_land(rel: str, low: float, high: float) -> 
 
 def test_liechtenstein_municipalities_stay_complete(liechtenstein: Path) -> None:
     """Mountains without a mapped street are inside the country: no municipality is partial."""
-    units = ig.neighbourhoods_from_osm(liechtenstein, 8)
+    units = ig.neighbourhoods_from_osm(file=liechtenstein, admin_level=8)
     ext = ig.data_extent(liechtenstein)
     without = ig.data_extent(liechtenstein, boundary_share=0)  # evidence alone
     crs = metric_crs_for(ext)

@@ -262,7 +262,10 @@ def test_cbs_secret_unit_gets_no_residents(tmp_path, hand, caplog):
         on_streets = ig.gap_analysis(net, fac, buurten, None, minutes=10, extent=cases.extent())
     assert "unknown population" in caplog.text
     given = ig.population_from_streets(net, buurten)
-    for g in (on_streets, ig.gap_analysis(net, fac, buurten, given, 10, extent=cases.extent())):
+    for g in (
+        on_streets,
+        ig.gap_analysis(net, fac, buurten, given, minutes=10, extent=cases.extent()),
+    ):
         g = g.set_index("unit_id")
         assert g.loc["BU0363XX01", "residents"] == pytest.approx(200.0, rel=1e-12)
         assert bool(g.loc["BU0363XX01", "population_known"]) is True
@@ -306,7 +309,7 @@ def test_gap_analysis_input_errors(hand):
 
 @pytest.fixture(scope="module")
 def li(liechtenstein):
-    units = ig.neighbourhoods_from_osm(liechtenstein, 8)
+    units = ig.neighbourhoods_from_osm(file=liechtenstein, admin_level=8)
     net = ig.walk_network_from_file(liechtenstein)
     fac = ig.facilities_from_file(liechtenstein)
     pop = ig.population_from_buildings(liechtenstein, units, total=38_000)

@@ -183,7 +183,7 @@ def test_by_category_equals_a_dict_of_the_category_frames(ams):
     as_dict = ig.distance_to_nearest(net, frames)
     pd.testing.assert_frame_equal(by, as_dict)
     # one value: a Series, equal to the column and to networkx from the doctors' access points
-    gp = ig.distance_to_nearest(net, fac, "amenity=doctors", by="category")
+    gp = ig.distance_to_nearest(net, fac, component="amenity=doctors", by="category")
     assert isinstance(gp, pd.Series)
     _same(gp, by["amenity=doctors"])
     att = ig.attach_facilities(net, fac)
@@ -192,7 +192,7 @@ def test_by_category_equals_a_dict_of_the_category_frames(ams):
 
 def test_cbs_groups_on_amsterdam_equal_networkx(ams, amsterdam_pbf):
     net, fac, cbs = ams
-    d = ig.distance_to_nearest(net, cbs, CBS_KEYS, rules="cbs_nabijheid")
+    d = ig.distance_to_nearest(net, cbs, component=CBS_KEYS, rules="cbs_nabijheid")
     assert list(d.columns) == CBS_KEYS
     raw = _raw_counts(amsterdam_pbf)
     # facilities chosen by their raw tags, counted with pyosmium: 1 GP, 6 supermarkets,
@@ -211,29 +211,33 @@ def test_cbs_groups_on_amsterdam_equal_networkx(ams, amsterdam_pbf):
         _same(d[key], _nx_distances(net, att, np.flatnonzero(sel[key].to_numpy())))
     # the GP equals the eight-component path restricted to doctors
     doctors = fac.loc[fac["category"].isin(["amenity=doctors", "healthcare=doctor"])]
-    _same(d["huisarts"], ig.distance_to_nearest(net, doctors, "care"))
+    _same(d["huisarts"], ig.distance_to_nearest(net, doctors, component="care"))
     # the default facilities never read shop=*: no supermarket, said in the log
-    assert np.isinf(ig.distance_to_nearest(net, fac, "supermarkt", rules="cbs_nabijheid")).all()
+    assert np.isinf(
+        ig.distance_to_nearest(net, fac, component="supermarkt", rules="cbs_nabijheid")
+    ).all()
 
 
 def test_grouped_nearest_points_catchments_agree(ams):
     net, fac, cbs = ams
     rules = "cbs_nabijheid"
-    d = ig.distance_to_nearest(net, cbs, "supermarkt", rules=rules)
+    d = ig.distance_to_nearest(net, cbs, component="supermarkt", rules=rules)
     nf = ig.nearest_facilities(net, cbs, minutes=(5,), component="supermarkt", rules=rules)
     _same(nf["supermarkt_m"], d)
     shops = cbs.loc[cbs["shop"].eq("supermarket")]
     assert set(nf["supermarkt_nearest"].dropna()) <= set(shops["facility_id"])
     # counts within 5 min: brute force over the six shops, one distance_to_nearest each
     each = np.column_stack(
-        [ig.distance_to_nearest(net, shops.iloc[[i]], "supermarkt", rules=rules)
+        [ig.distance_to_nearest(net, shops.iloc[[i]], component="supermarkt", rules=rules)
          for i in range(len(shops))]
     )  # fmt: skip
     _same(d, each.min(axis=1))
     np.testing.assert_array_equal(nf["supermarkt_n_5min"], (each <= 400.0 + 1e-9).sum(axis=1))
     # a network node as a point: exactly its node distance, for every group
-    dall = ig.distance_to_nearest(net, cbs, CBS_KEYS, rules=rules)
-    at = ig.distances_at_points(net, cbs, net.nodes.geometry.iloc[:200], CBS_KEYS, rules=rules)
+    dall = ig.distance_to_nearest(net, cbs, component=CBS_KEYS, rules=rules)
+    at = ig.distances_at_points(
+        net, cbs, net.nodes.geometry.iloc[:200], component=CBS_KEYS, rules=rules
+    )
     assert at["snapped"].all()
     for k in CBS_KEYS:
         _same(at[k], dall[k].iloc[:200])
@@ -249,11 +253,11 @@ def test_grouped_nearest_points_catchments_agree(ams):
 def test_group_errors_name_what_exists(ams):
     net, fac, cbs = ams
     with pytest.raises(ig.UnknownComponentError, match="huisarts, huisartsenpost"):
-        ig.distance_to_nearest(net, cbs, "gp", rules="cbs_nabijheid")
+        ig.distance_to_nearest(net, cbs, component="gp", rules="cbs_nabijheid")
     with pytest.raises(ig.UnknownComponentError, match="amenity=doctors"):
-        ig.distance_to_nearest(net, fac, "doctors", by="category")
+        ig.distance_to_nearest(net, fac, component="doctors", by="category")
     with pytest.raises(ig.UnknownComponentError, match="gp"):
-        ig.distance_to_nearest(net, {"gp": fac.iloc[:1]}, "school")
+        ig.distance_to_nearest(net, {"gp": fac.iloc[:1]}, component="school")
     with pytest.raises(ig.InputError, match="not a column"):
         ig.distance_to_nearest(net, fac, by="nope")
     with pytest.raises(ig.InputError, match="either by"):
@@ -271,7 +275,7 @@ def test_group_errors_name_what_exists(ams):
         ig.catchments(net, fac, by="nope")
     # the eight-component API is unchanged
     with pytest.raises(ig.UnknownComponentError, match="care"):
-        ig.distance_to_nearest(net, fac, "schools")
+        ig.distance_to_nearest(net, fac, component="schools")
 
 
 def test_gap_analysis_and_uncovered_by_cbs_groups(ams_run):

@@ -212,7 +212,7 @@ def test_osm_admin_boundary_with_hostile_name_and_population_inf(tmp_path: Path)
     """An OSM admin boundary named like a formula with population=inf, through the CLI."""
     osm = tmp_path / "town.osm"
     osm.write_text(_town_xml(_TOWN_NAME, "inf"), encoding="utf-8")
-    units = ig.neighbourhoods_from_osm(osm, 8)
+    units = ig.neighbourhoods_from_osm(file=osm, admin_level=8)
     assert units["unit_name"].tolist() == [_TOWN_NAME] and units["population"].isna().all()
     out = tmp_path / "out"
     r = _cli(

@@ -305,7 +305,7 @@ def test_join_table_to_boundaries(tmp_path, utrecht_xlsx):
 
 
 def test_liechtenstein_municipalities(liechtenstein):
-    gdf = neighbourhoods_from_osm(liechtenstein, admin_level=8)
+    gdf = neighbourhoods_from_osm(file=liechtenstein, admin_level=8)
     _check_contract(gdf)
     # Fläsch (CH) and ten other Swiss/Austrian neighbours are in the file as relations
     # without all their ways: they cannot be closed and are dropped, not half-drawn
@@ -321,29 +321,29 @@ def test_liechtenstein_municipalities(liechtenstein):
 
 
 def test_osm_levels_and_errors(liechtenstein):
-    assert set(neighbourhoods_from_osm(liechtenstein, 6)["unit_name"]) == {
+    assert set(neighbourhoods_from_osm(file=liechtenstein, admin_level=6)["unit_name"]) == {
         "Wahlkreis Oberland",
         "Wahlkreis Unterland",
     }
-    assert neighbourhoods_from_osm(liechtenstein, "2")["unit_name"].tolist() == ["Liechtenstein"]
+    assert neighbourhoods_from_osm(file=liechtenstein, admin_level="2")["unit_name"].tolist() == ["Liechtenstein"]
     for bad in (99, 0, 8.5, "eight", True, None):
         with pytest.raises(InputError, match="admin_level"):
-            neighbourhoods_from_osm(liechtenstein, bad)  # type: ignore[arg-type]
+            neighbourhoods_from_osm(file=liechtenstein, admin_level=bad)  # type: ignore[arg-type]
     with pytest.raises(EmptyDataError, match=r"admin_level 4\. Levels present: 2, 6, 8"):
-        neighbourhoods_from_osm(liechtenstein, 4)
+        neighbourhoods_from_osm(file=liechtenstein, admin_level=4)
     with pytest.raises(EmptyDataError, match="Levels present: 2, 6, 8"):
-        neighbourhoods_from_osm(liechtenstein, 10)
+        neighbourhoods_from_osm(file=liechtenstein, admin_level=10)
     with pytest.raises(DataFileError):
-        neighbourhoods_from_osm("no-such-file.osm.pbf", 8)
+        neighbourhoods_from_osm(file="no-such-file.osm.pbf", admin_level=8)
 
 
 def test_osm_polygon_filter(liechtenstein):
-    vaduz = neighbourhoods_from_osm(liechtenstein, 8).set_index("unit_name").geometry["Vaduz"]
+    vaduz = neighbourhoods_from_osm(file=liechtenstein, admin_level=8).set_index("unit_name").geometry["Vaduz"]
     inner = vaduz.buffer(-0.002)
-    gdf = neighbourhoods_from_osm(liechtenstein, 8, polygon=inner)
+    gdf = neighbourhoods_from_osm(file=liechtenstein, admin_level=8, polygon=inner)
     assert gdf["unit_name"].tolist() == ["Vaduz"]
     # the exact outline touches its neighbours but overlaps only Vaduz
-    assert neighbourhoods_from_osm(liechtenstein, 8, polygon=vaduz)["unit_name"].tolist() == [
+    assert neighbourhoods_from_osm(file=liechtenstein, admin_level=8, polygon=vaduz)["unit_name"].tolist() == [
         "Vaduz"
     ]
 
@@ -376,7 +376,7 @@ def test_osm_online_path(monkeypatch):
     )
     monkeypatch.setattr(online, "geocode", lambda q: area)
     monkeypatch.setattr(ox, "features_from_polygon", lambda poly, tags: raw)
-    gdf = neighbourhoods_from_osm("Somewhere, Nowhere", 8)
+    gdf = neighbourhoods_from_osm(place="Somewhere, Nowhere", admin_level=8)
     _check_contract(gdf)
     assert gdf["unit_id"].tolist() == ["relation/11", "relation/12"]
     assert gdf["population"].iloc[0] == 1234 and np.isnan(gdf["population"].iloc[1])
@@ -393,7 +393,7 @@ def test_parse_osm_population():
 
 
 def test_hex_grid_covers_municipality(liechtenstein):
-    vaduz = neighbourhoods_from_osm(liechtenstein, 8).set_index("unit_name").geometry["Vaduz"]
+    vaduz = neighbourhoods_from_osm(file=liechtenstein, admin_level=8).set_index("unit_name").geometry["Vaduz"]
     size = 250.0
     cells = hex_grid(vaduz, size)
     _check_contract(cells)

@@ -1,7 +1,10 @@
 """The package as users install it: a wheel built from this checkout, used from outside it.
 
-The embedded sample must travel inside the wheel (package data), so ``ig.sample_path()`` and
-an analysis of it work without the repository's folders.
+The wheel is installed (``pip install --no-deps``) into a fresh virtual environment in a
+temporary folder; the dependencies come from this interpreter's site-packages through a
+``.pth`` line (never this checkout, nor the editable install's source folder). The embedded
+sample must travel inside the wheel (package data), so ``ig.sample_path()``, ``ig.analyse()``
+on it and the ``infra-geo`` command work without the repository's folders.
 """
 
 from __future__ import annotations
@@ -10,12 +13,14 @@ import json
 import os
 import subprocess
 import sys
-import zipfile
+import sysconfig
+import tempfile
 from pathlib import Path
 
 import pytest
 
 import infra_geo as ig
+from infra_geo._report import OUTPUT_FILES
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,9 +38,24 @@ print(json.dumps({"module": ig.__file__, "sample": str(p), "size": p.stat().st_s
 """
 
 
+_ANALYSE = """
+import json, os, sys, tempfile
+import infra_geo as ig
+res = ig.analyse()  # the embedded sample
+with tempfile.TemporaryDirectory() as tmp:
+    written = res.save(os.path.join(tmp, "out"))
+    sizes = {name: path.stat().st_size for name, path in written.items()}
+print(json.dumps({"module": ig.__file__, "n_gaps": len(res.gaps),
+                  "gap_ids": sorted(map(str, res.gaps["unit_id"])),
+                  "summary": res.summary().to_dict(orient="list"),
+                  "coverage": res.coverage_text(), "markdown": res.summary_markdown(),
+                  "written": sizes}))
+"""
+
+
 @pytest.fixture(scope="module")
-def unpacked_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """This checkout built into a wheel (pip, no dependencies) and unpacked into a folder."""
+def installed_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This checkout built into a wheel and installed into a fresh venv; its ``bin`` folder."""
     tmp = tmp_path_factory.mktemp("wheel")
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp), str(ROOT)],
@@ -43,30 +63,66 @@ def unpacked_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
         timeout=300,
     )
     (whl,) = tmp.glob("infra_geo-*.whl")
-    site = tmp / "site"
-    with zipfile.ZipFile(whl) as z:
-        z.extractall(site)
-    return site
+    venv = tmp / "venv"
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120
+    )
+    bindir = venv / ("Scripts" if os.name == "nt" else "bin")
+    py = bindir / "python"
+    purelib = subprocess.run(
+        [str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout.strip()
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(py), "install", "--no-deps", "-q", str(whl)],
+        check=True,
+        timeout=300,
+        env=env,
+    )
+    assert (Path(purelib) / "infra_geo" / "__init__.py").is_file()
+    # then the dependencies: this interpreter's site-packages as a plain path (its .pth files,
+    # such as an editable install of this checkout, are not processed from there). Added after
+    # the install, so pip never sees that site-packages' infra_geo metadata.
+    deps = sysconfig.get_paths()["purelib"]
+    Path(purelib, "_infra_geo_test_deps.pth").write_text(deps + "\n", encoding="utf-8")
+    return bindir
 
 
-def test_sample_ships_in_the_wheel(unpacked_wheel: Path, tmp_path: Path) -> None:
-    """From a cwd outside the checkout, with only the unpacked wheel on the path for
-    infra_geo, the sample is found inside the package and reads to the same facilities as
-    the checkout's copy."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env["PYTHONPATH"] = str(unpacked_wheel)
-    out = subprocess.run(
-        [sys.executable, "-c", _SCRIPT],
-        cwd=tmp_path,
+def _run_outside(bindir: Path, args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    """Run the venv's ``args[0]`` (python, infra-geo) from ``cwd``, no PYTHONPATH."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    return subprocess.run(
+        [str(bindir / args[0]), *args[1:]],
+        cwd=cwd,
         env=env,
         capture_output=True,
         text=True,
         timeout=300,
         check=False,
     )
+
+
+def _site(bindir: Path) -> Path:
+    out = _run_outside(
+        bindir,
+        ["python", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        Path(tempfile.gettempdir()),
+    )
+    return Path(out.stdout.strip())
+
+
+def test_sample_ships_in_the_wheel(installed_wheel: Path, tmp_path: Path) -> None:
+    """From a cwd outside the checkout, with infra_geo installed from the wheel into a fresh
+    venv, the sample is found inside the package and reads to the same facilities as the
+    checkout's copy."""
+    out = _run_outside(installed_wheel, ["python", "-c", _SCRIPT], tmp_path)
     assert out.returncode == 0, out.stderr[-2000:]
     got = json.loads(out.stdout.strip().splitlines()[-1])
-    pkg = unpacked_wheel / "infra_geo"
+    pkg = _site(installed_wheel) / "infra_geo"
     assert Path(got["module"]).resolve() == (pkg / "__init__.py").resolve()
     assert Path(got["sample"]).resolve() == (pkg / "data" / "helsinki-centre.osm.pbf").resolve()
     assert (pkg / "data" / "README.md").read_text(encoding="utf-8").count("ODbL") >= 1
@@ -123,3 +179,36 @@ def test_dependency_warnings_are_filtered_ours_stay_visible() -> None:
     for f in filters:
         module = f.split(":")[3]
         assert module and not module.startswith(("infra_geo", "tests")), f
+
+
+def test_analyse_the_sample_from_the_installed_wheel(installed_wheel: Path, tmp_path: Path) -> None:
+    """``import infra_geo`` then ``ig.analyse()`` on the sample, and ``save``, work from the
+    installed wheel outside the checkout, and give the checkout's figures."""
+    out = _run_outside(installed_wheel, ["python", "-c", _ANALYSE], tmp_path)
+    assert out.returncode == 0, out.stderr[-2000:]
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    assert Path(got["module"]).resolve() == (_site(installed_wheel) / "infra_geo" / "__init__.py")
+    assert not Path(got["module"]).resolve().is_relative_to(ROOT)
+    res = ig.analyse()  # the same job in this checkout
+    assert got["n_gaps"] == len(res.gaps) == 18  # hex:250 on the sample, as the CLI (issue 16)
+    assert got["gap_ids"] == sorted(map(str, res.gaps["unit_id"]))
+    summary = res.summary()
+    assert got["summary"]["component"] == summary["component"].tolist() and len(summary) == 8
+    for col in ("share_5min", "share_10min", "share_15min"):
+        assert got["summary"][col] == pytest.approx(summary[col].tolist(), abs=1e-12), col
+    assert got["coverage"] == res.coverage_text() and "18.939 inwoners" in got["coverage"]
+    assert got["markdown"] == res.summary_markdown()  # in the run's language (nl by default)
+    assert sorted(got["written"]) == sorted(OUTPUT_FILES)
+    assert all(size > 0 for size in got["written"].values())
+
+
+def test_the_installed_command_runs_outside_the_checkout(
+    installed_wheel: Path, tmp_path: Path
+) -> None:
+    """The wheel's ``infra-geo`` console script: usage text, and a one-line error, exit 2."""
+    ok = _run_outside(installed_wheel, ["infra-geo", "analyse", "--help"], tmp_path)
+    assert ok.returncode == 0 and "--osm-file" in ok.stdout, ok.stderr[-2000:]
+    bad = _run_outside(
+        installed_wheel, ["infra-geo", "analyse", "--osm-file", "missing.osm.pbf"], tmp_path
+    )
+    assert bad.returncode == 2 and "missing.osm.pbf" in bad.stderr, bad.stderr[-2000:]

@@ -38,7 +38,7 @@ LI_TOTAL = 38_000.0
 
 @pytest.fixture(scope="module")
 def li_units(liechtenstein):
-    return ig.neighbourhoods_from_osm(liechtenstein, 8)
+    return ig.neighbourhoods_from_osm(file=liechtenstein, admin_level=8)
 
 
 @pytest.fixture(scope="module")

@@ -188,7 +188,7 @@ def test_amsterdam_buurt_cut_by_the_extent_gets_its_inside_part(ams, amsterdam_p
 
 
 def test_liechtenstein_every_resident_in_one_column(liechtenstein):
-    units = ig.neighbourhoods_from_osm(liechtenstein, 8)
+    units = ig.neighbourhoods_from_osm(file=liechtenstein, admin_level=8)
     net = ig.walk_network_from_file(liechtenstein)
     fac = ig.facilities_from_file(liechtenstein)
     pop = ig.population_from_buildings(liechtenstein, units, total=38_000)

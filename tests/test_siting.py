@@ -95,7 +95,7 @@ def test_mclp_equals_brute_force_for_k_up_to_2(place, request):
 def test_newly_reached_are_residents_not_reached_before(li):
     net, fac, pop, key, s = li
     cutoff = MINUTES * ig.metres_per_minute(ig.settings.walk_speed_kmh)
-    near = ig.distances_at_points(net, fac, pop.geometry, key)[key].to_numpy()
+    near = ig.distances_at_points(net, fac, pop.geometry, component=key)[key].to_numpy()
     p = pop["population"].to_numpy()
     # residents already reached: an independent nearest-distance computation
     assert s.already_reached == pytest.approx(p[near <= cutoff].sum(), rel=1e-9)
@@ -103,7 +103,9 @@ def test_newly_reached_are_residents_not_reached_before(li):
     assert (near[s.demand] > cutoff).all()
     # what the suggested sites reach, by the same distance rule from the site points
     sites = gpd.GeoDataFrame(geometry=s.sites.geometry, crs=s.sites.crs)
-    new = ig.distances_at_points(net, {"new": sites}, pop.geometry, "new")["new"].to_numpy()
+    new = ig.distances_at_points(net, {"new": sites}, pop.geometry, component="new")[
+        "new"
+    ].to_numpy()
     newly = (new <= cutoff + 1e-6) & (near > cutoff)
     assert s.sites["newly_reached"].sum() == pytest.approx(p[newly].sum(), rel=1e-6)
     assert s.sites["cumulative"].iloc[-1] == pytest.approx(s.sites["newly_reached"].sum())

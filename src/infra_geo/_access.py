@@ -15,7 +15,7 @@ import weakref
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -27,6 +27,7 @@ from scipy.sparse.csgraph import dijkstra
 from . import settings
 from ._groups import Groups, resolve_groups
 from ._log import log
+from ._types import RulesLike
 from ._validate import as_facilities, as_network
 from .components import check_components, component_matrix
 from .errors import InputError
@@ -256,7 +257,7 @@ def attach(
 
 
 def augmented(net: WalkNetwork, att: Attachments) -> sparse.csr_matrix:
-    """The network plus one virtual source node per facility (arcs out of it only)."""
+    """Return the network plus one virtual source node per facility (arcs out of it only)."""
     n = net.n_nodes
     nf = len(att.facility_ids)
     src = np.concatenate([att.facility, att.facility]) + n
@@ -288,7 +289,7 @@ class _NetCache:
 
     @classmethod
     def of(cls, net: WalkNetwork) -> _NetCache:
-        """The cache of ``net`` (made on first use)."""
+        """Return the cache of ``net`` (made on first use)."""
         cache = cls._of.get(net)
         if cache is None:
             cache = cls._of[net] = cls(net)
@@ -366,7 +367,7 @@ class Access:
     >>> path = ig.analysis.sample_path()
     >>> net = ig.walk_network_from_file(path)
     >>> acc = ig.Access(net, ig.facilities_from_file(path))
-    >>> d = ig.distance_to_nearest(net, acc.facilities, "care", access=acc)
+    >>> d = ig.distance_to_nearest(net, acc.facilities, component="care", access=acc)
     >>> bool((d.index == net.nodes.index).all())
     True
     """
@@ -379,7 +380,7 @@ class Access:
         entrances: gpd.GeoSeries | None = None,
         component: str | Iterable[str] | None = None,
         by: str | None = None,
-        rules: Any = None,
+        rules: RulesLike = None,
     ) -> None:
         self.net = check_network(net)
         self.entrances = entrances
@@ -526,17 +527,30 @@ class Access:
         return best
 
     def with_facilities(
-        self, facilities: gpd.GeoDataFrame | dict[str, gpd.GeoDataFrame], **options: Any
+        self,
+        facilities: gpd.GeoDataFrame | dict[str, gpd.GeoDataFrame],
+        *,
+        component: str | Iterable[str] | None = None,
+        by: str | None = None,
+        rules: RulesLike = None,
+        entrances: gpd.GeoSeries | Literal["same"] | None = "same",
     ) -> Access:
-        """The same network (and its caches) with another facility set, e.g. a scenario.
+        """Return the same network (and its caches) with another facility set, e.g. a scenario.
 
-        ``options`` (``component``, ``by``, ``rules``) default to none: pass them again
-        when they apply; ``entrances`` defaults to this engine's. The network's incident
+        ``component``, ``by`` and ``rules`` default to none: pass them again when they
+        apply; ``entrances`` defaults to this engine's (``"same"``). The network's incident
         edges and street-front buffers are shared; attachments and distances are computed
         for the new set (:meth:`edited` keeps those of unchanged facilities and groups).
         """
-        options.setdefault("entrances", self.entrances)
-        return Access(self.net, facilities, **options)
+        if isinstance(entrances, str):
+            if entrances != "same":
+                raise InputError(
+                    f"entrances must be a GeoSeries, None or 'same', not {entrances!r}."
+                )
+            entrances = self.entrances
+        return Access(
+            self.net, facilities, entrances=entrances, component=component, by=by, rules=rules
+        )
 
     def edited(
         self, *, add: gpd.GeoDataFrame | None = None, remove: np.ndarray | None = None
@@ -582,7 +596,7 @@ def engine(
     by: str | None = None,
     rules: Any = None,
 ) -> tuple[Access, tuple[str, ...]]:
-    """The front doors' prologue: the given ``access`` (checked) or a new one, and the keys.
+    """Return the front doors' prologue: the given ``access`` (checked) or a new one, and the keys.
 
     With ``access`` given, ``component`` selects among its groups; ``facilities`` must be
     the ones it was built from (or None).

@@ -20,7 +20,7 @@ from .errors import EmptyDataError
 def _no_level_error(
     label: str, level: int, levels: pd.Series, incomplete: Sequence[str]
 ) -> EmptyDataError:
-    """The error for no complete boundary at ``level`` (``levels``: those of the boundaries)."""
+    """Return the error for no complete boundary at ``level`` (``levels``: those of the boundaries)."""
     present = sorted({v for v in levels.dropna().tolist() if v}, key=lambda v: (len(v), v))
     msg = f"{label} has no complete administrative boundary at admin_level {level}. "
     if present:
@@ -41,7 +41,7 @@ def _no_level_error(
 
 
 def _overlapping(units: gpd.GeoDataFrame, area: Any, level: int, label: str) -> gpd.GeoDataFrame:
-    """The ``units`` overlapping ``area`` (more than 0.1 % of their own area)."""
+    """Return the ``units`` overlapping ``area`` (more than 0.1 % of their own area)."""
     prepared = area
     shapely.prepare(prepared)
     g = units.geometry.to_numpy()

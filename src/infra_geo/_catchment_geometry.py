@@ -124,8 +124,9 @@ def _union_buffer(pieces: np.ndarray, width: float) -> shapely.Geometry:
 def _edge_buffers(
     net: WalkNetwork, width: float, edges: np.ndarray, cache: dict[Any, Any]
 ) -> np.ndarray:
-    """Street-front buffers of whole edges, computed once per network and width (``cache``:
-    :attr:`Access.edge_buffers`).
+    """Return the street-front buffers of whole edges, computed once per network and width.
+
+    They are kept in ``cache`` (:attr:`Access.edge_buffers`).
     """
     buf = cache.get(width)
     if buf is None:
@@ -148,8 +149,9 @@ _TILE_LOCK = threading.Lock()
 def _tile_unions(
     net: WalkNetwork, width: float, cache: dict[Any, Any]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Street fronts of all edges unioned per tile, computed once per network and width
-    (kept in ``cache``, :attr:`Access.edge_buffers`, under ``("tiles", width)``).
+    """Return the street fronts of all edges unioned per tile, once per network and width.
+
+    They are kept in ``cache`` (:attr:`Access.edge_buffers`) under ``("tiles", width)``.
 
     Returns ``(tile of each edge, number of edges per tile, union per tile)``; an edge belongs
     to the tile holding its midpoint. The union of a set of edges' buffers equals the union of
@@ -221,8 +223,10 @@ def _nested_unions(
 
 
 def _union_parts(parts: np.ndarray, prev: shapely.Geometry | None) -> shapely.Geometry:
-    """Union of the polygons ``parts`` and the previous level ``prev`` (valid: an overlay
-    result; ``prev`` itself if nothing new falls outside it, so the areas nest exactly).
+    """Return the union of the polygons ``parts`` and the previous level ``prev``.
+
+    Valid (an overlay result); ``prev`` itself if nothing new falls outside it, so the areas
+    nest exactly.
 
     GEOS's disjoint-subset union unions each group of mutually intersecting parts on its own
     (the areas around separate facilities, the new pieces of a level along the fringe of the

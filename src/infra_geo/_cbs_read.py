@@ -24,6 +24,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from ._deprecate import positional_deprecated
 from ._log import log
 from ._units import PathLike, _col_list, _examples, _existing_file, _log_population, _looks_text
 from .errors import (
@@ -71,12 +72,14 @@ _NIHIL_MARKERS = frozenset({"-", "\u2013"})
 _NUMBER_RE = r"[-\u2212]?\d+(?:[.,]\d+)?(?:[eE][-+]?\d+)?"
 
 
+@positional_deprecated(2, ("table_key",))
 def join_cbs_table(
     neighbourhoods: gpd.GeoDataFrame,
     table: PathLike | pd.DataFrame,
+    *,
     table_key: str | None = None,
 ) -> gpd.GeoDataFrame:
-    """Join a CBS table (or any DataFrame) to neighbourhoods by region code.
+    r"""Join a CBS table (or any DataFrame) to neighbourhoods by region code.
 
     Parameters
     ----------
@@ -105,9 +108,23 @@ def join_cbs_table(
 
     Examples
     --------
-    With the *Kerncijfers wijken en buurten* table downloaded from cbs.nl::
+    With the *Kerncijfers wijken en buurten* table downloaded from cbs.nl,
+    ``ig.join_cbs_table(buurten, "kwb-2024.xlsx")``. Here a two-buurt extract of it, written
+    to a CSV, joined to two sample hexagons given buurt codes:
 
-        units = ig.join_cbs_table(units, "kwb-2024.xlsx")
+    >>> import infra_geo as ig, os, tempfile
+    >>> units = ig.hex_grid(ig.data_extent(ig.sample_path()), size_m=250).head(2)
+    >>> units["unit_id"] = ["BU03630000", "BU03630001"]
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = os.path.join(tmp, "kwb-2024.csv")
+    ...     with open(path, "w", encoding="utf-8") as f:
+    ...         _ = f.write("gwb_code_10;regio;a_inw\nBU03630000;Kop Zeedijk;1025\n"
+    ...                     "BU03630001;Oude Kerk e.o.;x\n")
+    ...     joined = ig.join_cbs_table(units, path)
+    >>> joined[["unit_id", "regio", "population"]]
+          unit_id           regio  population
+    0  BU03630000     Kop Zeedijk      1025.0
+    1  BU03630001  Oude Kerk e.o.         NaN
     """
     if not isinstance(neighbourhoods, gpd.GeoDataFrame) or "unit_id" not in neighbourhoods:
         raise InputError(
@@ -174,7 +191,7 @@ def join_cbs_table(
 
 
 def _join_key(tab: pd.DataFrame, uid: pd.Series, table_key: str | None, source: str) -> str:
-    """The table's column holding the unit ids: ``table_key``, ``unit_id`` or the best match."""
+    """Return the table's column holding the unit ids: ``table_key``, ``unit_id`` or the best match."""
     if table_key is not None:
         if table_key not in tab.columns:
             raise InputError(
@@ -194,7 +211,7 @@ def _join_key(tab: pd.DataFrame, uid: pd.Series, table_key: str | None, source: 
 
 
 def read_cbs_table(path: PathLike) -> pd.DataFrame:
-    """Read a CBS table: a StatLine CSV export or a *kerncijfers wijken en buurten* xlsx.
+    r"""Read a CBS table: a StatLine CSV export or a *kerncijfers wijken en buurten* xlsx.
 
     StatLine CSV: ``;``-separated (``,`` and tab are detected too), UTF-8 with BOM (cp1252
     accepted), hierarchical Dutch headers such as ``"Regioaanduiding/Codering (code)"``.
@@ -230,10 +247,24 @@ def read_cbs_table(path: PathLike) -> pd.DataFrame:
 
     Examples
     --------
-    With the *Kerncijfers wijken en buurten* table downloaded from cbs.nl::
+    With the *Kerncijfers wijken en buurten* table downloaded from cbs.nl,
+    ``ig.read_cbs_table("kwb-2024.xlsx")``. Here three of its rows as a StatLine-style CSV
+    (``x``: secret, ``.``: not available, decimal commas):
 
-        kwb = ig.read_cbs_table("kwb-2024.xlsx")
-        kwb.loc[kwb.unit_level == "buurt", ["unit_id", "regio", "population"]]
+    >>> import infra_geo as ig, os, tempfile
+    >>> rows = ["gwb_code_10;regio;a_inw;afstand_huisarts_km", "GM0363;Amsterdam;931298;0,6",
+    ...         "BU03630000;Kop Zeedijk;1025;0,3", "BU03630001;Oude Kerk e.o.;x;."]
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = os.path.join(tmp, "kwb-2024.csv")
+    ...     with open(path, "w", encoding="utf-8") as f:
+    ...         _ = f.write("\n".join(rows) + "\n")
+    ...     kwb = ig.read_cbs_table(path)
+    >>> kwb.loc[kwb.unit_level == "buurt", ["unit_id", "population", "afstand_huisarts_km"]]
+          unit_id  population  afstand_huisarts_km
+    1  BU03630000      1025.0                  0.3
+    2  BU03630001         NaN                  NaN
+    >>> kwb.attrs["unknown_counts"]
+    {'a_inw': 1, 'afstand_huisarts_km': 1}
     """
     p = _existing_file(path, "CBS table")
     with p.open("rb") as fh:
@@ -383,7 +414,7 @@ def _tidy_table(df: pd.DataFrame, name: str) -> pd.DataFrame:
 
 
 def _numeric_column(s: pd.Series) -> tuple[pd.Series | None, int]:
-    """A float64 column and its count of unknowns, or None when ``s`` holds text."""
+    """Return a float64 column and its count of unknowns, or None when ``s`` holds text."""
     if pd.api.types.is_bool_dtype(s):
         return None, 0
     if not pd.api.types.is_numeric_dtype(s):
@@ -436,7 +467,7 @@ def _clean_sentinels(attrs: pd.DataFrame, skip: set[Any]) -> tuple[pd.DataFrame,
 
 
 def _code_column(df: pd.DataFrame) -> Any:
-    """The column with the most CBS region codes (BU/WK/GM/NL), or None."""
+    """Return the column with the most CBS region codes (BU/WK/GM/NL), or None."""
     best, best_n = None, 0
     for c in df.columns:
         if not (df[c].dtype == object or pd.api.types.is_string_dtype(df[c])):

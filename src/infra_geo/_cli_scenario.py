@@ -31,7 +31,7 @@ _PREFIXES = {"add:": "--add:", "add ": "--add ", "remove:": "--remove:", "name "
 
 
 def add_arguments(a: argparse.ArgumentParser) -> None:
-    """The scenario's own flags (the analysis flags are ``analyse``'s)."""
+    """Return the scenario's own flags (the analysis flags are ``analyse``'s)."""
     a.add_argument(
         "--add",
         metavar="F",
@@ -178,7 +178,7 @@ def save_with_comparison(
 
 
 def report_lines(sc: Scenario, cmp: gpd.GeoDataFrame) -> list[str]:
-    """What the command prints: the scenario note and the residents gaining or losing reach."""
+    """Return what the command prints: the scenario note and the residents gaining or losing reach."""
     lines = [sc.notes[-1]]
     for k in sc.changed:
         for m in sc.minutes:

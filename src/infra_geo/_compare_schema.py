@@ -32,7 +32,7 @@ COMPARE_FIXED_COLUMNS = ("unit_id", "unit_name", "residents", "partial", "data_p
 
 
 def compare_column(group: str | None, measure: str, minutes: float | None = None) -> str:
-    """The comparison column of ``measure`` for ``group`` (None: over all groups).
+    """Return the comparison column of ``measure`` for ``group`` (None: over all groups).
 
     Examples
     --------
@@ -97,7 +97,7 @@ def is_capacity_column(col: object) -> bool:
 
 
 def compare_columns_doc(width: int = 28) -> str:
-    """The plain-text table of :data:`COMPARE_COLUMN_DESCRIPTIONS` (``COMPARE_COLUMNS_DOC``)."""
+    """Return the plain-text table of :data:`COMPARE_COLUMN_DESCRIPTIONS` (``COMPARE_COLUMNS_DOC``)."""
     lines = []
     for names, text in COMPARE_COLUMN_DESCRIPTIONS:
         first, *rest = text.splitlines()

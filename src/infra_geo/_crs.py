@@ -16,7 +16,7 @@ NL_BOX = (3.2, 50.7, 7.3, 53.7)
 
 
 def metric_crs_for(geom_4326: Any) -> CRS:
-    """The projected CRS infra_geo uses for an area given in EPSG:4326.
+    """Return the projected CRS infra_geo uses for an area given in EPSG:4326.
 
     ``settings.metric_crs`` when set; EPSG:28992 (RD New) when the area's centre lies in the
     Netherlands; otherwise the UTM zone of the centre.

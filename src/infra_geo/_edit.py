@@ -34,7 +34,7 @@ __all__ = ["edited", "merge_attachments"]
 def merge_attachments(
     old: Attachments, keep: np.ndarray, new: Attachments, members: np.ndarray, keys: tuple[str, ...]
 ) -> Attachments:
-    """The attachments of ``old``'s kept rows followed by ``new``'s, in :func:`attach` order.
+    """Return the attachments of ``old``'s kept rows followed by ``new``'s, in :func:`attach` order.
 
     ``keep`` is a boolean mask over ``old``'s facility rows; kept rows are renumbered
     ``0..k-1`` in their order, ``new``'s rows follow from ``k``. ``members``/``keys`` are
@@ -124,7 +124,7 @@ def changed_groups(
 def _kept_distances(
     acc: Access, keep: np.ndarray, added_members: np.ndarray, keys: tuple[str, ...]
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """The node distances of ``acc`` that stay valid, nearest rows renumbered."""
+    """Return the node distances of ``acc`` that stay valid, nearest rows renumbered."""
     changed = changed_groups(acc, keep, added_members, keys)
     row = np.full(len(keep) + 1, -1, dtype=np.int64)  # row[-1] = -1: no facility stays -1
     row[: len(keep)][keep] = np.arange(int(keep.sum()))

@@ -54,7 +54,7 @@ class Groups:
     default: bool = False
 
     def label(self, key: str, lang: str = "nl") -> str:
-        """The display label of group ``key``."""
+        """Return the display label of group ``key``."""
         return self.labels.get(lang, {}).get(key, key)
 
 
@@ -158,7 +158,7 @@ def resolve_groups(
 def _groups_from_dict(
     facilities: Mapping[str, gpd.GeoDataFrame], component: str | Iterable[str] | None
 ) -> Groups:
-    """Groups from a dict of named facility frames (each frame is one group)."""
+    """Build groups from a dict of named facility frames (each frame is one group)."""
     if not facilities:
         raise InputError("The dict of facility frames is empty: give at least one group.")
     frames, keys = [], []
@@ -181,7 +181,7 @@ def _groups_from_dict(
 def _groups_from_rules(
     fac: gpd.GeoDataFrame, rules: Any, component: str | Iterable[str] | None
 ) -> Groups:
-    """Groups from classifying the facilities' OSM tags with ``rules``."""
+    """Build groups from classifying the facilities' OSM tags with ``rules``."""
     r = load_rules(rules)
     present = [k for k in r.match_keys() if k in fac.columns]
     if not present:
@@ -190,7 +190,7 @@ def _groups_from_rules(
             f"({', '.join(r.match_keys())}): read them with "
             "ig.facilities_from_file(path, rules=...) using the same rules."
         )
-    cls = classify(fac, r, keep_unmatched=True)
+    cls = classify(fac, rules=r, keep_unmatched=True)
     members = component_matrix(cls.fillna({"components": ""}), r.keys)
     k, m = _select(r.keys, members, component, f"a group of {r.source}")
     empty = [x for x, any_ in zip(k, np.asarray(m.any(axis=0)), strict=True) if not any_]
@@ -209,7 +209,7 @@ def _groups_from_rules(
 
 
 def _component_keys(fac: pd.DataFrame) -> tuple[str, ...]:
-    """The eight components, or the keys in ``components`` when classified with other rules."""
+    """Return the eight components, or the keys in ``components`` when classified with other rules."""
     col = fac["components"].astype("string").dropna()
     seen: dict[str, None] = {}
     for combo in col.unique():

@@ -32,8 +32,10 @@ class Note(str):
 
 
 def note(key: str, **kw: Any) -> Note:
-    """The :class:`Note` ``key`` of :data:`NOTES`: numbers as ``total`` (residents) and
-    ``m2`` (floor area per resident) are formatted per language.
+    """Return the :class:`Note` ``key`` of :data:`NOTES`.
+
+    Numbers as ``total`` (residents) and ``m2`` (floor area per resident) are formatted per
+    language.
     """
     en, nl = NOTES[key]
     fmt = {k: v for k, v in kw.items() if k not in ("total", "m2")}
@@ -77,8 +79,9 @@ def note_text(note: str, lang: str) -> str:
 
 
 def number(v: Any, lang: str, decimals: int = 0) -> str:
-    """``v`` with thousands separators of ``lang`` (nl ``1.234,5``, en ``1,234.5``); ``–`` if
-    missing or infinite.
+    """Format ``v`` with the thousands separators of ``lang`` (nl ``1.234,5``, en ``1,234.5``).
+
+    ``–`` if missing or infinite.
 
     Examples
     --------
@@ -99,7 +102,7 @@ def number(v: Any, lang: str, decimals: int = 0) -> str:
 
 
 def percent(share: Any, lang: str, decimals: int = 0) -> str:
-    """A share (0..1) as a percentage: nl ``12,5 %``, en ``12.5%``; ``–`` if missing.
+    """Format a share (0..1) as a percentage: nl ``12,5 %``, en ``12.5%``; ``–`` if missing.
 
     Examples
     --------
@@ -113,13 +116,13 @@ def percent(share: Any, lang: str, decimals: int = 0) -> str:
 
 
 def t(key: str, lang: str, **kw: Any) -> str:
-    """The text ``key`` of :data:`TEXTS` in ``lang``, formatted with ``kw``."""
+    """Return the text ``key`` of :data:`TEXTS` in ``lang``, formatted with ``kw``."""
     en, nl = TEXTS[key]
     return (nl if lang == "nl" else en).format(**kw)
 
 
 def phrase(text: str, lang: str) -> str:
-    """A fixed English phrase of the package (a data source, an extent's origin) in ``lang``."""
+    """Translate a fixed English phrase of the package (a data source, an extent's origin) in ``lang``."""
     if lang != "nl":
         return text
     for en, nl in PHRASES:

@@ -77,13 +77,17 @@ def _resolve_units(kind: str, value: Any, source: Any, area_4326: Any) -> gpd.Ge
 
 #: no area has more residents than this (the world has about 8.2 billion)
 MAX_TOTAL_POPULATION = 1e10
+#: analyse()'s options in their old positional order (by keyword now; one release of grace)
+ANALYSE_OLD_POSITIONAL = tuple(
+    "place polygon neighbourhoods population minutes speed_kmh lang total_population progress".split()
+)
 #: guards of the hexagon grid: cells, and cells x network nodes (work of the gap table)
 MAX_HEX_UNITS = 50_000
 MAX_HEX_WORK = 2e9
 
 
 def check_total_population(value: Any, name: str) -> float:
-    """A total number of residents: finite, > 0 and below ``MAX_TOTAL_POPULATION``."""
+    """Check a total number of residents: finite, > 0 and below ``MAX_TOTAL_POPULATION``."""
     v = positive(value, name)
     if v > MAX_TOTAL_POPULATION:
         raise InputError(
@@ -145,7 +149,7 @@ def _check_units_in_data(units: gpd.GeoDataFrame, extent: Any, source: str) -> N
 
 
 def units_touching(units: gpd.GeoDataFrame, extent: Any) -> gpd.GeoDataFrame:
-    """The neighbourhoods that touch the data extent; the others are left out, and said so.
+    """Return the neighbourhoods that touch the data extent; the others are left out, and said so.
 
     A unit wholly outside the data has nothing to place its residents on: it is not part of
     the analysis (its residents are neither "unplaced" nor counted in any figure).
@@ -162,3 +166,18 @@ def units_touching(units: gpd.GeoDataFrame, extent: Any) -> gpd.GeoDataFrame:
             "data extent and are left out of the analysis (their residents are not counted)"
         )
     return units.loc[inside]
+
+
+#: the default units of :func:`analyse` (and ``infra-geo analyse``) on the embedded sample
+SAMPLE_UNITS = "hex:250"
+
+
+def units_or_default(units: Any, osm_file: Any, place: Any, polygon: Any) -> Any:
+    """Return ``units``, or on the embedded sample :data:`SAMPLE_UNITS`, as the CLI does.
+
+    (The sample's 1.4 km2 would hold 5 hexagons of 500 m.) Refuses both a file and a place.
+    """
+    if osm_file is not None and place is not None:
+        raise InputError("Pass either osm_file or place, not both.")
+    sample = osm_file is None and place is None and polygon is None
+    return SAMPLE_UNITS if units is None and sample else units

@@ -36,8 +36,9 @@ def log(message: str, level: int = logging.INFO) -> None:
 def stage_clock(
     progress: Callable[[str], None] | None, timings: dict[str, float]
 ) -> Callable[[str], Callable[[], None]]:
-    """``stage(name)`` reports the stage to ``progress`` and returns ``done()``, which
-    records its seconds in ``timings``.
+    """Return ``stage``: ``stage(name)`` reports a stage to ``progress``, returns ``done()``.
+
+    ``done()`` records the stage's seconds in ``timings``.
     """
     step = progress or (lambda name: None)
 

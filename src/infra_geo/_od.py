@@ -46,14 +46,14 @@ class WalkingOD:
     cutoff_m: float
 
     def matrix(self) -> sparse.csr_matrix:
-        """Sources x points CSR of metres (a zero distance is stored as the smallest float)."""
+        """Return the sources x points CSR of metres (a zero distance is stored as the smallest float)."""
         d = np.where(self.metres > 0, self.metres, np.finfo(float).tiny)
         return sparse.csr_matrix(
             (d, (self.source, self.point)), shape=(self.n_sources, self.n_points)
         )
 
     def within(self, metres: float) -> WalkingOD:
-        """The entries at most ``metres`` apart (a smaller cutoff of the same searches)."""
+        """Return the entries at most ``metres`` apart (a smaller cutoff of the same searches)."""
         lim = float(metres)
         if lim > self.cutoff_m:
             raise ValueError(f"within({lim}) exceeds the searches' cutoff {self.cutoff_m}")
@@ -80,7 +80,7 @@ class WalkingOD:
 def _source_graph(
     net: WalkNetwork, src: np.ndarray, edge: np.ndarray, offset: np.ndarray, n_src: int
 ) -> sparse.csr_matrix:
-    """The network plus one virtual node per source, with arcs out of it only.
+    """Return the network plus one virtual node per source, with arcs out of it only.
 
     The access engine's graph (``_access.augmented``) for any access points: facilities'
     or candidate sites'.
@@ -265,7 +265,7 @@ class ResultInputs:
 def result_form(
     first: Any, facilities: Any, population: Any, component: Any, what: str, **explicit: Any
 ) -> tuple[Any, str] | None:
-    """``(result, component)`` when ``first`` is an :class:`~infra_geo.Analysis`, else None.
+    """Return ``(result, component)`` when ``first`` is an :class:`~infra_geo.Analysis`, else None.
 
     The result form is ``what(result, component, ...)``: the component is the second argument
     (or ``component=``); population and the explicit-form options (``explicit``: by, rules,
@@ -301,8 +301,10 @@ def result_form(
 
 
 def result_inputs(res: Any, component: str, *, allow_empty: bool = False) -> ResultInputs:
-    """The network, the group's access points, the placed residents and their nearest-facility
-    distances of an analysis, all from its access engine (no new distance search).
+    """Return an analysis's network, the group's access points and the placed residents.
+
+    Also the residents' nearest-facility distances, all from the analysis's access engine (no
+    new distance search).
     """
     from ._log import quiet
     from .gaps import gaps_and_residents

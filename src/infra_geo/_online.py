@@ -46,7 +46,7 @@ WGS84 = "EPSG:4326"
 
 
 def geocode(query: str | Mapping[str, str]) -> shapely.Geometry:
-    """The boundary (Multi)Polygon, EPSG:4326, of a named place, from Nominatim.
+    """Return the boundary (Multi)Polygon, EPSG:4326, of a named place, from Nominatim.
 
     Parameters
     ----------
@@ -124,7 +124,7 @@ def graph(
     simplify: bool = True,
     extra_way_tags: Sequence[str] = (),
 ) -> nx.MultiDiGraph:
-    """An osmnx street graph (EPSG:4326, islands kept) inside ``polygon``, from Overpass.
+    """Return an osmnx street graph (EPSG:4326, islands kept) inside ``polygon``, from Overpass.
 
     Parameters
     ----------
@@ -226,7 +226,7 @@ def osmnx_settings(*, extra_way_tags: Sequence[str] = ()) -> Iterator[None]:
 
 
 def _check_overpass_remark(response: requests.Response, *args: Any, **kwargs: Any) -> None:
-    """``requests`` response hook: an Overpass answer whose ``remark`` reports an error."""
+    """Raise when an Overpass answer's ``remark`` reports an error (a ``requests`` hook)."""
     if not response.ok:
         return
     try:
@@ -281,7 +281,7 @@ def _online_error(exc: Exception, service: str) -> OnlineError:
 
 
 def _cause(exc: Exception) -> str:
-    """A short cause of an online failure, not urllib3's repr of its retries."""
+    """Return a short cause of an online failure, not urllib3's repr of its retries."""
     text = " ".join(str(exc).split())
     if isinstance(exc, requests.Timeout):
         return f"no answer within settings.requests_timeout = {settings.requests_timeout:g} s"

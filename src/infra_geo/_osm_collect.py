@@ -24,8 +24,10 @@ def _add_tags(target: tuple[list[int], list[str], list[str]], row: int, tags: li
 
 @dataclass
 class _Collector:
-    """The flat lists of one pass: features (nodes, open ways, areas, each with its tags as
-    flat triples) and highway / ferry ways (every node, valid or not, split into runs later).
+    """The flat lists of one pass: features and highway / ferry ways.
+
+    Features are nodes, open ways and areas, each with its tags as flat triples; highway and
+    ferry ways keep every node, valid or not (split into runs later).
     """
 
     node_id: list[int] = field(default_factory=list)
@@ -53,7 +55,7 @@ class _Collector:
     hw_vals: list[str] = field(default_factory=list)
 
     def area(self, o: Any, tags: list, wkb: Any) -> None:
-        """An assembled area (from a closed way or a multipolygon relation)."""
+        """Return an assembled area (from a closed way or a multipolygon relation)."""
         try:
             geom = wkb.create_multipolygon(o)
         except RuntimeError:
@@ -70,7 +72,7 @@ class _Collector:
         self.area_wkb.append(geom)
 
     def node(self, o: Any, tags: list) -> None:
-        """A tagged node with a valid location."""
+        """Return a tagged node with a valid location."""
         loc = o.location
         if loc.valid():
             _add_tags(self.ftags["node"], len(self.node_id), tags)
@@ -81,8 +83,9 @@ class _Collector:
     def highway(
         self, o: Any, tags: list, wkb: Any, invalid: tuple[type[BaseException], ...]
     ) -> None:
-        """A highway or ferry way: its tags, node refs and line (``invalid``: the exceptions
-        libosmium raises for a way with a missing node).
+        """Collect a highway or ferry way: its tags, node refs and line.
+
+        ``invalid``: the exceptions libosmium raises for a way with a missing node.
         """
         import osmium
 
@@ -104,7 +107,7 @@ class _Collector:
     def feature_way(
         self, o: Any, tags: list, wkb: Any, invalid: tuple[type[BaseException], ...]
     ) -> None:
-        """A way with a feature key: an open line, or a closed way (its area comes apart)."""
+        """Return a way with a feature key: an open line, or a closed way (its area comes apart)."""
         import osmium
 
         nl = o.nodes
@@ -129,8 +132,10 @@ class _Collector:
             self.n_lines_incomplete += 1
 
     def relation(self, o: Any, tags: list) -> None:
-        """A relation with a feature key: multipolygon/boundary (assembled by libosmium) or
-        building (assembled by :func:`infra_geo._osm_reader._building_relations`).
+        """Collect a relation with a feature key: multipolygon/boundary or building.
+
+        Multipolygons and boundaries are assembled by libosmium, buildings by
+        :func:`infra_geo._osm_reader._building_relations`.
         """
         rtype = o.tags.get("type")
         if rtype in ("multipolygon", "boundary"):

@@ -68,7 +68,7 @@ class OSMData:
 
 
 def sniff_format(path: str | os.PathLike[str]) -> str:
-    """The osmium format string of ``path`` from its first bytes, not its name.
+    """Return the osmium format string of ``path`` from its first bytes, not its name.
 
     Raises
     ------
@@ -261,7 +261,7 @@ def _read(path: str, fmt: str, keys: tuple[str, ...], name: str = "") -> OSMData
 
 
 def _collect(path: str, fmt: str, keys: tuple[str, ...], name: str) -> _Collector:
-    """The pass itself: every object libosmium lets through, handed to a :class:`_Collector`."""
+    """Run the pass itself: every object libosmium lets through, handed to a :class:`_Collector`."""
     import osmium
     from osmium.filter import EmptyTagFilter, KeyFilter
 
@@ -313,8 +313,9 @@ def _collect(path: str, fmt: str, keys: tuple[str, ...], name: str) -> _Collecto
 
 
 def _way_tag_frame(c: _Collector, run_way: np.ndarray) -> pd.DataFrame:
-    """The tag table of the kept highway ways, one row a run (``run_way``: the way row of each
-    run); a way lost to clipping adds no column.
+    """Return the tag table of the kept highway ways, one row a run.
+
+    ``run_way``: the way row of each run; a way lost to clipping adds no column.
     """
     kept, run_row = np.unique(run_way, return_inverse=True)
     compact = np.full(len(c.hw_id), -1, dtype=np.int64)
@@ -392,8 +393,10 @@ def _way_runs(
     cut: dict[int, list[tuple[int, int]]],
     dropped: dict,
 ) -> dict[str, np.ndarray]:
-    """Split the highway ways at their missing nodes (a clipped extract) into runs of at
-    least two present nodes; count the missing nodes and the ways left with no run.
+    """Split the highway ways at their missing nodes (a clipped extract) into runs.
+
+    A run has at least two present nodes; the missing nodes and the ways left with no run
+    are counted.
     """
     n_ways = len(way_id)
     lens = np.asarray(way_len, dtype=np.int64)
@@ -441,9 +444,10 @@ def _way_runs(
 
 
 def _tag_frame(n: int, rows: list[int], keys: list[str], vals: list[str]) -> pd.DataFrame:
-    """A frame of ``n`` rows with one column per tag key (in order of first appearance, as
-    ``DataFrame.from_records`` of the tag dicts would give) from flat (row, key, value)
-    triples: one numpy scatter into a (keys, rows) block, not one dict per object.
+    """Return a frame of ``n`` rows with one column per tag key from (row, key, value) triples.
+
+    The columns come in order of first appearance, as ``DataFrame.from_records`` of the tag
+    dicts would give: one numpy scatter into a (keys, rows) block, not one dict per object.
     """
     if not n:
         return pd.DataFrame()
@@ -462,7 +466,7 @@ def _tag_frame(n: int, rows: list[int], keys: list[str], vals: list[str]) -> pd.
 
 
 def _read_error(path: str, exc: BaseException) -> DataFileError:
-    """A clear error for what libosmium refused in ``path``."""
+    """Return a clear error for what libosmium refused in ``path``."""
     import osmium
 
     msg = " ".join(str(exc).split())
@@ -496,8 +500,10 @@ _OUTLINE_ROLES = ("outline", "outer", "")
 def _building_relations(
     path: str, fmt: str, rels: list[tuple[int, dict, list[tuple[str, int, str]]]]
 ) -> list[tuple[str, int, bytes, dict]]:
-    """Areas of ``type=building`` relations, read like multipolygons: the union of the rings
-    of their ``outline``/``outer`` way members minus their ``inner`` rings. A relation whose
+    """Read the areas of ``type=building`` relations like multipolygons.
+
+    An area is the union of the rings of its ``outline``/``outer`` way members minus its
+    ``inner`` rings. A relation whose
     outline is missing (clipped), is itself a relation, or does not close is left out (the
     caller counts it as an incomplete area). Needs a second, small pass over the ways.
     """
@@ -560,7 +566,7 @@ def _features_frame(
     area_wkb: list,
     ftags: dict[str, tuple[list[int], list[str], list[str]]],
 ) -> gpd.GeoDataFrame:
-    """The features as a GeoDataFrame: nodes, then lines, then areas, one column per tag."""
+    """Return the features as a GeoDataFrame: nodes, then lines, then areas, one column per tag."""
     n_node, n_line, n_area = len(node_id), len(line_id), len(area_id)
     geoms = []
     if n_node:

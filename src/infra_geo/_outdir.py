@@ -225,7 +225,7 @@ def clean_stale(out: Path) -> list[Path]:
 
 
 def new_scratch(out: Path) -> Path:
-    """A fresh scratch folder beside ``out``."""
+    """Return a fresh scratch folder beside ``out``."""
     p = out.parent / f"{_scratch_prefix(out)}{os.getpid()}-{secrets.token_hex(6)}"
     p.mkdir()
     return p
@@ -302,7 +302,7 @@ def _neutral(v: Any) -> Any:
 
 
 def spreadsheet_safe(df: pd.DataFrame) -> pd.DataFrame:
-    """A copy whose text cells cannot be evaluated by a spreadsheet (OWASP CSV injection).
+    """Return a copy whose text cells cannot be evaluated by a spreadsheet (OWASP CSV injection).
 
     A text cell starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return gets a
     leading single quote; numeric columns stay numeric (a negative number is a number).

@@ -121,7 +121,7 @@ def _write_facilities(res: Analysis, p: Path) -> None:
 def _write_raster(res: Analysis, p: Path, cell_m: float) -> None:
     import rasterio
 
-    bands, transform, crs = res.walk_minutes_grid(cell_m)
+    bands, transform, crs = res.walk_minutes_grid(cell_m=cell_m)
     profile = {
         "driver": "GTiff",
         "height": bands.shape[1],
@@ -156,9 +156,10 @@ def _write_raster(res: Analysis, p: Path, cell_m: float) -> None:
 
 
 def summary_markdown(res: Analysis, lang: str | None = None) -> str:
-    """A short human-readable report of the run (``summary.md``) in ``lang`` (default the
-    run's ``lang``): every heading, sentence and table header, and numbers in its format
-    (nl ``1.234`` and ``12,5 %``).
+    """Return a short human-readable report of the run (``summary.md``) in ``lang``.
+
+    ``lang`` defaults to the run's: every heading, sentence and table header, and numbers in
+    its format (nl ``1.234`` and ``12,5 %``).
     """
     lang = res.lang if lang is None else lang
     if lang not in _i18n.LANGS:
@@ -176,7 +177,7 @@ def summary_markdown(res: Analysis, lang: str | None = None) -> str:
 
 
 def coverage_text(res: Analysis, lang: str) -> str:
-    """What the headline figures cover, in one line (:meth:`Analysis.coverage_text`)."""
+    """Return what the headline figures cover, in one line (:meth:`Analysis.coverage_text`)."""
     n = _i18n.number
     cov = res.coverage()
     left = _i18n.t("cov_left", lang, n=cov["partial_units"])
@@ -200,7 +201,7 @@ def coverage_text(res: Analysis, lang: str) -> str:
 
 
 def _facts(res: Analysis, lang: str) -> list[str]:
-    """The list of facts at the top of ``summary.md``."""
+    """Return the list of facts at the top of ``summary.md``."""
     n, t = _i18n.number, _i18n.t
     net = res.network
     lines = [
@@ -271,7 +272,7 @@ def _reach_table(res: Analysis, lang: str) -> list[str]:
 
 
 def _worst_table(res: Analysis, lang: str) -> list[str]:
-    """The five worst-served ranked units at the middle threshold."""
+    """Return the five worst-served ranked units at the middle threshold."""
     t = _i18n.t
     m = res.minutes[len(res.minutes) // 2] if len(res.minutes) > 1 else res.minutes[0]
     rank = _schema.rank(m)
@@ -327,7 +328,7 @@ def _md(text: Any) -> str:
 
 
 def _write_errors() -> tuple[type[BaseException], ...]:
-    """What the writers raise on a full disk or an I/O fault (GDAL's errors included)."""
+    """Return what the writers raise on a full disk or an I/O fault (GDAL's errors included)."""
     errs: list[type[BaseException]] = [OSError, RuntimeError]
     try:
         from rasterio._err import CPLE_BaseError

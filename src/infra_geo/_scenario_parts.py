@@ -42,7 +42,7 @@ LOCAL_SHARE = 0.5
 
 
 def _rows_of(acc: Access, key: str, rows: np.ndarray) -> np.ndarray:
-    """The rows among ``rows`` that are attached members of group ``key``."""
+    """Return the rows among ``rows`` that are attached members of group ``key``."""
     att = acc.attachments
     j = acc.keys.index(key)
     return rows[att.members[rows, j] & att.snapped[rows]] if len(rows) else rows
@@ -66,8 +66,10 @@ def adjusted_counts(
     keys: tuple[str, ...],
     limits: dict[float, float],
 ) -> dict[str, np.ndarray]:
-    """``{k}_n_{m}min`` of the edited set: the base counts minus the removed facilities'
-    indicators plus the added ones' (``removed`` rows of ``old``, ``added`` rows of ``new``).
+    """Return ``{k}_n_{m}min`` of the edited set from the base counts.
+
+    The base counts minus the removed facilities' indicators plus the added ones' (``removed``
+    rows of ``old``, ``added`` rows of ``new``).
     """
     lmax = max(limits.values()) * (1 + 1e-12)
     out: dict[str, np.ndarray] = {}
@@ -105,7 +107,7 @@ def local_catchments(  # noqa: PLR0913 - internal stage plumbing
     width: float,
     max_share: float = LOCAL_SHARE,
 ) -> list[Any] | None:
-    """The catchment geometries of group ``key`` per walking time after the edit (base CRS).
+    """Return the catchment geometries of group ``key`` per walking time after the edit (base CRS).
 
     None when the facilities near the edit are more than ``max_share`` of the group: a
     local update would redo most of the work (then recompute the group whole).

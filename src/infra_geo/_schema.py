@@ -61,7 +61,7 @@ CAPACITY_MEASURES = ("supply_method", "capacity_source")
 
 
 def column(group: str | None, measure: str, minutes: float | None = None) -> str:
-    """The gap-table column of ``measure`` for ``group`` (None: over all groups) at ``minutes``.
+    """Return the gap-table column of ``measure`` for ``group`` (None: over all groups) at ``minutes``.
 
     Parameters
     ----------
@@ -179,7 +179,7 @@ def parse(col: object) -> tuple[str | None, str, int | None] | None:
 
 
 def minutes_of(columns: Iterable[object], measure: str) -> list[int]:
-    """The sorted walking times of ``measure`` columns among ``columns``."""
+    """Return the sorted walking times of ``measure`` columns among ``columns``."""
     found = {p[2] for c in columns if (p := parse(c)) and p[1] == measure and p[2] is not None}
     return sorted(found)
 
@@ -189,7 +189,7 @@ def minutes_of(columns: Iterable[object], measure: str) -> list[int]:
 
 
 def summary_share(minutes: float) -> str:
-    """The summary table's ``share_{minutes}min`` column."""
+    """Return the summary table's ``share_{minutes}min`` column."""
     return f"share_{_minutes_text(minutes)}min"
 
 
@@ -197,7 +197,7 @@ _SUMMARY_SHARE_RE = re.compile(r"^share_(\d+)min$")
 
 
 def summary_minutes(col: object) -> int | None:
-    """The walking time of a summary ``share_{m}min`` column, or None for any other."""
+    """Return the walking time of a summary ``share_{m}min`` column, or None for any other."""
     mt = _SUMMARY_SHARE_RE.match(col) if isinstance(col, str) else None
     return int(mt.group(1)) if mt else None
 
@@ -567,7 +567,7 @@ GAP_COLUMN_DESCRIPTIONS: tuple[tuple[str, str], ...] = tuple((d.names, d.en) for
 
 
 def _doc_key(col: str) -> str | None:
-    """The entry of :data:`GAP_COLUMN_DESCRIPTIONS` that describes ``col``."""
+    """Return the entry of :data:`GAP_COLUMN_DESCRIPTIONS` that describes ``col``."""
     p = parse(col)
     if p is None:
         return col if col in UNIT_FIXED_COLUMNS else None
@@ -577,7 +577,8 @@ def _doc_key(col: str) -> str | None:
 
 
 def doc_of(col: str) -> tuple[ColumnDoc, int] | None:
-    """The :data:`GAP_COLUMNS` entry describing ``col`` and the position of its name there;
+    """Return the :data:`GAP_COLUMNS` entry describing ``col`` and the position of its name.
+
     None when ``col`` is none of ours (an own column of the units).
     """
     key = _doc_key(col)
@@ -591,7 +592,7 @@ def doc_of(col: str) -> tuple[ColumnDoc, int] | None:
 
 
 def describe(col: str, lang: str = "en") -> str | None:
-    """The description of gap column ``col`` in ``lang``; None when it is none of ours."""
+    """Return the description of gap column ``col`` in ``lang``; None when it is none of ours."""
     found = doc_of(col)
     if found is None:
         return None
@@ -600,8 +601,10 @@ def describe(col: str, lang: str = "en") -> str | None:
 
 
 def header(col: str, lang: str, group_labels: Mapping[str, str]) -> str:
-    """The short spreadsheet header of gap column ``col`` in ``lang`` (``col`` itself when it
-    is none of ours); ``group_labels`` names the groups (e.g. ``care`` -> ``Zorg``).
+    """Return the short spreadsheet header of gap column ``col`` in ``lang``.
+
+    ``col`` itself when it is none of ours; ``group_labels`` names the groups (e.g. ``care``
+    -> ``Zorg``).
 
     Examples
     --------
@@ -624,7 +627,7 @@ def header(col: str, lang: str, group_labels: Mapping[str, str]) -> str:
 
 
 def columns_doc(width: int = 26) -> str:
-    """The plain-text table of :data:`GAP_COLUMN_DESCRIPTIONS` (``GAP_COLUMNS_DOC``)."""
+    """Return the plain-text table of :data:`GAP_COLUMN_DESCRIPTIONS` (``GAP_COLUMNS_DOC``)."""
     lines = []
     for names, text in GAP_COLUMN_DESCRIPTIONS:
         first, *rest = text.splitlines()

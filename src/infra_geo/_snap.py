@@ -21,8 +21,9 @@ _GRID_REACH_M = 30.0
 def _closest(
     pi: np.ndarray, ei: np.ndarray, d: np.ndarray, off: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per point the closest candidate; ties (within a nanometre) go to the lowest edge index,
-    then the lowest offset, so the choice is deterministic.
+    """Pick per point the closest candidate, deterministically.
+
+    Ties (within a nanometre) go to the lowest edge index, then the lowest offset.
     """
     if (pi[1:] < pi[:-1]).any():
         o = np.argsort(pi, kind="stable")
@@ -93,8 +94,9 @@ class _SegmentGrid:
     def near(
         self, xy: np.ndarray, reach: float
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(point, edge, distance, offset along the edge) of every piece within ``reach``
-        (at most the reach the grid was built for).
+        """Return (point, edge, distance, offset along the edge) of each piece within reach.
+
+        ``reach`` is at most the reach the grid was built for.
         """
         if reach > self.reach:
             raise ValueError(f"reach {reach} exceeds the grid's {self.reach}")
@@ -134,8 +136,9 @@ class _SegmentGrid:
         return pi[ok], self.edge[si[ok]], dist[ok], off[ok]
 
     def project(self, xy: np.ndarray, si: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Distance from each point to piece ``si`` and the offset of the closest spot on the
-        piece along its edge.
+        """Return the distance from each point to piece ``si`` and the offset along its edge.
+
+        The offset is that of the closest spot on the piece.
         """
         px, py = xy[:, 0] - self.ax[si], xy[:, 1] - self.ay[si]
         ddx, ddy = self.dx[si], self.dy[si]
@@ -146,8 +149,10 @@ class _SegmentGrid:
 
     @property
     def tree(self) -> shapely.STRtree:
-        """STRtree over the pieces (built once): nearest-piece searches beyond the grid's
-        reach are ~2-5x faster than over whole many-vertex edges.
+        """Return an STRtree over the pieces (built once).
+
+        Nearest-piece searches beyond the grid's reach are ~2-5x faster than over whole
+        many-vertex edges.
         """
         if self._tree is None:
             ends = np.stack(

@@ -39,7 +39,7 @@ def parse(expr: str) -> list[tuple[str, str | None, str | None]]:
 
 
 def keys(expr: str) -> list[str]:
-    """The tag keys an expression reads."""
+    """Return the tag keys an expression reads."""
     return list(dict.fromkeys(k for k, _, _ in parse(expr)))
 
 

@@ -38,7 +38,7 @@ WGS84 = "EPSG:4326"
 
 
 def to_crs(crs: Any, what: str = "crs") -> CRS:
-    """A pyproj CRS from anything pyproj accepts; raises :class:`CRSError`."""
+    """Return a pyproj CRS from anything pyproj accepts; raises :class:`CRSError`."""
     if crs is None:
         raise CRSError(f"{what} is missing: set it (e.g. gdf.set_crs('EPSG:4326')) and try again.")
     try:
@@ -131,7 +131,7 @@ def minutes_tuple(minutes: Any, name: str = "minutes") -> tuple[float, ...]:
 
 
 def as_polygon(polygon: Any, crs: Any = None, name: str = "polygon") -> BaseGeometry:
-    """A valid (Multi)Polygon in EPSG:4326 from a shapely geometry or a GeoSeries/GeoDataFrame.
+    """Return a valid (Multi)Polygon in EPSG:4326 from a shapely geometry or a GeoSeries/GeoDataFrame.
 
     A bare shapely geometry is taken to be in ``crs`` (default EPSG:4326 lon/lat).
     """
@@ -185,7 +185,7 @@ def as_polygon(polygon: Any, crs: Any = None, name: str = "polygon") -> BaseGeom
 
 
 def bbox_polygon(bbox: Any) -> BaseGeometry:
-    """A lon/lat polygon from ``(west, south, east, north)``."""
+    """Return a lon/lat polygon from ``(west, south, east, north)``."""
     try:
         w, s, e, n = (float(v) for v in bbox)
     except (TypeError, ValueError):
@@ -302,7 +302,7 @@ def as_facilities(
     columns: Sequence[str] = (),
     need_components: bool = False,
 ) -> gpd.GeoDataFrame:
-    """A facility frame: a GeoDataFrame with a CRS (and ``columns``, ``components``).
+    """Check a facility frame: a GeoDataFrame with a CRS (and ``columns``, ``components``).
 
     Parameters
     ----------
@@ -335,7 +335,7 @@ def as_facilities(
 
 
 def as_units(units: Any, name: str = "neighbourhoods") -> gpd.GeoDataFrame:
-    """A frame of unit polygons: a non-empty GeoDataFrame of (Multi)Polygons with a CRS.
+    """Check a frame of unit polygons: a non-empty GeoDataFrame of (Multi)Polygons with a CRS.
 
     Parameters
     ----------
@@ -374,7 +374,7 @@ def as_units(units: Any, name: str = "neighbourhoods") -> gpd.GeoDataFrame:
 
 
 def as_population(population: Any, name: str = "population") -> gpd.GeoDataFrame:
-    """Population points: a GeoDataFrame with a CRS and finite, non-negative residents.
+    """Check population points: a GeoDataFrame with a CRS and finite, non-negative residents.
 
     Parameters
     ----------

@@ -199,7 +199,7 @@ def check_profile(profile: Any, name: str = "walk_profile") -> str:
 
 
 def resolve(profile: Any, area_4326: Any) -> WalkProfile:
-    """The profile to use for data covering ``area_4326`` (a shapely geometry, lon/lat).
+    """Return the profile to use for data covering ``area_4326`` (a shapely geometry, lon/lat).
 
     Parameters
     ----------

@@ -31,8 +31,9 @@ if TYPE_CHECKING:
 
 
 def _positions(data: Any, runs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Positions in the flat node arrays of the nodes of the way runs ``runs``, the run
-    (0..len(runs)-1) of each position, and the runs' node counts.
+    """Return the positions of the nodes of the way runs ``runs`` in the flat node arrays.
+
+    Also the run (0..len(runs)-1) of each position, and the runs' node counts.
     """
     offs = data.way_offsets
     r_lens = np.diff(offs)[runs]
@@ -41,7 +42,7 @@ def _positions(data: Any, runs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.
 
 
 def _lonlat_box(data: Any, runs: np.ndarray) -> shapely.Geometry:
-    """The lon/lat box of the way runs ``runs``."""
+    """Return the lon/lat box of the way runs ``runs``."""
     lonlat = data.way_lonlat[_positions(data, np.asarray(runs, dtype=np.int64))[0]]
     w, s = lonlat.min(axis=0)
     e, n = lonlat.max(axis=0)
@@ -116,9 +117,11 @@ def separate_sidewalk_found(roads: np.ndarray, sidewalks: np.ndarray) -> np.ndar
 def _profile_ways(
     data: Any, walk_profile: str | None, crs: Any
 ) -> tuple[np.ndarray, np.ndarray, Any, Any]:
-    """The walk profile applied to the ways of an extract ``data``: the walkable and ferry
-    ways (roads whose separate sidewalk is in the data dropped), the profile, and ``crs``
-    (when None, the metric CRS of the walkable non-ferry ways).
+    """Apply the walk profile to the ways of an extract ``data``.
+
+    Returns the walkable and ferry ways (roads whose separate sidewalk is in the data
+    dropped), the profile, and ``crs`` (when None, the metric CRS of the walkable non-ferry
+    ways).
     """
     tags = data.way_tags
     # where the streets are: a ferry may run far abroad (Hoek van Holland - Harwich)
@@ -150,8 +153,9 @@ def _profile_ways(
 def _build_from_ways(
     data: Any, walk: np.ndarray, area: Any, crs: Any, *, ferry: np.ndarray | None = None
 ) -> WalkNetwork:
-    """Split the walkable ways at shared nodes into edges (vectorised); ``ferry`` ways get
-    their crossing time as walking metres (:func:`_ferry_lengths`).
+    """Split the walkable ways at shared nodes into edges (vectorised).
+
+    ``ferry`` ways get their crossing time as walking metres (:func:`_ferry_lengths`).
     """
     from .network import WalkNetwork  # network imports this module
 
@@ -216,8 +220,9 @@ def _build_from_ways(
 
 
 def parse_duration_min(value: Any) -> float:
-    """Minutes in an OSM ``duration`` tag (``"mm"``, ``"hh:mm"``, ``"hh:mm:ss"`` or ISO 8601
-    ``"PT1H5M"``); NaN when absent or unreadable.
+    """Parse the minutes in an OSM ``duration`` tag; NaN when absent or unreadable.
+
+    Formats: ``"mm"``, ``"hh:mm"``, ``"hh:mm:ss"`` or ISO 8601 ``"PT1H5M"``.
     """
     if not isinstance(value, str) or not value.strip():
         return float("nan")
@@ -243,8 +248,10 @@ def parse_duration_min(value: Any) -> float:
 def _ferry_lengths(
     geom_len: np.ndarray, way_row: np.ndarray, way_ids: np.ndarray, tags: pd.DataFrame
 ) -> np.ndarray:
-    """Walking-equivalent metres of ferry edges (geometry lengths ``geom_len`` of rows
-    ``way_row``): (crossing minutes + ``settings.ferry_wait_min``) x walking metres per minute
+    """Return the walking-equivalent metres of ferry edges.
+
+    For geometry lengths ``geom_len`` of rows ``way_row``: (crossing minutes +
+    ``settings.ferry_wait_min``) x walking metres per minute
     (``settings.walk_speed_kmh``). The crossing takes the way's ``duration`` tag, else its
     length at ``settings.ferry_speed_kmh``; a way split into several edges shares its time
     by length (so the wait counts once per crossing).
@@ -286,8 +293,9 @@ def _log_loose_ferries(net: WalkNetwork) -> None:
 
 
 def _profile_network(G: nx.MultiDiGraph, profile: Any, crs: Any) -> WalkNetwork:
-    """The profile applied to an unsimplified osmnx graph of every highway/ferry way: the
-    same tag rules, ``sidewalk=separate`` check and ferry lengths as for a file.
+    """Apply the profile to an unsimplified osmnx graph of every highway/ferry way.
+
+    The same tag rules, ``sidewalk=separate`` check and ferry lengths as for a file.
     """
     import osmnx as ox
 

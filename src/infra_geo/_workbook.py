@@ -35,7 +35,7 @@ def _labels(lang: str) -> dict[str, str]:
 
 
 def _meaning(col: str, lang: str) -> tuple[str, str]:
-    """(unit, meaning) of gap column ``col`` in ``lang``, the group and minutes filled in."""
+    """Return (unit, meaning) of gap column ``col`` in ``lang``, the group and minutes filled in."""
     found = _schema.doc_of(col)
     if found is None:
         return "", _i18n.t("own_column", lang)
@@ -81,7 +81,7 @@ def _topic_columns(gaps: pd.DataFrame) -> dict[str, list[str]]:
 
 
 def _cell_values(g: pd.DataFrame, col: str, lang: str) -> tuple[list[Any], np.ndarray]:
-    """The rounded cell values of ``col`` and where they are blank (NaN or infinite)."""
+    """Return the rounded cell values of ``col`` and where they are blank (NaN or infinite)."""
     found = _schema.doc_of(col)
     unit = found[0].unit if found is not None else "text"
     s = g[col]
@@ -178,7 +178,7 @@ def _data_sheet(wb: Any, g: pd.DataFrame, topic: str, cols: list[str], lang: str
 
 
 def _columns_sheet(wb: Any, topics: dict[str, list[str]], lang: str) -> None:
-    """The sheet that explains every column of the workbook."""
+    """Write the sheet that explains every column of the workbook."""
     labels, idx = _labels(lang), 1 if lang == "nl" else 0
     rows: list[list[Any]] = [[_i18n.t("why_blank_note", lang), "", "", "", ""]]
     seen: set[str] = set()
@@ -224,7 +224,7 @@ def write_xlsx(gaps: pd.DataFrame, path: Path, lang: str) -> None:
 
 
 def _deterministic(xlsx: bytes) -> bytes:
-    """The workbook with fixed zip timestamps and document dates (openpyxl stamps 'now')."""
+    """Return the workbook's bytes with fixed zip timestamps and dates (openpyxl stamps 'now')."""
     stamp = re.compile(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)")
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(xlsx)) as src, zipfile.ZipFile(out, "w") as dst:

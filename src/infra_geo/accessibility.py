@@ -38,6 +38,7 @@ from ._catchment_geometry import (
     _parallel,
     _tile_unions,
 )
+from ._deprecate import positional_deprecated
 from ._types import RulesLike
 from ._validate import minutes_tuple, positive
 from .errors import EmptyDataError, InputError
@@ -56,13 +57,15 @@ __all__ = [
 
 
 def metres_per_minute(speed_kmh: float) -> float:
-    """Walking speed in metres per minute from km/h (4.8 km/h = 80 m/min)."""
+    """Convert a walking speed in km/h to metres per minute (4.8 km/h = 80 m/min)."""
     return positive(speed_kmh, "speed_kmh") * 1000.0 / 60.0
 
 
+@positional_deprecated(2, ("entrances",))
 def attach_facilities(
     net: WalkNetwork,
     facilities: gpd.GeoDataFrame,
+    *,
     entrances: gpd.GeoSeries | None = None,
 ) -> Attachments:
     """Access points of every facility on the network (see the module docstring for the rule).
@@ -93,12 +96,13 @@ def attach_facilities(
     return attach(net, facilities, entrances)
 
 
+@positional_deprecated(2, ("component", "entrances"))
 def distance_to_nearest(
     net: WalkNetwork,
     facilities: gpd.GeoDataFrame | dict[str, gpd.GeoDataFrame],
+    *,
     component: str | Iterable[str] | None = None,
     entrances: gpd.GeoSeries | None = None,
-    *,
     by: str | None = None,
     rules: RulesLike = None,
     access: Access | None = None,
@@ -150,16 +154,16 @@ def distance_to_nearest(
     >>> import infra_geo as ig
     >>> path = ig.analysis.sample_path()
     >>> net, fac = ig.walk_network_from_file(path), ig.facilities_from_file(path)
-    >>> d = ig.distance_to_nearest(net, fac, "care")
+    >>> d = ig.distance_to_nearest(net, fac, component="care")
     >>> share = float((d <= 800).mean())  # share of nodes within 10 minutes at 4.8 km/h
     >>> G = net.to_networkx()
     >>> all(n in G for n in d.index)  # keyed like the networkx graph
     True
-    >>> gp = ig.distance_to_nearest(net, fac, "amenity=doctors", by="category")
+    >>> gp = ig.distance_to_nearest(net, fac, component="amenity=doctors", by="category")
     >>> float(gp.min())  # at the doctors' own access points
     0.0
     >>> cbs = ig.facilities_from_file(path, rules="cbs_nabijheid")
-    >>> d = ig.distance_to_nearest(net, cbs, ["huisarts", "supermarkt"], rules="cbs_nabijheid")
+    >>> d = ig.distance_to_nearest(net, cbs, component=["huisarts", "supermarkt"], rules="cbs_nabijheid")
     >>> list(d.columns)
     ['huisarts', 'supermarkt']
     """
@@ -171,15 +175,16 @@ def distance_to_nearest(
     return df[keys[0]] if single else df
 
 
+@positional_deprecated(2, ("minutes", "speed_kmh", "component", "entrances", "chunk"))
 def nearest_facilities(  # noqa: PLR0913 - public entry point: data args + keyword options
     net: WalkNetwork,
     facilities: gpd.GeoDataFrame,
+    *,
     minutes: float | Iterable[float] = (5, 10, 15),
     speed_kmh: float | None = None,
     component: str | Iterable[str] | None = None,
     entrances: gpd.GeoSeries | None = None,
     chunk: int = 128,
-    *,
     by: str | None = None,
     rules: RulesLike = None,
     access: Access | None = None,
@@ -297,18 +302,19 @@ def _zorder(xy: np.ndarray, cell: float) -> np.ndarray:
     return key
 
 
+@positional_deprecated(3, ("component", "entrances"))
 def distances_at_points(
     net: WalkNetwork,
     facilities: gpd.GeoDataFrame,
     points: gpd.GeoSeries,
+    *,
     component: str | Iterable[str] | None = None,
     entrances: gpd.GeoSeries | None = None,
-    *,
     by: str | None = None,
     rules: RulesLike = None,
     access: Access | None = None,
 ) -> pd.DataFrame:
-    """Walking metres from arbitrary points (homes, cells) to the nearest facility per component.
+    """Compute walking metres from arbitrary points (homes, cells) to the nearest facility per component.
 
     Each point is attached to its nearest walkable edge like a point facility (within the
     snapping tolerance); its distance is the best of walking to either end of its edge and
@@ -339,7 +345,7 @@ def distances_at_points(
     >>> path = ig.analysis.sample_path()
     >>> net, fac = ig.walk_network_from_file(path), ig.facilities_from_file(path)
     >>> homes = net.nodes.geometry.iloc[:5]
-    >>> ig.distances_at_points(net, fac, homes, "care").shape
+    >>> ig.distances_at_points(net, fac, homes, component="care").shape
     (5, 3)
     """
     if not isinstance(points, gpd.GeoSeries):
@@ -352,20 +358,23 @@ def distances_at_points(
 
 
 
+@positional_deprecated(
+    2, ("minutes", "speed_kmh", "by", "component", "buffer_m", "entrances")
+)
 def catchments(  # noqa: PLR0913 - public entry point: data args + keyword options
     net: WalkNetwork,
     facilities: gpd.GeoDataFrame,
+    *,
     minutes: float | Iterable[float] = (5, 10, 15),
     speed_kmh: float | None = None,
     by: str = "component",
     component: str | Iterable[str] | None = None,
     buffer_m: float | None = None,
     entrances: gpd.GeoSeries | None = None,
-    *,
     rules: RulesLike = None,
     access: Access | None = None,
 ) -> gpd.GeoDataFrame:
-    """The areas reachable on foot within each walking time.
+    """Return the areas reachable on foot within each walking time.
 
     A catchment is the reachable part of the street network (whole edges and the partial
     edges up to the point where the walking time runs out), each side widened by the street

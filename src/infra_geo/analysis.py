@@ -16,8 +16,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import _i18n, _schema, settings
+from . import _i18n, _inputs, _schema, _types, settings
 from ._access import Access
+from ._deprecate import positional_deprecated
 from ._inputs import (
     _check_hex_work,
     _check_units_in_data,
@@ -45,7 +46,7 @@ residents_per_m2_floor = 1 / 50
 
 
 def sample_path() -> Path:
-    """The embedded offline sample, shipped as package data.
+    """Return the embedded offline sample, shipped as package data.
 
     ``infra_geo/data/helsinki-centre.osm.pbf`` inside the installed package (part of central
     Helsinki, © OpenStreetMap contributors, ODbL 1.0: see ``README.md`` beside it).
@@ -126,7 +127,7 @@ class Analysis:
     timings: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     entrances: gpd.GeoSeries | None = None
-    extent: Any = None
+    extent: shapely.Geometry | None = None
     extent_source: str = ""
     access: Access | None = None
     source_file: Path | None = None
@@ -177,7 +178,7 @@ class Analysis:
         return out
 
     def coverage(self) -> dict[str, Any]:
-        """What the headline figures cover.
+        """Return what the headline figures cover.
 
         Returns
         -------
@@ -214,8 +215,9 @@ class Analysis:
         return cov
 
     def coverage_text(self, *, lang: str | None = None) -> str:
-        """One line saying what the headline figures cover (summary, CLI), in ``lang``
-        (default the run's ``lang``).
+        """Return one line saying what the headline figures cover (summary, CLI).
+
+        In ``lang`` (default the run's ``lang``).
         """
         from ._report import coverage_text
 
@@ -244,8 +246,11 @@ class Analysis:
             f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
         )
 
-    def map(self, measure: str | None = None, *, suggestions: Any = None) -> Any:
-        """The interactive coverage map (folium.Map); ``suggestions``: ig.suggest_sites's."""
+    @positional_deprecated(1, ("measure",))
+    def map(
+        self, *, measure: str | None = None, suggestions: _types.SuggestionsLike | None = None
+    ) -> _types.Map:
+        """Return the interactive coverage map (folium.Map); ``suggestions``: ig.suggest_sites's."""
         from .maps import coverage_map
 
         return coverage_map(
@@ -260,20 +265,22 @@ class Analysis:
             title=getattr(self, "map_title", None),
         )
 
-    def with_capacity(self, component: str, capacity: Any = None, **options: Any) -> Analysis:
-        """:func:`infra_geo.capacity.with_capacity`: supply per 1,000 residents in the gaps."""
+    @positional_deprecated(2, ("capacity",))
+    def with_capacity(self, component: str, **options: _types.CapacityOption) -> Analysis:
+        """Return :func:`infra_geo.capacity.with_capacity` (capacity=, method=...) of this result."""
         from .capacity import with_capacity
 
-        return with_capacity(self, component, capacity, **options)
+        return with_capacity(self, component, **options)  # type: ignore[arg-type]
 
-    def scenario(self, **options: Any) -> Analysis:
-        """:func:`infra_geo.scenarios.scenario`: ``add=``, ``remove=``, ``name=``, ``component=``."""
+    def scenario(self, **options: _types.ScenarioOption) -> Analysis:
+        """Return :func:`infra_geo.scenarios.scenario`: ``add=``, ``remove=``, ``name=``, ``component=``."""
         from .scenarios import scenario
 
-        return scenario(self, **options)
+        return scenario(self, **options)  # type: ignore[arg-type]
 
-    def walk_minutes_grid(self, cell_m: float = 50.0) -> tuple[np.ndarray, Any, Any]:
-        """Walking minutes to the nearest facility per component on a regular grid.
+    @positional_deprecated(1, ("cell_m",))
+    def walk_minutes_grid(self, *, cell_m: float = 50.0) -> _types.RasterGrid:
+        """Compute walking minutes to the nearest facility per component on a regular grid.
 
         Returns ``(array[band, row, col], affine transform, crs)``; cells farther than
         ``settings.snap_tolerance_m`` from a street are NaN (nodata).
@@ -303,14 +310,15 @@ class Analysis:
         return bands, from_origin(w, n, cell, cell), net.crs
 
     def _engine(self) -> Access:
-        """The access engine of this result (built by :func:`analyse`, or here once)."""
+        """Return the access engine of this result (built by :func:`analyse`, or here once)."""
         if self.access is None:
             self.access = Access(self.network, self.facilities, entrances=self.entrances)
         return self.access
 
     # -------------------------------------------------------------------------- save
+    @positional_deprecated(2, ("cell_m",))
     def save(
-        self, out_dir: str | os.PathLike[str], cell_m: float = 50.0, _fail_before: str | None = None
+        self, out_dir: _types.PathLike, *, cell_m: float = 50.0, _fail_before: str | None = None
     ) -> dict[str, Path]:
         """Write the outputs all-or-nothing.
 
@@ -354,7 +362,7 @@ class Analysis:
         return save(self, out_dir, cell_m, _fail_before=_fail_before)
 
     def summary_markdown(self, *, lang: str | None = None) -> str:
-        """A short human-readable report of the run (``summary.md``).
+        """Return a short human-readable report of the run (``summary.md``).
 
         Parameters
         ----------
@@ -382,24 +390,22 @@ def _weights(g: pd.DataFrame) -> np.ndarray:
     return np.nan_to_num(pd.to_numeric(g[col], errors="coerce").to_numpy(dtype=float))
 
 
-#: the default units of :func:`analyse` (and ``infra-geo analyse``) on the embedded sample
-SAMPLE_UNITS = "hex:250"
 
-
+@positional_deprecated(1, _inputs.ANALYSE_OLD_POSITIONAL)
 def analyse(  # noqa: PLR0913 - public entry point: data args + keyword options
-    osm_file: str | os.PathLike[str] | None = None,
+    osm_file: _types.PathLike | None = None,
+    *,
     place: str | None = None,
-    polygon: Any = None,
-    neighbourhoods: Any = None,
-    population: Any = None,
+    polygon: _types.PolygonLike | None = None,
+    neighbourhoods: _types.UnitsLike | None = None,
+    population: _types.PopulationLike | None = None,
     minutes: float | Iterable[float] = (5, 10, 15),
     speed_kmh: float | None = None,
     lang: str = "nl",
     total_population: float | None = None,
     progress: Callable[[str], None] | None = None,
-    *,
     walk_profile: str | None = None,
-    extent: Any = None,
+    extent: _types.ExtentLike | None = None,
     facilities: gpd.GeoDataFrame | None = None,
 ) -> Analysis:
     """Facilities, network, distances, catchments, gaps and map in one call.
@@ -473,7 +479,7 @@ def analyse(  # noqa: PLR0913 - public entry point: data args + keyword options
     if lang not in ("nl", "en"):
         raise InputError(f"lang must be 'nl' or 'en', got {lang!r}.")
     units_kind, units_value = _parse_units_spec(
-        _units_or_default(neighbourhoods, osm_file, place, polygon)
+        _inputs.units_or_default(neighbourhoods, osm_file, place, polygon)
     )
     if isinstance(population, (str, os.PathLike)) and not Path(population).is_file():
         what = "is a folder, not a GeoTIFF" if Path(population).is_dir() else "does not exist"
@@ -532,16 +538,6 @@ def analyse(  # noqa: PLR0913 - public entry point: data args + keyword options
     )
 
 
-def _units_or_default(units: Any, osm_file: Any, place: Any, polygon: Any) -> Any:
-    """``units``, or on the embedded sample :data:`SAMPLE_UNITS` (its 1.4 km2 would hold 5
-    hexagons of 500 m), as the CLI does; refuses both a file and a place.
-    """
-    if osm_file is not None and place is not None:
-        raise InputError("Pass either osm_file or place, not both.")
-    sample = osm_file is None and place is None and polygon is None
-    return SAMPLE_UNITS if units is None and sample else units
-
-
 def _load(
     stage: Callable[[str], Callable[[], None]],
     osm_file: Any,
@@ -551,10 +547,7 @@ def _load(
     walk_profile: str | None,
     facilities: gpd.GeoDataFrame | None = None,
 ) -> tuple[Path | None, str, gpd.GeoDataFrame, Any, Any, WalkNetwork, Callable[[], None]]:
-    """The source of :func:`analyse` (file, sample or online), its facilities, entrances,
-    area (geocoded online) and walking network; the network stage is left open (its
-    ``done`` is returned last).
-    """
+    """Load :func:`analyse`'s source, facilities, entrances, area, network (stage left open)."""
     from .sources import (
         entrances_from_file,
         facilities_from_file,
@@ -592,7 +585,7 @@ def _load(
 
 
 def _run_notes(gaps: gpd.GeoDataFrame, net: WalkNetwork) -> list[str]:
-    """What the summary should say about partial units and the walk profile."""
+    """Return what the summary should say about partial units and the walk profile."""
     notes: list[str] = []
     if int(gaps["partial"].sum()):
         notes.append(_i18n.note("partial", n=int(gaps["partial"].sum())))

@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -45,12 +45,11 @@ from ._od import (
     result_form,
     result_inputs,
 )
+from ._types import CRSLike, RulesLike, ValuesLike
 from .accessibility import attach_facilities, metres_per_minute
+from .analysis import Analysis
 from .errors import InputError
 from .network import WalkNetwork
-
-if TYPE_CHECKING:
-    from .analysis import Analysis
 
 __all__ = ["CapacityAccess", "WalkingOD", "capacity_access", "walking_od"]
 
@@ -73,7 +72,7 @@ def walking_od(
     cutoff_m: float,
     entrances: gpd.GeoSeries | None = None,
 ) -> WalkingOD:
-    """Walking metres from every facility to every point within ``cutoff_m``.
+    """Compute walking metres from every facility to every point within ``cutoff_m``.
 
     Each facility's access points are found as in :func:`infra_geo.attach_facilities`
     (point, area boundary, inside, entrance); each point is attached to its nearest
@@ -115,7 +114,7 @@ def walking_od(
     if not isinstance(facilities, gpd.GeoDataFrame):
         raise InputError("facilities must be a GeoDataFrame (ig.facilities_from_file).")
     pts = _points_geoseries(points, "points")
-    att = attach_facilities(net, facilities, entrances)
+    att = attach_facilities(net, facilities, entrances=entrances)
     s = net.snap(pts.to_crs(net.crs))
     return _od_from_attachments(
         net, att.facility, att.edge, att.offset, len(facilities), s.edge, s.offset, cutoff
@@ -130,7 +129,7 @@ def _numeric(col: pd.Series) -> np.ndarray:
 
 
 def facility_capacity(
-    facilities: gpd.GeoDataFrame, capacity: Any = None, *, crs: Any = None
+    facilities: gpd.GeoDataFrame, capacity: ValuesLike | None = None, *, crs: CRSLike | None = None
 ) -> tuple[np.ndarray, str]:
     """Capacity per facility and where it comes from.
 
@@ -197,7 +196,7 @@ def facility_capacity(
 
 
 def _given_capacity(facilities: gpd.GeoDataFrame, capacity: Any) -> tuple[np.ndarray, str]:
-    """The user's capacity (a column, values per row, or keyed by ``facility_id``), checked."""
+    """Return the user's capacity (a column, values per row, or keyed by ``facility_id``), checked."""
     n = len(facilities)
     if isinstance(capacity, str):
         if capacity not in facilities.columns:
@@ -226,7 +225,7 @@ def _given_capacity(facilities: gpd.GeoDataFrame, capacity: Any) -> tuple[np.nda
     return vals, src
 
 
-def step_weights(minutes: float, zones: Mapping[float, float] | None = None) -> dict:
+def step_weights(minutes: float, *, zones: Mapping[float, float] | None = None) -> dict:
     """Sub-zone step weights for the enhanced 2SFCA, keyed by the zone's upper minutes.
 
     Default (Luo & Qi 2009): thirds of ``minutes`` weighted 1, 0.68, 0.22.
@@ -269,7 +268,7 @@ def two_step(
     supply: np.ndarray,
     weight: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The two floating-catchment steps on an OD list with a weight per entry.
+    """Run the two floating-catchment steps on an OD list with a weight per entry.
 
     Returns
     -------
@@ -325,7 +324,7 @@ def capacity_access(  # noqa: PLR0913 - public entry point: data args + keyword 
     *,
     method: str = "2sfca",
     minutes: float | None = None,
-    capacity: Any = None,
+    capacity: ValuesLike | None = None,
     zones: Mapping[float, float] | None = None,
     decay: str = "power",
     beta: float = 1.0,
@@ -333,7 +332,7 @@ def capacity_access(  # noqa: PLR0913 - public entry point: data args + keyword 
     speed_kmh: float | None = None,
     entrances: gpd.GeoSeries | None = None,
     by: str | None = None,
-    rules: Any = None,
+    rules: RulesLike = None,
 ) -> CapacityAccess:
     """Supply per 1,000 residents within walking reach (2SFCA, enhanced 2SFCA, gravity).
 
@@ -454,7 +453,7 @@ def _options(
     min_m: Any,
     speed_kmh: Any,
 ) -> dict[str, Any]:
-    """The checked options of :func:`capacity_access`: catchment, zones in metres, decay."""
+    """Check the options of :func:`capacity_access`: catchment, zones in metres, decay."""
     if method not in METHODS:
         raise InputError(f"method must be one of {', '.join(METHODS)}, not {method!r}.")
     if decay not in DECAYS:
@@ -464,7 +463,7 @@ def _options(
     mpm = metres_per_minute(settings.walk_speed_kmh if speed_kmh is None else speed_kmh)
     zmin: dict = {}
     if method == "e2sfca" and zones is not None:
-        zmin = step_weights(0.0, zones)
+        zmin = step_weights(0.0, zones=zones)
         if minutes is not None and _positive(minutes, "minutes") != max(zmin):
             raise InputError(
                 f"minutes={minutes!r} differs from the largest zone ({max(zmin)!r}): with "
@@ -498,7 +497,7 @@ def _measure(
     opts: dict[str, Any],
     component: str,
 ) -> CapacityAccess:
-    """The two floating-catchment steps on a walking OD, as a :class:`CapacityAccess`."""
+    """Run the two floating-catchment steps on a walking OD, as a :class:`CapacityAccess`."""
     cap, cap_src = capacity
     method, decay = opts["method"], opts["decay"]
     w = _weights(od.metres, method, opts["zones_m"], decay, opts["beta"], opts["min_m"])
@@ -589,13 +588,13 @@ _MEASURE_OPTIONS = ("zones", "decay", "beta", "min_m")
 def with_capacity(
     res: Analysis,
     component: str,
-    capacity: Any = None,
     *,
+    capacity: ValuesLike | None = None,
     method: str = "2sfca",
     minutes: float | Iterable[float] | None = None,
-    **options: Any,
+    **options: float | str | Mapping[float, float],
 ) -> Analysis:
-    """The result with the supply per 1,000 residents of one group in its gap table.
+    """Return the result with the supply per 1,000 residents of one group in its gap table.
 
     The gap table gains ``{component}_supply_{m}`` per walking time ``m`` (the residents-
     weighted mean over the unit of :func:`capacity_access`'s per-resident value: capacity
@@ -660,7 +659,7 @@ def with_capacity(
     mins = res.minutes if minutes is None else minutes_tuple(minutes)
     zones, decay = options.get("zones"), options.get("decay", "power")
     beta, min_m = options.get("beta", 1.0), options.get("min_m", 50.0)
-    opts = {m: _options(method, m, zones, decay, beta, min_m, res.speed_kmh) for m in mins}
+    opts = {m: _options(method, m, zones, decay, beta, min_m, res.speed_kmh) for m in mins}  # type: ignore[arg-type]
     ri = result_inputs(res, component)
     key, net, fac = ri.component, ri.net, ri.facilities
     cap = facility_capacity(fac, capacity, crs=net.crs)
@@ -691,7 +690,7 @@ def with_capacity(
 
 
 def _note(key: str, method: str, mins: tuple[float, ...], source: str) -> str:
-    """The run note stating how a group's supply columns were computed."""
+    """Return the run note stating how a group's supply columns were computed."""
     what = {"one_per_facility": ": no size known, every facility counts 1"}.get(source, "")
     return (
         f"capacity of {key}: {method.upper()} supply per 1,000 residents within "

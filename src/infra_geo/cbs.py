@@ -20,11 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from . import _schema
 from ._log import log
+from ._types import PathLike, RulesLike
+from .analysis import Analysis
 from .components import Rules, load_rules
 from .errors import InputError
 
@@ -58,7 +61,9 @@ class CBSComparison:
     png: Path | None = None
 
     def wide(self) -> pd.DataFrame:
-        """One row per buurt: ``unit_id``, ``unit_name``, ``residents``, then per group
+        """Return one row per buurt with our and CBS's distance per group side by side.
+
+        Columns ``unit_id``, ``unit_name``, ``residents``, then per group
         ``{group}_ours_km`` and ``{group}_cbs_km`` (NaN where that pair is missing).
         """
         p = self.pairs
@@ -71,7 +76,7 @@ class CBSComparison:
         return out.sort_index().reset_index()
 
     def markdown(self, lang: str = "en") -> str:
-        """The per-group statistics as a Markdown table (labels HTML-escaped)."""
+        """Return the per-group statistics as a Markdown table (labels HTML-escaped)."""
         head = (
             "| facility type | CBS column | mapped in OSM | buurten | median ratio ours/CBS "
             "| Spearman rho | p |"
@@ -126,13 +131,13 @@ def _cbs_values(col: pd.Series) -> np.ndarray:
 
 
 def compare_with_cbs(
-    result: Any,
+    result: Analysis,
     buurten: pd.DataFrame | None = None,
     *,
     groups: str | list[str] | None = None,
-    out_png: str | os.PathLike[str] | None = None,
-    facilities: Any = None,
-    rules: Any = "cbs_nabijheid",
+    out_png: PathLike | None = None,
+    facilities: gpd.GeoDataFrame | None = None,
+    rules: RulesLike = "cbs_nabijheid",
 ) -> CBSComparison:
     """Our population-weighted walking distance per buurt next to CBS's ``afstand_*`` figures.
 
@@ -182,7 +187,6 @@ def compare_with_cbs(
         cmp = ig.compare_with_cbs(res, out_png="cbs.png")
         cmp.stats[["group", "n", "median_ratio", "rho"]]
     """
-    from .analysis import Analysis
     from .gaps import gap_analysis, resident_access
     from .sources import facilities_from_file
 
@@ -215,7 +219,12 @@ def compare_with_cbs(
             )
         facilities = facilities_from_file(src, rules=r)
     acc = resident_access(
-        result.network, facilities, result.population, keys, entrances=result.entrances, rules=r
+        result.network,
+        facilities,
+        result.population,
+        component=keys,
+        entrances=result.entrances,
+        rules=r,
     )
     gaps = gap_analysis(
         result.network,
@@ -252,7 +261,7 @@ def compare_with_cbs(
 
 
 def _group_keys(r: Rules, available: dict[str, str], groups: str | list[str] | None) -> list[str]:
-    """The groups to compare: ``groups`` checked against ``r``, or every group with a column."""
+    """Return the groups to compare: ``groups`` checked against ``r``, or every group with a column."""
     if groups is None:
         keys = [k for k in r.keys if k in available]
         if not keys:
@@ -362,9 +371,8 @@ def _scatter(pairs: pd.DataFrame, stats: pd.DataFrame, path: Path) -> Path:
     return path
 
 
-def summary_section(result: Any, *, lang: str = "en") -> list[str]:
-    """Lines of ``summary.md`` comparing with CBS, when the neighbourhoods carry CBS columns
-    (in ``lang``).
+def summary_section(result: Analysis, *, lang: str = "en") -> list[str]:
+    """Return the lines of ``summary.md`` comparing with CBS (in ``lang``).
 
     Empty when the neighbourhoods have no CBS distance column (or the run did not read an
     OSM file); a one-line note when the comparison cannot be made.

@@ -57,8 +57,10 @@ _SETTING_URL = re.compile(r",? or point infra_geo\.settings\.\w+ at a server you
 
 
 def cli_message(message: str) -> str:
-    """A library message as the command line says it: one line, flags instead of Python
-    parameter names, ``--osm-file FILE`` instead of the API's offline functions.
+    """Rewrite a library message as the command line says it.
+
+    One line, flags instead of Python parameter names, ``--osm-file FILE`` instead of the
+    API's offline functions.
 
     Examples
     --------
@@ -124,7 +126,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``infra-geo``."""
+    """Return the argument parser of ``infra-geo``."""
     p = _Parser(
         prog="infra-geo",
         description=(
@@ -166,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_input_arguments(a: argparse.ArgumentParser) -> None:
-    """What to analyse: the place or extract, the units, the population, the extent."""
+    """Return what to analyse: the place or extract, the units, the population, the extent."""
     a.add_argument(
         "place",
         nargs="?",
@@ -295,7 +297,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _what_was_written(args: argparse.Namespace, state: dict[str, object]) -> str:
-    """The true state of --out after an interruption."""
+    """Return the true state of --out after an interruption."""
     res = state.get("result")
     if res is not None and getattr(res, "_saved_to", None) is not None:
         return f"the new outputs were already complete in {args.out}"
@@ -397,7 +399,7 @@ def _analyse(args: argparse.Namespace, state: dict[str, object]) -> int:
 
 
 def _print_summary(res: Any, written: dict[str, Any], out: str, *, seen: set[str]) -> None:
-    """The terminal summary in the run's language; notes already logged are not repeated."""
+    """Print the terminal summary in the run's language; notes already logged are not repeated."""
     from . import _i18n
 
     lang, t = res.lang, _i18n.t

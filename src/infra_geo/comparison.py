@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from . import _compare_schema, _schema
+from ._types import Map
 from .accessibility import metres_per_minute
 from .analysis import Analysis
 from .errors import InputError
@@ -120,8 +121,8 @@ def compare_map(
     comparison: gpd.GeoDataFrame | None = None,
     lang: str | None = None,
     title: str | None = None,
-) -> Any:
-    """A folium map of :func:`compare`: residents gaining and losing access, per unit.
+) -> Map:
+    """Return a folium map of :func:`compare`: residents gaining and losing access, per unit.
 
     One layer per changed component and walking time (the first shown), colouring each
     unit by its change of residents within reach on a diverging scale (blue: more
@@ -207,7 +208,7 @@ def _check_pair(before: Any, after: Any) -> None:
 
 
 def _resident_pair(before: Analysis, after: Analysis) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """The placed resident points with their walking metres in ``before`` and ``after``."""
+    """Return the placed resident points with their walking metres in ``before`` and ``after``."""
     pair = _stored_pair(after, before)
     if pair is not None:
         return pair
@@ -225,7 +226,7 @@ def _stored_pair(res: Analysis, base: Analysis) -> tuple[Any, Any] | None:
 
 
 def _residents(res: Analysis) -> gpd.GeoDataFrame:
-    """The placed resident points of ``res`` with its walking metres (as its gap table)."""
+    """Return the placed resident points of ``res`` with its walking metres (as its gap table)."""
     stored = getattr(res, "residents", None)
     if stored is not None:
         return stored

@@ -24,6 +24,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
+from ._deprecate import positional_deprecated
 from .errors import DataFileError, InputError, RulesError, UnknownComponentError
 
 __all__ = [
@@ -72,7 +73,7 @@ class Component:
     cbs: tuple[str, ...] = ()
 
     def label(self, lang: str = "nl") -> str:
-        """The display label in ``lang`` (``"nl"`` or ``"en"``)."""
+        """Return the display label in ``lang`` (``"nl"`` or ``"en"``)."""
         return self.label_en if lang == "en" else self.label_nl
 
 
@@ -116,7 +117,7 @@ class Rules:
         return tuple(c.key for c in self.components)
 
     def component(self, key: str) -> Component:
-        """The :class:`Component` with ``key``; raises :class:`UnknownComponentError`."""
+        """Return the :class:`Component` with ``key``; raises :class:`UnknownComponentError`."""
         for c in self.components:
             if c.key == key:
                 return c
@@ -125,14 +126,14 @@ class Rules:
         )
 
     def match_keys(self) -> tuple[str, ...]:
-        """The tag keys whose presence makes an OSM object a candidate, sorted."""
+        """Return the tag keys whose presence makes an OSM object a candidate, sorted."""
         keys: set[str] = set()
         for r in self.rules:
             keys |= set(r.tags)
         return tuple(sorted(keys))
 
     def osm_tags(self) -> dict[str, bool | list[str]]:
-        """The rules' primary tags in osmnx ``tags=`` form, for online queries."""
+        """Return the rules' primary tags in osmnx ``tags=`` form, for online queries."""
         out: dict[str, set[str] | bool] = {}
         for r in self.rules:
             key, values = next(iter(r.tags.items()))
@@ -388,9 +389,11 @@ def _any_match(
     return out
 
 
+@positional_deprecated(1, ("rules", "keep_unmatched"))
 def classify(
     gdf: pd.DataFrame,
-    rules: str | Path | Mapping[str, Any] | Rules | None = None,
+    *,
+    rules: str | os.PathLike[str] | Mapping[str, Any] | Rules | None = None,
     keep_unmatched: bool = False,
 ) -> pd.DataFrame:
     """Classify OSM features into the components of social infrastructure.
@@ -477,8 +480,9 @@ def classify(
     return out
 
 
+@positional_deprecated(1, ("rules",))
 def check_components(
-    keys: str | Iterable[str] | None, rules: Rules | None = None
+    keys: str | Iterable[str] | None, *, rules: Rules | None = None
 ) -> tuple[str, ...]:
     """Validate component keys; ``None`` means all. Raises :class:`UnknownComponentError`."""
     r = rules or _default_rules()
@@ -523,7 +527,7 @@ COMPONENT_KEYS: tuple[str, ...] = tuple(c.key for c in COMPONENTS)
 
 
 def rules_markdown(rules: str | Path | Mapping[str, Any] | Rules | None = None) -> str:
-    """The taxonomy as a Markdown table (the README's component table is generated with this).
+    """Return the taxonomy as a Markdown table (the README's component table is generated with this).
 
     Parameters
     ----------

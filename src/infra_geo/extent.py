@@ -13,6 +13,7 @@ reads a user's own extent polygon (``analyse(extent=...)``, ``infra-geo --extent
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,11 @@ from pyproj import CRS, Transformer
 from shapely.geometry.base import BaseGeometry
 
 from . import settings
+from ._osm_reader import OSMData, read_osm
+from ._types import CRSLike, ExtentLike, PathLike
 from ._validate import WGS84, as_polygon, positive, to_crs
 from .errors import DataFileError, EmptyDataError, GeometryError, InputError
+from .network import WalkNetwork
 
 __all__ = ["data_extent", "evidence_points", "extent_from_points", "read_extent", "run_extent"]
 
@@ -34,15 +38,15 @@ def _settings_value(value: Any, default: float, name: str, allow_zero: bool = Fa
 
 
 def extent_from_points(
-    points: Any,
+    points: np.ndarray | Sequence[tuple[float, float]],
     *,
-    crs: Any = WGS84,
+    crs: CRSLike = WGS84,
     cell_m: float | None = None,
     close_m: float | None = None,
     edge_m: float | None = None,
     min_cluster_share: float | None = None,
 ) -> BaseGeometry:
-    """The area a cloud of evidence points covers densely: a (multi)polygon in EPSG:4326.
+    """Return the area a cloud of evidence points covers densely: a (multi)polygon in EPSG:4326.
 
     The points are marked on a square grid of ``cell_m`` in a metric CRS (RD New in the
     Netherlands, the local UTM zone elsewhere, chosen at the points' median so that strays
@@ -121,7 +125,7 @@ def extent_from_points(
 
 
 def data_extent(
-    source: Any,
+    source: PathLike | OSMData | WalkNetwork,
     *,
     cell_m: float | None = None,
     close_m: float | None = None,
@@ -186,9 +190,6 @@ def data_extent(
     'Polygon'
     >>> res = ig.analyse(osm_file=ig.sample_path(), extent=ext)
     """
-    from ._osm_reader import OSMData, read_osm
-    from .network import WalkNetwork
-
     cell = _settings_value(cell_m, settings.extent_cell_m, "cell_m")
     if isinstance(source, WalkNetwork):
         pts = _network_core_points(source, cell / 2.0)
@@ -232,8 +233,8 @@ def data_extent(
     return _with_complete_boundaries(data, derived, share, cell, close)
 
 
-def read_extent(source: Any, *, name: str = "extent") -> BaseGeometry:
-    """A user's extent as one valid (multi)polygon in EPSG:4326.
+def read_extent(source: ExtentLike, *, name: str = "extent") -> BaseGeometry:
+    """Read a user's extent as one valid (multi)polygon in EPSG:4326.
 
     Parameters
     ----------
@@ -294,7 +295,7 @@ def _xy(points: Any, name: str) -> np.ndarray:
 
 
 def _metric_for(xy: np.ndarray, crs: CRS) -> CRS:
-    """The metric CRS of the evidence's median point (robust to strays far away)."""
+    """Return the metric CRS of the evidence's median point (robust to strays far away)."""
     if crs.is_projected:
         return crs
     from ._crs import metric_crs_for
@@ -303,7 +304,7 @@ def _metric_for(xy: np.ndarray, crs: CRS) -> CRS:
     return CRS.from_user_input(metric_crs_for(shapely.Point(mid[0], mid[1])))
 
 
-def evidence_points(data: Any, *, step_m: float | None = None) -> np.ndarray:
+def evidence_points(data: OSMData, *, step_m: float | None = None) -> np.ndarray:
     """Lon/lat points that show detailed data: buildings and the minor streets' loops.
 
     Every building gives its centroid (relations do not drag buildings out of an
@@ -342,8 +343,10 @@ def evidence_points(data: Any, *, step_m: float | None = None) -> np.ndarray:
 def _with_complete_boundaries(
     data: Any, derived: BaseGeometry, share: float, cell: float, close: float
 ) -> BaseGeometry:
-    """``derived`` plus every complete administrative area it covers for ``share`` or more
-    whose remaining part lies (95 % of it) within ``close`` metres of the file's streets.
+    """Add to ``derived`` the complete administrative areas it mostly covers.
+
+    An area joins when ``derived`` covers ``share`` or more of it and its remaining part lies
+    (95 % of it) within ``close`` metres of the file's streets.
     """
     feats = data.features
     if share <= 0 or share > 1 or not len(feats) or "boundary" not in feats.columns:
@@ -406,7 +409,7 @@ def _minor_ways(data: Any) -> np.ndarray:
 
 
 def _street_core(data: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The 2-core of the minor-street graph: (node ids, node lon/lat, edges as index pairs).
+    """Return the 2-core of the minor-street graph: (node ids, node lon/lat, edges as index pairs).
 
     Edges join consecutive nodes of a way piece, once per node pair (two ways sharing a
     segment are no loop). Dead ends are peeled off until every node has two or more edges.
@@ -425,7 +428,7 @@ def _street_core(data: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _two_core(edges: np.ndarray, n: int) -> np.ndarray:
-    """The edges (unique sorted index pairs) left when dead ends are peeled off.
+    """Return the edges (unique sorted index pairs) left when dead ends are peeled off.
 
     One queue over the leaves (linear in the removed nodes), not one pass over every edge per
     node of the longest dangling chain.
@@ -542,8 +545,11 @@ def _raster_extent(
 
 
 def run_extent(
-    net: Any, source_file: str | os.PathLike[str] | None, area: Any, user_extent: Any
-) -> tuple[Any, str]:
+    net: WalkNetwork,
+    source_file: PathLike | None,
+    area: BaseGeometry | None,
+    user_extent: BaseGeometry | None,
+) -> tuple[BaseGeometry, str]:
     """Where the data of a run is complete (EPSG:4326), and how that was found.
 
     The user's extent if given, else :func:`data_extent` of the file (the hull of the walking

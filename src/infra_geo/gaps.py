@@ -19,10 +19,11 @@ import shapely
 
 from . import _schema, settings
 from ._access import Access, engine
+from ._deprecate import positional_deprecated
 from ._groups import resolve_groups
 from ._log import log
 from ._residents import _log_accounting, _population_points
-from ._types import RulesLike
+from ._types import PolygonLike, RulesLike
 from ._validate import as_network, minutes_tuple
 from .accessibility import metres_per_minute
 from .errors import InputError, PopulationError
@@ -42,18 +43,19 @@ __all__ = [
 GAP_COLUMNS_DOC = _schema.columns_doc()
 
 
+@positional_deprecated(3, ("component", "entrances"))
 def resident_access(
     net: WalkNetwork,
     facilities: gpd.GeoDataFrame,
     population: gpd.GeoDataFrame,
+    *,
     component: str | Iterable[str] | None = None,
     entrances: gpd.GeoSeries | None = None,
-    *,
     by: str | None = None,
     rules: RulesLike = None,
     access: Access | None = None,
 ) -> gpd.GeoDataFrame:
-    """Walking metres from every population point to the nearest facility of each component.
+    """Compute walking metres from every population point to the nearest facility of each component.
 
     Parameters
     ----------
@@ -87,7 +89,7 @@ def resident_access(
     >>> import geopandas as gpd
     >>> homes = net.nodes.geometry.iloc[:5].to_numpy()
     >>> pop = gpd.GeoDataFrame({"population": [2.0] * 5}, geometry=homes, crs=net.crs)
-    >>> acc = ig.resident_access(net, fac, pop, "care")
+    >>> acc = ig.resident_access(net, fac, pop, component="care")
     >>> bool((acc["care"] >= 0).all())
     True
     """
@@ -138,17 +140,18 @@ def _weighted_quantile(
     return out
 
 
+@positional_deprecated(4, ("minutes", "speed_kmh", "extent", "entrances", "access"))
 def gap_analysis(  # noqa: PLR0913 - public entry point: data args + keyword options
     net: WalkNetwork,
     facilities: gpd.GeoDataFrame,
     neighbourhoods: gpd.GeoDataFrame,
     population: gpd.GeoDataFrame | None = None,
+    *,
     minutes: float | Iterable[float] = 10,
     speed_kmh: float | None = None,
-    extent: Any = None,
+    extent: PolygonLike | None = None,
     entrances: gpd.GeoSeries | None = None,
     access: gpd.GeoDataFrame | Access | None = None,
-    *,
     by: str | None = None,
     rules: RulesLike = None,
     component: str | Iterable[str] | None = None,
@@ -295,15 +298,17 @@ def gaps_and_residents(  # noqa: PLR0913 - public entry point: data args + keywo
     *,
     minutes: float | Iterable[float],
     speed_kmh: float | None,
-    extent: Any,
+    extent: PolygonLike | None,
     entrances: gpd.GeoSeries | None,
     access: gpd.GeoDataFrame | Access | None,
     by: str | None = None,
     rules: RulesLike = None,
     component: str | Iterable[str] | None = None,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """:func:`gap_analysis`, and the resident points as placed (``population`` = placed weight,
-    ``unit_id`` = the unit counting them, None for none).
+    """Run :func:`gap_analysis` and return the resident points as placed too.
+
+    The points carry ``population`` (the placed weight) and ``unit_id`` (the unit counting
+    them, None for none).
 
     The placed points are what :func:`uncovered_areas` should map (a partial unit's
     residents are only its inside part). Parameters as in :func:`gap_analysis`.
@@ -325,9 +330,9 @@ def gaps_and_residents(  # noqa: PLR0913 - public entry point: data args + keywo
         assert not isinstance(access, Access)
         acc = access
     else:
-        pop = _population_points(net, units, population)
+        pp = _population_points(net, units, population)  # resident points
         acc = resident_access(
-            net, facilities, pop, keys, entrances=entrances, by=by, rules=rules, access=eng
+            net, facilities, pp, component=keys, entrances=entrances, by=by, rules=rules, access=eng
         )
     missing = [k for k in keys if k not in acc.columns]
     if missing:
@@ -389,7 +394,7 @@ def _engine_or_groups(
     by: str | None,
     rules: Any,
 ) -> tuple[Access | None, Any, tuple[str, ...]]:
-    """The engine given as ``access`` (or None), the facility groups and the keys asked for."""
+    """Return the engine given as ``access`` (or None), the facility groups and the keys asked for."""
     if isinstance(access, Access):
         eng, keys = engine(net, facilities, access, component=component, by=by, rules=rules)
         return eng, eng.groups, keys
@@ -406,7 +411,7 @@ def _accounting(
     share: np.ndarray,
     partial: np.ndarray,
 ) -> tuple[dict[str, Any], bool]:
-    """The residents' accounting columns per unit, and whether the weights are street metres."""
+    """Return the residents' accounting columns per unit, and whether the weights are street metres."""
     n_units = len(units)
     w = place["weights"]
     u = np.where(unit >= 0, unit, 0)
@@ -466,8 +471,9 @@ def _facility_counts(
 def _units_in_data(
     net: WalkNetwork, neighbourhoods: gpd.GeoDataFrame, extent: Any
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, np.ndarray, Any, np.ndarray]:
-    """The units touching the data extent (4326 and network CRS), their share inside it,
-    the extent in the network CRS and the ids of all units given.
+    """Return the units touching the data extent (4326 and network CRS) and their share in it.
+
+    Also the extent in the network CRS and the ids of all units given.
     """
     units = units_frame(neighbourhoods)
     # data extent and the units it touches
@@ -510,8 +516,10 @@ def _units_in_data(
 def _point_units(
     acc: gpd.GeoDataFrame, units: gpd.GeoDataFrame, units_m: gpd.GeoDataFrame, all_ids: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, gpd.GeoDataFrame]:
-    """Unit row per resident point (-1: none), whether by its own ``unit_id``, the points in
-    the units' metric CRS.
+    """Return the unit row per resident point (-1: none) and the points in a metric CRS.
+
+    Also whether each point's unit comes from its own ``unit_id``; the points are in the
+    units' metric CRS.
     """
     metric = units_m.crs
     # unit of each point: its own unit_id if it has one, else by location
@@ -676,7 +684,7 @@ def _group_columns(  # noqa: PLR0913 - internal stage plumbing
 
 
 def _own_columns(units: gpd.GeoDataFrame, ours: set[str]) -> pd.DataFrame:
-    """The neighbourhood file's own columns; a clash with ours gets the prefix ``src_``."""
+    """Return the neighbourhood file's own columns; a clash with ours gets the prefix ``src_``."""
     skip = {"unit_id", "unit_name", "population", units.geometry.name}
     own = pd.DataFrame(units.drop(columns=[c for c in units.columns if c in skip]))
     own.columns = [f"src_{c}" if c in ours else c for c in own.columns]

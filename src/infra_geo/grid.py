@@ -8,7 +8,7 @@ lon/lat bounds are degrees and not RD New metres in disguise.
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -38,7 +38,7 @@ RD_X_RANGE = (0.0, 300_000.0)
 RD_Y_RANGE = (289_000.0, 629_000.0)
 
 
-def check_lonlat(bounds: Any, name: str) -> None:
+def check_lonlat(bounds: Sequence[float] | np.ndarray, name: str) -> None:
     """Raise :class:`CRSError` when lon/lat ``bounds`` are out of range, naming the likely cause.
 
     Coordinates in the RD New ranges (x 0-300,000, y 289,000-629,000 m) are RD New metres

@@ -51,7 +51,7 @@ from ._cbs_read import (
     join_cbs_table,
     read_cbs_table,
 )
-from ._deprecate import renamed_keyword, warn_deprecated
+from ._deprecate import positional_deprecated, renamed_keyword, warn_deprecated
 from ._log import log
 from ._types import CRSLike, PolygonLike
 from ._units import (
@@ -112,8 +112,12 @@ _OSM_SUFFIXES = (".osm", ".pbf", ".osm.gz", ".osm.bz2", ".o5m")
 # =============================================================================================
 
 
+@positional_deprecated(
+    1, ("id_column", "name_column", "population_column", "table", "table_key", "layer")
+)
 def neighbourhoods_from_file(
     path: PathLike,
+    *,
     id_column: str | None = None,
     name_column: str | None = None,
     population_column: str | None = None,
@@ -173,13 +177,28 @@ def neighbourhoods_from_file(
 
     Examples
     --------
-    >>> import infra_geo as ig
-    >>> path = "wijkenbuurten_2024.gpkg"
-    >>> buurten = ig.neighbourhoods_from_file(path, layer="buurten")  # doctest: +SKIP
-    >>> buurten[["unit_id", "unit_name", "population"]].head()  # doctest: +SKIP
-    >>> units = ig.neighbourhoods_from_file(  # doctest: +SKIP
-    ...     "buurten.geojson", table="kwb-2024.xlsx"
-    ... )
+    A Dutch municipality reads the CBS wijk- en buurtkaart,
+    ``ig.neighbourhoods_from_file("wijkenbuurten_2024.gpkg", layer="buurten")`` (ids, names
+    and ``aantal_inwoners`` are recognised). Any polygon file works; here hexagons over the
+    embedded sample, written to a GeoJSON with columns of our own naming:
+
+    >>> import infra_geo as ig, os, tempfile
+    >>> hexes = ig.hex_grid(ig.data_extent(ig.sample_path()), size_m=250)
+    >>> hexes["code"] = [f"H{i:02d}" for i in range(len(hexes))]
+    >>> hexes["label"] = "cell " + hexes["code"]
+    >>> hexes["inhabitants"] = 100 * (hexes.index + 1)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = os.path.join(tmp, "units.geojson")
+    ...     hexes[["code", "label", "inhabitants", "geometry"]].to_file(path)
+    ...     units = ig.neighbourhoods_from_file(
+    ...         path, id_column="code", name_column="label", population_column="inhabitants"
+    ...     )
+    >>> units[["unit_id", "unit_name", "population"]].head(2)
+      unit_id unit_name  population
+    0     H00  cell H00       100.0
+    1     H01  cell H01       200.0
+    >>> len(units) == len(hexes), units.crs.to_epsg()
+    (True, 4326)
     """
     p = _existing_file(path, "Boundary file")
     raw, name = _read_boundaries(p, layer)
@@ -258,7 +277,7 @@ def neighbourhoods_from_file(
 
 
 def _read_boundaries(p: Path, layer: str | int | None) -> tuple[gpd.GeoDataFrame, str]:
-    """The boundary file's features in EPSG:4326 (checked: a CRS, features) and its name."""
+    """Return the boundary file's features in EPSG:4326 (checked: a CRS, features) and its name."""
     layer = _choose_layer(p, layer)
     raw = _read_gis(p, layer)
     name = p.name if layer is None else f"{p.name} (layer {layer!r})"
@@ -283,7 +302,7 @@ def _unit_columns(
     name_column: str | None,
     population_column: str | None,
 ) -> tuple[Any, Any, Any]:
-    """The id, name and population columns: the ones given (checked), else recognised ones."""
+    """Return the id, name and population columns: the ones given (checked), else recognised ones."""
     id_col = _pick_column(id_column, cols, "id_column", name)
     name_col = _pick_column(name_column, cols, "name_column", name)
     pop_col = _pick_column(population_column, cols, "population_column", name)
@@ -303,12 +322,13 @@ def _unit_columns(
 # =============================================================================================
 
 
+@positional_deprecated(1, ("admin_level", "polygon"))
 @renamed_keyword("crs", "polygon_crs")
 def neighbourhoods_from_osm(
     source: PathLike | None = None,
+    *,
     admin_level: int | None = None,
     polygon: PolygonLike | None = None,
-    *,
     file: PathLike | None = None,
     place: str | None = None,
     polygon_crs: CRSLike | None = None,
@@ -425,7 +445,7 @@ def _file_or_place(
     warn_deprecated(
         "neighbourhoods_from_osm(source) is deprecated: it guesses file vs place name; pass "
         f"{'file=' if is_file else 'place='} explicitly (source will be removed next release).",
-        stacklevel=5,
+        stacklevel=6,
     )
     return (source, None) if is_file else (None, str(source))
 
@@ -441,7 +461,7 @@ def _is_file_source(source: Any) -> bool:
 
 
 def _feature_keys() -> tuple[str, ...]:
-    """The default rules' keys, so the reader's cache is shared with facilities_from_file."""
+    """Return the default rules' keys, so the reader's cache is shared with facilities_from_file."""
     try:
         from .components import load_rules
 

@@ -17,6 +17,7 @@ filter (``settings.walk_filter``) elsewhere.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,10 +32,11 @@ from scipy.sparse.csgraph import connected_components
 
 from . import _online, settings
 from ._crs import metric_crs_for
+from ._deprecate import positional_deprecated
 from ._log import log
 from ._osm_reader import read_osm
 from ._snap import _GRID_REACH_M, _SegmentGrid, nearest_edges
-from ._types import CRSLike, PolygonLike
+from ._types import CRSLike, PathLike, PolygonLike
 from ._validate import as_polygon, check_overlap, positive, to_crs
 from ._walk_profiles import check_profile
 from ._walk_profiles import resolve as resolve_profile
@@ -111,12 +113,12 @@ class WalkNetwork:
 
     def __init__(
         self,
-        node_ids: Any,
+        node_ids: np.ndarray | Sequence[int],
         node_xy: np.ndarray,
-        edge_u: Any,
-        edge_v: Any,
+        edge_u: np.ndarray | Sequence[int],
+        edge_v: np.ndarray | Sequence[int],
         edge_geometry: np.ndarray,
-        crs: Any,
+        crs: CRSLike,
         edge_data: pd.DataFrame | None = None,
         *,
         edge_length: np.ndarray | None = None,
@@ -226,7 +228,9 @@ class WalkNetwork:
 
     @property
     def edges(self) -> gpd.GeoDataFrame:
-        """Edges: ``u``, ``v`` (node positions), ``u_id``, ``v_id`` (node ids, the index of
+        """The edges as a GeoDataFrame in the network CRS.
+
+        Columns ``u``, ``v`` (node positions), ``u_id``, ``v_id`` (node ids, the index of
         :attr:`nodes`), ``length`` (m), tags.
         """
         df = pd.DataFrame(
@@ -249,7 +253,7 @@ class WalkNetwork:
         )
 
     def to_networkx(self) -> nx.MultiGraph:
-        """The network as an undirected networkx MultiGraph.
+        """Return the network as an undirected networkx MultiGraph.
 
         Nodes are keyed by ``node_ids`` with ``x``, ``y`` (network CRS) attributes; edges
         carry ``length`` (m), ``geometry`` and the tag columns; ``G.graph["crs"]`` is the CRS.
@@ -270,7 +274,8 @@ class WalkNetwork:
         return G
 
     @classmethod
-    def from_networkx(cls, G: nx.Graph, crs: CRSLike | None = None) -> WalkNetwork:
+    @positional_deprecated(2, ("crs",))
+    def from_networkx(cls, G: nx.Graph, *, crs: CRSLike | None = None) -> WalkNetwork:
         """Build a WalkNetwork from a networkx or osmnx graph.
 
         Parameters
@@ -297,9 +302,18 @@ class WalkNetwork:
 
         Examples
         --------
-        >>> import osmnx as ox, infra_geo as ig
-        >>> G = ox.graph_from_place("Vaduz, Liechtenstein", network_type="walk")  # doctest: +SKIP
-        >>> net = ig.WalkNetwork.from_networkx(G)  # doctest: +SKIP
+        Any networkx graph with node ``x``/``y`` (an osmnx graph such as
+        ``ox.graph_from_place("Vaduz, Liechtenstein", network_type="walk")`` works as is);
+        here the sample's own network, out to networkx and back:
+
+        >>> import infra_geo as ig
+        >>> net = ig.walk_network_from_file(ig.sample_path())
+        >>> G = net.to_networkx()  # keyed by node id, G.graph["crs"] set
+        >>> again = ig.WalkNetwork.from_networkx(G)
+        >>> (again.n_nodes, again.n_edges) == (net.n_nodes, net.n_edges) == (3388, 4205)
+        True
+        >>> bool(again.crs == net.crs) and round(again.edge_length.sum()) == round(net.edge_length.sum())
+        True
         """
         if not isinstance(G, nx.Graph):
             raise InputError(f"from_networkx needs a networkx graph, got {type(G).__name__}.")
@@ -401,12 +415,13 @@ class WalkNetwork:
         return self._node_tree
 
     def _segments(self) -> _SegmentGrid:
-        """The grid of the edges' straight pieces for snapping (built once)."""
+        """Return the grid of the edges' straight pieces for snapping (built once)."""
         if self._grid is None:
             self._grid = _SegmentGrid(self._snappable_geometry(), _GRID_REACH_M)
         return self._grid
 
-    def snap(self, points: Any, tolerance: float | None = None) -> Snap:
+    @positional_deprecated(2, ("tolerance",))
+    def snap(self, points: gpd.GeoSeries | np.ndarray, *, tolerance: float | None = None) -> Snap:
         """Attach points to their nearest walkable edge.
 
         Parameters
@@ -473,7 +488,7 @@ class WalkNetwork:
         return Snap(edge, offset, dist)
 
     def _snap_xy(self, xy: np.ndarray, tol: Any) -> Snap:
-        """Deprecated private spelling of :meth:`snap_xy` (kept for one release)."""
+        """Snap like :meth:`snap_xy` (its deprecated private spelling, kept for one release)."""
         return self.snap_xy(xy, tolerance=tol)
 
 
@@ -503,15 +518,16 @@ def _adjacency(n: int, u: np.ndarray, v: np.ndarray, w: np.ndarray) -> sparse.cs
 
 
 # ------------------------------------------------------------------------- front doors
+@positional_deprecated(2, ("crs", "polygon_crs"))
 def walk_network_from_file(
-    path: str | os.PathLike[str],
+    path: PathLike,
     polygon: PolygonLike | None = None,
+    *,
     crs: CRSLike | None = None,
     polygon_crs: CRSLike | None = None,
-    *,
     walk_profile: str | None = None,
 ) -> WalkNetwork:
-    """The walking network in an OSM extract.
+    """Build the walking network in an OSM extract.
 
     Only ways that pass the walk profile become edges (never building outlines or other
     closed ways of a full export); ways cut at the edge of a clipped extract are split at
@@ -553,8 +569,11 @@ def walk_network_from_file(
     Examples
     --------
     >>> import infra_geo as ig
-    >>> net = ig.walk_network_from_file("liechtenstein.osm.pbf")  # doctest: +SKIP
-    >>> net.edges.length.sum()  # doctest: +SKIP
+    >>> net = ig.walk_network_from_file(ig.sample_path())  # or "liechtenstein.osm.pbf"
+    >>> net
+    <WalkNetwork 3,388 nodes, 4,205 edges, 83.9 km, 61 piece(s), EPSG:32635>
+    >>> f"{net.edges.length.sum() / 1000:.1f} km walkable; CRS {net.crs.to_epsg()} (UTM 35N)"
+    '83.9 km walkable; CRS 32635 (UTM 35N)'
     """
     check_profile(walk_profile)
     area = as_polygon(polygon, crs=polygon_crs) if polygon is not None else None
@@ -571,14 +590,15 @@ def walk_network_from_file(
     return net
 
 
+@positional_deprecated(1, ("crs", "polygon_crs"))
 def walk_network_from_polygon(
     polygon: PolygonLike,
+    *,
     crs: CRSLike | None = None,
     polygon_crs: CRSLike | None = None,
-    *,
     walk_profile: str | None = None,
 ) -> WalkNetwork:
-    """The walking network inside a polygon, online through osmnx.
+    """Build the walking network inside a polygon, online through osmnx.
 
     Parameters
     ----------
@@ -635,10 +655,11 @@ def walk_network_from_polygon(
     return net
 
 
+@positional_deprecated(1, ("crs",))
 def walk_network_from_place(
-    query: str | dict, crs: CRSLike | None = None, *, walk_profile: str | None = None
+    query: str | Mapping[str, str], *, crs: CRSLike | None = None, walk_profile: str | None = None
 ) -> WalkNetwork:
-    """The walking network of a named place, online (geocoded with Nominatim).
+    """Build the walking network of a named place, online (geocoded with Nominatim).
 
     Parameters
     ----------

@@ -34,9 +34,10 @@ import shapely
 
 from . import settings
 from ._crs import metric_crs_for
+from ._deprecate import positional_deprecated
 from ._log import log
 from ._osm_reader import read_osm
-from ._types import PolygonLike
+from ._types import PathLike, PolygonLike
 from ._validate import as_polygon, as_units, positive
 from .components import load_rules
 from .errors import (
@@ -46,6 +47,7 @@ from .errors import (
     OutsideDataError,
     PopulationError,
 )
+from .network import WalkNetwork
 
 __all__ = [
     "RESIDENTIAL_BUILDINGS",
@@ -92,7 +94,9 @@ RESIDENTIAL_STREETS = (
 )
 
 
-def units_frame(neighbourhoods: Any, total_column: str | None = "population") -> gpd.GeoDataFrame:
+def units_frame(
+    neighbourhoods: gpd.GeoDataFrame, *, total_column: str | None = "population"
+) -> gpd.GeoDataFrame:
     """Normalise neighbourhood units: ``unit_id``, ``unit_name``, ``population``, geometry, EPSG:4326."""
     u = as_units(neighbourhoods).to_crs("EPSG:4326")
     bad = ~u.geometry.is_valid
@@ -125,7 +129,9 @@ def units_frame(neighbourhoods: Any, total_column: str | None = "population") ->
     return out.reset_index(drop=True)
 
 
-def residential_buildings(source: Any, polygon: PolygonLike | None = None) -> gpd.GeoDataFrame:
+def residential_buildings(
+    source: PathLike | gpd.GeoDataFrame, polygon: PolygonLike | None = None
+) -> gpd.GeoDataFrame:
     """Residential building footprints from an OSM extract (EPSG:4326) with a ``weight``.
 
     ``weight`` = footprint area in m2 x ``building:levels`` (1 when untagged).
@@ -213,12 +219,14 @@ def _spread(weights: np.ndarray, unit: np.ndarray, totals: np.ndarray) -> np.nda
     return out
 
 
+@positional_deprecated(2, ("total_column", "total", "streets"))
 def population_from_buildings(
-    source: Any,
+    source: PathLike | gpd.GeoDataFrame,
     neighbourhoods: gpd.GeoDataFrame | None = None,
+    *,
     total_column: str | None = "population",
     total: float | None = None,
-    streets: Any = None,
+    streets: WalkNetwork | gpd.GeoDataFrame | None = None,
 ) -> gpd.GeoDataFrame:
     """Residents placed in residential buildings (dasymetric mapping).
 
@@ -297,7 +305,7 @@ def population_from_buildings(
             geometry=pts_geom,
             crs="EPSG:4326",
         )
-    units = units_frame(neighbourhoods, total_column)
+    units = units_frame(neighbourhoods, total_column=total_column)
     totals = units["population"].to_numpy(dtype=float)
     known = np.isfinite(totals)
     if not known.any():
@@ -391,9 +399,11 @@ def _points(units, unit, pop, geom, source, blds, estimated=None) -> gpd.GeoData
     )
 
 
+@positional_deprecated(2, ("total_column", "spacing_m"))
 def population_from_streets(
-    streets: Any,
+    streets: WalkNetwork | gpd.GeoDataFrame,
     neighbourhoods: gpd.GeoDataFrame,
+    *,
     total_column: str | None = "population",
     spacing_m: float = 25.0,
 ) -> gpd.GeoDataFrame:
@@ -416,8 +426,6 @@ def population_from_streets(
     GeoDataFrame
         Points (EPSG:4326) with ``unit_id``, ``population``, ``source``.
     """
-    from .network import WalkNetwork
-
     spacing = positive(spacing_m, "spacing_m")
     if isinstance(streets, WalkNetwork):
         lines = streets.edges[["highway", "geometry"]]
@@ -425,7 +433,7 @@ def population_from_streets(
         lines = streets
     else:
         raise InputError("streets must be a WalkNetwork or a GeoDataFrame of lines.")
-    units = units_frame(neighbourhoods, total_column)
+    units = units_frame(neighbourhoods, total_column=total_column)
     metric = (
         lines.crs
         if lines.crs is not None and lines.crs.is_projected
@@ -493,10 +501,11 @@ def population_from_streets(
 MAX_RASTER_CELLS = 100_000_000
 
 
+@positional_deprecated(2, ("band",))
 def population_from_raster(  # noqa: C901 - a flat sequence of input checks; split pending
-    path: str | os.PathLike[str], area: PolygonLike | None = None, band: int = 1
+    path: PathLike, area: PolygonLike | None = None, *, band: int = 1
 ) -> gpd.GeoDataFrame:
-    """Population points from a GeoTIFF grid (e.g. CBS vierkantstatistieken, WorldPop, GHS-POP).
+    """Read population points from a GeoTIFF grid (e.g. CBS vierkantstatistieken, WorldPop, GHS-POP).
 
     Every cell with a positive count becomes a point at the cell centre carrying that count,
     so sums are exact whatever the raster's CRS; the points are returned in EPSG:4326.

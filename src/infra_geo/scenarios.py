@@ -30,6 +30,7 @@ from . import settings
 from ._access import Access
 from ._edit import changed_groups
 from ._scenario_parts import adjusted_counts, local_catchments
+from ._types import FacilityIdsLike
 from .accessibility import catchments, metres_per_minute
 from .analysis import Analysis
 from .components import COMPONENT_KEYS
@@ -101,7 +102,7 @@ def _check_name(name: Any) -> str:
     return text
 
 
-def removal_mask(facilities: gpd.GeoDataFrame, remove: Any) -> np.ndarray:
+def removal_mask(facilities: gpd.GeoDataFrame, remove: FacilityIdsLike) -> np.ndarray:
     """Rows of ``facilities`` to remove: from ids or a boolean mask (see :func:`scenario`)."""
     n = len(facilities)
     if remove is None:
@@ -172,7 +173,12 @@ def _ids_mask(facilities: gpd.GeoDataFrame, ids: list[Any]) -> np.ndarray:
 
 
 def added_facilities(
-    add: Any, *, component: str | None, extent: Any, dtypes: pd.Series, taken: Iterable[str]
+    add: gpd.GeoDataFrame,
+    *,
+    component: str | None,
+    extent: shapely.Geometry | None,
+    dtypes: pd.Series,
+    taken: Iterable[str],
 ) -> gpd.GeoDataFrame:
     """Check ``add`` and give it the columns (and types) of the facility table (EPSG:4326)."""
     columns = dtypes.index
@@ -274,7 +280,7 @@ def _added_components(add: gpd.GeoDataFrame, component: str | None) -> list[str]
 
 
 def _added_ids(add: gpd.GeoDataFrame, taken: Iterable[str]) -> list[str]:
-    """The added facilities' ids: their own ``facility_id`` (checked) or ``scenario/<n>``."""
+    """Return the added facilities' ids: their own ``facility_id`` (checked) or ``scenario/<n>``."""
     taken_set = set(taken)
     if "facility_id" not in add.columns:
         n, ids = 1, []
@@ -316,11 +322,11 @@ def scenario(
     res: Analysis,
     *,
     add: gpd.GeoDataFrame | None = None,
-    remove: Any = None,
+    remove: FacilityIdsLike = None,
     name: str | None = None,
     component: str | None = None,
 ) -> Scenario:
-    """The analysis ``res`` with facilities removed and added, recomputing only what changed.
+    """Return the analysis ``res`` with facilities removed and added, recomputing only what changed.
 
     Parameters
     ----------
@@ -431,7 +437,7 @@ def scenario(
 
 
 def _with_capacity_again(res: Analysis, sc: Scenario) -> Scenario:
-    """The capacity measures ``res`` carried, recomputed for the scenario's facilities.
+    """Return the capacity measures ``res`` carried, recomputed for the scenario's facilities.
 
     ``with_capacity`` records how it was asked (``gaps.attrs["capacity"]``): a column name
     or None, the method, minutes and options. Values given per facility cannot be carried
@@ -452,7 +458,7 @@ def _with_capacity_again(res: Analysis, sc: Scenario) -> Scenario:
         sc = with_capacity(  # type: ignore[assignment]
             sc,
             key,
-            how["capacity"],
+            capacity=how["capacity"],
             method=how["method"],
             minutes=how["minutes"],
             **how["options"],
@@ -528,7 +534,7 @@ def _recompute(
 def _distances(
     res: Analysis, eng: Access, changed: tuple[str, ...], removed: np.ndarray, added: np.ndarray
 ) -> pd.DataFrame:
-    """The base run's node table with the changed groups' columns (as ``nearest_facilities``)."""
+    """Return the base run's node table with the changed groups' columns (as ``nearest_facilities``)."""
     dist = res.distances.copy()
     if not changed:
         return dist
@@ -547,7 +553,7 @@ def _distances(
 def _catchments(
     res: Analysis, eng: Access, changed: tuple[str, ...], removed: np.ndarray, added: np.ndarray
 ) -> gpd.GeoDataFrame:
-    """The base run's catchments with the changed groups' redrawn (near the edit only)."""
+    """Return the base run's catchments with the changed groups' redrawn (near the edit only)."""
     base = res.catchments
     if not changed:
         return base
@@ -590,7 +596,7 @@ def _catchments(
 
 
 def _resident_tables(res: Analysis, eng: Access) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """The population points with their walking metres in the scenario and in ``res``.
+    """Return the population points with their walking metres in the scenario and in ``res``.
 
     The points are snapped once; each engine reads its node distances there (as
     :func:`infra_geo.resident_access` does, which a fresh run calls).

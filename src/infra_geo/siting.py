@@ -21,7 +21,7 @@ from __future__ import annotations
 import heapq
 import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -41,13 +41,12 @@ from ._od import (
     result_form,
     result_inputs,
 )
+from ._types import CRSLike, FloatsLike, MatrixLike, PolygonLike, RulesLike, SolverLike
 from ._validate import as_polygon
 from .accessibility import attach_facilities, metres_per_minute
+from .analysis import Analysis
 from .errors import EmptyDataError, GeometryError, InputError
 from .network import WalkNetwork
-
-if TYPE_CHECKING:
-    from .analysis import Analysis
 
 __all__ = [
     "SiteSuggestions",
@@ -86,7 +85,9 @@ def _coverage(coverage: Any, weights: Any) -> tuple[sparse.csc_matrix, np.ndarra
     return c, w
 
 
-def greedy_max_cover(coverage: Any, weights: Any, k: int) -> tuple[np.ndarray, np.ndarray]:
+def greedy_max_cover(
+    coverage: MatrixLike, weights: FloatsLike, k: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Lazy greedy maximal covering: ``k`` columns reaching the most weight.
 
     Parameters
@@ -154,7 +155,7 @@ def _solver(solver: Any) -> Any:
 
 
 def mclp_optimum(
-    coverage: Any, weights: Any, k: int, *, solver: Any = None
+    coverage: MatrixLike, weights: FloatsLike, k: int, *, solver: SolverLike | None = None
 ) -> tuple[np.ndarray, float]:
     """Exact maximal covering (MCLP) through spopt on the same coverage matrix.
 
@@ -220,10 +221,16 @@ def mclp_optimum(
 
 
 def grid_candidates(
-    net: WalkNetwork, extent: Any = None, *, spacing_m: float = 100.0, polygon_crs: Any = None
+    net: WalkNetwork,
+    extent: PolygonLike | None = None,
+    *,
+    spacing_m: float = 100.0,
+    polygon_crs: CRSLike | None = None,
 ) -> gpd.GeoSeries:
-    """Network points on a regular grid: each grid node inside ``extent`` snapped to the
-    nearest walkable edge within half the spacing, one per (edge, metre).
+    """Place candidate sites on a regular grid of network points.
+
+    Each grid node inside ``extent`` is snapped to the nearest walkable edge within half the
+    spacing, one per (edge, metre).
 
     Parameters
     ----------
@@ -345,15 +352,15 @@ def suggest_sites(  # noqa: PLR0913 - public entry point: data args + keyword op
     k: int = 3,
     minutes: float = 10.0,
     candidates: gpd.GeoSeries | gpd.GeoDataFrame | None = None,
-    extent: Any = None,
+    extent: PolygonLike | None = None,
     spacing_m: float = 100.0,
     method: str = "greedy",
-    solver: Any = None,
+    solver: SolverLike | None = None,
     speed_kmh: float | None = None,
     entrances: gpd.GeoSeries | None = None,
     by: str | None = None,
-    rules: Any = None,
-    polygon_crs: Any = None,
+    rules: RulesLike = None,
+    polygon_crs: CRSLike | None = None,
 ) -> SiteSuggestions:
     """Sites that bring the most residents within ``minutes`` of a facility of the group.
 
@@ -504,9 +511,7 @@ def _coverage_matrix(
 
 
 def _from_result(res: Any, component: str, minutes: Any, speed_kmh: Any) -> tuple:
-    """The result form's network, residents (as placed), their snaps, who is already within
-    reach (the analysis's nearest distances), the cutoff, unit names and the data extent.
-    """
+    """Return the result form's network, placed residents, snaps, reach, cutoff, names, extent."""
     ri = result_inputs(res, component, allow_empty=True)
     mpm = metres_per_minute(ri.speed_kmh if speed_kmh is None else speed_kmh)
     cutoff = _positive(minutes, "minutes") * mpm
@@ -518,9 +523,7 @@ def _from_result(res: Any, component: str, minutes: Any, speed_kmh: Any) -> tupl
 def _from_inputs(
     net: Any, facilities: Any, population: Any, group: tuple, minutes: Any, speed_kmh: Any
 ) -> tuple:
-    """The explicit form's network, residents, their snaps, who is already within reach (a
-    bounded search from the group's facilities), the cutoff and unit names.
-    """
+    """Return the explicit form's network, residents, snaps, reach (searched), cutoff, names."""
     walk = _check_net(net)
     mpm = metres_per_minute(settings.walk_speed_kmh if speed_kmh is None else speed_kmh)
     cutoff = _positive(minutes, "minutes") * mpm
@@ -537,7 +540,7 @@ def _from_inputs(
 def _sites_frame(
     cand: gpd.GeoSeries, rows: np.ndarray, gains: np.ndarray, bu: pd.DataFrame, crs: Any
 ) -> gpd.GeoDataFrame:
-    """The suggestions table: rank, candidate row, residents newly reached, units helped."""
+    """Return the suggestions table: rank, candidate row, residents newly reached, units helped."""
     return gpd.GeoDataFrame(
         {
             "rank": np.arange(1, len(rows) + 1),
@@ -561,7 +564,7 @@ def _already_reached(
         return reached
     fac = _group_facilities(facilities, component, by, rules, allow_empty=True)
     if len(fac):
-        att = attach_facilities(net, fac, entrances)
+        att = attach_facilities(net, fac, entrances=entrances)
         od = _od_from_attachments(
             net, att.facility, att.edge, att.offset, len(fac), ps.edge, ps.offset, cutoff
         )
@@ -572,7 +575,7 @@ def _already_reached(
 def _snapped_candidates(
     net: WalkNetwork, candidates: Any, extent: Any, spacing_m: float
 ) -> tuple[gpd.GeoSeries, Any, np.ndarray]:
-    """The candidate sites (given, or a grid inside the extent) and those on the network."""
+    """Return the candidate sites (given, or a grid inside the extent) and those on the network."""
     if candidates is None:
         cand = grid_candidates(net, extent, spacing_m=spacing_m)
     else:
@@ -597,7 +600,7 @@ def _snapped_candidates(
 
 
 def _solve(
-    cov: sparse.csc_matrix, w: np.ndarray, k: int, method: str, solver: str
+    cov: sparse.csc_matrix, w: np.ndarray, k: int, method: str, solver: SolverLike | None
 ) -> tuple[np.ndarray, np.ndarray, float | None, float | None]:
     """Chosen columns, their gains in order, the MCLP optimum and the greedy's gap to it."""
     optimum = gap = None
@@ -622,9 +625,7 @@ def _newly_reached_per_unit(
     w: np.ndarray,
     names: dict,
 ) -> pd.DataFrame:
-    """Residents newly reached by each pick, per unit (``rank``, ``unit_id``, ``unit_name``,
-    ``newly_reached``; per rank the unit reached most first).
-    """
+    """Count the residents newly reached by each pick per unit (``rank``... ``newly_reached``)."""
     csc = sparse.csc_matrix(cov)
     got = np.zeros(len(demand), dtype=bool)
     rows_rank, rows_pt = [], []
@@ -680,7 +681,7 @@ def _gains(cov: sparse.csc_matrix, w: np.ndarray, cols: np.ndarray) -> np.ndarra
 
 
 def _order_by_gain(cov: sparse.csc_matrix, w: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """The optimal set in greedy order (largest marginal gain first) for a readable table."""
+    """Return the optimal set in greedy order (largest marginal gain first) for a readable table."""
     left = list(cols)
     got = np.zeros(cov.shape[0], dtype=bool)
     out = []

@@ -23,7 +23,7 @@ from . import _online
 from ._deprecate import positional_deprecated, renamed_keyword
 from ._log import log
 from ._osm_reader import read_osm
-from ._types import CRSLike, PathLike, PolygonLike
+from ._types import BBox, CRSLike, PathLike, PolygonLike
 from ._validate import as_polygon, bbox_polygon, check_overlap
 from .components import Rules, classify, component_matrix, load_rules
 
@@ -51,13 +51,13 @@ FACILITY_COLUMNS = (
 RulesLike = str | os.PathLike[str] | Mapping[str, Any] | Rules | None
 
 
-@positional_deprecated(3, ("polygon_crs", "merge_duplicates"))
+@positional_deprecated(2, ("rules", "polygon_crs", "merge_duplicates"))
 @renamed_keyword("crs", "polygon_crs")
 def facilities_from_file(
     path: PathLike,
     polygon: PolygonLike | None = None,
-    rules: RulesLike = None,
     *,
+    rules: RulesLike = None,
     polygon_crs: CRSLike | None = None,
     merge_duplicates: bool = True,
 ) -> gpd.GeoDataFrame:
@@ -116,10 +116,10 @@ def facilities_from_file(
     return _finalise(data.features, r, area, source=Path(path).name, merge=merge_duplicates)
 
 
-@positional_deprecated(2, ("polygon_crs",))
+@positional_deprecated(1, ("rules", "polygon_crs"))
 @renamed_keyword("crs", "polygon_crs")
 def facilities_from_polygon(
-    polygon: PolygonLike, rules: RulesLike = None, *, polygon_crs: CRSLike | None = None
+    polygon: PolygonLike, *, rules: RulesLike = None, polygon_crs: CRSLike | None = None
 ) -> gpd.GeoDataFrame:
     """Facilities inside a polygon, online from the Overpass API through osmnx.
 
@@ -154,8 +154,9 @@ def facilities_from_polygon(
     return _finalise(_online.features(area, r.osm_tags()), r, area, source="Overpass")
 
 
+@positional_deprecated(1, ("rules",))
 def facilities_from_place(
-    query: str | Mapping[str, str], rules: RulesLike = None
+    query: str | Mapping[str, str], *, rules: RulesLike = None
 ) -> gpd.GeoDataFrame:
     """Facilities in a named place (e.g. ``"Vaduz, Liechtenstein"``), online.
 
@@ -184,7 +185,8 @@ def facilities_from_place(
     return facilities_from_polygon(geocode_place(query), rules=rules)
 
 
-def facilities_from_bbox(bbox: Any, rules: RulesLike = None) -> gpd.GeoDataFrame:
+@positional_deprecated(1, ("rules",))
+def facilities_from_bbox(bbox: BBox, *, rules: RulesLike = None) -> gpd.GeoDataFrame:
     """Facilities in a bounding box ``(west, south, east, north)`` in degrees, online.
 
     Parameters
@@ -203,7 +205,7 @@ def facilities_from_bbox(bbox: Any, rules: RulesLike = None) -> gpd.GeoDataFrame
 
 
 def geocode_place(query: str | Mapping[str, str]) -> shapely.Geometry:
-    """The boundary polygon (EPSG:4326) of a named place, from Nominatim through osmnx.
+    """Return the boundary polygon (EPSG:4326) of a named place, from Nominatim through osmnx.
 
     Raises
     ------
@@ -222,7 +224,7 @@ def _finalise(
     feats = features
     if area is not None and len(feats):
         feats = feats.loc[feats.intersects(area)]
-    fac = classify(feats, rules)
+    fac = classify(feats, rules=rules)
     fac = fac.loc[~fac.geometry.is_empty & fac.geometry.notna()]
     if merge:
         fac = _merge_duplicates(fac)
@@ -307,8 +309,8 @@ def _merge_duplicates(fac: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return fac.drop(index=drop)
 
 
-def entrances_from_file(path: str | os.PathLike[str], polygon: Any = None) -> gpd.GeoSeries:
-    """Mapped entrances (``entrance=*`` nodes, not ``entrance=no``) in an OSM extract.
+def entrances_from_file(path: PathLike, polygon: PolygonLike | None = None) -> gpd.GeoSeries:
+    """Read mapped entrances (``entrance=*`` nodes, not ``entrance=no``) in an OSM extract.
 
     Pass them as ``entrances=`` to the accessibility and gap functions: an entrance on the
     boundary of an area facility (a school ground's gate, a park's entrance) becomes one of

@@ -15,6 +15,7 @@ import shapely
 
 from . import settings
 from ._access import Access, engine
+from ._deprecate import positional_deprecated
 from ._groups import resolve_groups
 from ._residents import _population_points
 from ._types import RulesLike
@@ -26,16 +27,17 @@ from .network import WalkNetwork
 __all__ = ["uncovered_areas"]
 
 
+@positional_deprecated(3, ("minutes", "speed_kmh", "cell_m", "entrances", "access"))
 def uncovered_areas(  # noqa: PLR0913 - public entry point: data args + keyword options
     net: WalkNetwork,
     facilities: gpd.GeoDataFrame,
     population: gpd.GeoDataFrame,
+    *,
     minutes: float | Iterable[float] = 10,
     speed_kmh: float | None = None,
     cell_m: float = 50.0,
     entrances: gpd.GeoSeries | None = None,
     access: gpd.GeoDataFrame | Access | None = None,
-    *,
     by: str | None = None,
     rules: RulesLike = None,
     component: str | Iterable[str] | None = None,
@@ -99,7 +101,7 @@ def uncovered_areas(  # noqa: PLR0913 - public entry point: data args + keyword 
 
 
 def _cells_polygon(ij: np.ndarray, cell: float) -> shapely.Geometry:
-    """The union of grid cells ``ij`` (column, row indices of ``cell`` metres), dissolved.
+    """Return the union of grid cells ``ij`` (column, row indices of ``cell`` metres), dissolved.
 
     Burns the cells into a boolean raster and traces its regions (GDAL polygonize through
     rasterio): linear in the cells, unlike unioning one box per cell.

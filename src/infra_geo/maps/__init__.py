@@ -17,13 +17,13 @@ and ``_legend`` (title, note, CSS); the nl/en text, CSS and JavaScript are data 
 
 from __future__ import annotations
 
-from typing import Any
-
 import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from .._deprecate import positional_deprecated
+from .._types import PolygonLike, SuggestionsLike
 from .._validate import as_facilities, as_frame
 from ..errors import EmptyDataError, InputError
 from ._common import (
@@ -50,19 +50,20 @@ MAP_LANGUAGES = ("nl", "en")
 # ------------------------------------------------------------------------------------------
 
 
+@positional_deprecated(3, ("lang", "measure", "title"))
 def coverage_map(  # noqa: C901, PLR0913 - a flat sequence of input checks; split pending
     facilities: gpd.GeoDataFrame,
     catchments: gpd.GeoDataFrame | None = None,
     gaps: gpd.GeoDataFrame | None = None,
+    *,
     lang: str = "nl",
     measure: str | None = None,
     title: str | None = None,
-    *,
-    extent: Any = None,
+    extent: PolygonLike | None = None,
     extent_note: str | None = None,
-    suggestions: Any = None,
+    suggestions: SuggestionsLike | None = None,
 ) -> folium.Map:
-    """An interactive map of the social infrastructure, its walking areas and its gaps.
+    """Draw an interactive map of the social infrastructure, its walking areas and its gaps.
 
     Parameters
     ----------
@@ -149,10 +150,18 @@ def coverage_map(  # noqa: C901, PLR0913 - a flat sequence of input checks; spli
 
     Examples
     --------
-    >>> import infra_geo as ig
-    >>> fac = ig.facilities_from_file("liechtenstein.osm.pbf")  # doctest: +SKIP
-    >>> m = ig.coverage_map(fac, lang="en")  # doctest: +SKIP
-    >>> m.save("map.html")  # doctest: +SKIP
+    >>> import infra_geo as ig, os, tempfile
+    >>> path = ig.sample_path()  # or "liechtenstein.osm.pbf"
+    >>> net, fac = ig.walk_network_from_file(path), ig.facilities_from_file(path)
+    >>> catch = ig.catchments(net, fac, minutes=[5, 10], component=["care", "education"])
+    >>> m = ig.coverage_map(fac, catch, lang="en", title="Sample <centre>")
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     m.save(os.path.join(tmp, "map.html"))
+    ...     page = open(os.path.join(tmp, "map.html"), encoding="utf-8").read()
+    >>> "Sample" in page and "<centre>" not in page  # the title is HTML-escaped
+    True
+    >>> sorted(set(catch["component"])), sorted(set(catch["minutes"]))
+    (['care', 'education'], [5, 10])
     """
     if not isinstance(lang, str) or lang not in MAP_LANGUAGES:
         raise InputError(f"lang must be one of {', '.join(MAP_LANGUAGES)}, got {lang!r}.")
@@ -245,7 +254,7 @@ def _map_bounds(
 
 
 def _base_map(west: float, south: float, east: float, north: float) -> folium.Map:
-    """The map centred on the bounds, with the OpenStreetMap background as its only base."""
+    """Return the map centred on the bounds, with the OpenStreetMap background as its only base."""
     m = folium.Map(
         location=[round((south + north) / 2, _DECIMALS), round((west + east) / 2, _DECIMALS)],
         zoom_start=13,

@@ -1,5 +1,6 @@
-"""Shared pieces of the coverage map: constants, the nl/en text, static files, escaping, colours,
-input checks and GeoJSON helpers.
+"""Shared pieces of the coverage map.
+
+Constants, the nl/en text, static files, escaping, colours, input checks and GeoJSON helpers.
 
 The text (``static/text.json``), the CSS (``static/map.css``) and the JavaScript templates
 (``static/*.js``; ``catchments.js`` decodes and composes the catchment rings) are package
@@ -25,7 +26,7 @@ from ..components import Component
 
 
 def static(name: str) -> str:
-    """The text of ``infra_geo/maps/static/<name>`` (UTF-8)."""
+    """Return the text of ``infra_geo/maps/static/<name>`` (UTF-8)."""
     return resources.files("infra_geo.maps").joinpath("static").joinpath(name).read_text("utf-8")
 
 
@@ -81,7 +82,7 @@ def _esc(value: Any) -> str:
 
 
 def _present(value: Any) -> bool:
-    """A tag value that is set (not None, NaN, NA or an empty string)."""
+    """Return a tag value that is set (not None, NaN, NA or an empty string)."""
     if value is None:
         return False
     try:
@@ -170,7 +171,7 @@ def _polyline_chars(values: np.ndarray) -> str:
 
 
 def _pack_polygons(geom: Any) -> dict[str, Any]:
-    """A (multi)polygon in EPSG:4326 as compact text for the page (``static/catchments.js``).
+    """Encode a (multi)polygon in EPSG:4326 as compact text for the page (``static/catchments.js``).
 
     ``c``: every ring's vertices (latitude, longitude in units of 1e-5 degree, the closing
     vertex and vertices rounded onto their neighbour left out), as differences from the

@@ -70,7 +70,7 @@ _WORDS = {
 
 
 def diverging_color(value: float, vmax: float) -> str:
-    """The fill colour of a change ``value`` on a scale symmetric in ``[-vmax, vmax]``."""
+    """Return the fill colour of a change ``value`` on a scale symmetric in ``[-vmax, vmax]``."""
     if not np.isfinite(value) or abs(value) < 0.5 or vmax <= 0:
         return _NONE
     step = min(int(abs(value) / vmax * 3 - 1e-9), 2)
@@ -85,7 +85,7 @@ def comparison_map(
     lang: str,
     title: str,
 ) -> folium.Map:
-    """The folium map of a comparison (documented at :func:`infra_geo.compare_map`)."""
+    """Return the folium map of a comparison (documented at :func:`infra_geo.compare_map`)."""
     w = _WORDS[lang]
     labels = {c.key: c.label(lang) for c in COMPONENTS}
     mins = list(cmp.attrs.get("minutes", ()))
@@ -170,7 +170,7 @@ def _unit_layer(
 def _facility_markers(
     m: folium.Map, frame: gpd.GeoDataFrame, color: str, name: str, tip: str
 ) -> None:
-    """Added or removed facilities as circle markers (areas at their representative point)."""
+    """Draw added or removed facilities as circle markers (areas at their representative point)."""
     fg = folium.FeatureGroup(name=_esc(name), overlay=True, control=True, show=True)
     pts = frame.geometry.to_crs("EPSG:4326").representative_point()
     for (_, row), p in zip(frame.iterrows(), pts, strict=True):

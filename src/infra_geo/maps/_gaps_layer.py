@@ -1,6 +1,7 @@
-"""The neighbourhood choropleth of the coverage map: which gap-table columns are measures,
-their classes, colours and labels, and the Leaflet layer whose measure the reader picks in
-the legend (``static/gaps_layer.js``).
+"""The neighbourhood choropleth of the coverage map.
+
+Which gap-table columns are measures, their classes, colours and labels, and the Leaflet
+layer whose measure the reader picks in the legend (``static/gaps_layer.js``).
 """
 
 from __future__ import annotations
@@ -142,8 +143,9 @@ def _measure_meta(col: str, values: np.ndarray, lang: str, t: Mapping[str, str])
 
 
 def _supply_how(gaps: gpd.GeoDataFrame, col: str, t: Mapping[str, str]) -> str:
-    """`` (2SFCA; capacity: 1 per facility)``: how a supply column was computed, from the
-    gap table's ``{c}_supply_method`` and ``{c}_capacity_source`` (empty when absent).
+    """Return how a supply column was computed, e.g. `` (2SFCA; capacity: 1 per facility)``.
+
+    From the gap table's ``{c}_supply_method`` and ``{c}_capacity_source`` (empty when absent).
     """
     key = _schema.parse(col)[0]  # type: ignore[index]
     how = []
@@ -188,7 +190,7 @@ class _GapsLayer(Layer):
 def _measure_choices(
     gaps: gpd.GeoDataFrame, measure: str | None
 ) -> tuple[list[str], str, list[int]]:
-    """The measures to switch between, the one coloured at first, and the thresholds present."""
+    """Return the measures to switch between, the one coloured at first, and the thresholds present."""
     cols = [c for c in gaps.columns if isinstance(c, str)]
     thresholds = sorted(
         set(_schema.minutes_of(cols, "completeness")) | set(_schema.minutes_of(cols, "share"))

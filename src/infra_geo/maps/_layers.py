@@ -337,7 +337,7 @@ def _catchment_layers(
 
 
 def _extent_layer(m: folium.Map, extent: Any, note: str | None, t: Mapping[str, str]) -> None:
-    """The data extent as a dashed outline (no fill: the map under it stays readable)."""
+    """Return the data extent as a dashed outline (no fill: the map under it stays readable)."""
     g = _display(gpd.GeoSeries([extent], crs="EPSG:4326"), _SIMPLIFY_CATCHMENT_M)[0]
     if g is None or g.is_empty:
         return

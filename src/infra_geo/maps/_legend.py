@@ -1,6 +1,7 @@
-"""Page furniture of the coverage map: the title, the "how to read this map" note with the
-attribution, the CSS and hatch pattern (``static/furniture.js``, ``static/map.css``), and
-deterministic element ids.
+"""Page furniture of the coverage map.
+
+The title, the "how to read this map" note with the attribution, the CSS and hatch pattern
+(``static/furniture.js``, ``static/map.css``), and deterministic element ids.
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ _OUTLINE = "#1f78b4"
 
 
 def check_suggestions(suggestions: Any) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-    """The sites frame (EPSG:4326) and the per-unit breakdown of a ``SiteSuggestions``."""
+    """Return the sites frame (EPSG:4326) and the per-unit breakdown of a ``SiteSuggestions``."""
     from ..siting import SiteSuggestions
 
     if not isinstance(suggestions, SiteSuggestions):
