@@ -276,7 +276,9 @@ def test_languages(tmp_path):
     assert "Zorg: aandeel inwoners binnen 10 min" in nl
     assert "Care: share of residents within 10 min" in en
     assert "componenten (0–8)" in nl and "components (0–8)" in en
-    assert "Zorg – 10 min" in nl and "Care – 10 min" in en
+    # the panel replaced Leaflet's layer list ("Zorg – 10 min"): one walking-time choice
+    assert "Loopgebied" in nl and "Walking area" in en
+    assert "Kaartlagen" in nl and "Map layers" in en
     assert "Hoe lees" not in en and "How to read" not in nl
     for text in (nl, en):  # in the tile layer's attribution and in the note
         assert text.count("&copy; <a href=\\\"https://www.openstreetmap.org/copyright\\\">"
@@ -486,7 +488,8 @@ class _Page:
 
     def open(self, path: Path) -> None:
         self.page.goto(path.as_uri(), wait_until="load")
-        self.page.wait_for_selector(".leaflet-control-layers-overlays label")
+        self.page.wait_for_function("window.infraGeoReady === true", timeout=60_000)
+        self.page.wait_for_selector(".ig-panel")
         self.page.wait_for_load_state("networkidle")
 
     def check_clean(self) -> None:
@@ -494,18 +497,39 @@ class _Page:
         assert not self.errors, f"errors in the browser: {self.errors}"
         assert not self.dialogs, f"the page opened dialogs (script injection?): {self.dialogs}"
 
+    #: the panel's toggles (issue 16 replaced Leaflet's layer list): components, neighbourhoods,
+    #: other layers; a component's label ends in its number of facilities, "(12)"
+    TOGGLES = ".ig-panel .ig-comp, .ig-panel .ig-gaps-show, .ig-panel .ig-other"
+
     def overlay_names(self) -> list[str]:
         return self.page.eval_on_selector_all(
-            ".leaflet-control-layers-overlays label", "els => els.map(e => e.textContent.trim())"
+            self.TOGGLES,
+            r"els => els.map(e => e.textContent.trim().replace(/\s*\(\d+\)$/, ''))",
+        )
+
+    def minutes_options(self) -> list[str]:
+        return self.page.eval_on_selector_all(
+            ".ig-panel .ig-minutes label", "els => els.map(e => e.textContent.trim())"
         )
 
     def count(self, key: str) -> int:
         return self.page.locator(f".ig-fac-{key}, .ig-cluster-{key}").count()
 
+    def set_minutes(self, minutes: str) -> None:
+        """Pick a walking time in the panel ("" = walking areas off)."""
+        self.page.locator(f".ig-panel .ig-minutes input[value='{minutes}']").check()
+        self.page.wait_for_timeout(200)
+
     def toggle(self, name: str) -> None:
+        """Click a toggle of the panel; "Sport – 10 min" (a layer of Leaflet's list before
+        issue 16) switches the 10-minute walking areas on, or off when they are shown."""
+        mt = re.fullmatch(r"(.+) – (\d+) min", name)
+        if mt:
+            box = self.page.locator(f".ig-panel .ig-minutes input[value='{mt.group(2)}']")
+            self.set_minutes("" if box.is_checked() else mt.group(2))
+            return
         label = self.page.locator(
-            ".leaflet-control-layers-overlays label",
-            has_text=re.compile(rf"^\s*{re.escape(name)}\s*$"),
+            self.TOGGLES, has_text=re.compile(rf"^\s*{re.escape(name)}(\s*\(\d+\))?\s*$")
         )
         assert label.count() == 1, name
         label.locator("input").click()
@@ -579,7 +603,9 @@ def test_browser_full_map_and_injection(browser, liechtenstein, tmp_path):
     page.screenshot(path=str(tmp_path / "full-start.png"))
     names = pg.overlay_names()
     assert names[:8] == LABELS_NL
-    assert "Zorg – 10 min" in names and names[-1].startswith("Buurten")
+    # the panel replaced the layer list (issue 16): one walking-time choice, then neighbourhoods
+    assert pg.minutes_options() == ["uit", "5 min", "10 min"]
+    assert names[8] == "Buurten kleuren"
     assert page.inner_text(".ig-title") == HOSTILE
     # catchments are hidden at first; switching one on draws it
     assert page.locator(".ig-catch").count() == 0
@@ -596,7 +622,7 @@ def test_browser_full_map_and_injection(browser, liechtenstein, tmp_path):
         )
 
     before = fills()
-    page.select_option(".ig-legend select", "care_share_15")
+    page.select_option(".ig-panel select.ig-measure", "care_share_15")
     assert fills() != before
     assert "Zorg: aandeel inwoners binnen 15 min" in page.inner_text(".ig-legend")
     # hostile names: real clicks and hovers open popups and tooltips; text, never markup
@@ -767,7 +793,7 @@ def test_browser_malta_cut_opens_fast(browser, malta_cut, tmp_path):
     assert ready_ms < 15_000
     page.wait_for_load_state("networkidle")
     names = pg.overlay_names()
-    assert names[:8] == LABELS_NL and "Sport – 15 min" in names
+    assert names[:8] == LABELS_NL and "15 min" in pg.minutes_options()
     # switching a threshold on draws the rings up to it as one path, exactly as stored
     assert page.locator(".ig-catch").count() == 0
     pg.toggle("Sport – 15 min")

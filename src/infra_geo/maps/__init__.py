@@ -39,6 +39,7 @@ from ._common import (
 from ._gaps_layer import _gap_layer, _parse_measure
 from ._layers import _catchment_layers, _check_component_values, _extent_layer, _facility_layers
 from ._legend import _deterministic_ids, _Furniture, _note, _Ready
+from ._panel import _Panel
 from ._sites_layer import _site_layers, check_suggestions
 
 __all__ = ["MAP_LANGUAGES", "coverage_map"]
@@ -199,21 +200,27 @@ def coverage_map(  # noqa: C901, PLR0913 - a flat sequence of input checks; spli
         folium.map.CustomPane(catch_pane, z_index=390, pointer_events=False).add_to(m)
     if suggestions is not None:  # the units a site helps: over the catchments, under facilities
         folium.map.CustomPane("igSites", z_index=395, pointer_events=True).add_to(m)
-    # the layer control lists the layers in this order
-    _facility_layers(m, fac, lang, t)
+    # the panel (not Leaflet's layer list) switches the layers, in this order
+    fac_groups = _facility_layers(m, fac, lang, t)
+    catch_groups = {}
     if catchments is not None:
-        _catchment_layers(m, catchments, lang, t, catch_pane)
+        catch_groups = _catchment_layers(m, catchments, lang, t, catch_pane)
+    gap_layer = None
     if gaps is not None:
-        _gap_layer(m, gaps, measure, lang, t, gap_pane)
+        gap_layer = _gap_layer(m, gaps, measure, lang, t, gap_pane)
+    others = []
     if suggestions is not None:
-        _site_layers(m, suggestions, gaps, lang, t, "igSites")
+        others += _site_layers(m, suggestions, gaps, lang, t, "igSites")
     if extent is not None:
-        _extent_layer(m, extent, extent_note, t)
-    folium.LayerControl(collapsed=False).add_to(m)
+        fg = _extent_layer(m, extent, extent_note, t)
+        if fg is not None:
+            others.insert(0, (_esc(t["extent_layer"]), fg))
     _Furniture(
         _esc(title if title is not None else t["title"]),
         _note(t, catchments is not None, gaps is not None, suggestions is not None),
     ).add_to(m)
+    counts = fac["component"].value_counts().to_dict()
+    _Panel(lang, t, fac_groups, counts, catch_groups, gap_layer, others).add_to(m)
     if (east - west) > 1e-9 or (north - south) > 1e-9:
         m.fit_bounds(
             [

@@ -231,7 +231,7 @@ def _gap_layer(
     lang: str,
     t: Mapping[str, str],
     pane: str,
-) -> None:
+) -> _GapsLayer:
     choices, measure, thresholds = _measure_choices(gaps, measure)
     default_t = _parse_measure(measure)[2]
     if default_t is None:
@@ -287,4 +287,6 @@ def _gap_layer(
             "measure": _esc(t["measure"]),
         },
     }
-    _GapsLayer(_collection(feats), config, name=_esc(t["gaps_layer"])).add_to(m)
+    layer = _GapsLayer(_collection(feats), config, name=_esc(t["gaps_layer"]))
+    layer.add_to(m)
+    return layer

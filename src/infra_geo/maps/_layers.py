@@ -103,7 +103,11 @@ def _cluster_icon(key: str, color: str) -> str:
     )
 
 
-def _facility_layers(m: folium.Map, fac: gpd.GeoDataFrame, lang: str, t: Mapping[str, str]) -> None:
+def _facility_layers(
+    m: folium.Map, fac: gpd.GeoDataFrame, lang: str, t: Mapping[str, str]
+) -> dict[str, folium.FeatureGroup]:
+    """One layer per component (all eight, in order): its facilities. Returns them by key."""
+    groups: dict[str, folium.FeatureGroup] = {}
     labels = {c.key: c.label(lang) for c in COMPONENTS}
     geoms = _display(fac.geometry, tol_m=1.0)
     ok = _usable(geoms)
@@ -173,6 +177,8 @@ def _facility_layers(m: folium.Map, fac: gpd.GeoDataFrame, lang: str, t: Mapping
                 ),
             ).add_to(cluster)
         fg.add_to(m)
+        groups[c.key] = fg
+    return groups
 
 
 def _check_component_values(values: pd.Series, name: str) -> None:
@@ -281,7 +287,8 @@ def _nested_rings(parts: list[Any], crs: Any) -> list[Any]:
 
 def _catchment_layers(
     m: folium.Map, catch: gpd.GeoDataFrame, lang: str, t: Mapping[str, str], pane: str
-) -> None:
+) -> dict[str, dict[str, folium.FeatureGroup]]:
+    """One hidden layer per component and threshold; returns them by key and minutes text."""
     try:
         minutes = pd.to_numeric(catch["minutes"], errors="raise").astype(float)
     except (TypeError, ValueError):
@@ -293,6 +300,7 @@ def _catchment_layers(
     comp = catch["component"].astype(str).to_numpy(dtype=object)
     _CatchmentCodec().add_to(m)
     at = minutes.to_numpy()
+    groups: dict[str, dict[str, folium.FeatureGroup]] = {}
 
     def rings_of(key: str) -> tuple[list[Any], list[Any]]:
         unions = []
@@ -334,13 +342,17 @@ def _catchment_layers(
             layer.add_to(fg)
             fg.add_to(m)
             lower.append(layer)
+            groups.setdefault(c.key, {})[mtxt] = fg
+    return groups
 
 
-def _extent_layer(m: folium.Map, extent: Any, note: str | None, t: Mapping[str, str]) -> None:
+def _extent_layer(
+    m: folium.Map, extent: Any, note: str | None, t: Mapping[str, str]
+) -> folium.FeatureGroup | None:
     """The data extent as a dashed outline (no fill: the map under it stays readable)."""
     g = _display(gpd.GeoSeries([extent], crs="EPSG:4326"), _SIMPLIFY_CATCHMENT_M)[0]
     if g is None or g.is_empty:
-        return
+        return None
     style = {
         "color": "#333333",
         "weight": 2,
@@ -358,3 +370,4 @@ def _extent_layer(m: folium.Map, extent: Any, note: str | None, t: Mapping[str, 
         tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
     ).add_to(fg)
     fg.add_to(m)
+    return fg

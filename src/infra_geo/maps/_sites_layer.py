@@ -70,8 +70,12 @@ def _site_layers(
     lang: str,
     t: Mapping[str, str],
     pane: str,
-) -> None:
-    """One layer per suggestion: the numbered site and the units where it reaches residents."""
+) -> list[tuple[str, folium.FeatureGroup]]:
+    """One layer per suggestion: the numbered site and the units where it reaches residents.
+
+    Returns (escaped name, layer) per suggestion, in rank order.
+    """
+    out: list[tuple[str, folium.FeatureGroup]] = []
     sites, by_unit = check_suggestions(suggestions)
     key = getattr(suggestions, "component", None)
     label = next((c.label(lang) for c in COMPONENTS if c.key == key), key or "")
@@ -142,3 +146,5 @@ def _site_layers(
                 tooltip=_esc(t["site_title"].format(rank=rank, label=label)),
             ).add_to(fg)
         fg.add_to(m)
+        out.append((name, fg))
+    return out

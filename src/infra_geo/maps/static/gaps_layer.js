@@ -74,28 +74,24 @@ var {{ this.get_name() }} = (function() {
     }
     legend.onAdd = function() {
         var div = L.DomUtil.create("div", "ig-legend");
-        var lab = L.DomUtil.create("label", "", div);
-        lab.innerHTML = cfg.text.measure + "<br>";
-        var sel = L.DomUtil.create("select", "ig-measure", lab);
-        cfg.choices.forEach(function(k) {
-            var o = document.createElement("option");
-            o.value = k; o.innerHTML = cfg.measures[k].label;
-            if (k === state.m) { o.selected = true; }
-            sel.appendChild(o);
-        });
         body = L.DomUtil.create("div", "ig-legend-body", div);
         L.DomEvent.disableClickPropagation(div);
         L.DomEvent.disableScrollPropagation(div);
-        L.DomEvent.on(sel, "change", function() {
-            state.m = sel.value;
-            layer.setStyle(style);
-            drawLegend();
-        });
         drawLegend();
         return div;
     };
-    layer.on("add", function() { legend.addTo(map); });
-    layer.on("remove", function() { legend.remove(); });
+    // the measure is picked in the map's panel (static/panel.js)
+    layer.igConfig = cfg;
+    layer.igMeasure = function() { return state.m; };
+    layer.igSetMeasure = function(k) {
+        if (!cfg.measures[k]) { return; }
+        state.m = k;
+        layer.setStyle(style);
+        if (body) { drawLegend(); }
+        map.fire("igLayout");
+    };
+    layer.on("add", function() { legend.addTo(map); map.fire("igLayout"); });
+    layer.on("remove", function() { legend.remove(); map.fire("igLayout"); });
     return layer;
 })();
 {% endmacro %}
