@@ -9,6 +9,7 @@ when Chromium or the copies are missing, and fail instead with
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from pathlib import Path
@@ -290,7 +291,8 @@ def test_gaps_choropleth(tmp_path):
     m = coverage_map(_facilities(), gaps=gaps)
     layer = next(el for el in _overlays(m) if el._name == "InfraGeoGaps")
     cfg = layer.config
-    assert cfg["initial"] == "completeness_10"
+    # issue 16 changed the default (was completeness_10): the 10-min measure in most classes
+    assert cfg["initial"] == _most_classes(gaps, 10)
     for mins in (5, 10, 15):
         assert f"completeness_{mins}" in cfg["choices"]
         assert f"all8_share_{mins}" in cfg["choices"]
@@ -320,7 +322,23 @@ def test_gaps_choropleth(tmp_path):
     g5 = _gaps(minutes=(5,))
     cfg3 = next(el for el in _overlays(coverage_map(_facilities(), gaps=g5))
                 if el._name == "InfraGeoGaps").config
-    assert cfg3["initial"] == "completeness_5"
+    assert cfg3["initial"] == _most_classes(g5, 5)
+
+
+def _most_classes(gaps: gpd.GeoDataFrame, mins: int) -> str:
+    """By hand: of completeness (classes 0-1, ..., 7-8) and the shares (0-20%, ..., 80-100%)
+    at ``mins``, the measure whose values fall in the most classes; tie: lower
+    resident-weighted mean (completeness / 8), then completeness, all8, components."""
+    cols = [f"completeness_{mins}", f"all8_share_{mins}", *(f"{k}_share_{mins}" for k in KEYS)]
+    best = None
+    for i, col in enumerate(cols):
+        scale = 8.0 if col.startswith("completeness") else 1.0
+        v = gaps[col].to_numpy(dtype=float) / scale
+        n = len({min(max(math.ceil(x * (8 if scale == 8 else 5)) - 1, 0), 7) for x in v})
+        mean = float((v * gaps["residents"]).sum() / gaps["residents"].sum())
+        key = (-n, mean, i)
+        best = min(best, (key, col)) if best else (key, col)
+    return best[1]
 
 
 def test_catchment_layers(tmp_path):
@@ -614,6 +632,9 @@ def test_browser_full_map_and_injection(browser, liechtenstein, tmp_path):
     # the choropleth: legend, measure switch, partial hatch
     assert page.locator(".ig-gap").count() == len(gaps)
     assert page.locator(".ig-gap-partial").count() == 1
+    # the opening measure is the 10-min one in most classes (issue 16; was completeness_10)
+    assert "binnen 10 min" in page.inner_text(".ig-legend")
+    page.select_option(".ig-panel select.ig-measure", "completeness_10")
     assert "componenten (0–8)" in page.inner_text(".ig-legend")
 
     def fills():

@@ -273,7 +273,24 @@ class Analysis:
             extent=self.extent,
             extent_note=self.extent_source or None,
             suggestions=suggestions,
+            place=self.place_name(),
         )
+
+    def place_name(self) -> str | None:
+        """The analysed place as a title shows it: the place name, or the OSM file's name
+        without its extensions ("amsterdam-centrum.osm.pbf" -> "Amsterdam-centrum"); None for
+        a polygon.
+        """
+        src = self.source
+        if not src or src == "polygon":
+            return None
+        if self.source_file is not None:
+            name = Path(self.source_file).name
+            for ext in (".gz", ".bz2", ".pbf", ".osm", ".xml"):
+                name = name.removesuffix(ext)
+            name = name.replace("_", " ").strip()
+            return name[:1].upper() + name[1:] if name else None
+        return src
 
     def with_capacity(self, component: str, capacity: Any = None, **options: Any) -> Analysis:
         """:func:`infra_geo.capacity.with_capacity`: supply per 1,000 residents in the gaps."""

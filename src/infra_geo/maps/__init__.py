@@ -62,6 +62,7 @@ def coverage_map(  # noqa: C901, PLR0913 - a flat sequence of input checks; spli
     extent: Any = None,
     extent_note: str | None = None,
     suggestions: Any = None,
+    place: str | None = None,
 ) -> folium.Map:
     """An interactive map of the social infrastructure, its walking areas and its gaps.
 
@@ -88,16 +89,19 @@ def coverage_map(  # noqa: C901, PLR0913 - a flat sequence of input checks; spli
         ``{component}_p90_m``, ``completeness_{m}``, ``all8_share_{m}``, ``rank_{m}``, and
         ``{component}_supply_{m}`` (capacity per 1,000 residents, ``Analysis.with_capacity``;
         offered in the legend with its method and capacity source).
-        Drawn as a choropleth; the legend holds a list to switch between the measures
+        Drawn as a choropleth; the panel holds a list to switch between the measures
         (completeness, share of all eight, and the share of each component, per threshold).
-        Partial neighbourhoods (edge effect) are hatched grey.
+        Partial neighbourhoods (edge effect) are coloured by their (incomplete) figure and
+        hatched.
     lang : {"nl", "en"}
         Language of the labels, legend and note.
     measure : str, optional
-        The gap column coloured at first. Default ``completeness_10`` (or the
-        completeness of the smallest threshold present).
+        The gap column coloured at first. Default: of the completeness, the share of all
+        eight and each component's share at 10 min (or the shortest walk present), the one
+        whose values fall into the most colour classes (the weaker one on a tie): the map
+        opens on the differences between neighbourhoods.
     title : str, optional
-        The map title; a default title in ``lang`` when omitted.
+        The map title; a default title in ``lang`` (naming ``place`` when given) when omitted.
     extent : polygon (EPSG:4326), GeoSeries or GeoDataFrame, optional
         Where the data is complete (:attr:`Analysis.extent`, :func:`infra_geo.data_extent`):
         drawn as a dashed outline in its own layer, after the neighbourhoods.
@@ -109,13 +113,19 @@ def coverage_map(  # noqa: C901, PLR0913 - a flat sequence of input checks; spli
         numbered marker whose popup lists the residents it newly reaches, in total and per
         neighbourhood) with the outlines of the ``gaps`` neighbourhoods it reaches new
         residents in (each with its figure in a tooltip).
+    place : str, optional
+        The place shown, named in the default title ("… – Amsterdam"; HTML-escaped).
 
     Returns
     -------
     folium.Map
-        With an OpenStreetMap background, a layer control listing the eight component
-        layers (in :data:`infra_geo.COMPONENTS` order, also when empty), then the catchment
-        and neighbourhood layers, a scale bar, the title and a "how to read this map" note.
+        With an OpenStreetMap background; one panel (top right, behind a button on screens
+        up to 600 px wide) with the eight components as toggles (in
+        :data:`infra_geo.COMPONENTS` order, also when empty; a toggle switches a component's
+        facilities and its walking area), one walking time for the walking areas, the
+        neighbourhood measure and a toggle per other layer (extent, suggested sites); a
+        legend, a scale bar, the title and a "how to read this map" note, laid out so that
+        none covers another.
         Save it with ``m.save("map.html")``.
 
     Raises
@@ -178,6 +188,8 @@ def coverage_map(  # noqa: C901, PLR0913 - a flat sequence of input checks; spli
         from .._validate import as_polygon
 
         extent = as_polygon(extent, name="extent")
+    if place is not None and not isinstance(place, str):
+        raise InputError(f"place must be a string (the place's name), not {type(place).__name__}.")
     if extent_note is not None and not isinstance(extent_note, str):
         raise InputError(f"extent_note must be a string, not {type(extent_note).__name__}.")
     sites = None
@@ -216,7 +228,11 @@ def coverage_map(  # noqa: C901, PLR0913 - a flat sequence of input checks; spli
         if fg is not None:
             others.insert(0, (_esc(t["extent_layer"]), fg))
     _Furniture(
-        _esc(title if title is not None else t["title"]),
+        _esc(
+            title
+            if title is not None
+            else (t["title"] + f" – {place.strip()}" if place and place.strip() else t["title"])
+        ),
         _note(t, catchments is not None, gaps is not None, suggestions is not None),
     ).add_to(m)
     counts = fac["component"].value_counts().to_dict()

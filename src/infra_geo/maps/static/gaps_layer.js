@@ -27,9 +27,10 @@ var {{ this.get_name() }} = (function() {
     }
     function style(f) {
         var p = f.properties;
-        if (p.p) {
-            return {color: "#777777", weight: 1, dashArray: "4 3", fillColor: "url(#ig-hatch)",
-                    fillOpacity: 0.75, className: "ig-gap ig-gap-partial"};
+        if (p.p) {  // coloured by its incomplete figure, hatched over (the layer "hatch")
+            return {color: "#555555", weight: 1.5, dashArray: "4 3",
+                    fillColor: colour(p.v[state.m], cfg.measures[state.m]),
+                    fillOpacity: 0.7, className: "ig-gap ig-gap-partial"};
         }
         return {color: "#555555", weight: 1, fillColor: colour(p.v[state.m], cfg.measures[state.m]),
                 fillOpacity: 0.7, className: "ig-gap"};
@@ -50,11 +51,21 @@ var {{ this.get_name() }} = (function() {
         if (p.p) { h += "<br><i>" + cfg.text.partial + "</i>"; }
         return h;
     }
-    var layer = L.geoJson({{ this.data|tojson }}, {
+    var data = {{ this.data|tojson }};
+    var units = L.geoJson(data, {
         pane: cfg.pane,
         style: style,
         onEachFeature: function(f, l) { l.bindTooltip(tip, {sticky: true}); }
     });
+    // partial units: grey stripes over their colour (not interactive: the unit's tooltip shows)
+    var hatch = L.geoJson(data, {
+        pane: cfg.pane,
+        interactive: false,
+        filter: function(f) { return f.properties.p; },
+        style: {stroke: false, fillColor: "url(#ig-hatch-over)", fillOpacity: 1,
+                className: "ig-hatch"}
+    });
+    var layer = L.layerGroup([units, hatch]);
     var legend = L.control({position: "topleft"});
     var body = null;
     function drawLegend() {
@@ -66,8 +77,8 @@ var {{ this.get_name() }} = (function() {
         }
         h += '<div><i style="background:' + cfg.noData + '"></i>' + cfg.text.noData + "</div>";
         if (cfg.anyPartial) {
-            h += '<div><i style="background:#e3e3e3;background-image:repeating-linear-gradient('
-                + '45deg,#8a8a8a 0 3px,transparent 3px 6px)"></i>'
+            h += '<div><i style="background:#fdcc8a;background-image:repeating-linear-gradient('
+                + '45deg,rgba(60,60,60,.6) 0 2px,transparent 2px 6px)"></i>'
                 + cfg.text.partialLegend + "</div>";
         }
         body.innerHTML = h;
@@ -86,7 +97,7 @@ var {{ this.get_name() }} = (function() {
     layer.igSetMeasure = function(k) {
         if (!cfg.measures[k]) { return; }
         state.m = k;
-        layer.setStyle(style);
+        units.setStyle(style);
         if (body) { drawLegend(); }
         map.fire("igLayout");
     };
