@@ -897,3 +897,147 @@ def test_neighbourhoods_keep_their_shared_edges(amsterdam_buurten):
     assert holes(shapely.union_all(drawn)) <= holes(shapely.union_all(units.geometry.to_numpy()))
     digits = re.findall(r"\.(\d+)", json.dumps(layer.data["features"][0]["geometry"]))
     assert max(len(d) for d in digits) <= 5
+
+
+# ------------------------------------------------------------------------------------------
+# issue 16: human labels of facility types, the panel, layout at three screen sizes
+
+
+def test_facility_types_have_human_labels(tmp_path):
+    """Every category the default rules can give has a Dutch and an English label (data in
+    components.toml); popups show it instead of the raw tag; an unknown tag stays as it is."""
+    from infra_geo.components import load_rules
+
+    rules = load_rules()
+    missing = [
+        f"{key}={v}"
+        for r in rules.rules
+        for key in [next(iter(r.tags))]
+        for v in r.tags[key]
+        if rules.category_label(f"{key}={v}" if v != "*" else f"{key}=anything") is None
+    ]
+    assert not missing, missing
+    assert rules.category_label("amenity=theatre") == "Theater"
+    assert rules.category_label("amenity=theatre", "en") == "Theatre"
+    assert rules.category_label("club=chess", "en") == "Club"  # club=* covers every club
+    fac = _facilities(hostile=True)
+    fac.loc[2, "category"] = "amenity=theatre"
+    fac.loc[3, "category"] = "amenity=unheard_of"
+    for lang, want, word in (("nl", "Theater", "Categorie"), ("en", "Theatre", "Category")):
+        popups = [f["properties"]["popup"] for f in _features(coverage_map(fac, lang=lang))]
+        assert any(f"{word}: {want}<" in p for p in popups), popups
+        assert not any("amenity=theatre" in p for p in popups)
+        assert any(f"{word}: amenity=unheard_of" in p for p in popups)
+        assert any(f"amenity={HOSTILE_ESCAPED}" in p for p in popups)  # unlabelled: escaped
+    with pytest.raises(ig.RulesError, match="needs both 'nl' and 'en'"):
+        load_rules({"rule": [{"component": "care", "tags": {"amenity": ["doctors"]}}],
+                    "labels": {"amenity=doctors": {"nl": "Huisarts"}}})
+
+
+VIEWPORTS = [(1366, 860), (1280, 720), (390, 844)]
+
+
+@pytest.fixture(scope="module")
+def amsterdam_map(amsterdam_pbf, amsterdam_buurten, tmp_path_factory):
+    """Amsterdam-Centrum with CBS buurten, as a user gets it: analyse(...).map()."""
+    res = ig.analyse(osm_file=amsterdam_pbf, neighbourhoods=amsterdam_buurten)
+    path = tmp_path_factory.mktemp("amsterdam-map") / "map.html"
+    res.map().save(str(path))
+    return res, path
+
+
+def _boxes(page) -> dict[str, dict]:
+    """Bounding boxes of the title, panel, legend and note as shown (hidden ones left out)."""
+    out = {}
+    for name in ("ig-title", "ig-panel", "ig-legend", "ig-note"):
+        loc = page.locator(f".{name}")
+        if loc.count() == 1 and loc.is_visible():
+            out[name] = loc.bounding_box()
+    return out
+
+
+def _overlaps(boxes: dict[str, dict]) -> list[tuple[str, str]]:
+    def hit(a: dict, b: dict) -> bool:
+        return (
+            a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"]
+            and a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"]
+        )
+
+    names = sorted(boxes)
+    return [(a, b) for i, a in enumerate(names) for b in names[i + 1:] if hit(boxes[a], boxes[b])]
+
+
+def _inside(b: dict, w: int, h: int) -> bool:
+    return b["x"] >= 0 and b["y"] >= 0 and b["x"] + b["width"] <= w and b["y"] + b["height"] <= h
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("width", "height"), VIEWPORTS, ids=[f"{w}x{h}" for w, h in VIEWPORTS])
+def test_browser_panel_layout_and_controls(browser, amsterdam_map, tmp_path, width, height):
+    """Issue 16: the panel fits or collapses, title/panel/legend/note never overlap, a
+    component toggle hides its facilities and walking area, minutes and measure redraw, and
+    Amsterdam-Centrum opens in at least three colour classes; screenshots in tmp_path."""
+    res, path = amsterdam_map
+    pg = _Page(browser)
+    page = pg.page
+    page.set_viewport_size({"width": width, "height": height})
+    pg.open(path)
+    shot = f"{width}x{height}"
+    page.screenshot(path=str(tmp_path / f"open-{shot}.png"))
+    assert "Amsterdam" in page.inner_text(".ig-title")  # the place is named
+    assert page.locator(".leaflet-control-layers").count() == 0  # no Leaflet layer list
+    narrow = width <= 600
+    panel = page.locator(".ig-panel")
+    assert ("ig-collapsed" in panel.get_attribute("class")) == narrow
+    boxes = _boxes(page)
+    assert {"ig-title", "ig-panel", "ig-legend", "ig-note"} <= set(boxes), boxes
+    assert not _overlaps(boxes), (shot, boxes)
+    assert all(_inside(b, width, height) for b in boxes.values()), (shot, boxes)
+    if narrow:
+        assert boxes["ig-panel"]["height"] < 60 and boxes["ig-panel"]["width"] < 200
+        page.click(".ig-panel-toggle")
+        page.wait_for_timeout(100)
+        opened = _boxes(page)
+        assert "ig-legend" not in opened and "ig-note" not in opened  # the panel is on top
+        assert _inside(opened["ig-panel"], width, height)
+        page.screenshot(path=str(tmp_path / f"panel-{shot}.png"))
+    # the opening view shows differences: at least three colour classes among the buurten
+    fills = page.eval_on_selector_all("path.ig-gap", "els => els.map(e => e.getAttribute('fill'))")
+    classes = set(fills) - {"#cccccc"}
+    assert len(fills) == len(res.gaps) and len(classes) >= 3, (fills, page.inner_text(".ig-legend"))
+    # facilities per component, and a component toggle takes facilities and walking area away
+    counts = {k: pg.count(k) for k in KEYS}
+    key = max(KEYS, key=lambda k: counts[k])  # the component with most drawn facilities
+    label = LABELS_NL[KEYS.index(key)]
+    assert page.locator(".ig-catch").count() == 0
+    pg.set_minutes("10")
+    drawn = {k: page.locator(f".ig-catch-{k}").count() for k in KEYS}
+    assert drawn[key] == 1 and sum(drawn.values()) >= 5, drawn
+    d10 = page.get_attribute(f"path.ig-catch-{key}", "d")
+    pg.toggle(label)
+    assert pg.count(key) == 0 and page.locator(f".ig-catch-{key}").count() == 0
+    assert all(pg.count(k) == counts[k] for k in KEYS if k != key)
+    assert all(page.locator(f".ig-catch-{k}").count() == drawn[k] for k in KEYS if k != key)
+    pg.toggle(label)
+    assert pg.count(key) == counts[key] and page.locator(f".ig-catch-{key}").count() == 1
+    # another walking time redraws every walking area
+    pg.set_minutes("5")
+    d5 = page.get_attribute(f"path.ig-catch-{key}", "d")
+    assert page.locator(f".ig-catch-{key}").count() == 1 and d5 != d10
+    pg.set_minutes("")
+    assert page.locator(".ig-catch").count() == 0
+    # another measure recolours the buurten and the legend
+    legend = page.inner_text(".ig-legend")
+    page.select_option(".ig-panel select.ig-measure", "completeness_5")
+    after = page.eval_on_selector_all("path.ig-gap", "els => els.map(e => e.getAttribute('fill'))")
+    assert after != fills and page.inner_text(".ig-legend") != legend
+    assert "binnen 5 min" in page.inner_text(".ig-legend")
+    if narrow:
+        page.click(".ig-panel-toggle")
+        page.wait_for_timeout(100)
+    boxes = _boxes(page)
+    assert not _overlaps(boxes), (shot, "after switching", boxes)
+    page.screenshot(path=str(tmp_path / f"switched-{shot}.png"))
+    print(f"{shot}: {len(classes)} colour classes at opening; boxes {boxes}")
+    pg.check_clean()
+    page.close()

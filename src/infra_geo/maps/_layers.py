@@ -17,7 +17,7 @@ from folium.plugins import MarkerCluster
 from folium.template import Template
 from folium.utilities import JsCode
 
-from ..components import COMPONENTS
+from ..components import COMPONENTS, load_rules
 from ..errors import InputError, UnknownComponentError
 from ._common import (
     _DECIMALS,
@@ -65,11 +65,19 @@ def _osm_url(osm_type: Any, osm_id: Any) -> str | None:
 
 
 def _facility_props(
-    row: Mapping[str, Any], labels: Mapping[str, str], t: Mapping[str, str]
+    row: Mapping[str, Any],
+    labels: Mapping[str, str],
+    t: Mapping[str, str],
+    kinds: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """Popup and tooltip HTML of one facility; every value from the data is escaped."""
+    """Popup and tooltip HTML of one facility; every value from the data is escaped.
+
+    ``kinds``: the human label of a category (``"amenity=theatre"`` -> ``"Theater"``); a
+    category without one is shown as its tag.
+    """
     name = str(row["name"]).strip() if _present(row.get("name")) else ""
     category = str(row["category"]) if _present(row.get("category")) else ""
+    category = (kinds or {}).get(category, category)
     comps = str(row["components"]) if _present(row.get("components")) else ""
     keys = [k for k in comps.split(";") if k]
     if row["component"] not in keys:
@@ -121,6 +129,12 @@ def _facility_layers(
         is_point = is_point | odd
     rows = fac.drop(columns=fac.geometry.name).to_dict("records")
     comp = fac["component"].to_numpy(dtype=object)
+    rules = load_rules()
+    kinds = {
+        cat: lab
+        for cat in fac["category"].dropna().astype(str).unique()
+        if (lab := rules.category_label(cat, lang)) is not None
+    }
     for c in COMPONENTS:
         color = _color(c)
         fg = folium.FeatureGroup(
@@ -131,7 +145,7 @@ def _facility_layers(
         areas = np.flatnonzero(sel & ~is_point)
         cls = f"ig-fac ig-fac-{c.key}"
         if len(areas):
-            feats = [_feature(geoms[i], _facility_props(rows[i], labels, t)) for i in areas]
+            feats = [_feature(geoms[i], _facility_props(rows[i], labels, t, kinds)) for i in areas]
             style = {
                 "color": color,
                 "weight": 2,
@@ -165,7 +179,7 @@ def _facility_layers(
                 "fillOpacity": 0.9,
                 "className": cls,
             }
-            feats = [_feature(geoms[i], _facility_props(rows[i], labels, t)) for i in pts]
+            feats = [_feature(geoms[i], _facility_props(rows[i], labels, t, kinds)) for i in pts]
             folium.GeoJson(
                 _collection(feats),
                 control=False,
