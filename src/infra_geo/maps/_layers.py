@@ -338,11 +338,12 @@ def _catchment_layers(
             mtxt = f"{int(mins)}" if float(mins).is_integer() else f"{mins:g}"
             fill = 0.35 - (0.25 * k / (len(steps) - 1) if len(steps) > 1 else 0.0)
             style = {
-                "color": color,
-                "weight": 1,
-                "opacity": 0.7,
+                # a light colour (care's lavender) gets a darker, wider edge: still visible
+                "color": _edge(color),
+                "weight": 2 if _edge(color) != color else 1,
+                "opacity": 0.8,
                 "fillColor": color,
-                "fillOpacity": round(fill, 3),
+                "fillOpacity": round(fill if _edge(color) == color else fill + 0.15, 3),
                 "fillRule": "nonzero",
                 "className": f"ig-catch ig-catch-{c.key}",
                 "pane": pane,
@@ -358,6 +359,19 @@ def _catchment_layers(
             lower.append(layer)
             groups.setdefault(c.key, {})[mtxt] = fg
     return groups
+
+
+def _edge(hex_color: str) -> str:
+    """The outline of an area in ``hex_color``: the colour itself, or for a light colour
+    (on which black text reads better) the colour at 55% brightness.
+    """
+    if _text_color(hex_color) != "#000000":
+        return hex_color
+    h = hex_color.lstrip("#")
+    if len(h) == 3:
+        h = "".join(ch * 2 for ch in h)
+    r, g, b = (round(int(h[i : i + 2], 16) * 0.55) for i in (0, 2, 4))
+    return f"#{r:02x}{g:02x}{b:02x}"
 
 
 def _extent_layer(

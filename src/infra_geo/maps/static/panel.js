@@ -19,13 +19,25 @@
         if (!on && map.hasLayer(layer)) { map.removeLayer(layer); }
     }
     function apply() {
+        var shown = [];
         cfg.components.forEach(function(c) {
             show(fac[c.key], state.on[c.key]);
             var per = catchments[c.key] || {};
             Object.keys(per).forEach(function(mins) {
-                show(per[mins], state.on[c.key] && state.minutes === mins);
+                var on = state.on[c.key] && state.minutes === mins;
+                show(per[mins], on);
+                if (on) { shown.push(per[mins]); }
             });
         });
+        // many walking areas over each other: each lighter, so the map under them still reads
+        var k = Math.min(1, 2 / Math.max(shown.length, 1));
+        function fade(p) {
+            if (p.eachLayer) { p.eachLayer(fade); return; }
+            if (!p.setStyle) { return; }
+            if (p.igFill === undefined) { p.igFill = p.options.fillOpacity; }
+            p.setStyle({fillOpacity: Math.round(p.igFill * k * 1000) / 1000});
+        }
+        shown.forEach(fade);
     }
     function el(tag, cls, parent, html) {
         var e = L.DomUtil.create(tag, cls || "", parent);
