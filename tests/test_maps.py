@@ -684,8 +684,13 @@ def test_browser_capacity_measure_and_suggested_sites(browser, liechtenstein, tm
     path = tmp_path / "sites.html"
     res.map(measure="care_supply_10", suggestions=s).save(path)
     pg = _Page(browser)
-    pg.open(path)
     page = pg.page
+    page.set_viewport_size({"width": 1280, "height": 720})  # issue 16: nothing overlaps
+    pg.open(path)
+    boxes = _boxes(page)
+    assert {"ig-title", "ig-panel", "ig-legend", "ig-note"} <= set(boxes)
+    assert not _overlaps(boxes), boxes
+    assert all(_inside(b, 1280, 720) for b in boxes.values()), boxes
     legend = page.inner_text(".ig-legend")
     assert "Care: capacity per 1,000 residents within 10 min" in legend
     assert "capacity: 1 per facility (no size known)" in legend

@@ -164,9 +164,17 @@
         // the legend starts below the title where they share columns
         if (legend) {
             legend.style.marginTop = "";
+            legend.style.maxHeight = "";
             var tb = box(title), lb = box(legend);
             if (tb && lb && across(tb, lb) && lb.top < tb.bottom + 6) {
                 legend.style.marginTop = (10 + tb.bottom + 6 - lb.top) + "px";
+            }
+            // a legend taller than the room left for it (below it: the note's one line) scrolls
+            lb = box(legend);
+            var roomL = lb ? cbox.bottom - lb.top - 80 : 0;
+            if (lb && lb.height > roomL) {
+                legend.style.maxHeight = Math.max(roomL, 60) + "px";
+                legend.style.overflowY = "auto";
             }
         }
         if (!note) { return; }
