@@ -1046,3 +1046,15 @@ def test_browser_panel_layout_and_controls(browser, amsterdam_map, tmp_path, wid
     print(f"{shot}: {len(classes)} colour classes at opening; boxes {boxes}")
     pg.check_clean()
     page.close()
+
+
+def test_place_in_default_title(tmp_path):
+    """The default title names the place (escaped); a given title wins; place must be text."""
+    fac = _facilities()
+    html = _decoded(_html(coverage_map(fac, place=f"Vaduz {HOSTILE}"), tmp_path))
+    assert f"Sociale infrastructuur op loopafstand – Vaduz {HOSTILE_ESCAPED}" in html
+    assert HOSTILE not in html
+    en = _decoded(_html(coverage_map(fac, lang="en", place="Vaduz", title="Mine"), tmp_path))
+    assert "Mine" in en and "– Vaduz" not in en
+    with pytest.raises(ig.InputError, match="place must be a string"):
+        coverage_map(fac, place=3)
