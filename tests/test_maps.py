@@ -9,6 +9,7 @@ when Chromium or the copies are missing, and fail instead with
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from pathlib import Path
@@ -276,7 +277,9 @@ def test_languages(tmp_path):
     assert "Zorg: aandeel inwoners binnen 10 min" in nl
     assert "Care: share of residents within 10 min" in en
     assert "componenten (0–8)" in nl and "components (0–8)" in en
-    assert "Zorg – 10 min" in nl and "Care – 10 min" in en
+    # the panel replaced Leaflet's layer list ("Zorg – 10 min"): one walking-time choice
+    assert "Loopgebied" in nl and "Walking area" in en
+    assert "Kaartlagen" in nl and "Map layers" in en
     assert "Hoe lees" not in en and "How to read" not in nl
     for text in (nl, en):  # in the tile layer's attribution and in the note
         assert text.count("&copy; <a href=\\\"https://www.openstreetmap.org/copyright\\\">"
@@ -288,7 +291,8 @@ def test_gaps_choropleth(tmp_path):
     m = coverage_map(_facilities(), gaps=gaps)
     layer = next(el for el in _overlays(m) if el._name == "InfraGeoGaps")
     cfg = layer.config
-    assert cfg["initial"] == "completeness_10"
+    # issue 16 changed the default (was completeness_10): the 10-min measure in most classes
+    assert cfg["initial"] == _most_classes(gaps, 10)
     for mins in (5, 10, 15):
         assert f"completeness_{mins}" in cfg["choices"]
         assert f"all8_share_{mins}" in cfg["choices"]
@@ -318,7 +322,23 @@ def test_gaps_choropleth(tmp_path):
     g5 = _gaps(minutes=(5,))
     cfg3 = next(el for el in _overlays(coverage_map(_facilities(), gaps=g5))
                 if el._name == "InfraGeoGaps").config
-    assert cfg3["initial"] == "completeness_5"
+    assert cfg3["initial"] == _most_classes(g5, 5)
+
+
+def _most_classes(gaps: gpd.GeoDataFrame, mins: int) -> str:
+    """By hand: of completeness (classes 0-1, ..., 7-8) and the shares (0-20%, ..., 80-100%)
+    at ``mins``, the measure whose values fall in the most classes; tie: lower
+    resident-weighted mean (completeness / 8), then completeness, all8, components."""
+    cols = [f"completeness_{mins}", f"all8_share_{mins}", *(f"{k}_share_{mins}" for k in KEYS)]
+    best = None
+    for i, col in enumerate(cols):
+        scale = 8.0 if col.startswith("completeness") else 1.0
+        v = gaps[col].to_numpy(dtype=float) / scale
+        n = len({min(max(math.ceil(x * (8 if scale == 8 else 5)) - 1, 0), 7) for x in v})
+        mean = float((v * gaps["residents"]).sum() / gaps["residents"].sum())
+        key = (-n, mean, i)
+        best = min(best, (key, col)) if best else (key, col)
+    return best[1]
 
 
 def test_catchment_layers(tmp_path):
@@ -486,7 +506,8 @@ class _Page:
 
     def open(self, path: Path) -> None:
         self.page.goto(path.as_uri(), wait_until="load")
-        self.page.wait_for_selector(".leaflet-control-layers-overlays label")
+        self.page.wait_for_function("window.infraGeoReady === true", timeout=60_000)
+        self.page.wait_for_selector(".ig-panel")
         self.page.wait_for_load_state("networkidle")
 
     def check_clean(self) -> None:
@@ -494,18 +515,39 @@ class _Page:
         assert not self.errors, f"errors in the browser: {self.errors}"
         assert not self.dialogs, f"the page opened dialogs (script injection?): {self.dialogs}"
 
+    #: the panel's toggles (issue 16 replaced Leaflet's layer list): components, neighbourhoods,
+    #: other layers; a component's label ends in its number of facilities, "(12)"
+    TOGGLES = ".ig-panel .ig-comp, .ig-panel .ig-gaps-show, .ig-panel .ig-other"
+
     def overlay_names(self) -> list[str]:
         return self.page.eval_on_selector_all(
-            ".leaflet-control-layers-overlays label", "els => els.map(e => e.textContent.trim())"
+            self.TOGGLES,
+            r"els => els.map(e => e.textContent.trim().replace(/\s*\(\d+\)$/, ''))",
+        )
+
+    def minutes_options(self) -> list[str]:
+        return self.page.eval_on_selector_all(
+            ".ig-panel .ig-minutes label", "els => els.map(e => e.textContent.trim())"
         )
 
     def count(self, key: str) -> int:
         return self.page.locator(f".ig-fac-{key}, .ig-cluster-{key}").count()
 
+    def set_minutes(self, minutes: str) -> None:
+        """Pick a walking time in the panel ("" = walking areas off)."""
+        self.page.locator(f".ig-panel .ig-minutes input[value='{minutes}']").check()
+        self.page.wait_for_timeout(200)
+
     def toggle(self, name: str) -> None:
+        """Click a toggle of the panel; "Sport – 10 min" (a layer of Leaflet's list before
+        issue 16) switches the 10-minute walking areas on, or off when they are shown."""
+        mt = re.fullmatch(r"(.+) – (\d+) min", name)
+        if mt:
+            box = self.page.locator(f".ig-panel .ig-minutes input[value='{mt.group(2)}']")
+            self.set_minutes("" if box.is_checked() else mt.group(2))
+            return
         label = self.page.locator(
-            ".leaflet-control-layers-overlays label",
-            has_text=re.compile(rf"^\s*{re.escape(name)}\s*$"),
+            self.TOGGLES, has_text=re.compile(rf"^\s*{re.escape(name)}(\s*\(\d+\))?\s*$")
         )
         assert label.count() == 1, name
         label.locator("input").click()
@@ -579,7 +621,9 @@ def test_browser_full_map_and_injection(browser, liechtenstein, tmp_path):
     page.screenshot(path=str(tmp_path / "full-start.png"))
     names = pg.overlay_names()
     assert names[:8] == LABELS_NL
-    assert "Zorg – 10 min" in names and names[-1].startswith("Buurten")
+    # the panel replaced the layer list (issue 16): one walking-time choice, then neighbourhoods
+    assert pg.minutes_options() == ["uit", "5 min", "10 min"]
+    assert names[8] == "Buurten kleuren"
     assert page.inner_text(".ig-title") == HOSTILE
     # catchments are hidden at first; switching one on draws it
     assert page.locator(".ig-catch").count() == 0
@@ -588,6 +632,9 @@ def test_browser_full_map_and_injection(browser, liechtenstein, tmp_path):
     # the choropleth: legend, measure switch, partial hatch
     assert page.locator(".ig-gap").count() == len(gaps)
     assert page.locator(".ig-gap-partial").count() == 1
+    # the opening measure is the 10-min one in most classes (issue 16; was completeness_10)
+    assert "binnen 10 min" in page.inner_text(".ig-legend")
+    page.select_option(".ig-panel select.ig-measure", "completeness_10")
     assert "componenten (0–8)" in page.inner_text(".ig-legend")
 
     def fills():
@@ -596,7 +643,7 @@ def test_browser_full_map_and_injection(browser, liechtenstein, tmp_path):
         )
 
     before = fills()
-    page.select_option(".ig-legend select", "care_share_15")
+    page.select_option(".ig-panel select.ig-measure", "care_share_15")
     assert fills() != before
     assert "Zorg: aandeel inwoners binnen 15 min" in page.inner_text(".ig-legend")
     # hostile names: real clicks and hovers open popups and tooltips; text, never markup
@@ -637,8 +684,13 @@ def test_browser_capacity_measure_and_suggested_sites(browser, liechtenstein, tm
     path = tmp_path / "sites.html"
     res.map(measure="care_supply_10", suggestions=s).save(path)
     pg = _Page(browser)
-    pg.open(path)
     page = pg.page
+    page.set_viewport_size({"width": 1280, "height": 720})  # issue 16: nothing overlaps
+    pg.open(path)
+    boxes = _boxes(page)
+    assert {"ig-title", "ig-panel", "ig-legend", "ig-note"} <= set(boxes)
+    assert not _overlaps(boxes), boxes
+    assert all(_inside(b, 1280, 720) for b in boxes.values()), boxes
     legend = page.inner_text(".ig-legend")
     assert "Care: capacity per 1,000 residents within 10 min" in legend
     assert "capacity: 1 per facility (no size known)" in legend
@@ -767,7 +819,7 @@ def test_browser_malta_cut_opens_fast(browser, malta_cut, tmp_path):
     assert ready_ms < 15_000
     page.wait_for_load_state("networkidle")
     names = pg.overlay_names()
-    assert names[:8] == LABELS_NL and "Sport – 15 min" in names
+    assert names[:8] == LABELS_NL and "15 min" in pg.minutes_options()
     # switching a threshold on draws the rings up to it as one path, exactly as stored
     assert page.locator(".ig-catch").count() == 0
     pg.toggle("Sport – 15 min")
@@ -850,3 +902,159 @@ def test_neighbourhoods_keep_their_shared_edges(amsterdam_buurten):
     assert holes(shapely.union_all(drawn)) <= holes(shapely.union_all(units.geometry.to_numpy()))
     digits = re.findall(r"\.(\d+)", json.dumps(layer.data["features"][0]["geometry"]))
     assert max(len(d) for d in digits) <= 5
+
+
+# ------------------------------------------------------------------------------------------
+# issue 16: human labels of facility types, the panel, layout at three screen sizes
+
+
+def test_facility_types_have_human_labels(tmp_path):
+    """Every category the default rules can give has a Dutch and an English label (data in
+    components.toml); popups show it instead of the raw tag; an unknown tag stays as it is."""
+    from infra_geo.components import load_rules
+
+    rules = load_rules()
+    missing = [
+        f"{key}={v}"
+        for r in rules.rules
+        for key in [next(iter(r.tags))]
+        for v in r.tags[key]
+        if rules.category_label(f"{key}={v}" if v != "*" else f"{key}=anything") is None
+    ]
+    assert not missing, missing
+    assert rules.category_label("amenity=theatre") == "Theater"
+    assert rules.category_label("amenity=theatre", lang="en") == "Theatre"
+    assert rules.category_label("club=chess", lang="en") == "Club"  # club=* covers every club
+    fac = _facilities(hostile=True)
+    fac.loc[2, "category"] = "amenity=theatre"
+    fac.loc[3, "category"] = "amenity=unheard_of"
+    for lang, want, word in (("nl", "Theater", "Categorie"), ("en", "Theatre", "Category")):
+        popups = [f["properties"]["popup"] for f in _features(coverage_map(fac, lang=lang))]
+        assert any(f"{word}: {want}<" in p for p in popups), popups
+        assert not any("amenity=theatre" in p for p in popups)
+        assert any(f"{word}: amenity=unheard_of" in p for p in popups)
+        assert any(f"amenity={HOSTILE_ESCAPED}" in p for p in popups)  # unlabelled: escaped
+    with pytest.raises(ig.RulesError, match="needs both 'nl' and 'en'"):
+        load_rules({"rule": [{"component": "care", "tags": {"amenity": ["doctors"]}}],
+                    "labels": {"amenity=doctors": {"nl": "Huisarts"}}})
+
+
+VIEWPORTS = [(1366, 860), (1280, 720), (390, 844)]
+
+
+@pytest.fixture(scope="module")
+def amsterdam_map(amsterdam_pbf, amsterdam_buurten, tmp_path_factory):
+    """Amsterdam-Centrum with CBS buurten, as a user gets it: analyse(...).map()."""
+    res = ig.analyse(osm_file=amsterdam_pbf, neighbourhoods=amsterdam_buurten)
+    path = tmp_path_factory.mktemp("amsterdam-map") / "map.html"
+    res.map().save(str(path))
+    return res, path
+
+
+def _boxes(page) -> dict[str, dict]:
+    """Bounding boxes of the title, panel, legend and note as shown (hidden ones left out)."""
+    out = {}
+    for name in ("ig-title", "ig-panel", "ig-legend", "ig-note"):
+        loc = page.locator(f".{name}")
+        if loc.count() == 1 and loc.is_visible():
+            out[name] = loc.bounding_box()
+    return out
+
+
+def _overlaps(boxes: dict[str, dict]) -> list[tuple[str, str]]:
+    def hit(a: dict, b: dict) -> bool:
+        return (
+            a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"]
+            and a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"]
+        )
+
+    names = sorted(boxes)
+    return [(a, b) for i, a in enumerate(names) for b in names[i + 1:] if hit(boxes[a], boxes[b])]
+
+
+def _inside(b: dict, w: int, h: int) -> bool:
+    return b["x"] >= 0 and b["y"] >= 0 and b["x"] + b["width"] <= w and b["y"] + b["height"] <= h
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("width", "height"), VIEWPORTS, ids=[f"{w}x{h}" for w, h in VIEWPORTS])
+def test_browser_panel_layout_and_controls(browser, amsterdam_map, tmp_path, width, height):
+    """Issue 16: the panel fits or collapses, title/panel/legend/note never overlap, a
+    component toggle hides its facilities and walking area, minutes and measure redraw, and
+    Amsterdam-Centrum opens in at least three colour classes; screenshots in tmp_path."""
+    res, path = amsterdam_map
+    pg = _Page(browser)
+    page = pg.page
+    page.set_viewport_size({"width": width, "height": height})
+    pg.open(path)
+    shot = f"{width}x{height}"
+    page.screenshot(path=str(tmp_path / f"open-{shot}.png"))
+    assert "Amsterdam" in page.inner_text(".ig-title")  # the place is named
+    assert page.locator(".leaflet-control-layers").count() == 0  # no Leaflet layer list
+    narrow = width <= 600
+    panel = page.locator(".ig-panel")
+    assert ("ig-collapsed" in panel.get_attribute("class")) == narrow
+    boxes = _boxes(page)
+    assert {"ig-title", "ig-panel", "ig-legend", "ig-note"} <= set(boxes), boxes
+    assert not _overlaps(boxes), (shot, boxes)
+    assert all(_inside(b, width, height) for b in boxes.values()), (shot, boxes)
+    if narrow:
+        assert boxes["ig-panel"]["height"] < 60 and boxes["ig-panel"]["width"] < 200
+        page.click(".ig-panel-toggle")
+        page.wait_for_timeout(100)
+        opened = _boxes(page)
+        assert "ig-legend" not in opened and "ig-note" not in opened  # the panel is on top
+        assert _inside(opened["ig-panel"], width, height)
+        page.screenshot(path=str(tmp_path / f"panel-{shot}.png"))
+    # the opening view shows differences: at least three colour classes among the buurten
+    fills = page.eval_on_selector_all("path.ig-gap", "els => els.map(e => e.getAttribute('fill'))")
+    classes = set(fills) - {"#cccccc"}
+    assert len(fills) == len(res.gaps) and len(classes) >= 3, (fills, page.inner_text(".ig-legend"))
+    # facilities per component, and a component toggle takes facilities and walking area away
+    counts = {k: pg.count(k) for k in KEYS}
+    key = max(KEYS, key=lambda k: counts[k])  # the component with most drawn facilities
+    label = LABELS_NL[KEYS.index(key)]
+    assert page.locator(".ig-catch").count() == 0
+    pg.set_minutes("10")
+    drawn = {k: page.locator(f".ig-catch-{k}").count() for k in KEYS}
+    assert drawn[key] == 1 and sum(drawn.values()) >= 5, drawn
+    d10 = page.get_attribute(f"path.ig-catch-{key}", "d")
+    pg.toggle(label)
+    assert pg.count(key) == 0 and page.locator(f".ig-catch-{key}").count() == 0
+    assert all(pg.count(k) == counts[k] for k in KEYS if k != key)
+    assert all(page.locator(f".ig-catch-{k}").count() == drawn[k] for k in KEYS if k != key)
+    pg.toggle(label)
+    assert pg.count(key) == counts[key] and page.locator(f".ig-catch-{key}").count() == 1
+    # another walking time redraws every walking area
+    pg.set_minutes("5")
+    d5 = page.get_attribute(f"path.ig-catch-{key}", "d")
+    assert page.locator(f".ig-catch-{key}").count() == 1 and d5 != d10
+    pg.set_minutes("")
+    assert page.locator(".ig-catch").count() == 0
+    # another measure recolours the buurten and the legend
+    legend = page.inner_text(".ig-legend")
+    page.select_option(".ig-panel select.ig-measure", "completeness_5")
+    after = page.eval_on_selector_all("path.ig-gap", "els => els.map(e => e.getAttribute('fill'))")
+    assert after != fills and page.inner_text(".ig-legend") != legend
+    assert "binnen 5 min" in page.inner_text(".ig-legend")
+    if narrow:
+        page.click(".ig-panel-toggle")
+        page.wait_for_timeout(100)
+    boxes = _boxes(page)
+    assert not _overlaps(boxes), (shot, "after switching", boxes)
+    page.screenshot(path=str(tmp_path / f"switched-{shot}.png"))
+    print(f"{shot}: {len(classes)} colour classes at opening; boxes {boxes}")
+    pg.check_clean()
+    page.close()
+
+
+def test_place_in_default_title(tmp_path):
+    """The default title names the place (escaped); a given title wins; place must be text."""
+    fac = _facilities()
+    html = _decoded(_html(coverage_map(fac, place=f"Vaduz {HOSTILE}"), tmp_path))
+    assert f"Sociale infrastructuur op loopafstand – Vaduz {HOSTILE_ESCAPED}" in html
+    assert HOSTILE not in html
+    en = _decoded(_html(coverage_map(fac, lang="en", place="Vaduz", title="Mine"), tmp_path))
+    assert "Mine" in en and "– Vaduz" not in en
+    with pytest.raises(ig.InputError, match="place must be a string"):
+        coverage_map(fac, place=3)

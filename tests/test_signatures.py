@@ -182,6 +182,7 @@ DATA_ARGS: dict[str, tuple[str, ...]] = {
     "Analysis.coverage": (),
     "Analysis.coverage_text": (),
     "Analysis.map": (),
+    "Analysis.place_name": (),
     "Analysis.save": ("out_dir",),
     "Analysis.summary": (),
     "Analysis.summary_markdown": (),
@@ -193,6 +194,7 @@ DATA_ARGS: dict[str, tuple[str, ...]] = {
     "CBSComparison.wide": (),
     "Component.label": ("lang",),  # a one-argument accessor
     "Rules.component": ("key",),
+    "Rules.category_label": ("category",),
     "Rules.match_keys": (),
     "Rules.osm_tags": (),
 }

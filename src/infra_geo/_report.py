@@ -379,3 +379,27 @@ def _to_gpkg(gdf: gpd.GeoDataFrame, path: Path, layer: str) -> None:
         if c != out.geometry.name and out[c].dtype == object:
             out[c] = out[c].astype("string")
     out.to_file(path, layer=layer, driver="GPKG", engine="pyogrio")
+
+
+def place_name(source: str | None, source_file: str | os.PathLike[str] | None) -> str | None:
+    """Return the analysed place as a title shows it.
+
+    The place name, or the OSM file's name without its extensions
+    ("amsterdam-centrum.osm.pbf" -> "Amsterdam-centrum"); None for a polygon.
+
+    Examples
+    --------
+    >>> place_name("amsterdam-centrum.osm.pbf", "/data/amsterdam-centrum.osm.pbf")
+    'Amsterdam-centrum'
+    >>> place_name("polygon", None) is None
+    True
+    """
+    if not source or source == "polygon":
+        return None
+    if source_file is not None:
+        name = Path(source_file).name
+        for ext in (".gz", ".bz2", ".pbf", ".osm", ".xml"):
+            name = name.removesuffix(ext)
+        name = name.replace("_", " ").strip()
+        return name[:1].upper() + name[1:] if name else None
+    return source

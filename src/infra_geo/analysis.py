@@ -263,7 +263,14 @@ class Analysis:
             extent_note=self.extent_source or None,
             suggestions=suggestions,
             title=getattr(self, "map_title", None),
+            place=self.place_name(),
         )
+
+    def place_name(self) -> str | None:
+        """Return the analysed place as a title shows it (see :func:`_report.place_name`)."""
+        from ._report import place_name
+
+        return place_name(self.source, self.source_file)
 
     @positional_deprecated(2, ("capacity",))
     def with_capacity(self, component: str, **options: _types.CapacityOption) -> Analysis:

@@ -110,6 +110,20 @@ class Rules:
     source: str = "infra_geo/components.toml"
     #: (version, changes) pairs from the file's ``[[changelog]]`` tables, newest first
     changelog: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    #: human labels of facility categories from the file's ``[labels]`` table:
+    #: ``"amenity=theatre"`` (or ``"club=*"`` for every value of a key) -> (Dutch, English)
+    labels: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+
+    def category_label(self, category: str, *, lang: str = "nl") -> str | None:
+        """Return the human label of a category in ``lang`` (``"amenity=theatre"`` -> ``"Theater"``).
+
+        From ``[labels]`` (the exact tag, else its key's ``"key=*"`` entry); None if none.
+        """
+        key = str(category).partition("=")[0]
+        pair = self.labels.get(str(category)) or self.labels.get(key + "=*")
+        if pair is None:
+            return None
+        return pair[1] if lang == "en" else pair[0]
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -258,7 +272,23 @@ def _parse_rules(data: Mapping[str, Any], source: str) -> Rules:
         exclude=exclude,
         source=source,
         changelog=tuple(changelog),
+        labels=_labels(data.get("labels", {}), source),
     )
+
+
+def _labels(raw: Any, source: str) -> dict[str, tuple[str, str]]:
+    """Read the ``[labels]`` table: ``"key=value" = { nl = ..., en = ... }`` -> (nl, en)."""
+    if not isinstance(raw, Mapping):
+        raise RulesError(f'{source} [labels] must be a table of "key=value" = {{ nl, en }}.')
+    labels: dict[str, tuple[str, str]] = {}
+    for cat, lab in raw.items():
+        if not isinstance(lab, Mapping) or not {"nl", "en"} <= set(lab):
+            raise RulesError(
+                f"{source} [labels] {cat!r} needs both 'nl' and 'en', e.g. "
+                f'"amenity=theatre" = {{ nl = "Theater", en = "Theatre" }}.'
+            )
+        labels[str(cat)] = (str(lab["nl"]), str(lab["en"]))
+    return labels
 
 
 _DEFAULT: Rules | None = None

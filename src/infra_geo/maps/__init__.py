@@ -17,6 +17,8 @@ and ``_legend`` (title, note, CSS); the nl/en text, CSS and JavaScript are data 
 
 from __future__ import annotations
 
+from typing import Any
+
 import folium
 import geopandas as gpd
 import numpy as np
@@ -39,6 +41,7 @@ from ._common import (
 from ._gaps_layer import _gap_layer, _parse_measure
 from ._layers import _catchment_layers, _check_component_values, _extent_layer, _facility_layers
 from ._legend import _deterministic_ids, _Furniture, _note, _Ready
+from ._panel import _Panel
 from ._sites_layer import _site_layers, check_suggestions
 
 __all__ = ["MAP_LANGUAGES", "coverage_map"]
@@ -51,7 +54,7 @@ MAP_LANGUAGES = ("nl", "en")
 
 
 @positional_deprecated(3, ("lang", "measure", "title"))
-def coverage_map(  # noqa: C901, PLR0913 - a flat sequence of input checks; split pending
+def coverage_map(  # noqa: PLR0913 - public entry point: data args + keyword options
     facilities: gpd.GeoDataFrame,
     catchments: gpd.GeoDataFrame | None = None,
     gaps: gpd.GeoDataFrame | None = None,
@@ -62,6 +65,7 @@ def coverage_map(  # noqa: C901, PLR0913 - a flat sequence of input checks; spli
     extent: PolygonLike | None = None,
     extent_note: str | None = None,
     suggestions: SuggestionsLike | None = None,
+    place: str | None = None,
 ) -> folium.Map:
     """Draw an interactive map of the social infrastructure, its walking areas and its gaps.
 
@@ -88,16 +92,19 @@ def coverage_map(  # noqa: C901, PLR0913 - a flat sequence of input checks; spli
         ``{component}_p90_m``, ``completeness_{m}``, ``all8_share_{m}``, ``rank_{m}``, and
         ``{component}_supply_{m}`` (capacity per 1,000 residents, ``Analysis.with_capacity``;
         offered in the legend with its method and capacity source).
-        Drawn as a choropleth; the legend holds a list to switch between the measures
+        Drawn as a choropleth; the panel holds a list to switch between the measures
         (completeness, share of all eight, and the share of each component, per threshold).
-        Partial neighbourhoods (edge effect) are hatched grey.
+        Partial neighbourhoods (edge effect) are coloured by their (incomplete) figure and
+        hatched.
     lang : {"nl", "en"}
         Language of the labels, legend and note.
     measure : str, optional
-        The gap column coloured at first. Default ``completeness_10`` (or the
-        completeness of the smallest threshold present).
+        The gap column coloured at first. Default: of the completeness, the share of all
+        eight and each component's share at 10 min (or the shortest walk present), the one
+        whose values fall into the most colour classes (the weaker one on a tie): the map
+        opens on the differences between neighbourhoods.
     title : str, optional
-        The map title; a default title in ``lang`` when omitted.
+        The map title; a default title in ``lang`` (naming ``place`` when given) when omitted.
     extent : polygon (EPSG:4326), GeoSeries or GeoDataFrame, optional
         Where the data is complete (:attr:`Analysis.extent`, :func:`infra_geo.data_extent`):
         drawn as a dashed outline in its own layer, after the neighbourhoods.
@@ -109,13 +116,19 @@ def coverage_map(  # noqa: C901, PLR0913 - a flat sequence of input checks; spli
         numbered marker whose popup lists the residents it newly reaches, in total and per
         neighbourhood) with the outlines of the ``gaps`` neighbourhoods it reaches new
         residents in (each with its figure in a tooltip).
+    place : str, optional
+        The place shown, named in the default title ("… – Amsterdam"; HTML-escaped).
 
     Returns
     -------
     folium.Map
-        With an OpenStreetMap background, a layer control listing the eight component
-        layers (in :data:`infra_geo.COMPONENTS` order, also when empty), then the catchment
-        and neighbourhood layers, a scale bar, the title and a "how to read this map" note.
+        With an OpenStreetMap background; one panel (top right, behind a button on screens
+        up to 600 px wide) with the eight components as toggles (in
+        :data:`infra_geo.COMPONENTS` order, also when empty; a toggle switches a component's
+        facilities and its walking area), one walking time for the walking areas, the
+        neighbourhood measure and a toggle per other layer (extent, suggested sites); a
+        legend, a scale bar, the title and a "how to read this map" note, laid out so that
+        none covers another.
         Save it with ``m.save("map.html")``.
 
     Raises
@@ -163,13 +176,78 @@ def coverage_map(  # noqa: C901, PLR0913 - a flat sequence of input checks; spli
     >>> sorted(set(catch["component"])), sorted(set(catch["minutes"]))
     (['care', 'education'], [5, 10])
     """
+    fac, catchments, gaps, extent, sites = _checked_inputs(
+        facilities, catchments, gaps, lang=lang, measure=measure, title=title, extent=extent,
+        extent_note=extent_note, suggestions=suggestions, place=place,
+    )  # fmt: skip
+    t = _TEXT[lang]
+    west, south, east, north = _map_bounds([fac, catchments, gaps, sites])
+    m = _base_map(west, south, east, north)
+    # panes under the facilities (overlayPane, z-index 400): areas never hide a facility
+    gap_pane, catch_pane = "igGaps", "igCatchments"
+    if gaps is not None:
+        folium.map.CustomPane(gap_pane, z_index=380, pointer_events=True).add_to(m)
+    if catchments is not None:
+        folium.map.CustomPane(catch_pane, z_index=390, pointer_events=False).add_to(m)
+    if suggestions is not None:  # the units a site helps: over the catchments, under facilities
+        folium.map.CustomPane("igSites", z_index=395, pointer_events=True).add_to(m)
+    # the panel (not Leaflet's layer list) switches the layers, in this order
+    fac_groups = _facility_layers(m, fac, lang, t)
+    catch_groups = {}
+    if catchments is not None:
+        catch_groups = _catchment_layers(m, catchments, lang, t, catch_pane)
+    gap_layer = None
+    if gaps is not None:
+        gap_layer = _gap_layer(m, gaps, measure, lang, t, gap_pane)
+    others = []
+    if suggestions is not None:
+        others += _site_layers(m, suggestions, gaps, lang, t, "igSites")
+    if extent is not None:
+        fg = _extent_layer(m, extent, extent_note, t)
+        if fg is not None:
+            others.insert(0, (_esc(t["extent_layer"]), fg))
+    _Furniture(
+        _esc(
+            title
+            if title is not None
+            else (t["title"] + f" – {place.strip()}" if place and place.strip() else t["title"])
+        ),
+        _note(t, catchments is not None, gaps is not None, suggestions is not None),
+    ).add_to(m)
+    counts = fac["component"].value_counts().to_dict()
+    _Panel(lang, t, fac_groups, counts, catch_groups, gap_layer, others).add_to(m)
+    if (east - west) > 1e-9 or (north - south) > 1e-9:
+        m.fit_bounds(
+            [
+                [round(float(south), _DECIMALS), round(float(west), _DECIMALS)],
+                [round(float(north), _DECIMALS), round(float(east), _DECIMALS)],
+            ]
+        )
+    _Ready().add_to(m)
+    _deterministic_ids(m.get_root())
+    return m
+
+
+def _checked_inputs(  # noqa: PLR0913 - the options of coverage_map, checked in one place
+    facilities: gpd.GeoDataFrame,
+    catchments: gpd.GeoDataFrame | None,
+    gaps: gpd.GeoDataFrame | None,
+    *,
+    lang: str,
+    measure: str | None,
+    title: str | None,
+    extent: PolygonLike | None,
+    extent_note: str | None,
+    suggestions: SuggestionsLike | None,
+    place: str | None,
+) -> tuple[gpd.GeoDataFrame, Any, Any, Any, Any]:
+    """Check :func:`coverage_map`'s inputs; return facilities, catchments, gaps, extent, sites."""
     if not isinstance(lang, str) or lang not in MAP_LANGUAGES:
         raise InputError(f"lang must be one of {', '.join(MAP_LANGUAGES)}, got {lang!r}.")
     if title is not None and not isinstance(title, str):
         raise InputError(f"title must be a string, not {type(title).__name__}.")
     if measure is not None and not isinstance(measure, str):
         raise InputError(f"measure must be a column name (str), not {type(measure).__name__}.")
-    t = _TEXT[lang]
     fac = as_facilities(facilities, "facilities", columns=_FACILITY_COLUMNS)
     _check_component_values(fac["component"], "facilities")
     members = pd.Series(
@@ -186,6 +264,8 @@ def coverage_map(  # noqa: C901, PLR0913 - a flat sequence of input checks; spli
         from .._validate import as_polygon
 
         extent = as_polygon(extent, name="extent")
+    if place is not None and not isinstance(place, str):
+        raise InputError(f"place must be a string (the place's name), not {type(place).__name__}.")
     if extent_note is not None and not isinstance(extent_note, str):
         raise InputError(f"extent_note must be a string, not {type(extent_note).__name__}.")
     sites = None
@@ -198,41 +278,7 @@ def coverage_map(  # noqa: C901, PLR0913 - a flat sequence of input checks; spli
         if measure not in gaps.columns:
             raise InputError(f"measure {measure!r} is not a column of gaps.")
 
-    west, south, east, north = _map_bounds([fac, catchments, gaps, sites])
-    m = _base_map(west, south, east, north)
-    # panes under the facilities (overlayPane, z-index 400): areas never hide a facility
-    gap_pane, catch_pane = "igGaps", "igCatchments"
-    if gaps is not None:
-        folium.map.CustomPane(gap_pane, z_index=380, pointer_events=True).add_to(m)
-    if catchments is not None:
-        folium.map.CustomPane(catch_pane, z_index=390, pointer_events=False).add_to(m)
-    if suggestions is not None:  # the units a site helps: over the catchments, under facilities
-        folium.map.CustomPane("igSites", z_index=395, pointer_events=True).add_to(m)
-    # the layer control lists the layers in this order
-    _facility_layers(m, fac, lang, t)
-    if catchments is not None:
-        _catchment_layers(m, catchments, lang, t, catch_pane)
-    if gaps is not None:
-        _gap_layer(m, gaps, measure, lang, t, gap_pane)
-    if suggestions is not None:
-        _site_layers(m, suggestions, gaps, lang, t, "igSites")
-    if extent is not None:
-        _extent_layer(m, extent, extent_note, t)
-    folium.LayerControl(collapsed=False).add_to(m)
-    _Furniture(
-        _esc(title if title is not None else t["title"]),
-        _note(t, catchments is not None, gaps is not None, suggestions is not None),
-    ).add_to(m)
-    if (east - west) > 1e-9 or (north - south) > 1e-9:
-        m.fit_bounds(
-            [
-                [round(float(south), _DECIMALS), round(float(west), _DECIMALS)],
-                [round(float(north), _DECIMALS), round(float(east), _DECIMALS)],
-            ]
-        )
-    _Ready().add_to(m)
-    _deterministic_ids(m.get_root())
-    return m
+    return fac, catchments, gaps, extent, sites
 
 
 def _map_bounds(

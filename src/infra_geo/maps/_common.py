@@ -67,6 +67,9 @@ _HATCH_SVG = (
     '<pattern id="ig-hatch" patternUnits="userSpaceOnUse" width="8" height="8" '
     'patternTransform="rotate(45)"><rect width="8" height="8" fill="#e3e3e3"/>'
     '<line x1="0" y1="0" x2="0" y2="8" stroke="#8a8a8a" stroke-width="3"/></pattern>'
+    '<pattern id="ig-hatch-over" patternUnits="userSpaceOnUse" width="7" height="7" '
+    'patternTransform="rotate(45)"><line x1="0" y1="0" x2="0" y2="7" stroke="#3c3c3c" '
+    'stroke-opacity="0.6" stroke-width="2"/></pattern>'
     "</defs></svg>"
 )
 

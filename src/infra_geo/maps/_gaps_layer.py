@@ -208,22 +208,62 @@ def _measure_choices(
     for mins in _schema.minutes_of(cols, "supply"):
         choices += [s for c in COMPONENTS if (s := _schema.supply(c.key, mins)) in gaps.columns]
     if measure is None:
-        if _schema.completeness(10) in gaps.columns:
-            measure = _schema.completeness(10)
-        else:
-            comp_cols = [c for c in choices if _schema.minutes_of([c], "completeness")]
-            if comp_cols:
-                measure = comp_cols[0]
-            elif choices:
-                measure = choices[0]
-            else:
-                raise InputError(
-                    "gaps holds no measure column to colour by: expected columns such as "
-                    "'completeness_10', 'all8_share_10' or 'care_share_10'."
-                )
+        measure = _default_measure(gaps, choices, thresholds)
+        if measure is None:
+            raise InputError(
+                "gaps holds no measure column to colour by: expected columns such as "
+                "'completeness_10', 'all8_share_10' or 'care_share_10'."
+            )
     elif measure not in choices:
         choices.append(measure)
     return choices, measure, thresholds
+
+
+def _default_measure(
+    gaps: gpd.GeoDataFrame, choices: list[str], thresholds: list[int]
+) -> str | None:
+    """Return the measure the map opens with: the one that shows the neighbourhoods' differences.
+
+    Among the completeness, the share of all eight and each component's share at the
+    default walking time (10 min, else the shortest present), the one whose values fall into
+    the most colour classes; on a tie the weaker one (lower resident-weighted mean, the
+    completeness counted as a share of 8), then the first in the panel's order. A table
+    with none of these opens on its first measure.
+    """
+    mins = 10 if 10 in thresholds else (thresholds[0] if thresholds else None)
+    cands = []
+    for col in choices:
+        kind, _key, t = _parse_measure(col)
+        if t == mins and kind in ("completeness", "all8", "share"):
+            cands.append(col)
+    if not cands:
+        return choices[0] if choices else None
+    w = pd.to_numeric(gaps["residents"], errors="coerce").to_numpy(dtype=float)
+    w = np.where(np.isfinite(w) & (w > 0), w, 0.0)
+    best: tuple[float, float, int] | None = None
+    pick = cands[0]
+    for i, col in enumerate(cands):
+        v = pd.to_numeric(gaps[col], errors="coerce").to_numpy(dtype=float)
+        ok = np.isfinite(v)
+        if not ok.any():
+            continue
+        breaks = np.asarray(_measure_meta(col, v, "en", _NO_TEXT)["breaks"], dtype=float)
+        # the page's class of a value: the first class whose upper bound is >= the value
+        cls = np.minimum(np.searchsorted(breaks[1:], v[ok], side="left"), len(breaks) - 2)
+        scale = 8.0 if _parse_measure(col)[0] == "completeness" else 1.0
+        mean = float(np.average(v[ok], weights=w[ok])) if w[ok].sum() > 0 else float(v[ok].mean())
+        key = (-float(len(np.unique(cls))), mean / scale, i)
+        if best is None or key < best:
+            best, pick = key, col
+    return pick
+
+
+class _Blank(dict):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+_NO_TEXT: Mapping[str, str] = _Blank()
 
 
 def _gap_layer(
@@ -233,7 +273,7 @@ def _gap_layer(
     lang: str,
     t: Mapping[str, str],
     pane: str,
-) -> None:
+) -> _GapsLayer:
     choices, measure, thresholds = _measure_choices(gaps, measure)
     default_t = _parse_measure(measure)[2]
     if default_t is None:
@@ -289,4 +329,6 @@ def _gap_layer(
             "measure": _esc(t["measure"]),
         },
     }
-    _GapsLayer(_collection(feats), config, name=_esc(t["gaps_layer"])).add_to(m)
+    layer = _GapsLayer(_collection(feats), config, name=_esc(t["gaps_layer"]))
+    layer.add_to(m)
+    return layer

@@ -17,7 +17,7 @@ from folium.plugins import MarkerCluster
 from folium.template import Template
 from folium.utilities import JsCode
 
-from ..components import COMPONENTS
+from ..components import COMPONENTS, load_rules
 from ..errors import InputError, UnknownComponentError
 from ._common import (
     _DECIMALS,
@@ -65,11 +65,19 @@ def _osm_url(osm_type: Any, osm_id: Any) -> str | None:
 
 
 def _facility_props(
-    row: Mapping[str, Any], labels: Mapping[str, str], t: Mapping[str, str]
+    row: Mapping[str, Any],
+    labels: Mapping[str, str],
+    t: Mapping[str, str],
+    kinds: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """Popup and tooltip HTML of one facility; every value from the data is escaped."""
+    """Popup and tooltip HTML of one facility; every value from the data is escaped.
+
+    ``kinds``: the human label of a category (``"amenity=theatre"`` -> ``"Theater"``); a
+    category without one is shown as its tag.
+    """
     name = str(row["name"]).strip() if _present(row.get("name")) else ""
     category = str(row["category"]) if _present(row.get("category")) else ""
+    category = (kinds or {}).get(category, category)
     comps = str(row["components"]) if _present(row.get("components")) else ""
     keys = [k for k in comps.split(";") if k]
     if row["component"] not in keys:
@@ -103,7 +111,11 @@ def _cluster_icon(key: str, color: str) -> str:
     )
 
 
-def _facility_layers(m: folium.Map, fac: gpd.GeoDataFrame, lang: str, t: Mapping[str, str]) -> None:
+def _facility_layers(
+    m: folium.Map, fac: gpd.GeoDataFrame, lang: str, t: Mapping[str, str]
+) -> dict[str, folium.FeatureGroup]:
+    """One layer per component (all eight, in order): its facilities. Returns them by key."""
+    groups: dict[str, folium.FeatureGroup] = {}
     labels = {c.key: c.label(lang) for c in COMPONENTS}
     geoms = _display(fac.geometry, tol_m=1.0)
     ok = _usable(geoms)
@@ -117,6 +129,12 @@ def _facility_layers(m: folium.Map, fac: gpd.GeoDataFrame, lang: str, t: Mapping
         is_point = is_point | odd
     rows = fac.drop(columns=fac.geometry.name).to_dict("records")
     comp = fac["component"].to_numpy(dtype=object)
+    rules = load_rules()
+    kinds = {
+        cat: lab
+        for cat in fac["category"].dropna().astype(str).unique()
+        if (lab := rules.category_label(cat, lang=lang)) is not None
+    }
     for c in COMPONENTS:
         color = _color(c)
         fg = folium.FeatureGroup(
@@ -127,7 +145,7 @@ def _facility_layers(m: folium.Map, fac: gpd.GeoDataFrame, lang: str, t: Mapping
         areas = np.flatnonzero(sel & ~is_point)
         cls = f"ig-fac ig-fac-{c.key}"
         if len(areas):
-            feats = [_feature(geoms[i], _facility_props(rows[i], labels, t)) for i in areas]
+            feats = [_feature(geoms[i], _facility_props(rows[i], labels, t, kinds)) for i in areas]
             style = {
                 "color": color,
                 "weight": 2,
@@ -161,7 +179,7 @@ def _facility_layers(m: folium.Map, fac: gpd.GeoDataFrame, lang: str, t: Mapping
                 "fillOpacity": 0.9,
                 "className": cls,
             }
-            feats = [_feature(geoms[i], _facility_props(rows[i], labels, t)) for i in pts]
+            feats = [_feature(geoms[i], _facility_props(rows[i], labels, t, kinds)) for i in pts]
             folium.GeoJson(
                 _collection(feats),
                 control=False,
@@ -173,6 +191,8 @@ def _facility_layers(m: folium.Map, fac: gpd.GeoDataFrame, lang: str, t: Mapping
                 ),
             ).add_to(cluster)
         fg.add_to(m)
+        groups[c.key] = fg
+    return groups
 
 
 def _check_component_values(values: pd.Series, name: str) -> None:
@@ -281,7 +301,8 @@ def _nested_rings(parts: list[Any], crs: Any) -> list[Any]:
 
 def _catchment_layers(
     m: folium.Map, catch: gpd.GeoDataFrame, lang: str, t: Mapping[str, str], pane: str
-) -> None:
+) -> dict[str, dict[str, folium.FeatureGroup]]:
+    """One hidden layer per component and threshold; returns them by key and minutes text."""
     try:
         minutes = pd.to_numeric(catch["minutes"], errors="raise").astype(float)
     except (TypeError, ValueError):
@@ -293,6 +314,7 @@ def _catchment_layers(
     comp = catch["component"].astype(str).to_numpy(dtype=object)
     _CatchmentCodec().add_to(m)
     at = minutes.to_numpy()
+    groups: dict[str, dict[str, folium.FeatureGroup]] = {}
 
     def rings_of(key: str) -> tuple[list[Any], list[Any]]:
         unions = []
@@ -316,11 +338,12 @@ def _catchment_layers(
             mtxt = f"{int(mins)}" if float(mins).is_integer() else f"{mins:g}"
             fill = 0.35 - (0.25 * k / (len(steps) - 1) if len(steps) > 1 else 0.0)
             style = {
-                "color": color,
-                "weight": 1,
-                "opacity": 0.7,
+                # a light colour (care's lavender) gets a darker, wider edge: still visible
+                "color": _edge(color),
+                "weight": 2 if _edge(color) != color else 1,
+                "opacity": 0.8,
                 "fillColor": color,
-                "fillOpacity": round(fill, 3),
+                "fillOpacity": round(fill if _edge(color) == color else fill + 0.15, 3),
                 "fillRule": "nonzero",
                 "className": f"ig-catch ig-catch-{c.key}",
                 "pane": pane,
@@ -334,13 +357,32 @@ def _catchment_layers(
             layer.add_to(fg)
             fg.add_to(m)
             lower.append(layer)
+            groups.setdefault(c.key, {})[mtxt] = fg
+    return groups
 
 
-def _extent_layer(m: folium.Map, extent: Any, note: str | None, t: Mapping[str, str]) -> None:
-    """Return the data extent as a dashed outline (no fill: the map under it stays readable)."""
+def _edge(hex_color: str) -> str:
+    """Return the outline colour of an area in ``hex_color``.
+
+    The colour itself, or for a light colour (on which black text reads better) the colour
+    at 55% brightness.
+    """
+    if _text_color(hex_color) != "#000000":
+        return hex_color
+    h = hex_color.lstrip("#")
+    if len(h) == 3:
+        h = "".join(ch * 2 for ch in h)
+    r, g, b = (round(int(h[i : i + 2], 16) * 0.55) for i in (0, 2, 4))
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def _extent_layer(
+    m: folium.Map, extent: Any, note: str | None, t: Mapping[str, str]
+) -> folium.FeatureGroup | None:
+    """Draw the data extent as a dashed outline (no fill: the map under it stays readable)."""
     g = _display(gpd.GeoSeries([extent], crs="EPSG:4326"), _SIMPLIFY_CATCHMENT_M)[0]
     if g is None or g.is_empty:
-        return
+        return None
     style = {
         "color": "#333333",
         "weight": 2,
@@ -358,3 +400,4 @@ def _extent_layer(m: folium.Map, extent: Any, note: str | None, t: Mapping[str, 
         tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
     ).add_to(fg)
     fg.add_to(m)
+    return fg

@@ -63,6 +63,26 @@ def _popup(row: Mapping[str, Any], units: pd.DataFrame, words: Mapping[str, str]
     return '<div class="ig-popup">' + "<br>".join(lines) + "</div>"
 
 
+def _unit_outlines(feats: list[Any], rank: int, pane: str) -> folium.GeoJson:
+    """Return the dashed outlines of the units suggestion ``rank`` helps (with tooltips)."""
+    style = {
+        "color": _OUTLINE,
+        "weight": 3,
+        "opacity": 0.9,
+        "dashArray": "8 4",
+        "fillColor": _OUTLINE,
+        "fillOpacity": 0.08,
+        "className": f"ig-site-unit ig-site-unit-{rank}",
+    }
+    return folium.GeoJson(
+        _collection(feats),
+        control=False,
+        pane=pane,
+        style=JsCode(f"function(f) {{ return {json.dumps(style)}; }}"),
+        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+    )
+
+
 def _site_layers(
     m: folium.Map,
     suggestions: Any,
@@ -70,8 +90,12 @@ def _site_layers(
     lang: str,
     t: Mapping[str, str],
     pane: str,
-) -> None:
-    """One layer per suggestion: the numbered site and the units where it reaches residents."""
+) -> list[tuple[str, folium.FeatureGroup]]:
+    """One layer per suggestion: the numbered site and the units where it reaches residents.
+
+    Returns (escaped name, layer) per suggestion, in rank order.
+    """
+    out: list[tuple[str, folium.FeatureGroup]] = []
     sites, by_unit = check_suggestions(suggestions)
     key = getattr(suggestions, "component", None)
     label = next((c.label(lang) for c in COMPONENTS if c.key == key), key or "")
@@ -111,22 +135,7 @@ def _site_layers(
             )
             feats.append(_feature(g, {"tip": _esc(tip)}))
         if feats:
-            style = {
-                "color": _OUTLINE,
-                "weight": 3,
-                "opacity": 0.9,
-                "dashArray": "8 4",
-                "fillColor": _OUTLINE,
-                "fillOpacity": 0.08,
-                "className": f"ig-site-unit ig-site-unit-{rank}",
-            }
-            folium.GeoJson(
-                _collection(feats),
-                control=False,
-                pane=pane,
-                style=JsCode(f"function(f) {{ return {json.dumps(style)}; }}"),
-                tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
-            ).add_to(fg)
+            _unit_outlines(feats, rank, pane).add_to(fg)
         p = pts[i]
         if _usable(np.array([p]))[0]:
             icon = folium.DivIcon(
@@ -142,3 +151,5 @@ def _site_layers(
                 tooltip=_esc(t["site_title"].format(rank=rank, label=label)),
             ).add_to(fg)
         fg.add_to(m)
+        out.append((name, fg))
+    return out

@@ -27,9 +27,10 @@ var {{ this.get_name() }} = (function() {
     }
     function style(f) {
         var p = f.properties;
-        if (p.p) {
-            return {color: "#777777", weight: 1, dashArray: "4 3", fillColor: "url(#ig-hatch)",
-                    fillOpacity: 0.75, className: "ig-gap ig-gap-partial"};
+        if (p.p) {  // coloured by its incomplete figure, hatched over (the layer "hatch")
+            return {color: "#555555", weight: 1.5, dashArray: "4 3",
+                    fillColor: colour(p.v[state.m], cfg.measures[state.m]),
+                    fillOpacity: 0.7, className: "ig-gap ig-gap-partial"};
         }
         return {color: "#555555", weight: 1, fillColor: colour(p.v[state.m], cfg.measures[state.m]),
                 fillOpacity: 0.7, className: "ig-gap"};
@@ -50,11 +51,21 @@ var {{ this.get_name() }} = (function() {
         if (p.p) { h += "<br><i>" + cfg.text.partial + "</i>"; }
         return h;
     }
-    var layer = L.geoJson({{ this.data|tojson }}, {
+    var data = {{ this.data|tojson }};
+    var units = L.geoJson(data, {
         pane: cfg.pane,
         style: style,
         onEachFeature: function(f, l) { l.bindTooltip(tip, {sticky: true}); }
     });
+    // partial units: grey stripes over their colour (not interactive: the unit's tooltip shows)
+    var hatch = L.geoJson(data, {
+        pane: cfg.pane,
+        interactive: false,
+        filter: function(f) { return f.properties.p; },
+        style: {stroke: false, fillColor: "url(#ig-hatch-over)", fillOpacity: 1,
+                className: "ig-hatch"}
+    });
+    var layer = L.layerGroup([units, hatch]);
     var legend = L.control({position: "topleft"});
     var body = null;
     function drawLegend() {
@@ -66,36 +77,32 @@ var {{ this.get_name() }} = (function() {
         }
         h += '<div><i style="background:' + cfg.noData + '"></i>' + cfg.text.noData + "</div>";
         if (cfg.anyPartial) {
-            h += '<div><i style="background:#e3e3e3;background-image:repeating-linear-gradient('
-                + '45deg,#8a8a8a 0 3px,transparent 3px 6px)"></i>'
+            h += '<div><i style="background:#fdcc8a;background-image:repeating-linear-gradient('
+                + '45deg,rgba(60,60,60,.6) 0 2px,transparent 2px 6px)"></i>'
                 + cfg.text.partialLegend + "</div>";
         }
         body.innerHTML = h;
     }
     legend.onAdd = function() {
         var div = L.DomUtil.create("div", "ig-legend");
-        var lab = L.DomUtil.create("label", "", div);
-        lab.innerHTML = cfg.text.measure + "<br>";
-        var sel = L.DomUtil.create("select", "ig-measure", lab);
-        cfg.choices.forEach(function(k) {
-            var o = document.createElement("option");
-            o.value = k; o.innerHTML = cfg.measures[k].label;
-            if (k === state.m) { o.selected = true; }
-            sel.appendChild(o);
-        });
         body = L.DomUtil.create("div", "ig-legend-body", div);
         L.DomEvent.disableClickPropagation(div);
         L.DomEvent.disableScrollPropagation(div);
-        L.DomEvent.on(sel, "change", function() {
-            state.m = sel.value;
-            layer.setStyle(style);
-            drawLegend();
-        });
         drawLegend();
         return div;
     };
-    layer.on("add", function() { legend.addTo(map); });
-    layer.on("remove", function() { legend.remove(); });
+    // the measure is picked in the map's panel (static/panel.js)
+    layer.igConfig = cfg;
+    layer.igMeasure = function() { return state.m; };
+    layer.igSetMeasure = function(k) {
+        if (!cfg.measures[k]) { return; }
+        state.m = k;
+        units.setStyle(style);
+        if (body) { drawLegend(); }
+        map.fire("igLayout");
+    };
+    layer.on("add", function() { legend.addTo(map); map.fire("igLayout"); });
+    layer.on("remove", function() { legend.remove(); map.fire("igLayout"); });
     return layer;
 })();
 {% endmacro %}
