@@ -24,7 +24,7 @@ import pandas as pd
 import shapely
 
 from ._log import log
-from ._osm_collect import _Collector
+from ._osm_collect import _Collector, tag_list
 from .errors import DataFileError
 
 #: tag keys that make an object worth reading besides the component rules' keys
@@ -289,7 +289,7 @@ def _collect(path: str, fmt: str, keys: tuple[str, ...], name: str) -> _Collecto
     try:
         o: Any
         for o in fp:
-            tags = list(o.tags)
+            tags = tag_list(o)
             tkeys = {t.k for t in tags}
             cand = bool(fkeys & tkeys) or ("highway" in tkeys and o.tags.get("area") == "yes")
             if o.is_area():
@@ -478,8 +478,17 @@ def _tag_frame(n: int, rows: list[int], keys: list[str], vals: list[str]) -> pd.
     fast = isinstance(dtype, pd.StringDtype) and dtype.storage == "python"
     block = np.full((len(uniq), n), dtype.na_value if fast else np.nan, dtype=object)
     block[codes, np.asarray(rows, dtype=np.int64)] = np.asarray(vals, dtype=object)
+    # every cell is a tag value (str) or the dtype's NA, so StringArray's scan of each column
+    # for other objects (most of the time of this function) has nothing to find: skip it
+    make = getattr(pd.arrays.StringArray, "_simple_new", None) if fast else None
     cols = {
-        key: pd.arrays.StringArray(block[j], dtype=dtype) if fast else block[j]
+        key: (
+            make(block[j], dtype)
+            if make is not None
+            else pd.arrays.StringArray(block[j], dtype=dtype)
+            if fast
+            else block[j]
+        )
         for j, key in enumerate(uniq)
     }
     return pd.DataFrame(cols, index=pd.RangeIndex(n), copy=False)
