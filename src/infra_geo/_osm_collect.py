@@ -127,9 +127,11 @@ class _Collector:
             self.hw_cut[len(self.hw_id) - 1] = [(n.location.x, n.location.y) for n in nl]
 
     def feature_way(
-        self, o: Any, tags: list, wkb: Any, invalid: tuple[type[BaseException], ...]
+        self, o: Any, tags: list | None, wkb: Any, invalid: tuple[type[BaseException], ...]
     ) -> None:
-        """A way with a feature key: an open line, or a closed way (its area comes apart)."""
+        """A way with a feature key: an open line, or a closed way (its area comes apart).
+        ``tags`` None: listed here if needed (only a line keeps them).
+        """
         import osmium
 
         nl = o.nodes
@@ -147,7 +149,7 @@ class _Collector:
             if line is not None:
                 self.closed_complete.add(o.id)
         elif line is not None:
-            _add_tags(self.ftags["line"], len(self.line_id), tags)
+            _add_tags(self.ftags["line"], len(self.line_id), tag_list(o) if tags is None else tags)
             self.line_id.append(o.id)
             self.line_wkb.append(line)
         else:

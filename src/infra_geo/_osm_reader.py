@@ -289,6 +289,14 @@ def _collect(path: str, fmt: str, keys: tuple[str, ...], name: str) -> _Collecto
     try:
         o: Any
         for o in fp:
+            if o.is_way():
+                t = o.tags
+                if "highway" not in t and "route" not in t:
+                    # through the key filter without highway or route: it has a feature
+                    # key. Mostly building outlines, whose tags come with their area, so
+                    # the tags are listed only for an open line
+                    c.feature_way(o, None, wkb, invalid)
+                    continue
             tags = tag_list(o)
             tkeys = {t.k for t in tags}
             cand = bool(fkeys & tkeys) or ("highway" in tkeys and o.tags.get("area") == "yes")
