@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import geopandas as gpd
@@ -36,7 +37,22 @@ def metric_crs_for(geom_4326: Any) -> CRS:
     if in_netherlands(geom_4326):
         return CRS.from_epsg(28992)
     c = shapely.centroid(shapely.envelope(geom_4326))
-    return gpd.GeoSeries([c], crs="EPSG:4326").estimate_utm_crs()
+    return _utm_crs(float(c.x), float(c.y))
+
+
+@lru_cache(maxsize=64)
+def _utm_crs(lon: float, lat: float) -> CRS:
+    """Return the WGS 84 UTM zone of a point, as geopandas' ``estimate_utm_crs`` gives it.
+
+    That asks pyproj's database for the zones whose area of use holds the point (~0.08 s a
+    call); inside a zone (not on a zone's edge meridian, not on the equator, between 80 S and
+    84 N) there is exactly one: EPSG:326zz north, 327zz south, zz = 1 + (lon + 180) // 6.
+    Anything else asks the database as before.
+    """
+    if -180 < lon < 180 and -80 < lat < 84 and lat != 0 and (lon + 180) % 6 != 0:
+        zone = int((lon + 180) // 6) + 1
+        return CRS.from_epsg((32600 if lat > 0 else 32700) + zone)
+    return gpd.GeoSeries([shapely.Point(lon, lat)], crs="EPSG:4326").estimate_utm_crs()
 
 
 def in_netherlands(geom_4326: Any) -> bool:

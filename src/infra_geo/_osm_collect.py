@@ -9,7 +9,33 @@ the arrays and frames from these lists afterwards.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
+
+
+def tag_list(o: Any) -> list:
+    """Return the tags of ``o`` as a list of ``Tag`` pairs, iterated in libosmium's C layer.
+
+    ``list(o.tags)`` steps through pyosmium's Python ``TagIterator`` once per tag; the
+    callable iterator over the same ``tags_next`` call (it ends on its ``StopIteration``)
+    gives the same tags in the same order without a Python frame per tag.
+    """
+    data = getattr(o, "_pyosmium_data", None)
+    if data is None or not hasattr(data, "tags_next"):  # another pyosmium layout
+        return list(o.tags)
+    return list(iter(partial(data.tags_next, data.tags_begin()), None))
+
+
+def _node_refs(nl: Any) -> list[int]:
+    """Return the node ids of a way's node list, fetched by index in the C layer.
+
+    pyosmium's own iteration goes through a generator and ``__getitem__`` per node.
+    """
+    get, data = getattr(nl, "_list", None), getattr(nl, "_pyosmium_data", None)
+    if get is None or data is None:  # another pyosmium layout
+        return [n.ref for n in nl]
+    get = get.get
+    return [get(data, i).ref for i in range(len(nl))]
 
 
 def _triples() -> dict[str, tuple[list[int], list[str], list[str]]]:
@@ -95,7 +121,7 @@ class _Collector:
         self.hw_vals.extend([t.v for t in tags])
         self.hw_id.append(o.id)
         self.hw_len.append(len(nl))
-        self.hw_ref.extend([n.ref for n in nl])
+        self.hw_ref.extend(_node_refs(nl))
         # the coordinates as a WKB line from libosmium; node by node only for a
         # way cut by the extract (a node missing) or of one node
         try:
@@ -105,9 +131,12 @@ class _Collector:
             self.hw_cut[len(self.hw_id) - 1] = [(n.location.x, n.location.y) for n in nl]
 
     def feature_way(
-        self, o: Any, tags: list, wkb: Any, invalid: tuple[type[BaseException], ...]
+        self, o: Any, tags: list | None, wkb: Any, invalid: tuple[type[BaseException], ...]
     ) -> None:
-        """Return a way with a feature key: an open line, or a closed way (its area comes apart)."""
+        """Collect a way with a feature key: an open line, or a closed way (its area comes apart).
+
+        ``tags`` None: listed here if needed (only a line keeps them).
+        """
         import osmium
 
         nl = o.nodes
@@ -125,7 +154,7 @@ class _Collector:
             if line is not None:
                 self.closed_complete.add(o.id)
         elif line is not None:
-            _add_tags(self.ftags["line"], len(self.line_id), tags)
+            _add_tags(self.ftags["line"], len(self.line_id), tag_list(o) if tags is None else tags)
             self.line_id.append(o.id)
             self.line_wkb.append(line)
         else:

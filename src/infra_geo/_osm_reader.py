@@ -24,7 +24,7 @@ import pandas as pd
 import shapely
 
 from ._log import log
-from ._osm_collect import _Collector
+from ._osm_collect import _Collector, tag_list
 from .errors import DataFileError
 
 #: tag keys that make an object worth reading besides the component rules' keys
@@ -289,7 +289,15 @@ def _collect(path: str, fmt: str, keys: tuple[str, ...], name: str) -> _Collecto
     try:
         o: Any
         for o in fp:
-            tags = list(o.tags)
+            if o.is_way():
+                t = o.tags
+                if "highway" not in t and "route" not in t:
+                    # through the key filter without highway or route: it has a feature
+                    # key. Mostly building outlines, whose tags come with their area, so
+                    # the tags are listed only for an open line
+                    c.feature_way(o, None, wkb, invalid)
+                    continue
+            tags = tag_list(o)
             tkeys = {t.k for t in tags}
             cand = bool(fkeys & tkeys) or ("highway" in tkeys and o.tags.get("area") == "yes")
             if o.is_area():
@@ -385,6 +393,31 @@ def _lonlat(xy: list[int]) -> tuple[np.ndarray, np.ndarray]:
     return fixed.astype(np.float64) / _COORD_PRECISION, valid
 
 
+#: bytes before the coordinates of a WKB line: byte order (1), geometry type (4), count (4)
+_WKB_LINE_HEAD = 9
+
+
+def _wkb_line_coords(lines: list[str]) -> np.ndarray:
+    """(n, 2) coordinates of hex WKB lines (libosmium's), read straight from the bytes.
+
+    The doubles libosmium wrote, so equal to ``shapely.get_coordinates(from_wkb(lines))``
+    without building a geometry per line; that path is kept for anything but plain
+    little-endian 2D lines.
+    """
+    buf = np.frombuffer(bytes.fromhex("".join(lines)), dtype=np.uint8)
+    sizes = np.fromiter((len(s) for s in lines), dtype=np.int64, count=len(lines)) // 2
+    starts = np.zeros(len(lines), dtype=np.int64)
+    np.cumsum(sizes[:-1], out=starts[1:])
+    head = buf[starts[:, None] + np.arange(_WKB_LINE_HEAD)]
+    counts = head[:, 5:9].copy().view("<u4").ravel().astype(np.int64)
+    plain = (head[:, :5] == np.array([1, 2, 0, 0, 0], dtype=np.uint8)).all()
+    if not plain or not np.array_equal(sizes, _WKB_LINE_HEAD + 16 * counts):
+        return shapely.get_coordinates(shapely.from_wkb(np.asarray(lines, dtype=object)))
+    keep = np.ones(len(buf), dtype=bool)
+    keep[(starts[:, None] + np.arange(_WKB_LINE_HEAD)).ravel()] = False
+    return buf[keep].view("<f8").reshape(-1, 2).astype(np.float64, copy=False)
+
+
 def _way_runs(
     way_id: list[int],
     way_len: list[int],
@@ -407,8 +440,7 @@ def _way_runs(
     valid = np.ones(len(node_ids), dtype=bool)
     whole = np.asarray([ln is not None for ln in lines], dtype=bool)
     if whole.any():
-        geoms = shapely.from_wkb(np.asarray(lines, dtype=object)[whole])
-        lonlat[whole[way_of]] = shapely.get_coordinates(geoms)
+        lonlat[whole[way_of]] = _wkb_line_coords([ln for ln in lines if ln is not None])
     if cut:
         rows = np.fromiter(cut, dtype=np.int64, count=len(cut))
         cut_lonlat, cut_valid = _lonlat([v for r in rows for xy in cut[int(r)] for v in xy])
@@ -458,8 +490,17 @@ def _tag_frame(n: int, rows: list[int], keys: list[str], vals: list[str]) -> pd.
     fast = isinstance(dtype, pd.StringDtype) and dtype.storage == "python"
     block = np.full((len(uniq), n), dtype.na_value if fast else np.nan, dtype=object)
     block[codes, np.asarray(rows, dtype=np.int64)] = np.asarray(vals, dtype=object)
+    # every cell is a tag value (str) or the dtype's NA, so StringArray's scan of each column
+    # for other objects (most of the time of this function) has nothing to find: skip it
+    make = getattr(pd.arrays.StringArray, "_simple_new", None) if fast else None
     cols = {
-        key: pd.arrays.StringArray(block[j], dtype=dtype) if fast else block[j]
+        key: (
+            make(block[j], dtype)
+            if make is not None
+            else pd.arrays.StringArray(block[j], dtype=dtype)
+            if fast
+            else block[j]
+        )
         for j, key in enumerate(uniq)
     }
     return pd.DataFrame(cols, index=pd.RangeIndex(n), copy=False)
@@ -556,6 +597,16 @@ def _building_relations(
     return out
 
 
+#: hex head of a little-endian WKB multipolygon of one part (byte order, type 6, count 1)
+_ONE_PART_MULTIPOLYGON = "010600000001000000"
+
+
+def _single_parts(area_wkb: list) -> list:
+    """Hex WKB areas with each one-part multipolygon replaced by its polygon's WKB."""
+    n = len(_ONE_PART_MULTIPOLYGON)
+    return [w[n:] if w.startswith(_ONE_PART_MULTIPOLYGON) else w for w in area_wkb]
+
+
 def _features_frame(
     node_id: list[int],
     node_xy: list[int],
@@ -575,11 +626,9 @@ def _features_frame(
     if n_line:
         geoms.append(shapely.from_wkb(np.asarray(line_wkb, dtype=object)))
     if n_area:
-        polys = shapely.from_wkb(np.asarray(area_wkb, dtype=object))
-        # a one-part multipolygon is a polygon to a person
-        single = shapely.get_num_geometries(polys) == 1
-        polys[single] = shapely.get_geometry(polys[single], 0)
-        geoms.append(polys)
+        # a one-part multipolygon is a polygon to a person: its WKB is the polygon's after
+        # the multipolygon's head (byte order, type 6, one part), so read only that
+        geoms.append(shapely.from_wkb(np.asarray(_single_parts(area_wkb), dtype=object)))
     geometry = np.concatenate(geoms) if geoms else np.array([], dtype=object)
     # one tag table over all rows: nodes first, lines next, areas last
     shift = {"node": 0, "line": n_node, "area": n_node + n_line}
@@ -592,5 +641,5 @@ def _features_frame(
     osm_type = ["node"] * n_node + ["way"] * n_line + area_kind
     frame.insert(0, "osm_type", pd.array(osm_type, dtype="string"))
     frame.insert(1, "osm_id", np.asarray(node_id + line_id + area_id, dtype=np.int64))
-    gdf = gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
+    gdf = gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326", copy=False)
     return gdf.reset_index(drop=True)

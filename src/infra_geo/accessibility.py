@@ -278,7 +278,11 @@ def _counts_within(
         rows = np.sort(active[start : start + chunk])
         sel = np.isin(att.facility, rows)
         boxes = shapely.box(*(np.column_stack([ap_xy[sel] - lmax, ap_xy[sel] + lmax]).T))
-        loc = np.unique(node_tree.query(boxes)[1])
+        # the nodes in any box, in order (a mask, not np.unique: a small network gives every
+        # node once per access point)
+        hit = np.zeros(n, dtype=bool)
+        hit[node_tree.query(boxes)[1]] = True
+        loc = np.flatnonzero(hit)
         idx = np.concatenate([loc, rows + n])
         sub = g[idx][:, idx]
         d = dijkstra(sub, directed=True, indices=np.arange(len(loc), len(idx)), limit=lmax)

@@ -501,12 +501,12 @@ def classify(
         if sel.any():
             k = rule.category_key
             category[sel] = k + "=" + tags[k].astype("string").to_numpy(dtype=object)[sel]
-    out = gdf.copy()
-    out["component"] = pd.Series(component, index=gdf.index, dtype="string")
-    out["components"] = pd.Series(joined, index=gdf.index, dtype="string")
-    out["category"] = pd.Series(category, index=gdf.index, dtype="string")
-    if not keep_unmatched:
-        out = out.loc[matched]
+    # copy only the rows kept (a file's features are mostly buildings that match nothing)
+    rows: Any = slice(None) if keep_unmatched else matched
+    out = gdf.copy() if keep_unmatched else gdf.loc[matched].copy()
+    out["component"] = pd.Series(component[rows], index=out.index, dtype="string")
+    out["components"] = pd.Series(joined[rows], index=out.index, dtype="string")
+    out["category"] = pd.Series(category[rows], index=out.index, dtype="string")
     return out
 
 
