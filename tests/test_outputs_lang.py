@@ -263,3 +263,11 @@ def test_gaps_xlsx_capacity_sheet(sample_run: ig.Analysis, tmp_path: Path) -> No
     np.testing.assert_allclose(got.to_numpy(dtype=float)[ok], want[ok])
     explained = {r[1] for r in sheets["Kolommen"][1:]}
     assert set(cap[0]) <= explained
+
+
+def test_map_extent_note_follows_the_language(ams_run: ig.Analysis) -> None:
+    """The data extent's origin on the map is in the run's language, like summary.md."""
+    assert ams_run.lang == "nl" and ams_run.extent_source.startswith("derived from the data")
+    page = ams_run.map().get_root().render()
+    assert _i18n.phrase(ams_run.extent_source, "nl") in page
+    assert "afgeleid uit de data" in page and "derived from the data" not in page

@@ -260,7 +260,7 @@ class Analysis:
             lang=self.lang,
             measure=measure,
             extent=self.extent,
-            extent_note=self.extent_source or None,
+            extent_note=_i18n.phrase(self.extent_source, self.lang) or None,
             suggestions=suggestions,
             title=getattr(self, "map_title", None),
             place=self.place_name(),
