@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 
 from . import _compare_schema
-from ._outdir import check_out_dir, clean_stale, kill_point, new_scratch, swap_in
-from ._report import OUTPUT_FILES, _block_sigint, _restore_sigint, _to_gpkg, _why, _write_csv
+from ._outdir import check_out_dir, clean_stale, kill_point, new_scratch
+from ._report import OUTPUT_FILES, _to_gpkg, _why, _write_csv, swap_into
 from .errors import DataFileError, InfraGeoError, InputError
 
 if TYPE_CHECKING:
@@ -160,18 +160,7 @@ def save_with_comparison(
                     "changed; free some space or choose another folder."
                 ) from None
         kill_point("written")
-        mask = _block_sigint()
-        try:
-            old = swap_in(tmp, out)
-            sc._saved_to = out
-            tmp = old
-        except OSError as exc:
-            raise DataFileError(
-                f"Could not put the new outputs in place at {out}: {_why(exc)}. Nothing in "
-                f"{out} was changed."
-            ) from None
-        finally:
-            _restore_sigint(mask)
+        tmp = swap_into(tmp, out, sc)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return {name: out / name for name in SCENARIO_FILES}

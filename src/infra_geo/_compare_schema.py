@@ -7,6 +7,7 @@ its column names and what every column means (``COMPARE_COLUMNS_DOC`` is generat
 from __future__ import annotations
 
 from ._schema import minutes_text as _minutes_text
+from ._schema import text_table
 
 # ------------------------------------------------------------------------------------------
 # the comparison of two results (``infra_geo.compare``)
@@ -98,9 +99,4 @@ def is_capacity_column(col: object) -> bool:
 
 def compare_columns_doc(width: int = 28) -> str:
     """Return the plain-text table of :data:`COMPARE_COLUMN_DESCRIPTIONS` (``COMPARE_COLUMNS_DOC``)."""
-    lines = []
-    for names, text in COMPARE_COLUMN_DESCRIPTIONS:
-        first, *rest = text.splitlines()
-        lines.append(f"{names:<{width}}{first}" if len(names) < width else f"{names} {first}")
-        lines += [" " * width + r for r in rest]
-    return "\n".join(lines) + "\n"
+    return text_table(COMPARE_COLUMN_DESCRIPTIONS, width)

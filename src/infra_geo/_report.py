@@ -53,7 +53,7 @@ def save(
     _fail_before: str | None = None,
 ) -> dict[str, Path]:
     """Write ``res``'s outputs all-or-nothing (documented at :meth:`Analysis.save`)."""
-    from ._outdir import check_out_dir, clean_stale, kill_point, new_scratch, swap_in
+    from ._outdir import check_out_dir, clean_stale, kill_point, new_scratch
     from ._workbook import write_columns_csv, write_xlsx
 
     out = check_out_dir(out_dir, outputs=OUTPUT_FILES)
@@ -93,18 +93,7 @@ def save(
         kill_point("written")
         # Ctrl-C is held back while the set is swapped in, so the caller learns truly
         # whether the new set is in place (``_saved_to``)
-        mask = _block_sigint()
-        try:
-            old = swap_in(tmp, out)
-            res._saved_to = out
-            tmp = old
-        except OSError as exc:
-            raise DataFileError(
-                f"Could not put the new outputs in place at {out}: {_why(exc)}. Nothing in "
-                f"{out} was changed."
-            ) from None
-        finally:
-            _restore_sigint(mask)
+        tmp = swap_into(tmp, out, res)
         kill_point("swapped")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -338,6 +327,28 @@ def _write_errors() -> tuple[type[BaseException], ...]:
     except ImportError:  # pragma: no cover
         pass
     return tuple(errs)
+
+
+def swap_into(tmp: Path, out: Path, res: Any) -> Path:
+    """Swap the complete set in ``tmp`` in at ``out`` with Ctrl-C held; return the old set's folder.
+
+    ``res._saved_to`` is set only once the new set is in place, so the caller learns truly
+    whether it is (Ctrl-C is held back during the swap).
+    """
+    from ._outdir import swap_in
+
+    mask = _block_sigint()
+    try:
+        old = swap_in(tmp, out)
+        res._saved_to = out
+        return old
+    except OSError as exc:
+        raise DataFileError(
+            f"Could not put the new outputs in place at {out}: {_why(exc)}. Nothing in "
+            f"{out} was changed."
+        ) from None
+    finally:
+        _restore_sigint(mask)
 
 
 def _block_sigint() -> Any:

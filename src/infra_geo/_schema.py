@@ -628,8 +628,13 @@ def header(col: str, lang: str, group_labels: Mapping[str, str]) -> str:
 
 def columns_doc(width: int = 26) -> str:
     """Return the plain-text table of :data:`GAP_COLUMN_DESCRIPTIONS` (``GAP_COLUMNS_DOC``)."""
+    return text_table(GAP_COLUMN_DESCRIPTIONS, width)
+
+
+def text_table(descriptions: Iterable[tuple[str, str]], width: int) -> str:
+    """Return ``(names, text)`` rows as a plain-text table, names in a column ``width`` wide."""
     lines = []
-    for names, text in GAP_COLUMN_DESCRIPTIONS:
+    for names, text in descriptions:
         first, *rest = text.splitlines()
         lines.append(f"{names:<{width}}{first}" if len(names) < width else f"{names} {first}")
         lines += [" " * width + r for r in rest]
