@@ -122,7 +122,7 @@ def main() -> None:
     b = {k: statistics.median(v) for k, v in bare.items()}
     rows = [["import infra_geo", m["import_s"], "", m["import_mb"]]]
     rows += [[s, m[f"{s}_s"], "", m[f"{s}_mb"]] for s in STAGES]
-    rows += [["save (7 files)", m["save_s"], "", m["save_mb"]]]
+    rows += [["save (all output files)", m["save_s"], "", m["save_mb"]]]
     part_names = {
         "read": "reading the file (`_osm_reader._read`, in facilities + network)",
         "attach": "attaching facilities (`_access.attach`, once per engine)",
