@@ -271,3 +271,20 @@ def test_map_extent_note_follows_the_language(ams_run: ig.Analysis) -> None:
     page = ams_run.map().get_root().render()
     assert _i18n.phrase(ams_run.extent_source, "nl") in page
     assert "afgeleid uit de data" in page and "derived from the data" not in page
+
+
+def test_summary_says_when_the_worst_served_ranking_is_a_tie(
+    ams_run: ig.Analysis, sample_run: ig.Analysis
+) -> None:
+    """Amsterdam-Centrum's three whole buurten all reach 8 of 8 at 10 min: the 'worst-served'
+    order is a tie and summary.md says so; the CBS table's numbers follow the language."""
+    ranked = ams_run.gaps.loc[ams_run.gaps["rank_10"].notna(), "completeness_10"]
+    assert len(ranked) == 3 and ranked.nunique() == 1
+    nl, en = ams_run.summary_markdown(lang="nl"), ams_run.summary_markdown(lang="en")
+    assert "Alle 3 gerangschikte buurten bereiken 8,0 van de 8 componenten binnen 10 min" in nl
+    assert "All 3 ranked neighbourhoods reach 8.0 of 8 components within 10 min" in en
+    cbs_nl = nl.split("CBS-kolom")[1]
+    assert re.search(r"\| 0,\d\d \|", cbs_nl) and not re.search(r"\| 0\.\d\d \|", cbs_nl)
+    assert re.search(r"\| 0\.\d\d \|", en.split("CBS column")[1])
+    spread = sample_run.gaps.loc[sample_run.gaps["rank_10"].notna(), "completeness_10"]
+    assert spread.nunique() > 1 and "gelijke stand" not in sample_run.summary_markdown(lang="nl")

@@ -193,6 +193,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "col_within": ("within {m} min", "binnen {m} min"),
     "col_mean_walk": ("mean walk (m)", "gemiddelde loopafstand (m)"),
     "h_worst": ("Worst-served neighbourhoods ({m} min)", "Slechtst bediende buurten ({m} min)"),
+    "worst_tie": (
+        "All {n} ranked neighbourhoods reach {c} of {k} components within {m} min: the order "
+        "above is a tie, not a difference.",
+        "Alle {n} gerangschikte buurten bereiken {c} van de {k} componenten binnen {m} min: de "
+        "volgorde hierboven is een gelijke stand, geen verschil.",
+    ),
     "col_rank": ("rank", "rang"),
     "col_unit": ("neighbourhood", "buurt"),
     "col_residents": ("residents", "inwoners"),

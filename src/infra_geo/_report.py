@@ -280,6 +280,11 @@ def _worst_table(res: Analysis, lang: str) -> list[str]:
             f"{_i18n.number(amount, lang, 1 if street else 0)} | "
             f"{_i18n.number(r[_schema.completeness(m)], lang, 1)} |"
         )
+    ranked = res.gaps.loc[res.gaps[rank].notna(), _schema.completeness(m)].to_numpy(dtype=float)
+    if len(ranked) > 1 and np.ptp(ranked) == 0:  # every ranked unit the same: say so
+        k = sum(1 for c in res.gaps.columns if (p := _schema.parse(c)) and p[1:] == ("share", m))
+        c, mm = _i18n.number(ranked[0], lang, 1), _schema.minutes_text(m)
+        lines += ["", t("worst_tie", lang, n=len(ranked), c=c, k=k, m=mm)]
     return lines
 
 

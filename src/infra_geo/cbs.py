@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from . import _schema
+from ._i18n import number
 from ._log import log
 from ._types import PathLike, RulesLike
 from .analysis import Analysis
@@ -88,7 +89,8 @@ class CBSComparison:
         for _, r in self.stats.iterrows():
             lines.append(
                 f"| {_md(r['label'])} | `{_md(r['cbs_column'])}` | {r['facilities']} | {r['n']} "
-                f"| {_num(r['median_ratio'], 2)} | {_num(r['rho'], 2)} | {_num(r['p_value'], 3)} |"
+                f"| {number(r['median_ratio'], lang, 2)} | {number(r['rho'], lang, 2)} "
+                f"| {number(r['p_value'], lang, 3)} |"
             )
         return "\n".join(lines) + "\n"
 
