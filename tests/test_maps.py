@@ -939,7 +939,7 @@ def test_facility_types_have_human_labels(tmp_path):
                     "labels": {"amenity=doctors": {"nl": "Huisarts"}}})
 
 
-VIEWPORTS = [(1366, 860), (1280, 720), (390, 844)]
+VIEWPORTS = [(1366, 860), (1280, 720), (1024, 600), (768, 1024), (390, 844)]
 
 
 @pytest.fixture(scope="module")
