@@ -498,11 +498,7 @@ def _group_catchments(
             net, dist, limits, att.edge[sel], att.offset[sel], width, cache, remember=True
         )
 
-    # the largest areas first, so that the last task a core takes is a small one
-    size = [-int(np.count_nonzero(dist < limits[-1])) for dist, _ in tasks]
-    order = np.argsort(size, kind="stable")
-    done = dict(zip(order.tolist(), _parallel(one, [tasks[i] for i in order]), strict=True))
-    geoms = [geom for i in range(len(tasks)) for geom in done[i]]
+    geoms = [geom for per_k in _parallel(one, tasks) for geom in per_k]
     for row, geom in zip(rows, geoms, strict=True):
         row["geometry"] = geom
     return rows
