@@ -149,3 +149,10 @@ def test_far_ties_are_decided_like_the_strtree_search(monkeypatch):
     beside = (xy[:57, 0] >= 100000.0) & (xy[:57, 0] <= 100100.0)  # beyond the ends: > 50 m
     assert (found == beside).all() and (s.edge[:57][found] == 0).all()  # the lower index wins
     assert s.edge[-2] >= 0 and s.distance[-2] == 50.0 and s.edge[-1] == -1
+
+
+def test_far_snapping_finds_nothing_beyond_the_tolerance(li_net):
+    # points 1 km off every street: no candidate at all (not an error), edge -1
+    far = li_net.node_xy.min(axis=0) - 1000.0
+    s = li_net.snap_xy(np.array([far, far - 10.0]), tolerance=250.0)
+    assert s.edge.tolist() == [-1, -1] and np.isinf(s.distance).all()

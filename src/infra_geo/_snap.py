@@ -247,12 +247,12 @@ def _geos_ties(
     of ``tol``, GEOS's distances to those pieces decide which are nearest and within
     ``tol``; elsewhere the one nearest piece is the answer. Rare, so GEOS measures few.
     """
+    if not len(pi):
+        return pi, si, d, off
     o = np.lexsort((si, pi))
     pi, si, d, off = pi[o], si[o], d[o], off[o]
     new = np.r_[True, (pi[1:] != pi[:-1]) | (si[1:] != si[:-1])]  # a piece found twice
     pi, si, d, off = pi[new], si[new], d[new], off[new]
-    if not len(pi):
-        return pi, si, d, off
     starts = np.flatnonzero(np.r_[True, pi[1:] != pi[:-1]])
     counts = np.diff(np.r_[starts, len(pi)])
     dmin = np.minimum.reduceat(d, starts)
