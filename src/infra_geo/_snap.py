@@ -1,13 +1,15 @@
 """Snapping points to the nearest edge: the grid of the edges' straight pieces.
 
-Owns :class:`_SegmentGrid` (short-reach snapping in numpy, an STRtree beyond it), the
-deterministic choice of the closest candidate (:func:`_closest`) and the grid constants.
+Owns :class:`_SegmentGrid` (short-reach snapping in numpy, a k-d tree of samples along the
+pieces beyond it), the deterministic choice of the closest candidate (:func:`_closest`) and
+the grid constants.
 :meth:`infra_geo.network.WalkNetwork.snap` and ``snap_xy`` call :func:`nearest_edges`.
 """
 
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import numpy as np
 import shapely
@@ -89,7 +91,7 @@ class _SegmentGrid:
         del key
         self.seg = seg[order]
         del seg, order
-        self._tree: shapely.STRtree | None = None
+        self._samples: tuple[Any, np.ndarray, np.ndarray] | None = None
 
     def near(
         self, xy: np.ndarray, reach: float
@@ -148,22 +150,145 @@ class _SegmentGrid:
         return np.sqrt(px * px + py * py), self.start[si] + t * self.length[si]
 
     @property
-    def tree(self) -> shapely.STRtree:
-        """Return an STRtree over the pieces (built once).
+    def samples(self) -> tuple[Any, np.ndarray, np.ndarray]:
+        """Return a k-d tree over points along the pieces, their piece and their spacing.
 
-        Nearest-piece searches beyond the grid's reach are ~2-5x faster than over whole
-        many-vertex edges.
+        Each piece carries its two ends and points between them, at most ``_SAMPLE_M``
+        apart: every spot of a piece lies within half its spacing of one of its samples.
+        Built once; it answers the nearest-piece searches beyond the grid's reach
+        (:func:`_nearest_far`).
         """
-        if self._tree is None:
-            ends = np.stack(
-                [
-                    np.column_stack([self.ax, self.ay]),
-                    np.column_stack([self.ax + self.dx, self.ay + self.dy]),
-                ],
-                axis=1,
+        if self._samples is None:
+            from scipy.spatial import cKDTree
+
+            n = np.maximum(np.ceil(self.length / _SAMPLE_M), 1.0).astype(np.int64)
+            piece = np.repeat(np.arange(len(n), dtype=np.int64), n + 1)
+            t = np.arange(len(piece)) - np.repeat(np.cumsum(n + 1) - (n + 1), n + 1)
+            t = t / n[piece]
+            xy = np.column_stack(
+                [self.ax[piece] + t * self.dx[piece], self.ay[piece] + t * self.dy[piece]]
             )
-            self._tree = shapely.STRtree(shapely.linestrings(ends))
-        return self._tree
+            tree = cKDTree(xy, balanced_tree=False, compact_nodes=False)
+            self._samples = (tree, piece, self.length / n)
+        return self._samples
+
+
+#: the longest spacing of the sample points along a piece (see _SegmentGrid.samples)
+_SAMPLE_M = 10.0
+
+
+def _nearest_far(
+    grid: _SegmentGrid, xy: np.ndarray, tol: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Return (point, piece, distance, offset along the edge) of the candidates within ``tol``.
+
+    The nearest sample of a point lies at ``ds``; every piece at most as far as the nearest
+    piece (``<= ds``) has a sample within ``ds`` plus half its spacing, so the samples within
+    that bound name every piece that can be nearest, ties included. A point's k nearest
+    samples are enough when the k-th lies beyond the bound; the others ask for more.
+    """
+    tree, piece, spacing = grid.samples
+    if tree.n == 0 or len(xy) == 0:
+        empty = np.zeros(0, np.int64)
+        return empty, empty, np.zeros(0), np.zeros(0)
+    half = float(spacing.max(initial=0.0)) / 2.0 + 1e-6
+    parts = [
+        _far_candidates(tree, piece, xy, a, min(a + _FAR_CHUNK, len(xy)), tol, half)
+        for a in range(0, len(xy), _FAR_CHUNK)
+    ]
+    pi = np.concatenate([p for p, _ in parts])
+    si = np.concatenate([q for _, q in parts])
+    d, off = grid.project(xy[pi], si)
+    ok = d <= tol + _TIE_M
+    return _geos_ties(grid, xy, pi[ok], si[ok], d[ok], off[ok], tol)
+
+
+#: points searched at once by _nearest_far (its k-nearest tables stay ~20 MB)
+_FAR_CHUNK = 65_536
+
+
+def _far_candidates(
+    tree: Any, piece: np.ndarray, xy: np.ndarray, a: int, b: int, tol: float, half: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return (point, piece) of every sample within its point's bound, for points ``a:b``."""
+    pts, bound = np.arange(a, b), np.full(b - a, np.inf)
+    found_p, found_s = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    k = 16
+    while len(pts):
+        d, i = tree.query(xy[pts], k=min(k, tree.n), distance_upper_bound=tol + half)
+        d, i = d.reshape(len(pts), -1), i.reshape(len(pts), -1)
+        bound = np.minimum(bound, d[:, 0] + half)
+        # done: the k-th sample lies beyond the bound, or fewer than k lie within tol + half
+        done = (d[:, -1] > bound) | np.isinf(d[:, -1]) | (k >= tree.n)
+        keep = done[:, None] & (d <= bound[:, None]) & np.isfinite(d)
+        found_p.append(np.broadcast_to(pts[:, None], d.shape)[keep])
+        found_s.append(piece[i[keep]])
+        pts, bound, k = pts[~done], bound[~done], k * 4
+    return np.concatenate(found_p), np.concatenate(found_s)
+
+
+#: distances closer than this (metres) are ties (see _closest)
+_TIE_M = 1e-9
+
+
+def _geos_ties(
+    grid: _SegmentGrid,
+    xy: np.ndarray,
+    pi: np.ndarray,
+    si: np.ndarray,
+    d: np.ndarray,
+    off: np.ndarray,
+    tol: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Keep per point the candidate pieces GEOS finds nearest, within ``tol``.
+
+    The answer the STRtree search gave (``query_nearest(max_distance=tol)``): where
+    several pieces lie within a nanometre of the nearest, or the nearest within a nanometre
+    of ``tol``, GEOS's distances to those pieces decide which are nearest and within
+    ``tol``; elsewhere the one nearest piece is the answer. Rare, so GEOS measures few.
+    """
+    if not len(pi):
+        return pi, si, d, off
+    o = np.lexsort((si, pi))
+    pi, si, d, off = pi[o], si[o], d[o], off[o]
+    new = np.r_[True, (pi[1:] != pi[:-1]) | (si[1:] != si[:-1])]  # a piece found twice
+    pi, si, d, off = pi[new], si[new], d[new], off[new]
+    starts = np.flatnonzero(np.r_[True, pi[1:] != pi[:-1]])
+    counts = np.diff(np.r_[starts, len(pi)])
+    dmin = np.minimum.reduceat(d, starts)
+    keep = d <= np.repeat(dmin, counts) + _TIE_M
+    # in doubt: tied pieces that give different answers, unless all are nearest at one
+    # piece end (a street node: GEOS measures the same distance to each), or near tol
+    kept = np.flatnonzero(keep)
+    first = kept[np.flatnonzero(np.r_[True, pi[kept][1:] != pi[kept][:-1]])]
+    f = np.repeat(first, np.add.reduceat(keep, starts))
+    pk, sk = pi[kept], si[kept]
+    same = (grid.edge[sk] == grid.edge[si[f]]) & (off[kept] == off[f]) & (d[kept] == d[f])
+    t = (xy[pk, 0] - grid.ax[sk]) * grid.dx[sk] + (xy[pk, 1] - grid.ay[sk]) * grid.dy[sk]
+    t *= grid.inv_len2[sk]
+    at_b = t > 1.0 + _TIE_M
+    sx = np.where(at_b, grid.ax[sk] + grid.dx[sk], grid.ax[sk])
+    sy = np.where(at_b, grid.ay[sk] + grid.dy[sk], grid.ay[sk])
+    fk = np.searchsorted(kept, f)
+    at_node = ((t < -_TIE_M) | at_b) & (sx == sx[fk]) & (sy == sy[fk])
+    g = np.searchsorted(kept, first)
+    doubt = ~(np.logical_and.reduceat(same, g) | np.logical_and.reduceat(at_node, g))
+    doubt |= dmin > tol - _TIE_M
+    check = keep & np.repeat(doubt, counts)
+    if check.any():
+        c = np.flatnonzero(check)
+        ends = np.stack(
+            [
+                np.column_stack([grid.ax[si[c]], grid.ay[si[c]]]),
+                np.column_stack([grid.ax[si[c]] + grid.dx[si[c]], grid.ay[si[c]] + grid.dy[si[c]]]),
+            ],
+            axis=1,
+        )
+        gd = shapely.distance(shapely.points(xy[pi[c]]), shapely.linestrings(ends))
+        cs = np.flatnonzero(np.r_[True, pi[c][1:] != pi[c][:-1]])
+        gmin = np.repeat(np.minimum.reduceat(gd, cs), np.diff(np.r_[cs, len(c)]))
+        keep[c] = (gd == gmin) & (gd <= tol)
+    return pi[keep], si[keep], d[keep], off[keep]
 
 
 #: candidate (point, piece) pairs handled at once by _SegmentGrid.near (~50 MB of arrays)
@@ -176,7 +301,7 @@ def nearest_edges(
     """Edge index (-1: none within ``tol``), offset along it and distance per point of ``xy``.
 
     Points within ``_GRID_REACH_M`` are answered from ``grid``; with a longer ``tol`` the rest
-    search the grid's STRtree over the pieces (see ``WalkNetwork.snap_xy``).
+    search the grid's k-d tree of samples (:func:`_nearest_far`; see ``WalkNetwork.snap_xy``).
     """
     n = len(xy)
     edge = np.full(n, -1, dtype=np.int64)
@@ -191,13 +316,10 @@ def nearest_edges(
         # segment sums can exceed GEOS's edge length by ~1e-12 m: stay on the edge
         offset[pi] = np.clip(off, 0.0, edge_length[ei])
     if tol > reach:
-        # the rest: nearest straight piece within tol (an STRtree over the pieces)
+        # the rest: nearest straight piece within tol (a k-d tree of points along the pieces)
         rest = np.flatnonzero((edge < 0) & np.isfinite(xy).all(axis=1))
-        pi, si = grid.tree.query_nearest(
-            shapely.points(xy[rest]), max_distance=tol, all_matches=True
-        )
+        pi, si, d, off = _nearest_far(grid, xy[rest], tol)
         if len(pi):
-            d, off = grid.project(xy[rest[pi]], si)
             pi, ei, d, off = _closest(pi, grid.edge[si], d, off)
             edge[rest[pi]] = ei
             dist[rest[pi]] = d

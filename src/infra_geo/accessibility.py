@@ -273,16 +273,11 @@ def _counts_within(
     )
     if len(active):
         active = active[np.argsort(_zorder(ap_xy[np.searchsorted(att.facility, active)], lmax))]
-    node_tree = net.node_tree
     for start in range(0, len(active), max(1, int(chunk))):
         rows = np.sort(active[start : start + chunk])
         sel = np.isin(att.facility, rows)
-        boxes = shapely.box(*(np.column_stack([ap_xy[sel] - lmax, ap_xy[sel] + lmax]).T))
-        # the nodes in any box, in order (a mask, not np.unique: a small network gives every
-        # node once per access point)
-        hit = np.zeros(n, dtype=bool)
-        hit[node_tree.query(boxes)[1]] = True
-        loc = np.flatnonzero(hit)
+        # the nodes in any square of 2 lmax around an access point, in order
+        loc = np.flatnonzero(_nodes_in_boxes(net.node_xy, ap_xy[sel], lmax))
         idx = np.concatenate([loc, rows + n])
         sub = g[idx][:, idx]
         d = dijkstra(sub, directed=True, indices=np.arange(len(loc), len(idx)), limit=lmax)
@@ -294,6 +289,33 @@ def _counts_within(
             for i, k in enumerate(keys):
                 counts[(k, m)][loc] += got[i]
     return counts
+
+
+def _nodes_in_boxes(node_xy: np.ndarray, centres: np.ndarray, half: float) -> np.ndarray:
+    """Return a mask of the nodes inside any square of half-side ``half`` around ``centres``.
+
+    Exactly the nodes an STRtree query with ``shapely.box(c - half, c + half)`` finds (the
+    envelope test ``c - half <= xy <= c + half`` in floats), without listing every (square,
+    node) pair: a k-d tree of the centres in the maximum norm settles every node but the few
+    within a hair of a square's side, which are tested against every square.
+    """
+    from scipy.spatial import cKDTree
+
+    hit = np.zeros(len(node_xy), dtype=bool)
+    if not len(centres) or not len(node_xy):
+        return hit
+    lo, hi = centres - half, centres + half
+    box = (node_xy >= lo.min(axis=0)).all(axis=1) & (node_xy <= hi.max(axis=0)).all(axis=1)
+    cand = np.flatnonzero(box)
+    hair = half * 1e-9 + 1e-6
+    d, _ = cKDTree(centres).query(node_xy[cand], p=np.inf, distance_upper_bound=half + hair)
+    hit[cand[d < half - hair]] = True
+    doubt = cand[np.isfinite(d) & (d >= half - hair)]
+    for start in range(0, len(doubt), 256):  # blocks of nodes x every square: few nodes
+        xy = node_xy[doubt[start : start + 256], None, :]
+        inside = np.any(np.all((xy >= lo[None]) & (xy <= hi[None]), axis=2), axis=1)
+        hit[doubt[start : start + 256]] = inside
+    return hit
 
 
 def _zorder(xy: np.ndarray, cell: float) -> np.ndarray:

@@ -456,9 +456,10 @@ class WalkNetwork:
         Every point within ``_GRID_REACH_M`` of an edge is answered from a grid of the edges'
         straight pieces (:class:`_SegmentGrid`) with exact distances and offsets in numpy:
         several times faster than an STRtree search against long, many-vertex edges. With a
-        longer reach, only the points the grid did not answer search the STRtree, up to
-        ``tolerance``. Either way each point gets its nearest edge (ties within a nanometre:
-        the lowest edge index, then the lowest offset).
+        longer reach, only the points the grid did not answer search a k-d tree of points
+        along the pieces, up to ``tolerance`` (an STRtree search's answers, faster). Either
+        way each point gets its nearest edge (ties within a nanometre: the lowest edge
+        index, then the lowest offset).
 
         Parameters
         ----------

@@ -65,6 +65,22 @@ def _osm_url(osm_type: Any, osm_id: Any) -> str | None:
     return f"https://www.openstreetmap.org/{osm_type}/{ident}"
 
 
+#: the columns :func:`_facility_props` reads
+_POPUP_COLUMNS = (
+    "name",
+    "category",
+    "components",
+    "component",
+    "addr:street",
+    "addr:place",
+    "addr:housenumber",
+    "addr:postcode",
+    "addr:city",
+    "osm_type",
+    "osm_id",
+)
+
+
 def _facility_props(
     row: Mapping[str, Any],
     labels: Mapping[str, str],
@@ -128,7 +144,8 @@ def _facility_layers(
         geoms = geoms.copy()
         geoms[odd] = shapely.point_on_surface(geoms[odd])
         is_point = is_point | odd
-    rows = fac.drop(columns=fac.geometry.name).to_dict("records")
+    # only the columns a popup reads (a facility frame has a column per OSM tag key: ~470)
+    rows = fac[[k for k in _POPUP_COLUMNS if k in fac.columns]].to_dict("records")
     comp = fac["component"].to_numpy(dtype=object)
     rules = load_rules()
     kinds = {
