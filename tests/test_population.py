@@ -165,7 +165,7 @@ def test_amsterdam_buurt_totals_conserved(amsterdam_pbf, amsterdam):
     np.testing.assert_allclose(got[want.index].to_numpy(), want.to_numpy(), rtol=1e-6)
     # buildings are mapped only inside the export box (north edge lat 52.3737): the two
     # buurten north of it have no residential building and fall back to their streets
-    by_source = pop.groupby("unit_id")["source"].agg(lambda s: set(s))
+    by_source = {u: set(s) for u, s in pop.groupby("unit_id")["source"]}
     on_streets = {u for u, s in by_source.items() if s == {"street"}}
     assert on_streets == {"BU0363AD04", "BU0363AE01"}
     assert all(s == {"building"} for u, s in by_source.items() if u not in on_streets)
