@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import threading
-import weakref
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -188,8 +187,6 @@ def _nested_unions(
     att_off,
     width: float,
     cache: dict[Any, Any],
-    *,
-    remember: bool = False,
 ) -> list[shapely.Geometry]:
     """Catchments for ascending ``limits``: each is the previous one plus what is new.
 
@@ -198,9 +195,7 @@ def _nested_unions(
     Tiles whose edges are all reached whole enter as their cached union
     (:func:`_tile_unions`, if built: :func:`catchments` builds it for areas per component,
     not for the small areas per facility, which rarely fill a tile), which gives the same
-    area with far fewer inputs to the union. With ``remember`` each level keeps the union of
-    its new parts as long as the level lives, so that the map cuts its ring from that
-    (:func:`_ring`) instead of from the whole level.
+    area with far fewer inputs to the union.
     """
     cached = cache.get(("tiles", width))
     if cached is None:  # one tile that is never full: every edge is buffered on its own
@@ -223,54 +218,8 @@ def _nested_unions(
                 shapely.buffer(rest, width, quad_segs=_QUAD_SEGS),
             ]
         )
-        geom = shapely.disjoint_subset_union_all(parts) if len(parts) else shapely.Polygon()
-        out.append(_add_level(geom, out[-1] if out else None))
-        if remember and len(out) > 1 and out[-1] is not out[-2]:
-            _remember(out[-1], out[-2], geom)
-        elif remember and len(out) == 1:
-            _remember(out[-1], None, None)  # no ring to cut: only marked as made here
+        out.append(_union_parts(parts, out[-1] if out else None))
     return out
-
-
-#: per catchment made by :func:`_nested_unions` (``remember=True``), by ``id``: weak references
-#: to it and to the previous level's catchment, and the union of the parts its level added
-_LEVELS: dict[int, tuple[weakref.ref, weakref.ref | None, shapely.Geometry | None]] = {}
-
-
-def _remember(
-    geom: shapely.Geometry, prev: shapely.Geometry | None, new: shapely.Geometry | None
-) -> None:
-    """Keep ``new`` (what ``geom`` adds to ``prev``) for :func:`_ring`, as long as ``geom`` lives.
-
-    ``new`` must not be ``geom`` itself (the entry would keep ``geom`` alive).
-    """
-    key = id(geom)
-    _LEVELS[key] = (weakref.ref(geom), None if prev is None else weakref.ref(prev), new)
-    weakref.finalize(geom, _LEVELS.pop, key, None)
-
-
-def _known(geom: shapely.Geometry) -> bool:
-    """Whether ``geom`` is a catchment as :func:`_nested_unions` made it (valid, nested)."""
-    entry = _LEVELS.get(id(geom))
-    return entry is not None and entry[0]() is geom
-
-
-def _ring(geom: shapely.Geometry, prev: shapely.Geometry | None) -> shapely.Geometry | None:
-    """Return ``geom`` minus ``prev`` for consecutive levels of one :func:`_nested_unions` call.
-
-    Cut from the union of the parts the level added rather than from the whole level (the
-    same area, as ``geom`` is ``prev`` plus those parts: Malta, 8 components x 3 thresholds,
-    1.3 s instead of 2.3 s on one thread); ``None`` when ``geom`` and ``prev`` are not such
-    a pair (the caller then cuts ``geom`` itself).
-    """
-    if prev is None or geom is prev:
-        return None if prev is None else shapely.Polygon()
-    entry = _LEVELS.get(id(geom))
-    if entry is None or entry[0]() is not geom or entry[1] is None or entry[1]() is not prev:
-        return None
-    if entry[2] is None:
-        return None
-    return shapely.difference(entry[2], prev)
 
 
 def _union_parts(parts: np.ndarray, prev: shapely.Geometry | None) -> shapely.Geometry:
@@ -287,11 +236,6 @@ def _union_parts(parts: np.ndarray, prev: shapely.Geometry | None) -> shapely.Ge
     agree to IoU 1 - 1e-12).
     """
     geom = shapely.disjoint_subset_union_all(parts) if len(parts) else shapely.Polygon()
-    return _add_level(geom, prev)
-
-
-def _add_level(geom: shapely.Geometry, prev: shapely.Geometry | None) -> shapely.Geometry:
-    """Return ``prev`` plus the union ``geom`` of a level's new parts (``prev`` if no gain)."""
     if prev is None:
         return geom
     if geom.is_empty:

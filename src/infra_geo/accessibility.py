@@ -516,9 +516,7 @@ def _group_catchments(
         dist, sel = task
         if not sel.any():
             return [shapely.Polygon()] * len(limits)
-        return _nested_unions(
-            net, dist, limits, att.edge[sel], att.offset[sel], width, cache, remember=True
-        )
+        return _nested_unions(net, dist, limits, att.edge[sel], att.offset[sel], width, cache)
 
     geoms = [geom for per_k in _parallel(one, tasks) for geom in per_k]
     for row, geom in zip(rows, geoms, strict=True):

@@ -17,7 +17,6 @@ from folium.plugins import MarkerCluster
 from folium.template import Template
 from folium.utilities import JsCode
 
-from .._catchment_geometry import _known, _ring
 from ..components import COMPONENTS, load_rules
 from ..errors import InputError, UnknownComponentError
 from ._common import (
@@ -300,10 +299,7 @@ def _nested_rings(parts: list[Any], crs: Any) -> list[Any]:
             continue
         g = part if metric else gpd.GeoSeries([part], crs=crs).to_crs(work_crs).iloc[0]
         try:
-            # catchments fresh from ig.catchments: cut from what the level added (cheaper)
-            ring = _ring(g, prev) if metric else None
-            if ring is None:
-                ring = g if prev is None else shapely.difference(g, prev)
+            ring = g if prev is None else shapely.difference(g, prev)
         except shapely.errors.GEOSException:  # an invalid input area: repaired, then cut
             g, prev = shapely.make_valid(g), shapely.make_valid(prev)
             ring = shapely.difference(g, prev)
@@ -341,9 +337,7 @@ def _catchment_layers(
         unions = []
         for mins in steps:
             # by="facility" gives one area per facility: draw their union once
-            arr = geoms[(comp == key) & (at == mins)].to_numpy()
-            if len(arr) != 1 or not _known(arr[0]):  # ig.catchments' own areas are valid
-                arr = shapely.make_valid(arr)
+            arr = shapely.make_valid(geoms[(comp == key) & (at == mins)].to_numpy())
             unions.append(
                 None if not len(arr) else (shapely.union_all(arr) if len(arr) > 1 else arr[0])
             )
