@@ -121,31 +121,28 @@ def region_task(
 def _analyse_region(extract: str, units: gpd.GeoDataFrame, job: dict[str, Any]) -> Any:
     """Run :func:`infra_geo.analyse` on one region's extract (population as a whole run has it)."""
     from . import _i18n
-    from .analysis import analyse, residents_per_m2_floor
-    from .population import (
-        assign_units,
-        population_from_buildings,
-        residential_buildings,
-        units_frame,
-    )
+    from .analysis import analyse
+    from .analysis import residents_per_m2_floor as per_m2
+    from .population import assign_units, population_from_buildings, residential_buildings
 
     population = job["population"]
     note = None
-    if population is None and not np.isfinite(units_frame(units)["population"]).any():
-        # a whole run estimates residents from floor area over the whole file; per region the
-        # same rate (residents per m2) is applied to the region's own units
+    rate = job.get("residents_per_m2")
+    if rate is not None:
+        # a whole run estimates residents from the floor area of the whole file, spread over
+        # the floor area inside its units: the same rate per m2 (planned once) per region
         blds = residential_buildings(extract)
         pts = gpd.GeoDataFrame(
             geometry=shapely.point_on_surface(blds.geometry.to_numpy()), crs="EPSG:4326"
         )
         inside = assign_units(pts, units) >= 0 if len(pts) else np.zeros(0, bool)
-        est = float(blds["weight"].to_numpy()[inside].sum() * residents_per_m2_floor)
+        est = float(blds["weight"].to_numpy()[inside].sum() * rate)
         if est > 0:
             population = population_from_buildings(
                 extract, units.drop(columns="population", errors="ignore"), total=est
             )
             population["estimated"] = True
-            note = _i18n.note("estimated", total=est, m2=1 / residents_per_m2_floor)
+            note = _i18n.note("estimated", total=job["residents_estimated"], m2=1 / per_m2)
     res = analyse(
         extract,
         neighbourhoods=units,

@@ -389,14 +389,38 @@ def _job(
         "source": src.name,
         "input_sha256": plan.file_sha256(src),
     }
+    job.update(_estimate_rate(src, planned["units"], population))
     job["fingerprint_settings"] = {
         **{k: job[k] for k in ("minutes", "speed_kmh", "lang", "walk_profile", "population")},
         "population_sha256": plan.file_sha256(Path(population)) if population else None,
+        "residents_per_m2": job["residents_per_m2"],
         "extent_wkb": shapely.to_wkb(planned["extent"], hex=True),
         "buffer_m": planned["buffer_m"],
         "settings": snap,
     }
     return job
+
+
+def _estimate_rate(src: Path, units: gpd.GeoDataFrame, population: Any) -> dict[str, Any]:
+    """Return the residents per m2 of floor area a whole run would estimate (no population known).
+
+    A whole run (:func:`infra_geo.analyse`) estimates the residents of the whole file from its
+    residential floor area and spreads them over the floor area inside its units; each region
+    applies the same rate to its own units, so that the residents equal the whole run's.
+    """
+    from .analysis import residents_per_m2_floor
+    from .population import assign_units, residential_buildings, units_frame
+
+    if population is not None or units_frame(units)["population"].notna().any():
+        return {"residents_per_m2": None, "residents_estimated": None}
+    blds = residential_buildings(src)
+    w = blds["weight"].to_numpy(dtype=float)
+    pts = gpd.GeoDataFrame(geometry=shapely.point_on_surface(blds.geometry.to_numpy()), crs=4326)
+    inside = w[assign_units(pts, units) >= 0].sum() if len(blds) else 0.0
+    if inside <= 0:
+        return {"residents_per_m2": None, "residents_estimated": None}
+    total = float(w.sum() * residents_per_m2_floor)
+    return {"residents_per_m2": total / inside, "residents_estimated": total}
 
 
 def _region_units(planned: dict[str, Any], key: str) -> gpd.GeoDataFrame:
