@@ -1,7 +1,7 @@
 """Cut one OSM extract into one extract per area (PLACEHOLDER until branch split-extract lands).
 
 A naive stand-in with the interface of the one-pass splitter: one read of the whole file to
-index nodes, ways and relations, then one writing pass per area. Each area's extract holds
+index nodes, ways and relations, then one writing pass with a writer per area. Each area's extract holds
 every node inside the area, every way with a node inside (whole, with all its nodes) and
 every multipolygon/boundary relation with a member way kept (whole, with all member ways).
 """
@@ -35,10 +35,14 @@ def split_extract(
     out.mkdir(parents=True, exist_ok=True)
     node_ids, xy, way_ids, way_refs, rel_ways = _index(src)
     way_pos = {w: i for i, w in enumerate(way_ids)}
-    paths: dict[str, Path] = {}
-    for key, area in areas.items():
+    keys = list(areas)
+    node_in: dict[int, list[int]] = {}
+    way_in: dict[int, list[int]] = {}
+    rel_in: dict[int, list[int]] = {}
+    for a, key in enumerate(keys):
         if progress is not None:
             progress(key)
+        area = areas[key]
         inside = shapely.contains_xy(area, xy[:, 0], xy[:, 1]) if len(xy) else np.zeros(0, bool)
         inside_ids = set(node_ids[inside].tolist())
         ways = {
@@ -50,19 +54,25 @@ def split_extract(
         nodes = set(inside_ids)
         for w in ways:
             nodes.update(way_refs[way_pos[w]])
-        target = out / f"{key}.osm.pbf"
-        tmp = out / f".{key}.tmp-{os.getpid()}.osm.pbf"
-        tmp.unlink(missing_ok=True)
-        with osmium.SimpleWriter(str(tmp)) as writer:
-            for obj in osmium.FileProcessor(str(src)):
-                if (
-                    (obj.is_node() and obj.id in nodes)
-                    or (obj.is_way() and obj.id in ways)
-                    or (obj.is_relation() and obj.id in rels)
-                ):
-                    writer.add(obj)
-        os.replace(tmp, target)
-        paths[key] = target
+        for ids, into in ((nodes, node_in), (ways, way_in), (rels, rel_in)):
+            for i in ids:
+                into.setdefault(i, []).append(a)
+    targets = [out / f"{key}.osm.pbf" for key in keys]
+    tmps = [out / f".{key}.tmp-{os.getpid()}.osm.pbf" for key in keys]
+    for t in tmps:
+        t.unlink(missing_ok=True)
+    writers = [osmium.SimpleWriter(str(t)) for t in tmps]
+    try:
+        for obj in osmium.FileProcessor(str(src)):
+            into = node_in if obj.is_node() else way_in if obj.is_way() else rel_in
+            for a in into.get(obj.id, ()):
+                writers[a].add(obj)
+    finally:
+        for w in writers:
+            w.close()
+    for t, target in zip(tmps, targets, strict=True):
+        os.replace(t, target)
+    paths: dict[str, Path] = dict(zip(keys, targets, strict=True))
     return paths
 
 

@@ -503,13 +503,17 @@ def _run(
             retries=opts["retries"],
             pure=False,
         )
+        # the options (with the extent's outline, megabytes for a country) go once, as a
+        # task of their own, so that a lost worker's copy can be made again
+        shared = {k: v for k, v in job.items() if k not in ("manifests", "fingerprint_settings")}
+        job_f = client.submit(_same, shared, key=f"infra-geo-job-{token}", pure=False)
         futures = {
             client.submit(
                 region_task,
                 key,
                 split,
                 _region_units(planned, key),
-                job,
+                job_f,
                 job["manifests"][key],
                 key=f"infra-geo-region-{key}-{token}",
                 retries=opts["retries"],
@@ -533,6 +537,11 @@ def _run(
             client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _same(value: Any) -> Any:
+    """Return ``value`` (a task that holds the batch's options on the cluster)."""
+    return value
 
 
 def _dashboard(client: Any) -> str | None:
