@@ -331,7 +331,10 @@ class _NodeWayPass:
     """Pass 2 state: node locations tested in batches, ways decided in batches."""
 
     def __init__(self, geoms: list[BaseGeometry], mp_ways: np.ndarray) -> None:
-        self.geoms = np.asarray(geoms, dtype=object)
+        self.geoms = geoms
+        self.bounds = shapely.bounds(np.asarray(geoms, dtype=object))
+        for g in geoms:
+            shapely.prepare(g)
         self.n_areas = len(geoms)
         self.mp_ways = mp_ways
         self.node_id: list[int] = []
@@ -358,9 +361,7 @@ class _NodeWayPass:
         xy = np.asarray(self.node_xy, dtype=np.int64).reshape(-1, 2).astype(np.float64)
         self.n_nodes += len(ids)
         self.node_id, self.node_xy = [], []
-        tree = shapely.STRtree(shapely.points(xy / _PRECISION))
-        area, point = tree.query(self.geoms, predicate="intersects")
-        self.inside_parts.append(ids[point] * self.n_areas + area)
+        self.inside_parts.append(_inside_keys(ids, xy / _PRECISION, self.geoms, self.bounds))
 
     def start_ways(self) -> None:
         """Merge the nodes' keys once all nodes are read (a sorted file has ways after nodes)."""
@@ -382,11 +383,11 @@ class _NodeWayPass:
         np.cumsum(lens, out=offsets[1:])
         way_of = np.repeat(np.arange(len(wid)), lens)
         rows, area = _expand(self.inside, refs, a)
-        pairs = np.unique(way_of[rows] * a + area)
+        pairs = _unique(way_of[rows] * a + area)
         wrow, warea = pairs // a, pairs % a
         self.way_parts.append(wid[wrow] * a + warea)
         pos, owner = _gather(offsets, wrow)
-        self.node_parts.append(np.unique(refs[pos] * a + warea[owner]))
+        self.node_parts.append(_unique(refs[pos] * a + warea[owner]))
         mp = np.isin(wid, self.mp_ways)
         if mp.any():
             pos, _ = _gather(offsets, np.flatnonzero(mp))
@@ -395,11 +396,43 @@ class _NodeWayPass:
             self.mp_ref.append(refs[pos])
 
 
+def _inside_keys(
+    ids: np.ndarray, lonlat: np.ndarray, geoms: list[BaseGeometry], bounds: np.ndarray
+) -> np.ndarray:
+    """Return the keys ``id * n_areas + area`` of the points inside (or on) each area.
+
+    The points are sorted by longitude once; each area tests only the points of its
+    longitude band that fall in its box, with ``shapely.intersects_xy`` on the prepared area.
+    A loop over the areas, never over the points.
+    """
+    order = np.argsort(lonlat[:, 0], kind="stable")
+    x = lonlat[order, 0]
+    y = lonlat[order, 1]
+    lo = np.searchsorted(x, bounds[:, 0], side="left")
+    hi = np.searchsorted(x, bounds[:, 2], side="right")
+    a = len(geoms)
+    parts = []
+    for i, geom in enumerate(geoms):
+        ys = y[lo[i] : hi[i]]
+        cand = np.flatnonzero((ys >= bounds[i, 1]) & (ys <= bounds[i, 3])) + lo[i]
+        hit = cand[shapely.intersects_xy(geom, x[cand], y[cand])]
+        parts.append(ids[order[hit]] * a + i)
+    return np.concatenate(parts)
+
+
 def _union(parts: list[np.ndarray]) -> np.ndarray:
     """Return the sorted unique keys of ``parts``."""
     if not parts:
         return np.zeros(0, dtype=np.int64)
-    return np.unique(np.concatenate(parts))
+    return _unique(np.concatenate(parts))
+
+
+def _unique(keys: np.ndarray) -> np.ndarray:
+    """Return the sorted unique values of ``keys`` (a sort, not numpy's hashing ``unique``)."""
+    keys = np.sort(keys)
+    keep = np.ones(len(keys), dtype=bool)
+    np.not_equal(keys[1:], keys[:-1], out=keep[1:])
+    return keys[keep]
 
 
 def _nodes_and_ways(path: str, geoms: list[BaseGeometry], mp_ways: np.ndarray) -> _NodeWayPass:
@@ -458,7 +491,7 @@ def _plan(
         rel = _relations(path)
         is_complete = np.isin(rel.complete, list(complete_types))
         mp_member = is_complete[rel.member_rel] & (rel.member_type == _WAY)
-        mp_ways = np.unique(rel.member_ref[mp_member])
+        mp_ways = _unique(rel.member_ref[mp_member])
         say(f"pass 2/3: testing nodes against {a} area(s) and deciding ways")
         st = _nodes_and_ways(path, geoms, mp_ways)
     except (RuntimeError, ValueError, osmium.InvalidLocationError) as exc:
@@ -470,7 +503,7 @@ def _plan(
     # completed relations: all member ways, and those ways' nodes
     m = np.flatnonzero(mp_member)
     rows, area = _expand(rels, rel.ids[rel.member_rel[m]], a)
-    extra_ways = np.unique(rel.member_ref[m][rows] * a + area)
+    extra_ways = _unique(rel.member_ref[m][rows] * a + area)
     extra_nodes = _member_way_nodes(st, extra_ways, a)
     nodes = _union([st.inside, *st.node_parts, extra_nodes])
     ways = _union([ways, extra_ways])
@@ -512,7 +545,7 @@ def _member_way_nodes(st: _NodeWayPass, way_keys: np.ndarray, a: int) -> np.ndar
     found = at < len(ids)
     found[found] = ids[at[found]] == wid[found]  # a member way missing from the file: none
     pos, owner = _gather(offsets, at[found])
-    return np.unique(refs[pos] * a + area[found][owner])
+    return _unique(refs[pos] * a + area[found][owner])
 
 
 # ------------------------------------------------------------------------------------------
@@ -544,25 +577,6 @@ class _Cursor:
         self.areas = [*(k % a).tolist(), -1]
         self.j = 0
         self.next = e
-
-    def take(self, oid: int) -> list[int]:
-        """Return the areas of object ``oid`` (ids must come in increasing order)."""
-        ids, j = self.ids, self.j
-        while True:
-            while ids[j] < oid:
-                j += 1
-            if ids[j] == _END and self.next < len(self.keys):
-                self.load()
-                ids, j = self.ids, 0
-                continue
-            break
-        out = []
-        areas = self.areas
-        while ids[j] == oid:
-            out.append(areas[j])
-            j += 1
-        self.j = j
-        return out
 
 
 def _write_all(
@@ -641,22 +655,36 @@ def _header(geom: BaseGeometry) -> Any:
 
 
 def _write_pass(path: str, writers: list[Any], plan: _Plan, n_areas: int) -> None:
-    """Hand every object to the writers of its areas, in file order."""
-    cur = {
-        "n": _Cursor(plan.nodes, n_areas),
-        "w": _Cursor(plan.ways, n_areas),
-        "r": _Cursor(plan.relations, n_areas),
-    }
-    add = {
-        "n": [w.add_node for w in writers],
-        "w": [w.add_way for w in writers],
-        "r": [w.add_relation for w in writers],
-    }
+    """Hand every object to the writers of its areas, in file order (sorted: n, w, r).
+
+    The loop keeps the current cursor's lists in locals: per object one comparison in the
+    common case, and one writer call per area it goes to.
+    """
     import osmium
 
+    curs = {
+        "n": (_Cursor(plan.nodes, n_areas), [w.add_node for w in writers]),
+        "w": (_Cursor(plan.ways, n_areas), [w.add_way for w in writers]),
+        "r": (_Cursor(plan.relations, n_areas), [w.add_relation for w in writers]),
+    }
+    kind = ""
+    cur, fns = curs["n"]
+    ids, areas, j = cur.ids, cur.areas, 0
     o: Any
     for o in _open(path, osmium.osm.NODE | osmium.osm.WAY | osmium.osm.RELATION):
         t = o.type_str()
-        fns = add[t]
-        for i in cur[t].take(o.id):
-            fns[i](o)
+        if t != kind:  # once per type in a sorted file
+            kind = t
+            cur, fns = curs[t]
+            ids, areas, j = cur.ids, cur.areas, 0
+        oid = o.id
+        while True:
+            while ids[j] < oid:
+                j += 1
+            if ids[j] != _END or cur.next >= len(cur.keys):
+                break
+            cur.load()
+            ids, areas, j = cur.ids, cur.areas, 0
+        while ids[j] == oid:
+            fns[areas[j]](o)
+            j += 1
