@@ -155,6 +155,22 @@ def test_passes_do_not_grow_with_the_number_of_regions(li_regions, liechtenstein
     assert len(_CountingProcessor.opened) == 3
 
 
+def test_groups_of_writers_give_the_same_files(li_split, li_regions, liechtenstein, tmp_path):
+    # more areas than files that may be open at once: one writing pass per group of 4
+    paths, *_ = li_split
+    _, buffered = li_regions
+    _CountingProcessor.opened = []
+    messages: list[str] = []
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(osmium, "FileProcessor", _CountingProcessor)
+        mp.setattr(_split, "_MAX_WRITERS", 4)
+        grouped = split_extract(liechtenstein, buffered, tmp_path, progress=messages.append)
+    assert len(_CountingProcessor.opened) == 2 + 3
+    assert messages[-1].startswith("pass 5/5: writing 3 extract(s) (9-11 of 11)")
+    for key, path in paths.items():
+        assert _content(grouped[key]) == _content(path), key
+
+
 @pytest.mark.parametrize("key", ["Vaduz", "Schaan", "Planken", "Balzers"])
 def test_extract_equals_object_by_object_reference(li_split, li_regions, li_objects, key):
     paths, *_ = li_split

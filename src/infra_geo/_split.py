@@ -41,6 +41,8 @@ _BATCH = 1 << 20
 _CHUNK = 1 << 16
 #: above every OSM id: ends a chunk of the writing pass
 _END = 1 << 62
+#: most extracts written in one pass (one open file and one libosmium thread each)
+_MAX_WRITERS = 4000
 #: libosmium's fixed-point coordinates: degrees times 10^7
 _PRECISION = 10_000_000
 #: member types of a relation in the member arrays
@@ -81,7 +83,9 @@ def split_extract(
     flat arrays; (2) nodes and ways: node locations tested against all areas at once in
     batches of 2**20 nodes (``shapely.STRtree`` over the points queried with the areas,
     which GEOS prepares), then ways decided in batches from their node references;
-    (3) one writing pass with one ``osmium.SimpleWriter`` per area. A file that is not a
+    (3) one writing pass with one ``osmium.SimpleWriter`` per area (one open file each;
+    beyond 4,000 areas, or the open-file limit, one writing pass per such group). A file
+    that is not a
     PBF sorted by type then id (XML, or an unsorted PBF) is first sorted into a temporary
     PBF in memory (one more pass, for small files).
 
@@ -142,11 +146,12 @@ def split_extract(
             f"Cannot create the output folder {out}: {exc.strerror}. Pass a writable folder."
         ) from None
     say = progress or (lambda _msg: None)
+    total = 2 + -(-len(keys) // _max_writers())
     with _sorted_input(path, say) as src:
-        plan = _plan(src, geoms, complete_types, say)
+        plan = _plan(src, geoms, complete_types, say, total)
         if plan is None:  # not sorted after all: sort and plan again
             with _sorted_copy(src, say) as src2:
-                plan = _plan(src2, geoms, complete_types, say)
+                plan = _plan(src2, geoms, complete_types, say, total)
                 if plan is None:
                     raise DataFileError(
                         f"{path} holds negative (not uploaded) object ids, which cannot be "
@@ -481,18 +486,19 @@ def _plan(
     geoms: list[BaseGeometry],
     complete_types: tuple[str, ...],
     say: Callable[[str], None],
+    total: int,
 ) -> _Plan | None:
     """Run passes 1 and 2 and decide; ``None`` when the file is not sorted by type and id."""
     import osmium
 
     a = len(geoms)
     try:
-        say("pass 1/3: reading the relations")
+        say(f"pass 1/{total}: reading the relations")
         rel = _relations(path)
         is_complete = np.isin(rel.complete, list(complete_types))
         mp_member = is_complete[rel.member_rel] & (rel.member_type == _WAY)
         mp_ways = _unique(rel.member_ref[mp_member])
-        say(f"pass 2/3: testing nodes against {a} area(s) and deciding ways")
+        say(f"pass 2/{total}: testing nodes against {a} area(s) and deciding ways")
         st = _nodes_and_ways(path, geoms, mp_ways)
     except (RuntimeError, ValueError, osmium.InvalidLocationError) as exc:
         raise _read_error(path, exc) from None
@@ -579,6 +585,27 @@ class _Cursor:
         self.next = e
 
 
+def _max_writers() -> int:
+    """Return how many files may be open at once: the open-file limit less a margin.
+
+    The soft limit is raised towards the hard one when more are needed (Linux, macOS).
+    """
+    try:
+        import resource
+    except ImportError:  # Windows: the C runtime's default of 512 streams
+        return min(_MAX_WRITERS, 448)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = _MAX_WRITERS + 64
+    if soft != resource.RLIM_INFINITY and soft < want:
+        new = want if hard == resource.RLIM_INFINITY else min(hard, want)
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (new, hard))
+            soft = new
+    if soft == resource.RLIM_INFINITY:
+        return _MAX_WRITERS
+    return max(1, min(_MAX_WRITERS, soft - 64))
+
+
 def _write_all(
     path: str,
     keys: list[str],
@@ -587,25 +614,39 @@ def _write_all(
     out: Path,
     say: Callable[[str], None],
 ) -> dict[str, Path]:
-    """Pass 3: one writer per area, each file written to a temporary name then renamed."""
+    """Write the extracts: temporary names, one writing pass per group of open files, renames.
+
+    All areas are written in one pass when the open-file limit allows (it does up to
+    :data:`_MAX_WRITERS` areas); the files are renamed only when every pass succeeded.
+    """
     import osmium
 
-    say(f"pass 3/3: writing {len(keys)} extract(s)")
+    n = len(keys)
+    size = _max_writers()
+    groups = [range(s, min(n, s + size)) for s in range(0, n, size)]
     tmp = [out / f".{k}.osm.pbf.{os.getpid()}.part" for k in keys]
     final = [out / f"{k}.osm.pbf" for k in keys]
     writers: list[Any] = []
     # libosmium buffers per writer: keep the total near 256 MB for many areas
-    bufsz = int(min(4 << 20, max(256 << 10, (256 << 20) // len(keys))))
+    bufsz = int(min(4 << 20, max(256 << 10, (256 << 20) // len(groups[0]))))
     pool = osmium.io.ThreadPool()
     done = False
     try:
-        for t, g in zip(tmp, geoms, strict=True):
-            writers.append(
-                osmium.SimpleWriter(osmium.io.File(str(t), "pbf"), bufsz, _header(g), True, pool)
+        for g, group in enumerate(groups):
+            say(
+                f"pass {3 + g}/{2 + len(groups)}: writing {len(group)} extract(s)"
+                + (f" ({group.start + 1}-{group.stop} of {n})" if len(groups) > 1 else "")
             )
-        _write_pass(path, writers, plan, len(keys))
-        while writers:
-            writers.pop().close()
+            slots: list[Any] = [None] * n
+            for i in group:
+                w = osmium.SimpleWriter(
+                    osmium.io.File(str(tmp[i]), "pbf"), bufsz, _header(geoms[i]), True, pool
+                )
+                writers.append(w)
+                slots[i] = w
+            _write_pass(path, slots, plan, n)
+            while writers:
+                writers.pop().close()
         for t, f in zip(tmp, final, strict=True):
             os.replace(t, f)
         done = True
@@ -654,18 +695,27 @@ def _header(geom: BaseGeometry) -> Any:
     return h
 
 
-def _write_pass(path: str, writers: list[Any], plan: _Plan, n_areas: int) -> None:
+def _skip(_o: Any) -> None:
+    """Write nothing: an area of another group of writers."""
+
+
+def _write_pass(path: str, writers: list[Any | None], plan: _Plan, n_areas: int) -> None:
     """Hand every object to the writers of its areas, in file order (sorted: n, w, r).
+
+    ``writers[i]`` is the writer of area ``i``, or ``None`` for an area of another group.
 
     The loop keeps the current cursor's lists in locals: per object one comparison in the
     common case, and one writer call per area it goes to.
     """
     import osmium
 
+    def add(name: str) -> list[Callable[[Any], None]]:
+        return [_skip if w is None else getattr(w, name) for w in writers]
+
     curs = {
-        "n": (_Cursor(plan.nodes, n_areas), [w.add_node for w in writers]),
-        "w": (_Cursor(plan.ways, n_areas), [w.add_way for w in writers]),
-        "r": (_Cursor(plan.relations, n_areas), [w.add_relation for w in writers]),
+        "n": (_Cursor(plan.nodes, n_areas), add("add_node")),
+        "w": (_Cursor(plan.ways, n_areas), add("add_way")),
+        "r": (_Cursor(plan.relations, n_areas), add("add_relation")),
     }
     kind = ""
     cur, fns = curs["n"]
