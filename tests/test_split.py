@@ -84,7 +84,9 @@ def li_objects(liechtenstein: Path):
     return nodes, ways, rels
 
 
-def _reference(objects, area) -> tuple[set[int], set[int], set[int]]:
+def _reference(
+    objects, area, types=("multipolygon", "boundary")
+) -> tuple[set[int], set[int], set[int]]:
     """Node, way and relation ids the extract of ``area`` must hold, object by object."""
     nodes, ways, rels = objects
     shapely.prepare(area)
@@ -105,11 +107,7 @@ def _reference(objects, area) -> tuple[set[int], set[int], set[int]]:
             break
         rel_in |= parents
     mp_ways = {
-        x
-        for r in rel_in
-        if rels[r][0] == "multipolygon"
-        for t, x in rels[r][1]
-        if t == "w" and x in ways
+        x for r in rel_in if rels[r][0] in types for t, x in rels[r][1] if t == "w" and x in ways
     }
     all_ways = way_in | mp_ways
     all_nodes = inside | {n for w in all_ways for n in ways[w] if n in nodes}
@@ -186,6 +184,17 @@ def test_extract_equals_object_by_object_reference(li_split, li_regions, li_obje
         assert np.all(np.diff(got[t]) > 0)
 
 
+def test_only_multipolygons_completed_when_asked(li_regions, li_objects, liechtenstein, tmp_path):
+    _, buffered = li_regions
+    area = buffered["Schaan"]
+    paths = split_extract(liechtenstein, {"s": area}, tmp_path, complete_types=("multipolygon",))
+    got = _content(paths["s"])
+    nodes, ways, rels = _reference(li_objects, area, types=("multipolygon",))
+    assert (set(got["n"]), set(got["w"]), set(got["r"])) == (nodes, ways, rels)
+    # completing the boundaries too adds their ways: the default differs here
+    assert ways < _reference(li_objects, area)[1]
+
+
 def test_ways_and_multipolygons_complete(li_split, li_objects) -> None:
     paths, *_ = li_split
     all_nodes, all_ways, _ = li_objects
@@ -202,7 +211,7 @@ def test_ways_and_multipolygons_complete(li_split, li_objects) -> None:
                 # complete: every node the whole file has (a clipped country file lacks some)
                 assert not (missing & all_nodes.keys()), (path.name, o.id)
                 assert [n.ref for n in o.nodes] == all_ways[o.id]
-            elif o.tags.get("type") == "multipolygon":
+            elif o.tags.get("type") in ("multipolygon", "boundary"):
                 n_mp += 1
                 members = {m.ref for m in o.members if m.type == "w"}
                 assert members & all_ways.keys() <= way_ids, (path.name, o.id)
@@ -319,6 +328,11 @@ def test_bad_files_raise_and_write_nothing(liechtenstein, tmp_path, kind) -> Non
         split_extract(path, {"a": BOX}, out)
     assert str(path) in str(err.value) or path.name in str(err.value)
     assert not out.exists() or not list(out.iterdir())
+
+
+def test_complete_types_must_be_strings(liechtenstein, tmp_path) -> None:
+    with pytest.raises(InputError, match="complete_types"):
+        split_extract(liechtenstein, {"a": BOX}, tmp_path, complete_types="multipolygon")
 
 
 def test_osm_file_must_be_a_path(tmp_path) -> None:

@@ -63,7 +63,7 @@ def split_extract(
     out_dir: PathLike,
     *,
     progress: Callable[[str], None] | None = None,
-    complete_types: tuple[str, ...] = ("multipolygon",),
+    complete_types: tuple[str, ...] = ("multipolygon", "boundary"),
 ) -> dict[str, Path]:
     """Write one OSM extract per area in a fixed number of passes over ``osm_file``.
 
@@ -73,7 +73,8 @@ def split_extract(
     beyond the border are exact); every relation with a node member inside the area, a way
     member in the extract or (repeatedly) a relation member in the extract, its members
     kept as they are; and for each such relation whose ``type`` tag is in
-    ``complete_types`` (multipolygons) all its member ways and their nodes, so areas
+    ``complete_types`` (multipolygons and boundaries) all its member ways and their nodes,
+    so areas
     assemble exactly as in the whole file. Ways a completed relation adds do not pull in
     further relations. Objects keep their ids, tags and metadata; each file is sorted by
     type then id and its header box is the area's bounds. An area without data gets a
@@ -108,7 +109,10 @@ def split_extract(
     progress : callable, optional
         Called with a short message at the start of each pass.
     complete_types : tuple of str
-        Relation ``type`` values whose member ways are completed (default multipolygon).
+        Relation ``type`` values whose member ways are completed. The default is the two
+        types libosmium (and so :func:`infra_geo.facilities_from_file`) assembles into
+        areas: ``multipolygon`` and ``boundary`` (a nature reserve or park mapped as a
+        ``type=boundary`` relation is an area facility too).
 
     Returns
     -------
@@ -137,6 +141,11 @@ def split_extract(
     (['all'], 'all.osm.pbf')
     """
     keys, geoms = _check_areas(areas)
+    if isinstance(complete_types, str) or not all(isinstance(t, str) for t in complete_types):
+        raise InputError(
+            f"complete_types must be a tuple of relation types such as ('multipolygon',), "
+            f"got {complete_types!r}."
+        )
     path = _check_file(osm_file)
     out = Path(out_dir)
     try:
