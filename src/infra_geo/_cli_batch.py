@@ -146,7 +146,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"Dask dashboard: {res.dashboard_link}")
         print(
             f"{len(res.regions)} regions: {counts['done']} done, {counts['skipped']} skipped "
-            f"(already complete), {counts['failed']} failed; {len(res.gaps)} units, "
+            f"(already complete), {counts['failed']} failed, {counts['empty']} without units; "
+            f"{len(res.gaps)} units, "
             f"{len(res.units_outside)} outside every region; wrote {args.out}/merged "
             f"({', '.join(p.name for k, p in res.paths.items() if k != 'regions')})"
         )

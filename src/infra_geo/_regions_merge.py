@@ -164,6 +164,16 @@ def summary_md(facts: dict[str, Any], table: pd.DataFrame, lang: str) -> str:
             else "."
         )
     )
+    if facts["empty"]:
+        lines.append(
+            (
+                "Regio's zonder eenheid (elke eenheid hoort bij een buurregio): "
+                if nl
+                else "Regions without a unit (each unit belongs to a neighbouring region): "
+            )
+            + _md(", ".join(facts["empty"]))
+            + "."
+        )
     if facts["dropped"]:
         lines.append(
             (

@@ -107,7 +107,13 @@ def read_regions(
     elif isinstance(regions, (str, os.PathLike)):
         text = str(regions)
         if text.startswith("admin:"):
-            level = _admin_level(text.split(":", 1)[1])
+            try:
+                level = _admin_level(text.split(":", 1)[1])
+            except InputError:
+                raise InputError(
+                    f"regions {text!r}: LEVEL must be a whole number from 1 to 12 (8 = the "
+                    "municipality in most of Europe), e.g. 'admin:8'."
+                ) from None
             raw = neighbourhoods_from_osm(file=osm_file, admin_level=level)
             from_osm = True
         elif text.startswith("hex:"):

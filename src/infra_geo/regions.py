@@ -59,8 +59,9 @@ class RegionsResult:
         ``region_key`` and ``region_name``; ranks over all units.
     regions : GeoDataFrame
         One row per region: ``region_key``, ``region_id``, ``region_name``, ``status``
-        ("done", "skipped": complete from an earlier run with the same inputs, "failed"),
-        ``reason`` (why it failed), ``units``, ``seconds`` and the region's geometry.
+        ("done", "skipped": complete from an earlier run with the same inputs, "failed",
+        "empty": no unit belongs to it), ``reason`` (why it failed or is empty), ``units``,
+        ``seconds`` and the region's geometry.
     units : GeoDataFrame
         Every unit built for the whole file, with its ``region_key`` (missing: in no region).
     units_outside : GeoDataFrame
@@ -88,9 +89,9 @@ class RegionsResult:
     dropped_regions: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
-        """Return the number of regions per status (``done``, ``skipped``, ``failed``)."""
+        """Return the number of regions per status (``done``, ``skipped``, ``failed``, ``empty``)."""
         got = self.regions["status"].value_counts()
-        return {s: int(got.get(s, 0)) for s in ("done", "skipped", "failed")}
+        return {s: int(got.get(s, 0)) for s in ("done", "skipped", "failed", "empty")}
 
 
 def analyse_regions(  # noqa: PLR0913 - public entry point: data args + keyword options
@@ -184,7 +185,7 @@ def analyse_regions(  # noqa: PLR0913 - public entry point: data args + keyword 
     ...     res = ig.analyse_regions(ig.sample_path(), halves, neighbourhoods="hex:250",
     ...                              out=tmp + "/batch", workers=1)
     >>> res.counts(), len(res.gaps) + len(res.units_outside) == len(res.units)
-    ({'done': 2, 'skipped': 0, 'failed': 0}, True)
+    ({'done': 2, 'skipped': 0, 'failed': 0, 'empty': 0}, True)
     """
     opts = _check_options(
         osm_file, out, client, scheduler, workers, minutes, speed_kmh, lang, buffer_m, retries
@@ -199,7 +200,7 @@ def analyse_regions(  # noqa: PLR0913 - public entry point: data args + keyword 
     todo = [k for k in planned["regions"]["region_key"] if k not in status]
     for key in status:
         if progress is not None:
-            progress(key, "skipped")
+            progress(key, status[key]["status"])
     link = None
     if todo:
         areas = plan.buffered_areas(
@@ -435,7 +436,12 @@ def _skipped(planned: dict[str, Any], job: dict[str, Any], out_dir: Path) -> dic
     done: dict[str, Any] = {}
     job["manifests"] = {}
     for key in planned["regions"]["region_key"]:
-        fp = plan.fingerprint(job, plan.frame_sha256(_region_units(planned, key)))
+        units = _region_units(planned, key)
+        if len(units) == 0:
+            why = "no unit has its representative point in this region (see units_outside)"
+            done[key] = {"key": key, "status": "empty", "reason": why}
+            continue
+        fp = plan.fingerprint(job, plan.frame_sha256(units))
         job["manifests"][key] = fp
         folder = out_dir / "regions" / key
         old = read_json(folder / MANIFEST)
@@ -576,7 +582,7 @@ def _merge(
     reg["seconds"] = None
     reg["seconds"] = pd.to_numeric(st["seconds"], errors="coerce") if "seconds" in st else None
     reg["units"] = [int((planned["units"]["region_key"] == k).sum()) for k in reg["region_key"]]
-    ok = reg.loc[reg["status"] != "failed", "region_key"].tolist()
+    ok = reg.loc[reg["status"].isin(("done", "skipped")), "region_key"].tolist()
     gaps = merged_gaps(out_dir, reg, ok)
     facts = {
         "source": job["source"],
@@ -584,6 +590,7 @@ def _merge(
         "done": int((reg["status"] == "done").sum()),
         "skipped": int((reg["status"] == "skipped").sum()),
         "failed": int((reg["status"] == "failed").sum()),
+        "empty": reg.loc[reg["status"] == "empty", "region_name"].astype(str).tolist(),
         "units": len(gaps),
         "residents": float(pd.to_numeric(gaps.get("residents"), errors="coerce").sum()),
         "units_outside": planned["outside"]["unit_id"].astype(str).tolist(),
