@@ -32,7 +32,7 @@ FLAGS = {
 }
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction) -> None:
     """Add the ``batch`` command and its flags to the ``infra-geo`` parser."""
     b = sub.add_parser(
         "batch",

@@ -105,7 +105,7 @@ def overview_map(regions: gpd.GeoDataFrame, table: pd.DataFrame, minutes: float,
             f'<a href="{link}" target="_blank">'
             f"{'kaart van deze regio' if lang == 'nl' else 'map of this region'}</a>"
         )
-        folium.GeoJson(
+        shape = folium.GeoJson(
             gpd.GeoSeries([r.geometry], crs=reg.crs).__geo_interface__,
             style_function=lambda _f, c=colour: {
                 "fillColor": c,
@@ -114,8 +114,9 @@ def overview_map(regions: gpd.GeoDataFrame, table: pd.DataFrame, minutes: float,
                 "fillOpacity": 0.6,
             },
             tooltip=html.escape(f"{r['region_name']}: {shown}"),
-            popup=folium.Popup(popup, max_width=320),
-        ).add_to(m)
+        )
+        folium.Popup(popup, max_width=320).add_to(shape)
+        shape.add_to(m)
     scale.add_to(m)
     return m
 
@@ -151,6 +152,33 @@ def summary_md(facts: dict[str, Any], table: pd.DataFrame, lang: str) -> str:
         ),
         "",
     ]
+    lines += _coverage_lines(facts, lang)
+    m = facts["minutes"]
+    head = (
+        "| regio | eenheden | inwoners | alle 8 binnen {m} min |"
+        if nl
+        else ("| region | units | residents | all 8 within {m} min |")
+    )
+    lines += [
+        "",
+        f"## {'Per regio' if nl else 'By region'}",
+        "",
+        head.format(m=f"{m:g}"),
+        "|---|---:|---:|---:|",
+    ]
+    for _, r in table.iterrows():
+        share = _i18n.percent(r["share"], lang) if pd.notna(r["share"]) else "-"
+        units = num(int(r["units"]), lang) if pd.notna(r["units"]) else "-"
+        residents = num(round(float(r["residents"])), lang) if pd.notna(r["residents"]) else "-"
+        lines.append(f"| {_md(r['region_name'])} | {units} | {residents} | {share} |")
+    return "\n".join(lines) + "\n"
+
+
+def _coverage_lines(facts: dict[str, Any], lang: str) -> list[str]:
+    """Return the summary's lines on units outside regions, empty, dropped and failed regions."""
+    nl = lang == "nl"
+    num = _i18n.number
+    lines: list[str] = []
     outside = facts["units_outside"]
     lines.append(
         (
@@ -187,25 +215,7 @@ def summary_md(facts: dict[str, Any], table: pd.DataFrame, lang: str) -> str:
     if facts["failures"]:
         lines += ["", f"## {'Mislukte regio' if nl else 'Failed regions'}", ""]
         lines += [f"- {_md(k)}: {_md(reason)}" for k, reason in facts["failures"].items()]
-    m = facts["minutes"]
-    head = (
-        "| regio | eenheden | inwoners | alle 8 binnen {m} min |"
-        if nl
-        else ("| region | units | residents | all 8 within {m} min |")
-    )
-    lines += [
-        "",
-        f"## {'Per regio' if nl else 'By region'}",
-        "",
-        head.format(m=f"{m:g}"),
-        "|---|---:|---:|---:|",
-    ]
-    for _, r in table.iterrows():
-        share = _i18n.percent(r["share"], lang) if pd.notna(r["share"]) else "-"
-        units = num(int(r["units"]), lang) if pd.notna(r["units"]) else "-"
-        residents = num(round(float(r["residents"])), lang) if pd.notna(r["residents"]) else "-"
-        lines.append(f"| {_md(r['region_name'])} | {units} | {residents} | {share} |")
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def write_merged(

@@ -273,7 +273,7 @@ def _check_options(  # noqa: PLR0913 - the options analyse_regions checks before
     speed = positive(speed_kmh if speed_kmh is not None else settings.walk_speed_kmh, "speed_kmh")
     return {
         "src": Path(os.path.abspath(osm_file)),
-        "out": check_batch_out(out),
+        "out": _check_batch_out(out),
         "client": client,
         "scheduler": scheduler,
         "workers": workers,
@@ -283,7 +283,7 @@ def _check_options(  # noqa: PLR0913 - the options analyse_regions checks before
     }
 
 
-def check_batch_out(out: Any, flag: str = "out") -> Path:
+def _check_batch_out(out: Any, flag: str = "out") -> Path:
     """Return the batch folder (created): new, empty or an earlier batch's; else InputError."""
     from ._outdir import TAG, check_out_dir
 
