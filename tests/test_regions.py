@@ -106,12 +106,19 @@ class Cluster:
                 time.sleep(0.3)
 
     def idle(self) -> None:
-        """Wait until no task runs on any worker (orphans of a killed client finish)."""
+        """Wait until no task runs on any worker (orphans of a killed client finish).
+
+        A killed client's tasks are forgotten by the scheduler, but a running one goes on in
+        its worker thread: the workers' ``active_threads`` say when it is over.
+        """
         from distributed import Client
 
         with Client(self.address, timeout="30s") as c:
             deadline = time.monotonic() + 300
-            while any(c.processing().values()) and time.monotonic() < deadline:
+            while time.monotonic() < deadline:
+                busy = c.run(lambda dask_worker: len(dask_worker.active_threads))
+                if not any(busy.values()) and not any(c.processing().values()):
+                    return
                 time.sleep(0.5)
 
     def kill_worker(self) -> None:
