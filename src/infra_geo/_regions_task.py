@@ -114,8 +114,30 @@ def region_task(
     manifest = dict(manifest)
     manifest["seconds"] = round(time.perf_counter() - start, 3)
     manifest["units"] = len(res.gaps)
+    manifest["network_nodes"] = res.network.n_nodes
+    manifest["worker"] = _worker_name()
+    manifest["worker_peak_mib"] = round(_peak_rss_mib(), 1)  # what a memory limit must hold
     write_json(folder / MANIFEST, manifest)
     return {"key": key, "status": "done", "seconds": manifest["seconds"]}
+
+
+def _worker_name() -> str:
+    """Return the Dask worker's address running this task ('' outside a worker)."""
+    try:
+        from distributed import get_worker
+
+        return str(get_worker().address)
+    except (ImportError, ValueError):
+        return ""
+
+
+def _peak_rss_mib() -> float:
+    """Return this process's peak resident memory so far, MiB (0 where unknown)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not on Windows
+        return 0.0
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _analyse_region(extract: str, units: gpd.GeoDataFrame, job: dict[str, Any]) -> Any:
