@@ -378,3 +378,14 @@ def test_split_module_opens_files_through_osmium(liechtenstein) -> None:
     # the pass counts above wrap osmium.FileProcessor: the module must open files with it
     fp = _split._open(str(liechtenstein), osmium.osm.RELATION)
     assert isinstance(fp, osmium.FileProcessor)
+
+
+def test_pyrosm_reads_an_extract(li_split) -> None:
+    # another PBF reader (not libosmium) reads the level-1 zlib blocks and the sorted header
+    import pyrosm
+
+    paths, *_ = li_split
+    got = _content(paths["Planken"])
+    nodes = pyrosm.OSM(str(paths["Planken"])).get_network(network_type="all", nodes=True)[0]
+    assert len(nodes) > 1000
+    assert set(nodes["id"].astype("int64")) <= set(got["n"])

@@ -43,6 +43,9 @@ _CHUNK = 1 << 16
 _END = 1 << 62
 #: most extracts written in one pass (one open file and one libosmium thread each)
 _MAX_WRITERS = 4000
+#: the extracts' format: PBF with zlib at level 1 (on Malta 30 % faster to write than
+#: libosmium's default level, files 4 % larger; any PBF reader reads them)
+_PBF = "pbf,pbf_compression_level=1"
 #: libosmium's fixed-point coordinates: degrees times 10^7
 _PRECISION = 10_000_000
 #: member types of a relation in the member arrays
@@ -656,7 +659,7 @@ def _write_all(
             slots: list[Any] = [None] * n
             for i in group:
                 w = osmium.SimpleWriter(
-                    osmium.io.File(str(tmp[i]), "pbf"), bufsz, _header(geoms[i]), True, pool
+                    osmium.io.File(str(tmp[i]), _PBF), bufsz, _header(geoms[i]), True, pool
                 )
                 writers.append(w)
                 slots[i] = w
