@@ -10,6 +10,7 @@ read from an extract must equal the whole file's within the unbuffered region.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import ClassVar
@@ -389,3 +390,26 @@ def test_pyrosm_reads_an_extract(li_split) -> None:
     nodes = pyrosm.OSM(str(paths["Planken"])).get_network(network_type="all", nodes=True)[0]
     assert len(nodes) > 1000
     assert set(nodes["id"].astype("int64")) <= set(got["n"])
+
+
+def test_stale_part_files_of_killed_runs_are_removed(liechtenstein, tmp_path) -> None:
+    import subprocess
+    import sys
+
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    tag = _split._part_tag()
+    stale = tmp_path / f".a.osm.pbf.{tag}-{int(dead.stdout)}.part"
+    alive = tmp_path / f".a.osm.pbf.{tag}-{os.getppid()}.part"
+    other_host = tmp_path / f".a.osm.pbf.{tag}x-{int(dead.stdout)}.part"
+    other_key = tmp_path / f".b.osm.pbf.{tag}-{int(dead.stdout)}.part"
+    for p in (stale, alive, other_host, other_key):
+        p.write_bytes(b"half")
+    split_extract(liechtenstein, {"a": BOX}, tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["a.osm.pbf", alive.name, other_host.name, other_key.name]
+    )

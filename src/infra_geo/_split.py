@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import socket
 import tempfile
 from array import array
 from collections.abc import Callable, Iterator, Mapping
@@ -83,6 +84,10 @@ def split_extract(
     further relations. Objects keep their ids, tags and metadata; each file is sorted by
     type then id and its header box is the area's bounds. An area without data gets a
     valid empty file.
+
+    Each file is written as ``out_dir/.<key>.osm.pbf.<host>-<pid>.part`` and renamed
+    (``os.replace``) once every extract is complete; on any error the temporary files are
+    removed, and those a killed split on this host left are removed by the next call.
 
     Passes (constant, whatever ``len(areas)``): (1) relations only, their members kept as
     flat arrays; (2) nodes and ways: node locations tested against all areas at once in
@@ -163,6 +168,7 @@ def split_extract(
         raise DataFileError(
             f"Cannot create the output folder {out}: {exc.strerror}. Pass a writable folder."
         ) from None
+    _clean_stale_parts(out, keys)
     say = progress or (lambda _msg: None)
     total = 2 + -(-len(keys) // _max_writers())
     with _sorted_input(path, say) as src:
@@ -616,6 +622,28 @@ class _Cursor:
         self.next = e
 
 
+def _part_tag() -> str:
+    """Return this host's name as it goes into the temporary file names (file-name safe)."""
+    return re.sub(r"[^A-Za-z0-9_-]", "_", socket.gethostname()) or "host"
+
+
+def _clean_stale_parts(out: Path, keys: list[str]) -> None:
+    """Remove temporary files of ``keys`` that a killed split on this host left in ``out``.
+
+    Only files of this host whose process is gone: another machine writing to a shared
+    folder keeps its own.
+    """
+    from ._outdir import _pid_alive
+
+    pat = re.compile(r"\.(.+)\.osm\.pbf\." + re.escape(_part_tag()) + r"-(\d+)\.part$")
+    wanted = set(keys)
+    for p in out.glob(".*.part"):
+        m = pat.match(p.name)
+        if m and m.group(1) in wanted and not _pid_alive(int(m.group(2))):
+            with contextlib.suppress(OSError):
+                p.unlink()
+
+
 def _max_writers() -> int:
     """Return how many files may be open at once: the open-file limit less a margin.
 
@@ -655,7 +683,7 @@ def _write_all(
     n = len(keys)
     size = _max_writers()
     groups = [range(s, min(n, s + size)) for s in range(0, n, size)]
-    tmp = [out / f".{k}.osm.pbf.{os.getpid()}.part" for k in keys]
+    tmp = [out / f".{k}.osm.pbf.{_part_tag()}-{os.getpid()}.part" for k in keys]
     final = [out / f"{k}.osm.pbf" for k in keys]
     writers: list[Any] = []
     # libosmium buffers per writer: keep the total near 256 MB for many areas
