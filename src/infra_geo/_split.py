@@ -483,10 +483,11 @@ def _nodes_and_ways(path: str, geoms: list[BaseGeometry], mp_ways: np.ndarray) -
     ids, xy = st.node_id, st.node_xy
     last = -(1 << 63)
     in_ways = False
+    node = osmium.osm.Node
     o: Any
     for o in _open(path, osmium.osm.NODE | osmium.osm.WAY):
         oid = o.id
-        if o.is_node():
+        if type(o) is node:
             if in_ways or oid <= last:
                 st.sorted = False
             last = oid
@@ -772,20 +773,20 @@ def _write_pass(path: str, writers: list[Any | None], plan: _Plan, n_areas: int)
         return [_skip if w is None else getattr(w, name) for w in writers]
 
     curs = {
-        "n": (_Cursor(plan.nodes, n_areas), add("add_node")),
-        "w": (_Cursor(plan.ways, n_areas), add("add_way")),
-        "r": (_Cursor(plan.relations, n_areas), add("add_relation")),
+        osmium.osm.Node: (_Cursor(plan.nodes, n_areas), add("add_node")),
+        osmium.osm.Way: (_Cursor(plan.ways, n_areas), add("add_way")),
+        osmium.osm.Relation: (_Cursor(plan.relations, n_areas), add("add_relation")),
     }
-    kind = ""
-    cur, fns = curs["n"]
+    kind: Any = None
+    cur, fns = curs[osmium.osm.Node]
     ids, areas, j = cur.ids, cur.areas, 0
     o: Any
     for o in _open(path, osmium.osm.NODE | osmium.osm.WAY | osmium.osm.RELATION):
-        t = o.type_str()
-        if t != kind:  # once per type in a sorted file
-            kind = t
-            cur, fns = curs[t]
-            ids, areas, j = cur.ids, cur.areas, 0
+        if type(o) is not kind:  # once per type in a sorted file
+            cur.j = j
+            kind = type(o)
+            cur, fns = curs[kind]
+            ids, areas, j = cur.ids, cur.areas, cur.j
         oid = o.id
         while True:
             while ids[j] < oid:
