@@ -413,3 +413,75 @@ def test_stale_part_files_of_killed_runs_are_removed(liechtenstein, tmp_path) ->
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         ["a.osm.pbf", alive.name, other_host.name, other_key.name]
     )
+
+
+def _mount_tmpfs(where: Path, size: str) -> None:
+    import subprocess
+
+    where.mkdir()
+    cmd = ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)]
+    if subprocess.run(cmd, capture_output=True).returncode != 0:
+        pytest.fail("this test mounts a tmpfs: run it as root (as CI does)")
+
+
+def _umount(where: Path) -> None:
+    import subprocess
+
+    subprocess.run(["umount", str(where)], capture_output=True)
+
+
+def test_nearly_full_disk_is_refused_before_writing(liechtenstein, li_regions, tmp_path):
+    """A real small disk (a 1 MB tmpfs, as tests/test_hostile.py mounts) for 11 extracts."""
+    _, buffered = li_regions
+    small = tmp_path / "small"
+    _mount_tmpfs(small, "1m")
+    try:
+        out = small / "out"
+        with pytest.raises(DataFileError, match=r"need about .* MB free"):
+            split_extract(liechtenstein, buffered, out)
+        assert list(out.iterdir()) == []
+    finally:
+        _umount(small)
+
+
+_FILL_WHILE_WRITING = """
+import shutil, sys
+from pathlib import Path
+import shapely
+from infra_geo._split import split_extract
+from infra_geo.errors import DataFileError
+small, out = Path(sys.argv[1]), Path(sys.argv[2])
+boxes = {f"b{i}": shapely.box(9.47 + 0.015 * i, 47.04, 9.50 + 0.015 * i, 47.28) for i in range(8)}
+def fill(msg):  # the disk fills up (another program) just as the writing pass starts
+    if msg.startswith("pass 3"):
+        free = shutil.disk_usage(small).free
+        (small / "filler").write_bytes(bytes(max(0, free - (96 << 10))))
+try:
+    split_extract(sys.argv[3], boxes, out, progress=fill)
+except DataFileError as exc:
+    print("ERROR", exc)
+"""
+
+
+def test_disk_full_while_writing_raises_and_leaves_no_part_files(liechtenstein, tmp_path):
+    """A real full disk in the middle of the writing pass: a clear error, no half files, and
+    the process ends normally (pyosmium's writer must not abort it when it is freed)."""
+    import subprocess
+    import sys
+
+    small = tmp_path / "small"
+    _mount_tmpfs(small, "8m")
+    try:
+        out = small / "out"
+        r = subprocess.run(
+            [sys.executable, "-c", _FILL_WHILE_WRITING, str(small), str(out), str(liechtenstein)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert r.returncode == 0, r.stderr[-2000:]
+        assert r.stdout.startswith("ERROR Could not write the extracts"), r.stdout
+        assert "has room" in r.stdout
+        assert list(out.iterdir()) == []
+    finally:
+        _umount(small)

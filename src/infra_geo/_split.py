@@ -255,8 +255,10 @@ def _sorted_copy(path: str, say: Callable[[str], None]) -> Iterator[str]:
             writer = osmium.SimpleWriter(target)
             try:
                 merger.apply(writer, simplify=True)
-            finally:
-                writer.close()
+            except BaseException:
+                _close_or_keep(writer)
+                raise
+            writer.close()
         except (RuntimeError, ValueError, osmium.InvalidLocationError) as exc:
             raise _read_error(path, exc) from None
         yield target
@@ -351,6 +353,7 @@ def _write_all(
     """
     import osmium
 
+    _check_room(path, out, plan)
     n = len(keys)
     size = _max_writers()
     groups = [range(s, min(n, s + size)) for s in range(0, n, size)]
@@ -376,7 +379,8 @@ def _write_all(
                 slots[i] = w
             _write_pass(path, slots, plan, n)
             while writers:
-                writers.pop().close()
+                writers[-1].close()
+                writers.pop()
         for t, f in zip(tmp, final, strict=True):
             os.replace(t, f)
         done = True
@@ -389,12 +393,48 @@ def _write_all(
     finally:
         if not done:
             for w in writers:
-                with contextlib.suppress(Exception):
-                    w.close()
+                _close_or_keep(w)
             for t in tmp:
                 with contextlib.suppress(OSError):
                     t.unlink()
     return dict(zip(keys, final, strict=True))
+
+
+#: writers whose ``close`` failed (a full disk): pyosmium's ``SimpleWriter`` closes again in
+#: its C++ destructor, and a failure there ends the process (``std::terminate``), so these
+#: are kept alive for good (their memory is lost; it happens only on such an error)
+_FAILED_WRITERS: list[Any] = []
+
+
+def _close_or_keep(writer: Any) -> None:
+    """Close ``writer``; if that fails, keep it from ever being destroyed (see above)."""
+    try:
+        writer.close()
+    except Exception:
+        import ctypes
+
+        _FAILED_WRITERS.append(writer)
+        # one reference more than anyone holds: not freed even when the interpreter exits
+        ctypes.pythonapi.Py_IncRef(ctypes.py_object(writer))
+
+
+def _check_room(path: str, out: Path, plan: _Plan) -> None:
+    """Raise :class:`DataFileError` when ``out``'s disk clearly cannot hold the extracts.
+
+    The estimate scales the input's size by the objects written per object read (plus 20 %
+    for the lighter compression and the per-file headers).
+    """
+    import shutil
+
+    read = max(1, sum(plan.counts.values()))
+    written = len(plan.nodes) + len(plan.ways) + len(plan.relations)
+    need = Path(path).stat().st_size * written / read * 1.2 + (64 << 10)
+    free = shutil.disk_usage(out).free
+    if free < need:
+        raise DataFileError(
+            f"The extracts need about {need / 1e6:,.1f} MB in {out}, but its disk has "
+            f"{free / 1e6:,.1f} MB free. Free some space or pass another out_dir."
+        )
 
 
 def _write_error(path: str, out: Path, exc: BaseException) -> DataFileError:
