@@ -126,7 +126,9 @@ def split_extract(
     CRSError
         An area outside the lon/lat range (projected coordinates).
     DataFileError
-        ``osm_file`` missing, empty, truncated or not OSM; ``out_dir`` not writable.
+        ``osm_file`` missing, empty, truncated or not OSM; ``out_dir`` not writable, or
+        its disk too small for the extracts (checked before writing, and if it fills up
+        while writing).
 
     Examples
     --------
