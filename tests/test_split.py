@@ -262,6 +262,36 @@ def test_xml_input_gives_the_same_extracts_as_its_pbf(amsterdam_osm, amsterdam_p
     assert sorted(q.name for q in (tmp_path / "xml").iterdir()) == ["east.osm.pbf", "west.osm.pbf"]
 
 
+def test_unsorted_pbf_is_sorted_first(amsterdam_pbf, tmp_path) -> None:
+    # ways before nodes: pass 2 notices, the file is sorted into a temporary PBF and split
+    unsorted = tmp_path / "unsorted.osm.pbf"
+    with osmium.SimpleWriter(str(unsorted)) as w:
+        for entities in (osmium.osm.WAY, osmium.osm.NODE, osmium.osm.RELATION):
+            for o in osmium.FileProcessor(str(amsterdam_pbf), entities):
+                w.add(o)
+    areas = {"centre": shapely.box(4.893, 52.367, 4.900, 52.372)}
+    _CountingProcessor.opened = []
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(osmium, "FileProcessor", _CountingProcessor)
+        got = split_extract(unsorted, areas, tmp_path / "a")
+    assert len(_CountingProcessor.opened) == 2 + 3  # passes 1-2 on the unsorted file, then 3
+    want = split_extract(amsterdam_pbf, areas, tmp_path / "b")
+    assert _content(got["centre"]) == _content(want["centre"])
+    assert len(_content(got["centre"])["n"]) > 1000
+
+
+def test_negative_ids_that_cannot_be_sorted_are_refused(tmp_path) -> None:
+    from osmium.osm.mutable import Node
+
+    path = tmp_path / "josm.osm.pbf"
+    with osmium.SimpleWriter(str(path)) as w:
+        for i in (-1, -5, -3, 2):
+            w.add_node(Node(id=i, location=(9.51, 47.11), version=1))
+    with pytest.raises(DataFileError, match="negative"):
+        split_extract(path, {"a": BOX}, tmp_path / "out")
+    assert not list((tmp_path / "out").glob("*"))
+
+
 def test_area_without_data_gets_a_valid_empty_file(liechtenstein, tmp_path) -> None:
     sea = shapely.box(-30.0, 40.0, -29.0, 41.0)
     land = shapely.box(9.50, 47.10, 9.52, 47.12)
