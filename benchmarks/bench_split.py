@@ -71,6 +71,7 @@ def child(case: str, pbf: str) -> None:
     stages: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="bench_split_") as tmp:
         t0 = time.perf_counter()
+        c0 = time.process_time()
         if case == "bare":
             info["objects"] = bare_pass(Path(pbf))[1]
         else:
@@ -80,6 +81,7 @@ def child(case: str, pbf: str) -> None:
 
             paths = split_extract(pbf, areas, tmp, progress=say)
         seconds = time.perf_counter() - t0
+        info["cpu_s"] = time.process_time() - c0
         if case != "bare":
             info.update(areas=len(areas), written=written(paths.values()))
             info["out_mb"] = sum(p.stat().st_size for p in paths.values()) / 1e6
@@ -129,6 +131,7 @@ def main() -> None:
                 len(samples[c]),
                 med[c],
                 med[c] / med["bare"],
+                statistics.median(s["cpu_s"] for s in samples[c]),
                 statistics.median(s["grow_mb"] for s in samples[c]),
                 statistics.median(s["peak_mb"] for s in samples[c]),
                 f"{x.get('written', x.get('objects', 0)):,}",
@@ -147,11 +150,11 @@ def main() -> None:
     ]
     body = f"""{pbf.name} ({pbf.stat().st_size / 1e6:.2f} MB; {counts["n"]:,} nodes, {counts["w"]:,} ways, {counts["r"]:,} relations).
 Each run a fresh interpreter, imports and polygons not timed; cases interleaved round by
-round; medians of {RUNS}. The file holds {last["councils"]["admin8_relations"]} admin_level=8
+round; medians of {RUNS}. Load average (1 min) when the table was made: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores. The file holds {last["councils"]["admin8_relations"]} admin_level=8
 relations, {last["councils"]["areas"]} of which close into council polygons. Memory MiB: RSS
 growth during the split, and ru_maxrss of the process (imports included).
 
-{md_table(["case", "runs", "median s", "x bare pass", "split MiB", "peak MiB", "objects written (read)", "output MB"], rows)}
+{md_table(["case", "runs", "median s", "x bare pass", "CPU s (all threads)", "split MiB", "peak MiB", "objects written (read)", "output MB"], rows)}
 
 Seconds per pass (medians):
 
