@@ -10,6 +10,7 @@ read from an extract must equal the whole file's within the unbuffered region.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import ClassVar
@@ -261,6 +262,36 @@ def test_xml_input_gives_the_same_extracts_as_its_pbf(amsterdam_osm, amsterdam_p
     assert sorted(q.name for q in (tmp_path / "xml").iterdir()) == ["east.osm.pbf", "west.osm.pbf"]
 
 
+def test_unsorted_pbf_is_sorted_first(amsterdam_pbf, tmp_path) -> None:
+    # ways before nodes: pass 2 notices, the file is sorted into a temporary PBF and split
+    unsorted = tmp_path / "unsorted.osm.pbf"
+    with osmium.SimpleWriter(str(unsorted)) as w:
+        for entities in (osmium.osm.WAY, osmium.osm.NODE, osmium.osm.RELATION):
+            for o in osmium.FileProcessor(str(amsterdam_pbf), entities):
+                w.add(o)
+    areas = {"centre": shapely.box(4.893, 52.367, 4.900, 52.372)}
+    _CountingProcessor.opened = []
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(osmium, "FileProcessor", _CountingProcessor)
+        got = split_extract(unsorted, areas, tmp_path / "a")
+    assert len(_CountingProcessor.opened) == 2 + 3  # passes 1-2 on the unsorted file, then 3
+    want = split_extract(amsterdam_pbf, areas, tmp_path / "b")
+    assert _content(got["centre"]) == _content(want["centre"])
+    assert len(_content(got["centre"])["n"]) > 1000
+
+
+def test_negative_ids_that_cannot_be_sorted_are_refused(tmp_path) -> None:
+    from osmium.osm.mutable import Node
+
+    path = tmp_path / "josm.osm.pbf"
+    with osmium.SimpleWriter(str(path)) as w:
+        for i in (-1, -5, -3, 2):
+            w.add_node(Node(id=i, location=(9.51, 47.11), version=1))
+    with pytest.raises(DataFileError, match="negative"):
+        split_extract(path, {"a": BOX}, tmp_path / "out")
+    assert not list((tmp_path / "out").glob("*"))
+
+
 def test_area_without_data_gets_a_valid_empty_file(liechtenstein, tmp_path) -> None:
     sea = shapely.box(-30.0, 40.0, -29.0, 41.0)
     land = shapely.box(9.50, 47.10, 9.52, 47.12)
@@ -378,3 +409,109 @@ def test_split_module_opens_files_through_osmium(liechtenstein) -> None:
     # the pass counts above wrap osmium.FileProcessor: the module must open files with it
     fp = _split._open(str(liechtenstein), osmium.osm.RELATION)
     assert isinstance(fp, osmium.FileProcessor)
+
+
+def test_pyrosm_reads_an_extract(li_split) -> None:
+    # another PBF reader (not libosmium) reads the level-1 zlib blocks and the sorted header
+    import pyrosm
+
+    paths, *_ = li_split
+    got = _content(paths["Planken"])
+    nodes = pyrosm.OSM(str(paths["Planken"])).get_network(network_type="all", nodes=True)[0]
+    assert len(nodes) > 1000
+    assert set(nodes["id"].astype("int64")) <= set(got["n"])
+
+
+def test_stale_part_files_of_killed_runs_are_removed(liechtenstein, tmp_path) -> None:
+    import subprocess
+    import sys
+
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    tag = _split._part_tag()
+    stale = tmp_path / f".a.osm.pbf.{tag}-{int(dead.stdout)}.part"
+    alive = tmp_path / f".a.osm.pbf.{tag}-{os.getppid()}.part"
+    other_host = tmp_path / f".a.osm.pbf.{tag}x-{int(dead.stdout)}.part"
+    other_key = tmp_path / f".b.osm.pbf.{tag}-{int(dead.stdout)}.part"
+    for p in (stale, alive, other_host, other_key):
+        p.write_bytes(b"half")
+    split_extract(liechtenstein, {"a": BOX}, tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["a.osm.pbf", alive.name, other_host.name, other_key.name]
+    )
+
+
+def _mount_tmpfs(where: Path, size: str) -> None:
+    import subprocess
+
+    where.mkdir()
+    cmd = ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)]
+    if subprocess.run(cmd, capture_output=True).returncode != 0:
+        pytest.fail("this test mounts a tmpfs: run it as root (as CI does)")
+
+
+def _umount(where: Path) -> None:
+    import subprocess
+
+    subprocess.run(["umount", str(where)], capture_output=True)
+
+
+def test_nearly_full_disk_is_refused_before_writing(liechtenstein, li_regions, tmp_path):
+    """A real small disk (a 1 MB tmpfs, as tests/test_hostile.py mounts) for 11 extracts."""
+    _, buffered = li_regions
+    small = tmp_path / "small"
+    _mount_tmpfs(small, "1m")
+    try:
+        out = small / "out"
+        with pytest.raises(DataFileError, match=r"need about .* MB free"):
+            split_extract(liechtenstein, buffered, out)
+        assert list(out.iterdir()) == []
+    finally:
+        _umount(small)
+
+
+_FILL_WHILE_WRITING = """
+import shutil, sys
+from pathlib import Path
+import shapely
+from infra_geo._split import split_extract
+from infra_geo.errors import DataFileError
+small, out = Path(sys.argv[1]), Path(sys.argv[2])
+boxes = {f"b{i}": shapely.box(9.47 + 0.015 * i, 47.04, 9.50 + 0.015 * i, 47.28) for i in range(8)}
+def fill(msg):  # the disk fills up (another program) just as the writing pass starts
+    if msg.startswith("pass 3"):
+        free = shutil.disk_usage(small).free
+        (small / "filler").write_bytes(bytes(max(0, free - (96 << 10))))
+try:
+    split_extract(sys.argv[3], boxes, out, progress=fill)
+except DataFileError as exc:
+    print("ERROR", exc)
+"""
+
+
+def test_disk_full_while_writing_raises_and_leaves_no_part_files(liechtenstein, tmp_path):
+    """A real full disk in the middle of the writing pass: a clear error, no half files, and
+    the process ends normally (pyosmium's writer must not abort it when it is freed)."""
+    import subprocess
+    import sys
+
+    small = tmp_path / "small"
+    _mount_tmpfs(small, "8m")
+    try:
+        out = small / "out"
+        r = subprocess.run(
+            [sys.executable, "-c", _FILL_WHILE_WRITING, str(small), str(out), str(liechtenstein)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert r.returncode == 0, r.stderr[-2000:]
+        assert r.stdout.startswith("ERROR Could not write the extracts"), r.stdout
+        assert "has room" in r.stdout
+        assert list(out.iterdir()) == []
+    finally:
+        _umount(small)
