@@ -570,3 +570,18 @@ def test_cli_batch_errors_name_the_flag(args, flag, tmp_path, capsys, monkeypatc
     assert cli.main(argv) == 2
     err = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("infra-geo: error:")]
     assert len(err) == 1 and flag in err[0], err
+
+
+def test_regions_file_cbs_gemeenten_layer_any_crs(tmp_path):
+    """A CBS-like GeoPackage in RD New: the gemeenten layer and GM_CODE/GM_NAAM are used."""
+    from infra_geo import _regions_plan
+
+    halves = _halves().assign(GM_CODE=["GM0001", "GM0002"], GM_NAAM=["West", "Oost"])
+    path = tmp_path / "wijkenbuurten.gpkg"
+    halves.to_crs(28992).to_file(path, layer="gemeenten")
+    halves.assign(BU_CODE=["BU1", "BU2"]).to_crs(28992).to_file(path, layer="buurten")
+    regions, from_osm = _regions_plan.read_regions(str(path), ig.sample_path())
+    assert not from_osm and regions.crs.to_epsg() == 4326
+    assert list(regions["region_key"]) == ["GM0001", "GM0002"]
+    assert list(regions["region_name"]) == ["West", "Oost"]
+    assert regions.geometry.iloc[0].equals_exact(halves.geometry.iloc[0], 1e-6)

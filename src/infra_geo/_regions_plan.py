@@ -119,7 +119,7 @@ def read_regions(
         elif text.startswith("hex:"):
             raise InputError("regions must be polygons, a file or 'admin:LEVEL', not a hex grid.")
         else:
-            raw = neighbourhoods_from_file(text, layer=layer)
+            raw = neighbourhoods_from_file(text, layer=_regions_layer(text, layer))
         ids, names = raw["unit_id"].astype(str), raw["unit_name"].astype(str)
     else:
         raise InputError(
@@ -142,6 +142,23 @@ def read_regions(
     )
     check_regions(out)
     return out, from_osm
+
+
+def _regions_layer(path: str, layer: str | int | None) -> str | int | None:
+    """Return the layer to read regions from: the given one, else a "gemeente" layer, if any.
+
+    (A CBS wijk- en buurtkaart GeoPackage holds gemeenten, wijken and buurten; for units the
+    buurten layer is the default, for regions the gemeenten layer.)
+    """
+    if layer is not None:
+        return layer
+    try:
+        import pyogrio
+
+        names = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
+    except Exception:  # not a multi-layer source: let the reader say what is wrong
+        return None
+    return next((n for n in names if "gemeente" in n.lower()), None) if len(names) > 1 else None
 
 
 def check_regions(regions: gpd.GeoDataFrame) -> None:
