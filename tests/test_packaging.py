@@ -161,8 +161,9 @@ def test_runtime_dependencies_hold_no_test_or_notebook_tool() -> None:
     assert not runtime & tools, runtime & tools
     assert tools - {"jupyterlab"} <= test and "jupyterlab" in notebook
     # what the package imports at run time is a runtime dependency
-    for mod in ("geopandas", "osmium", "openpyxl", "tqdm", "rasterio", "folium", "osmnx"):
+    for mod in ("geopandas", "osmium", "openpyxl", "tqdm", "rasterio", "folium", "osmnx", "dask"):
         assert mod in runtime, mod
+    assert {"pyarrow", "bokeh"} <= runtime  # GeoParquet of a batch; the Dask dashboard
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     import re
 

@@ -89,6 +89,9 @@ def test_output_crs_rule_on_the_sample():
 DATA_ARGS: dict[str, tuple[str, ...]] = {
     # front doors
     "analyse": ("osm_file",),
+    "analyse_regions": ("osm_file", "regions"),
+    "RegionsResult.counts": (),
+    "default_buffer_m": (),
     "sample_path": (),
     "facilities_from_file": ("path", "polygon"),
     "facilities_from_polygon": ("polygon",),

@@ -74,6 +74,7 @@ from .population import (
     population_from_streets,
     residential_buildings,
 )
+from .regions import RegionsResult, analyse_regions
 from .scenarios import Scenario
 from .siting import suggest_sites
 from .sources import (
@@ -104,12 +105,14 @@ __all__ = [
     "OutsideDataError",
     "PlaceNotFoundError",
     "PopulationError",
+    "RegionsResult",
     "Rules",
     "RulesError",
     "Scenario",
     "UnknownComponentError",
     "WalkNetwork",
     "analyse",
+    "analyse_regions",
     "attach_facilities",
     "capacity_access",
     "catchments",

@@ -164,6 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_input_arguments(s)
     add_arguments(s)
     _add_option_arguments(s)
+    from ._cli_batch import add_parser
+
+    add_parser(sub)
     return p
 
 
@@ -268,6 +271,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     state: dict[str, object] = {"log": _setup_logging(verbose)}
     settings.log_level = logging.INFO if verbose else logging.WARNING
     try:
+        if args.command == "batch":
+            from ._cli_batch import run
+
+            return run(args)
         return _scenario(args, state) if args.command == "scenario" else _analyse(args, state)
     except InfraGeoError as exc:
         print(f"infra-geo: error: {cli_message(str(exc))}", file=sys.stderr)
