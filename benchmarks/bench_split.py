@@ -31,21 +31,21 @@ from _common import max_rss_mb, md_table, quiet, report, run_fresh
 from _scale import LIECHTENSTEIN, MALTA, bare_pass, need
 
 RUNS = int(os.environ.get("INFRA_GEO_BENCH_SPLIT_RUNS", "3"))
-CASES = ("councils", "whole", "bare")
+CASES = ("councils", "whole", "bare", "li")
 BUFFER_M = 1300.0
 #: the Geofabrik Netherlands extract of the estimate (bytes)
 NL_BYTES = 1.3e9
 NL_MUNICIPALITIES = 342
 
 
-def council_areas(pbf: str) -> tuple[dict, int]:
+def council_areas(pbf: str, utm: str = "EPSG:32633") -> tuple[dict, int]:
     """Buffered council polygons by key, and the number of admin_level=8 relations in the file."""
     import osmium
 
     import infra_geo as ig
 
     nb = ig.neighbourhoods_from_osm(file=pbf, admin_level=8)
-    buffered = nb.to_crs("EPSG:32633").buffer(BUFFER_M).to_crs("EPSG:4326")
+    buffered = nb.to_crs(utm).buffer(BUFFER_M).to_crs("EPSG:4326")
     keys = [f"c{i:02d}" for i in range(len(nb))]
     n_rel = sum(
         1
@@ -65,6 +65,8 @@ def child(case: str, pbf: str) -> None:
     info: dict = {}
     if case == "councils":
         areas, info["admin8_relations"] = council_areas(pbf)
+    elif case == "li":
+        areas, info["admin8_relations"] = council_areas(pbf, "EPSG:32632")
     elif case == "whole":
         areas = {"malta": shapely.box(13.8, 35.5, 14.9, 36.4)}
     rss0 = psutil.Process().memory_info().rss / 2**20
@@ -113,7 +115,8 @@ def main() -> None:
     samples: dict[str, list[dict]] = {c: [] for c in CASES}
     for _ in range(RUNS):
         for c in CASES:
-            samples[c].append(run_fresh(Path(__file__), c, str(pbf), timeout=1800))
+            src = need(LIECHTENSTEIN) if c == "li" else pbf
+            samples[c].append(run_fresh(Path(__file__), c, str(src), timeout=1800))
     med = {c: statistics.median(x["s"] for x in v) for c, v in samples.items()}
     counts = objects_in(pbf)
     n_obj = sum(counts.values())
@@ -123,6 +126,7 @@ def main() -> None:
         ("councils", f"split_extract: {last['councils']['areas']} councils + 1.3 km"),
         ("whole", "split_extract: 1 area (whole island)"),
         ("bare", "pyosmium: bare pass over every object"),
+        ("li", f"Liechtenstein: split_extract, {last['li']['areas']} municipalities + 1.3 km"),
     ):
         x = last[c]
         rows.append(
@@ -138,6 +142,7 @@ def main() -> None:
                 f"{x['out_mb']:.1f}" if "out_mb" in x else "",
             ]
         )
+    rows[-1][3] = "(other file)"
     stage_rows = [
         [
             c,
@@ -146,7 +151,7 @@ def main() -> None:
                 for k in sorted(last[c]["stages"])
             ],
         ]
-        for c in ("councils", "whole")
+        for c in ("councils", "whole", "li")
     ]
     body = f"""{pbf.name} ({pbf.stat().st_size / 1e6:.2f} MB; {counts["n"]:,} nodes, {counts["w"]:,} ways, {counts["r"]:,} relations).
 Each run a fresh interpreter, imports and polygons not timed; cases interleaved round by
@@ -165,36 +170,48 @@ Seconds per pass (medians):
 
 
 def estimate(med: dict, n_obj: int, last: dict, samples: dict) -> str:
-    """The two-term cost model from the two split cases and the Netherlands estimate."""
+    """The two-term cost model from the two Malta splits, checked on Liechtenstein, and the
+    Netherlands estimate. CPU seconds (all threads): the wall times of this shared machine
+    move by tens of percent with other people's jobs, CPU time much less."""
+    cpu = {c: statistics.median(s["cpu_s"] for s in v) for c, v in samples.items()}
     w_c, w_w = last["councils"]["written"], last["whole"]["written"]
-    # t = a * objects read + b * objects written, from the two splits of the same file
-    b = (med["councils"] - med["whole"]) / (w_c - w_w)
-    a = (med["whole"] - b * w_w) / n_obj
-    bare = med["bare"] / n_obj
-    grow = statistics.median(s["grow_mb"] for s in samples["councils"])
+    # cpu = a * objects read + b * objects written, from the two splits of the same file
+    b = (cpu["councils"] - cpu["whole"]) / (w_c - w_w)
+    a = (cpu["whole"] - b * w_w) / n_obj
+    bare = cpu["bare"] / n_obj
+    grow = {c: statistics.median(s["grow_mb"] for s in samples[c]) for c in samples}
     overlap = w_c / n_obj
     li = need(LIECHTENSTEIN)
     li_obj = sum(objects_in(li).values())
+    li_w = last["li"]["written"]
+    li_pred = a * li_obj + b * li_w
     per_byte = (n_obj + li_obj) / (MALTA.stat().st_size + li.stat().st_size)
     nl_obj = NL_BYTES * per_byte
+    nl_cpu = a * nl_obj + b * 1.5 * nl_obj
     return f"""
-Cost model: t = a x objects read + b x objects written; from the two splits a =
-{a * 1e6:.2f} us per object read (all three passes together), b = {b * 1e6:.2f} us per object
-written (a bare pass: {bare * 1e6:.2f} us per object). Overlap of the buffered councils:
-{overlap:.2f} objects written per object read (councils of ~4.6 km2 with 1.3 km buffers).
-Memory of the council split: {grow:.0f} MiB of growth = {grow * 2**20 / (n_obj * overlap):.0f} B
-per (object, area) pair written, fixed parts (writer buffers, imports of GEOS/osmium)
-included.
+Cost model (CPU seconds, all threads): cpu = a x objects read + b x objects written. From
+the two Malta splits: a = {a * 1e6:.2f} us per object read (the three passes together),
+b = {b * 1e6:.2f} us per object written; a bare pass costs {bare * 1e6:.2f} us per object.
+Overlap of Malta's buffered councils: {overlap:.2f} objects written per object read (councils
+of ~4.6 km2 with 1.3 km buffers). Checked on another file: Liechtenstein ({li_obj:,} objects,
+{li_w:,} written, overlap {li_w / li_obj:.2f}) is predicted at {li_pred:.2f} CPU-s and took
+{cpu["li"]:.2f} CPU-s ({cpu["li"] / li_pred - 1:+.0%}).
 
-Netherlands (estimate, not measured): Malta and Liechtenstein hold {per_byte:.3f} objects per
-PBF byte, so the 1.3 GB Geofabrik file holds about {nl_obj / 1e6:.0f} M objects (a real
-count would replace this figure). 342 municipalities average ~120 km2 (r ~ 6 km); a 1.3 km
-buffer grows such an area by (7.3/6)^2 ~ 1.5, so the overlap is ~1.5 (not Malta's
-{overlap:.1f}). Split: {nl_obj / 1e6:.0f} M x {a * 1e6:.2f} us + {1.5 * nl_obj / 1e6:.0f} M x
-{b * 1e6:.2f} us ~ {(a * nl_obj + b * 1.5 * nl_obj) / 60:.0f} min on one core of this
-machine, against ~{bare * nl_obj / 60:.0f} min for one bare pass, and ~{NL_MUNICIPALITIES * bare * nl_obj / 3600:.0f} h
-for one pass per municipality. Keys: 8 B per (object, area) pair, ~{8 * 1.5 * nl_obj / 2**30:.1f} GiB
-at the end of pass 2, up to ~3x that while the node keys are merged and sorted.
+Memory (RSS growth during the split): {grow["whole"]:.0f} MiB for Malta as one area (below one
+batch of 2**20 nodes, so mostly the batch buffers and their work space), {grow["councils"]:.0f}
+MiB by council (67 writers: libosmium buffers of up to 128 MB together, and 5.5x the keys).
+
+Netherlands (an estimate, not a measurement): Malta and Liechtenstein hold {per_byte:.3f}
+objects per PBF byte, so the 1.3 GB Geofabrik file holds about {nl_obj / 1e6:.0f} M objects
+(a count of the real file would replace this figure). 342 municipalities average ~120 km2
+(r ~ 6 km); a 1.3 km buffer grows such an area by (7.3/6)^2 ~ 1.5, so the overlap is ~1.5,
+not Malta's {overlap:.1f}. Split: {nl_obj / 1e6:.0f} M x {a * 1e6:.2f} us + {1.5 * nl_obj / 1e6:.0f} M x
+{b * 1e6:.2f} us ~ **{nl_cpu / 60:.0f} CPU-min** (wall time on a quiet machine of this kind about
+the same or less: libosmium decodes and compresses on a second thread), against ~{bare * nl_obj / 60:.0f}
+CPU-min for one bare pass, and ~{NL_MUNICIPALITIES * bare * nl_obj / 3600:.0f} CPU-h for one bare pass
+per municipality. Keys: 8 B per (object, area) pair, ~{8 * 1.5 * nl_obj / 2**30:.1f} GiB held at the
+end of pass 2 and about twice that while the node keys are merged; plus ~150 MB of batch
+work space and 128 MB of writer buffers.
 """
 
 

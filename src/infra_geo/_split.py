@@ -92,7 +92,7 @@ def split_extract(
     MB at 2**20 nodes or node references a batch, whatever the file size), the relations'
     members (~17 bytes each) and the node lists of the ways that are members of a completed
     relation. Measured with tracemalloc on Malta (333,684 nodes, one area): 9.5 bytes per
-    node held after pass 2, 41 MiB peak. The writers of pass 3 hold up to 256 MB of
+    node held after pass 2, 41 MiB peak. The writers of pass 3 hold up to 128 MB of
     buffers together.
 
     Parameters
@@ -362,8 +362,8 @@ def _write_all(
     tmp = [out / f".{k}.osm.pbf.{_part_tag()}-{os.getpid()}.part" for k in keys]
     final = [out / f"{k}.osm.pbf" for k in keys]
     writers: list[Any] = []
-    # libosmium buffers per writer: keep the total near 256 MB for many areas
-    bufsz = int(min(4 << 20, max(256 << 10, (256 << 20) // len(groups[0]))))
+    # libosmium buffers per writer: keep the total near 128 MB for many areas
+    bufsz = int(min(4 << 20, max(256 << 10, (128 << 20) // len(groups[0]))))
     pool = osmium.io.ThreadPool()
     done = False
     try:
