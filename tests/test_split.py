@@ -196,6 +196,31 @@ def test_only_multipolygons_completed_when_asked(li_regions, li_objects, liechte
     assert ways < _reference(li_objects, area)[1]
 
 
+def _attributes(path: Path, keep=None) -> dict[tuple[str, int], tuple]:
+    """Every object's version, timestamp, changeset, user, tags, node refs and members."""
+    out = {}
+    for o in osmium.FileProcessor(str(path)):
+        key = (o.type_str(), o.id)
+        if keep is not None and key not in keep:
+            continue
+        extra = (
+            tuple(n.ref for n in o.nodes)
+            if o.is_way()
+            else tuple((m.type, m.ref, m.role) for m in o.members)
+            if o.is_relation()
+            else (o.location.x, o.location.y)
+        )
+        out[key] = (o.version, o.timestamp, o.changeset, o.user, dict(o.tags), extra)
+    return out
+
+
+def test_objects_keep_their_attributes(li_split, liechtenstein) -> None:
+    paths, *_ = li_split
+    got = _attributes(paths["Planken"])
+    assert len(got) > 1000
+    assert got == _attributes(liechtenstein, keep=got.keys())
+
+
 def test_ways_and_multipolygons_complete(li_split, li_objects) -> None:
     paths, *_ = li_split
     all_nodes, all_ways, _ = li_objects
