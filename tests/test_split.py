@@ -317,6 +317,19 @@ def test_negative_ids_that_cannot_be_sorted_are_refused(tmp_path) -> None:
     assert not list((tmp_path / "out").glob("*"))
 
 
+def test_points_on_a_shared_border_go_to_both_areas(tmp_path) -> None:
+    # hand-made file: nodes only (no ways), one exactly on the border of two boxes
+    from osmium.osm.mutable import Node
+
+    path = tmp_path / "nodes.osm.pbf"
+    with osmium.SimpleWriter(str(path)) as w:
+        for i in range(1, 5):
+            w.add_node(Node(id=i, location=(0.5 * i, 0.5 * i), version=1))
+    areas = {"a": shapely.box(0, 0, 1, 1), "b": shapely.box(1, 1, 2, 2), "c": BOX}
+    got = split_extract(path, areas, tmp_path / "out")
+    assert [_content(got[k])["n"] for k in areas] == [[1, 2], [2, 3, 4], []]
+
+
 def test_area_without_data_gets_a_valid_empty_file(liechtenstein, tmp_path) -> None:
     sea = shapely.box(-30.0, 40.0, -29.0, 41.0)
     land = shapely.box(9.50, 47.10, 9.52, 47.12)
