@@ -254,12 +254,14 @@ of ~4.6 km2 with 1.3 km buffers). Checked on another file: Liechtenstein ({li_ob
 {li_w:,} written, overlap {li_w / li_obj:.2f}) is predicted at {li_pred:.2f} CPU-s and took
 {cpu["li"]:.2f} CPU-s ({cpu["li"] / li_pred - 1:+.0%}). At {TILES}x the size (Malta x{TILES} side by side,
 {t_obj:,} objects in {tiled[0] / 1e6:.0f} MB, {last["tiled"]["areas"]} areas, {t_w:,} written) it is predicted
-at {t_pred:.1f} CPU-s and took {cpu["tiled"]:.1f} CPU-s ({cpu["tiled"] / t_pred - 1:+.0%}): the cost per object does not
-grow with the file or the number of areas in this range.
+at {t_pred:.1f} CPU-s and took {cpu["tiled"]:.1f} CPU-s ({cpu["tiled"] / t_pred - 1:+.0%}): the cost per object grows
+little with the file size and the number of areas in this range.
 
 Memory (RSS growth during the split): {grow["whole"]:.0f} MiB for Malta as one area (below one
 batch of 2**20 nodes, so mostly the batch buffers and their work space), {grow["councils"]:.0f}
-MiB by council (67 writers: libosmium buffers of up to 128 MB together, and 5.5x the keys).
+MiB by council (67 writers: libosmium buffers of up to 128 MB together, and 5.5x the keys),
+{grow["tiled"]:.0f} MiB for Malta x{TILES} by council: {grow["tiled"] * 2**20 / t_w:.0f} B per (object, area) pair
+written, fixed parts included (the keys alone: 8 B per pair, twice that while merged).
 
 Netherlands (an estimate, not a measurement): Malta and Liechtenstein hold {per_byte:.3f}
 objects per PBF byte, so the 1.3 GB Geofabrik file holds about {nl_obj / 1e6:.0f} M objects
@@ -269,9 +271,9 @@ not Malta's {overlap:.1f}. Split: {nl_obj / 1e6:.0f} M x {a * 1e6:.2f} us + {1.5
 {b * 1e6:.2f} us ~ **{nl_cpu / 60:.0f} CPU-min** (wall time on a quiet machine of this kind about
 the same or less: libosmium decodes and compresses on a second thread), against ~{bare * nl_obj / 60:.0f}
 CPU-min for one bare pass, and ~{NL_MUNICIPALITIES * bare * nl_obj / 3600:.0f} CPU-h for one bare pass
-per municipality. Keys: 8 B per (object, area) pair, ~{8 * 1.5 * nl_obj / 2**30:.1f} GiB held at the
-end of pass 2 and about twice that while the node keys are merged; plus ~150 MB of batch
-work space and 128 MB of writer buffers.
+per municipality. Memory: {1.5 * nl_obj / 1e6:.0f} M (object, area) pairs; at 16 B per pair (the keys,
+twice while merged) ~{16 * 1.5 * nl_obj / 2**30:.1f} GiB, at the {grow["tiled"] * 2**20 / t_w:.0f} B per pair measured on
+Malta x{TILES} (fixed parts included, an upper bound) ~{grow["tiled"] * 2**20 / t_w * 1.5 * nl_obj / 2**30:.1f} GiB.
 """
 
 
