@@ -91,7 +91,7 @@ def split_extract(
     MB at 2**20 nodes or node references a batch, whatever the file size), the relations'
     members (~17 bytes each) and the node lists of the ways that are members of a completed
     relation. Measured with tracemalloc on Malta (333,684 nodes, one area): 9.5 bytes per
-    node held after pass 2, 41 MiB peak. The writers of pass 3 hold up to 128 MB of
+    node held after pass 2, 48 MiB peak. The writers of pass 3 hold up to 128 MB of
     buffers together.
 
     Parameters
