@@ -196,6 +196,31 @@ def test_only_multipolygons_completed_when_asked(li_regions, li_objects, liechte
     assert ways < _reference(li_objects, area)[1]
 
 
+def _attributes(path: Path, keep=None) -> dict[tuple[str, int], tuple]:
+    """Every object's version, timestamp, changeset, user, tags, node refs and members."""
+    out = {}
+    for o in osmium.FileProcessor(str(path)):
+        key = (o.type_str(), o.id)
+        if keep is not None and key not in keep:
+            continue
+        extra = (
+            tuple(n.ref for n in o.nodes)
+            if o.is_way()
+            else tuple((m.type, m.ref, m.role) for m in o.members)
+            if o.is_relation()
+            else (o.location.x, o.location.y)
+        )
+        out[key] = (o.version, o.timestamp, o.changeset, o.user, dict(o.tags), extra)
+    return out
+
+
+def test_objects_keep_their_attributes(li_split, liechtenstein) -> None:
+    paths, *_ = li_split
+    got = _attributes(paths["Planken"])
+    assert len(got) > 1000
+    assert got == _attributes(liechtenstein, keep=got.keys())
+
+
 def test_ways_and_multipolygons_complete(li_split, li_objects) -> None:
     paths, *_ = li_split
     all_nodes, all_ways, _ = li_objects
@@ -290,6 +315,19 @@ def test_negative_ids_that_cannot_be_sorted_are_refused(tmp_path) -> None:
     with pytest.raises(DataFileError, match="negative"):
         split_extract(path, {"a": BOX}, tmp_path / "out")
     assert not list((tmp_path / "out").glob("*"))
+
+
+def test_points_on_a_shared_border_go_to_both_areas(tmp_path) -> None:
+    # hand-made file: nodes only (no ways), one exactly on the border of two boxes
+    from osmium.osm.mutable import Node
+
+    path = tmp_path / "nodes.osm.pbf"
+    with osmium.SimpleWriter(str(path)) as w:
+        for i in range(1, 5):
+            w.add_node(Node(id=i, location=(0.5 * i, 0.5 * i), version=1))
+    areas = {"a": shapely.box(0, 0, 1, 1), "b": shapely.box(1, 1, 2, 2), "c": BOX}
+    got = split_extract(path, areas, tmp_path / "out")
+    assert [_content(got[k])["n"] for k in areas] == [[1, 2], [2, 3, 4], []]
 
 
 def test_area_without_data_gets_a_valid_empty_file(liechtenstein, tmp_path) -> None:

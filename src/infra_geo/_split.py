@@ -63,9 +63,8 @@ def split_extract(
     member in the extract or (repeatedly) a relation member in the extract, its members
     kept as they are; and for each such relation whose ``type`` tag is in
     ``complete_types`` (multipolygons and boundaries) all its member ways and their nodes,
-    so areas
-    assemble exactly as in the whole file. Ways a completed relation adds do not pull in
-    further relations. Objects keep their ids, tags and metadata; each file is sorted by
+    so areas assemble exactly as in the whole file. Ways a completed relation adds do not
+    pull in further relations. Objects keep their ids, tags and metadata; each file is sorted by
     type then id and its header box is the area's bounds. An area without data gets a
     valid empty file.
 
@@ -75,13 +74,13 @@ def split_extract(
 
     Passes (constant, whatever ``len(areas)``): (1) relations only, their members kept as
     flat arrays; (2) nodes and ways: node locations tested against all areas at once in
-    batches of 2**20 nodes (``shapely.STRtree`` over the points queried with the areas,
-    which GEOS prepares), then ways decided in batches from their node references;
-    (3) one writing pass with one ``osmium.SimpleWriter`` per area (one open file each;
-    beyond 4,000 areas, or the open-file limit, one writing pass per such group). A file
-    that is not a
-    PBF sorted by type then id (XML, or an unsorted PBF) is first sorted into a temporary
-    PBF in memory (one more pass, for small files).
+    batches of 2**20 nodes (the batch sorted by longitude; each prepared area tests the
+    points of its longitude band and box with ``shapely.intersects_xy``: a loop over the
+    areas, never over the nodes), then ways decided in batches from their node
+    references; (3) one writing pass with one ``osmium.SimpleWriter`` per area (one open
+    file each; beyond 4,000 areas, or the open-file limit, one writing pass per such
+    group). A file that is not a PBF sorted by type then id (XML, or an unsorted PBF) is
+    first sorted into a temporary PBF in memory (one more pass, for small files).
 
     Memory: one ``int64`` key ``id * n_areas + area`` per (object, area) pair kept, so 8
     bytes per node times the mean number of extracts a node goes to (the overlap: 1.0 for
@@ -92,7 +91,7 @@ def split_extract(
     MB at 2**20 nodes or node references a batch, whatever the file size), the relations'
     members (~17 bytes each) and the node lists of the ways that are members of a completed
     relation. Measured with tracemalloc on Malta (333,684 nodes, one area): 9.5 bytes per
-    node held after pass 2, 41 MiB peak. The writers of pass 3 hold up to 256 MB of
+    node held after pass 2, 48 MiB peak. The writers of pass 3 hold up to 128 MB of
     buffers together.
 
     Parameters
@@ -362,8 +361,8 @@ def _write_all(
     tmp = [out / f".{k}.osm.pbf.{_part_tag()}-{os.getpid()}.part" for k in keys]
     final = [out / f"{k}.osm.pbf" for k in keys]
     writers: list[Any] = []
-    # libosmium buffers per writer: keep the total near 256 MB for many areas
-    bufsz = int(min(4 << 20, max(256 << 10, (256 << 20) // len(groups[0]))))
+    # libosmium buffers per writer: keep the total near 128 MB for many areas
+    bufsz = int(min(4 << 20, max(256 << 10, (128 << 20) // len(groups[0]))))
     pool = osmium.io.ThreadPool()
     done = False
     try:

