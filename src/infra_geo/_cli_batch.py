@@ -114,6 +114,10 @@ def run(args: argparse.Namespace) -> int:
     _check_files(args)
     bar = tqdm(total=None, disable=True if args.quiet else None, unit="region", desc="regions")
 
+    def total(n: int) -> None:
+        bar.total = n
+        bar.refresh()
+
     def progress(key: str, status: str) -> None:
         bar.update(1)
         bar.set_postfix_str(f"{key}: {status}")
@@ -135,6 +139,7 @@ def run(args: argparse.Namespace) -> int:
             buffer_m=args.buffer_m,
             regions_layer=args.regions_layer,
             progress=progress,
+            progress_total=total,
         )
     except InfraGeoError as exc:
         raise type(exc)(flag_message(str(exc))) from None

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -114,6 +115,7 @@ def analyse_regions(  # noqa: PLR0913 - public entry point: data args + keyword 
     regions_layer: str | int | None = None,
     retries: int = 2,
     progress: Callable[[str, str], None] | None = None,
+    progress_total: Callable[[int], None] | None = None,
 ) -> RegionsResult:
     """Analyse many regions of one OSM file on a Dask cluster and merge their gap tables.
 
@@ -162,7 +164,11 @@ def analyse_regions(  # noqa: PLR0913 - public entry point: data args + keyword 
         How often a region whose task raised an unexpected error (not an input problem) is
         run again. Tasks of a lost worker are rescheduled by the scheduler in any case.
     progress : callable, optional
-        Called ``progress(region_key, status)`` as each region completes.
+        Called ``progress(region_key, status)`` as each region completes (once per region,
+        skipped and empty ones included).
+    progress_total : callable, optional
+        Called ``progress_total(n)`` once with the number of regions, after planning and
+        before the first ``progress`` call (a progress bar's total).
 
     Returns
     -------
@@ -198,6 +204,8 @@ def analyse_regions(  # noqa: PLR0913 - public entry point: data args + keyword 
     job = _job(src, out_dir, planned, mins, speed, lang, walk_profile, population)
     status = _skipped(planned, job, out_dir)
     todo = [k for k in planned["regions"]["region_key"] if k not in status]
+    if progress_total is not None:
+        progress_total(len(planned["regions"]))
     for key in status:
         if progress is not None:
             progress(key, status[key]["status"])
@@ -417,11 +425,40 @@ def _estimate_rate(src: Path, units: gpd.GeoDataFrame, population: Any) -> dict[
     blds = residential_buildings(src)
     w = blds["weight"].to_numpy(dtype=float)
     pts = gpd.GeoDataFrame(geometry=shapely.point_on_surface(blds.geometry.to_numpy()), crs=4326)
-    inside = w[assign_units(pts, units) >= 0].sum() if len(blds) else 0.0
+    where = assign_units(pts, units) if len(blds) else np.zeros(0, dtype=int)
+    inside = w[where >= 0].sum() if len(blds) else 0.0
     if inside <= 0:
         return {"residents_per_m2": None, "residents_estimated": None}
     total = float(w.sum() * residents_per_m2_floor)
-    return {"residents_per_m2": total / inside, "residents_estimated": total}
+    # the residents the same rate gives the units in no region (summary.md reports them)
+    lost = units["region_key"].isna().to_numpy()[where[where >= 0]]
+    outside = float(w[where >= 0][lost].sum() * total / inside)
+    return {
+        "residents_per_m2": total / inside,
+        "residents_estimated": total,
+        "residents_outside_regions": outside,
+    }
+
+
+def _outside_residents(outside: gpd.GeoDataFrame, job: dict[str, Any]) -> dict[str, Any]:
+    """Return the residents of the units in no region: as given, estimated, or unknown (None)."""
+    from .population import units_frame
+
+    facts: dict[str, Any] = {"outside_residents": None, "outside_how": None}
+    if len(outside) == 0:
+        return {**facts, "outside_residents": 0.0}
+    if job.get("population") is not None:
+        return {**facts, "outside_how": "raster"}
+    pop = units_frame(outside)["population"].to_numpy(dtype=float)
+    if np.isfinite(pop).any():
+        return {
+            "outside_residents": float(np.nansum(pop)),
+            "outside_how": "given",
+            "outside_unknown_units": int((~np.isfinite(pop)).sum()),
+        }
+    if job.get("residents_outside_regions") is not None:
+        return {"outside_residents": job["residents_outside_regions"], "outside_how": "estimated"}
+    return facts
 
 
 def _region_units(planned: dict[str, Any], key: str) -> gpd.GeoDataFrame:
@@ -594,6 +631,7 @@ def _merge(
         "units": len(gaps),
         "residents": float(pd.to_numeric(gaps.get("residents"), errors="coerce").sum()),
         "units_outside": planned["outside"]["unit_id"].astype(str).tolist(),
+        **_outside_residents(planned["outside"], job),
         "dropped": planned["dropped"],
         "failures": dict(
             zip(
