@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -241,6 +242,55 @@ def test_liechtenstein_by_municipality_equals_whole_country(li_batch, li_whole):
     assert "11 regio's" in summary and f"{len(res.units_outside)}" in summary
     page = (out / "merged" / "map.html").read_text()
     assert page.count("../regions/relation_") == 11 and "Triesenberg" in page
+
+
+def test_liechtenstein_summary_and_map_for_planners(li_batch, liechtenstein):
+    """summary.md's per-region table equals a hand computation from the merged gaps.
+
+    Shares within 10 min per component and of all 8, over each region's headline units
+    (neither partial nor data problem), weighted by residents; rows sorted by name; what the
+    shares cover; the residents of the units outside every region (estimated from floor
+    area: with them the units hold every resident the whole file's estimate has).
+    """
+    from infra_geo import _i18n
+    from infra_geo.analysis import residents_per_m2_floor
+    from infra_geo.population import residential_buildings
+
+    res, out = li_batch
+    summary = (out / "merged" / "summary.md").read_text(encoding="utf-8")
+    rows = [ln for ln in summary.splitlines() if ln.startswith("| ") and "---" not in ln]
+    cells = [[c.strip() for c in ln.strip("|").split("|")] for ln in rows]
+    assert cells[0][5:] == ["alle 8 binnen 10 min"] + [c.label("nl") for c in COMPONENTS]
+    body = {c[0]: c[1:] for c in cells[1:]}
+    assert list(body) == sorted(body, key=str.casefold) and len(body) == 11
+    g = res.gaps
+    cols = [_schema.all8_share(10)] + [_schema.share(c.key, 10) for c in COMPONENTS]
+    distinct = set()
+    for name, sub in g.groupby("region_name"):
+        head = sub.loc[~sub["partial"] & ~sub["data_problem"] & (sub["residents"] > 0)]
+        w = head["residents"].to_numpy(float)
+        for i, col in enumerate(cols):
+            want = float((head[col].fillna(0).to_numpy(float) * w).sum() / w.sum())
+            assert body[name][4 + i] == _i18n.percent(want, "nl"), (name, col)
+            distinct.add(body[name][4 + i])
+        left = sub["partial"] | sub["data_problem"]
+        assert body[name][2] == _i18n.number(int(left.sum()), "nl")
+    assert len(distinct) > 5  # the component columns tell the municipalities apart
+    head = ~g["partial"] & ~g["data_problem"] & (g["residents"] > 0)
+    line = next(ln for ln in summary.splitlines() if ln.startswith("Kerncijfers over "))
+    assert line.startswith(
+        f"Kerncijfers over {_i18n.number(g.loc[head, 'residents'].sum(), 'nl')} van "
+        f"{_i18n.number(g['population_input'].sum(), 'nl')} inwoners "
+        f"({_i18n.number(int(head.sum()), 'nl')} gebieden; "
+    )
+    outside = next(ln for ln in summary.splitlines() if ln.startswith("Eenheden buiten"))
+    got = re.search(r"met samen ([\d.]+) inwoners \(geschat uit woonoppervlak", outside)
+    assert got and f"{len(res.units_outside)}, met samen" in outside
+    total = residential_buildings(liechtenstein)["weight"].sum() * residents_per_m2_floor
+    inside = g["population_input"].sum()
+    assert abs(inside + float(got.group(1).replace(".", "")) - total) <= 1.0
+    page = (out / "merged" / "map.html").read_text(encoding="utf-8")
+    assert 'class=\\"ig-popup\\"' in page and "select" in page and "liechtenstein.osm.pbf" in page
 
 
 def test_a_facility_across_a_municipal_border_is_counted(li_batch, li_whole, liechtenstein):
