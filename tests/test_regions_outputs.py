@@ -34,6 +34,7 @@ def _regions() -> gpd.GeoDataFrame:
             "region_key": ["r-b", "r-a", "r-x", "r-f"],
             "region_name": ["Zuid", "noord", HOSTILE, "Mislukt"],
             "status": ["done", "done", "skipped", "failed"],
+            "units": [3, 4, 2, 5],
         },
         geometry=[shapely.box(i * 0.01, 0, i * 0.01 + 0.01, 0.01) for i in range(4)],
         crs="EPSG:4326",
@@ -189,7 +190,10 @@ def test_merge_escapes_osm_names_and_is_deterministic(tmp_path):
     page = a["map.html"].read_text(encoding="utf-8")
     # the map's data is JSON in a script (folium writes "&" and "<" as \\u0026, \\u003c)
     assert HOSTILE not in page and HOSTILE_ESCAPED.replace("&", "\\u0026") in page
-    assert HOSTILE not in a["summary.md"].read_text(encoding="utf-8")
+    summary = a["summary.md"].read_text(encoding="utf-8")
+    assert HOSTILE not in summary and HOSTILE_ESCAPED in summary
+    # the failed region's 5 units are said to be missing, not dropped silently
+    assert "Hun eenheden (5) en inwoners ontbreken in de tabel en de percentages" in summary
     # each region with outputs links its map; the failed one has none
     assert page.count('href=\\"../regions/') == 3 and "../regions/r-f/" not in page
     assert "test.osm.pbf" in page and "aandeel inwoners" in page
@@ -215,7 +219,9 @@ def test_overview_map_switches_measure_in_a_browser(browser, tmp_path):  # noqa:
         fills = page.page.evaluate(f"{shown}.map(e => e.getAttribute('fill'))")
         assert fills == [_colour_of(v) for v in table[k]], k
         caption = page.page.inner_text(".ig-legend-title")
-        assert caption == f"aandeel inwoners met {COMPONENTS[i - 1].label('nl')} binnen 10 min lopen"
+        assert (
+            caption == f"aandeel inwoners met {COMPONENTS[i - 1].label('nl')} binnen 10 min lopen"
+        )
     page.page.locator("path.leaflet-interactive").nth(0).click(force=True)  # the hostile name
     popup = page.page.inner_text(".leaflet-popup-content")
     assert popup.startswith(HOSTILE) and "Openbare ruimte" in popup and "inwoners" in popup

@@ -539,6 +539,19 @@ def _coverage_lines(facts: dict[str, Any], lang: str) -> list[str]:
         )
     if facts["failures"]:
         lines += ["", f"## {'Mislukte regio' if nl else 'Failed regions'}", ""]
+        n = facts.get("failed_units")
+        lines += [
+            (
+                f"Hun eenheden ({'aantal onbekend' if n is None else _i18n.number(n, lang)}) "
+                "en inwoners ontbreken in de tabel en de percentages; draai de batch opnieuw "
+                "om ze te berekenen (klaar zijnde regio's worden overgeslagen)."
+                if nl
+                else f"Their units ({'number unknown' if n is None else _i18n.number(n, lang)}) "
+                "and residents are missing from the table and the shares; run the batch again "
+                "to compute them (completed regions are skipped)."
+            ),
+            "",
+        ]
         lines += [f"- {_md(k)}: {_md(reason)}" for k, reason in facts["failures"].items()]
     return lines
 
@@ -558,6 +571,9 @@ def write_merged(
     tmp = new_scratch(target)
     table = region_headline(gaps, regions, facts["minutes"])
     facts = {**facts, "coverage": coverage_line(gaps, lang)}
+    if {"status", "units"} <= set(regions.columns):
+        failed = regions.loc[regions["status"] == "failed", "units"]
+        facts["failed_units"] = int(pd.to_numeric(failed, errors="coerce").fillna(0).sum())
     try:
         gaps.to_parquet(tmp / "gaps.parquet", index=False)
         _to_gpkg(gaps, tmp / "gaps.gpkg", "gaps")
