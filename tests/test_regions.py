@@ -474,8 +474,20 @@ def test_resume_skips_and_a_settings_change_reruns(cluster, tmp_path):
     assert not np.allclose(_num(slower.gaps["care_share_5"]), _num(first.gaps["care_share_5"]))
     # a region whose manifest is gone (a half-written region) runs again, the other is skipped
     (tmp_path / "b" / "regions" / "region-1" / "manifest.json").unlink()
-    part = ig.analyse_regions(ig.sample_path(), _halves(), speed_kmh=3.6, **kw)
+    calls: list[tuple] = []  # the progress bar's total comes first, then one call per region
+    part = ig.analyse_regions(
+        ig.sample_path(),
+        _halves(),
+        speed_kmh=3.6,
+        progress=lambda key, status: calls.append((key, status)),
+        progress_total=lambda n: calls.append(("total", n)),
+        **kw,
+    )
     assert part.counts() == {"done": 1, "skipped": 1, "failed": 0, "empty": 0}
+    assert calls[0] == ("total", 2) and sorted(calls[1:]) == [
+        ("region-1", "done"),
+        ("region-2", "skipped"),
+    ]
 
 
 # ---------------------------------------------------------------------------- errors
