@@ -141,9 +141,9 @@ def coverage_line(gaps: pd.DataFrame, lang: str) -> str:
     )
     gone = n(float(res[partial | problem].sum()), lang)
     text += (
-        f". De weggelaten eenheden hebben samen {gone} inwoners (per regio in de tabel)."
+        f". De weggelaten eenheden hebben samen {gone} inwoners (per regio in de tabel van summary.md en in de pop-ups van map.html)."
         if lang == "nl"
-        else f". The units left out hold {gone} residents (per region in the table)."
+        else f". The units left out hold {gone} residents (per region in the table of summary.md and the popups of map.html)."
     )
     return text[:1].upper() + text[1:]
 
