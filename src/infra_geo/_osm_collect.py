@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import repeat
+from operator import itemgetter
 from typing import Any
 
 
@@ -45,8 +46,12 @@ def _triples() -> dict[str, tuple[list[int], list[str], list[str]]]:
 
 def _add_tags(target: tuple[list[int], list[str], list[str]], row: int, tags: list) -> None:
     target[0].extend([row] * len(tags))
-    target[1].extend([t.k for t in tags])
-    target[2].extend([t.v for t in tags])
+    target[1].extend(map(_KEY, tags))
+    target[2].extend(map(_VALUE, tags))
+
+
+#: key and value of a pyosmium ``Tag`` (a named pair), fetched in C
+_KEY, _VALUE = itemgetter(0), itemgetter(1)
 
 
 @dataclass
@@ -118,8 +123,8 @@ class _Collector:
 
         nl = o.nodes
         self.hw_rows.extend([len(self.hw_id)] * len(tags))
-        self.hw_keys.extend([t.k for t in tags])
-        self.hw_vals.extend([t.v for t in tags])
+        self.hw_keys.extend(map(_KEY, tags))
+        self.hw_vals.extend(map(_VALUE, tags))
         self.hw_id.append(o.id)
         self.hw_len.append(len(nl))
         self.hw_ref.extend(_node_refs(nl))

@@ -24,7 +24,7 @@ import pandas as pd
 import shapely
 
 from ._log import log
-from ._osm_collect import _Collector, tag_list
+from ._osm_collect import _KEY, _Collector, tag_list
 from .errors import DataFileError
 
 #: tag keys that make an object worth reading besides the component rules' keys
@@ -286,27 +286,30 @@ def _collect(path: str, fmt: str, keys: tuple[str, ...], name: str) -> _Collecto
             )
         )
     )
+    way, area, node = osmium.osm.Way, osmium.osm.Area, osmium.osm.Node
     try:
         o: Any
         for o in fp:
-            if o.is_way():
-                t = o.tags
-                if "highway" not in t and "route" not in t:
-                    # through the key filter without highway or route: it has a feature
-                    # key. Mostly building outlines, whose tags come with their area, so
-                    # the tags are listed only for an open line
-                    c.feature_way(o, None, wkb, invalid)
-                    continue
+            kind = type(o)  # one type test per object, not is_way(), is_area()...
+            has = o.tags.__contains__
+            if kind is way and not has("highway") and not has("route"):
+                # through the key filter without highway or route: it has a feature
+                # key. Mostly building outlines, whose tags come with their area, so
+                # the tags are listed only for an open line
+                c.feature_way(o, None, wkb, invalid)
+                continue
             tags = tag_list(o)
-            tkeys = {t.k for t in tags}
-            cand = bool(fkeys & tkeys) or ("highway" in tkeys and o.tags.get("area") == "yes")
-            if o.is_area():
+            tkeys = set(map(_KEY, tags))
+            cand = not fkeys.isdisjoint(tkeys) or (
+                "highway" in tkeys and o.tags.get("area") == "yes"
+            )
+            if kind is area:
                 if cand:
                     c.area(o, tags, wkb)
-            elif o.is_node():
+            elif kind is node:
                 if cand:
                     c.node(o, tags)
-            elif o.is_way():
+            elif kind is way:
                 ferry = "route" in tkeys and o.tags.get("route") == "ferry"
                 if "highway" in tkeys or ferry:
                     c.highway(o, tags, wkb, invalid)
