@@ -538,7 +538,7 @@ def _arrow_tag_frame(
         values = pa.concat_arrays([values])
     val_off = np.frombuffer(values.buffers()[1], dtype=np.int64)[: len(values) + 1]
     v_len = np.diff(val_off)
-    data = values.buffers()[2]
+    data = values.buffers()[2] or pa.py_buffer(b"")  # None when every value is ""
     bounds = np.searchsorted(k_sorted, np.arange(len(uniq) + 1))
     cols = {}
     lens = np.zeros(n + 1, dtype=np.int64)
