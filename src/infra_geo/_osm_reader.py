@@ -25,7 +25,7 @@ import shapely
 
 from ._log import log
 from ._osm_collect import _KEY, _Collector, tag_list
-from ._osm_frames import _arrow_tag_frame, _from_hex_wkb
+from ._osm_wkb import _from_hex_wkb
 from .errors import DataFileError
 
 #: tag keys that make an object worth reading besides the component rules' keys
@@ -509,6 +509,31 @@ def _tag_frame(n: int, rows: list[int], keys: list[str], vals: list[str]) -> pd.
         )
         for j, key in enumerate(uniq)
     }
+    return pd.DataFrame(cols, index=pd.RangeIndex(n), copy=False)
+
+
+def _arrow_tag_frame(
+    n: int, rows: np.ndarray, codes: np.ndarray, uniq: pd.Index, vals: list[str], dtype: Any
+) -> pd.DataFrame:
+    """Return :func:`_tag_frame`'s frame when pandas' str dtype keeps its strings in Arrow.
+
+    Every value becomes an Arrow string once; each column is then one ``take`` of the values
+    (null where its key is absent): no (keys x rows) block of Python objects, which pandas
+    would convert cell by cell (Malta's 24,667 features x 469 keys: 1.1 -> 0.05 CPU-s).
+    """
+    import pyarrow as pa
+
+    values = pa.array(vals, type=pa.large_string())
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(uniq) + 1))
+    idx = np.full(n, -1, dtype=np.int64)
+    cols = {}
+    for j, key in enumerate(uniq):  # one column per tag key, a few hundred: not rows
+        sel = order[bounds[j] : bounds[j + 1]]
+        idx[rows[sel]] = sel
+        col = values.take(pa.array(idx, mask=idx < 0))
+        cols[key] = pd.arrays.ArrowStringArray(col, dtype=dtype)
+        idx[rows[sel]] = -1
     return pd.DataFrame(cols, index=pd.RangeIndex(n), copy=False)
 
 
