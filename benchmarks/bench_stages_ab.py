@@ -11,7 +11,8 @@ sensitive to other jobs on a shared machine than the wall clock, which is shown 
 - network: ``walk_network_from_file`` on the cached read;
 - distances: an ``Access`` engine (attach) + ``nearest_facilities(minutes=(5, 10, 15))``;
 
-and one bare pyosmium pass over every object of the file. Both trees must give the same
+and one bare pyosmium pass over every object of the file. A full garbage collection runs
+before each timed stage, so no stage pays for collecting the one before. Both trees must give the same
 facility ids, network node ids and per-node counts (checked once per file).
 
 Run: ``.venv/bin/python benchmarks/bench_stages_ab.py [COMMIT]`` (INFRA_GEO_BENCH_AB_RUNS=5).
@@ -19,6 +20,7 @@ Run: ``.venv/bin/python benchmarks/bench_stages_ab.py [COMMIT]`` (INFRA_GEO_BENC
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import statistics
@@ -64,6 +66,7 @@ def one_round(ig, path: Path) -> tuple[dict[str, tuple[float, float]], tuple]:
     out = {}
 
     def timed(name, fn):
+        gc.collect()  # each stage starts with no garbage of the one before to collect
         c0, w0 = time.process_time(), time.perf_counter()
         res = fn()
         out[name] = (time.process_time() - c0, time.perf_counter() - w0)
