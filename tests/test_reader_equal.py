@@ -154,7 +154,7 @@ def test_reader_splits_clipped_ways_like_old(tmp_path):
 
 
 def test_tag_frame_equals_a_frame_of_tag_dicts():
-    """The tag columns (Arrow arrays sharing one character buffer, or numpy blocks) hold what
+    """The tag columns (Arrow takes, or numpy blocks with python storage) hold what
     ``DataFrame.from_records`` of one dict per object holds: empty values, non-ASCII text,
     absent keys as missing, a row with no tags, a key repeated in a row (the last wins)."""
     triples = [
