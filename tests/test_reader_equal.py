@@ -151,3 +151,26 @@ def test_reader_splits_clipped_ways_like_old(tmp_path):
     assert "surface" not in n.way_tags.columns  # way 11 is lost entirely
     assert n.way_tags["name"].isna().tolist() == [False, False, True]
     assert n.way_tags["name"].iloc[:2].tolist() == ["Pad", "Pad"]
+
+
+def test_tag_frame_equals_a_frame_of_tag_dicts():
+    """The tag columns (Arrow takes, or numpy blocks with python storage) hold what
+    ``DataFrame.from_records`` of one dict per object holds: empty values, non-ASCII text,
+    absent keys as missing, a row with no tags, a key repeated in a row (the last wins)."""
+    triples = [
+        (0, "amenity", "school"),
+        (0, "name", "Școala \u00e9\u00e8 \U0001f3eb"),
+        (2, "name", ""),
+        (2, "amenity", "library"),
+        (3, "note", ""),
+        (3, "amenity", "x"),
+        (3, "amenity", "pharmacy"),
+    ]
+    n = 5
+    got = new._tag_frame(n, *[list(t) for t in zip(*triples, strict=True)])
+    dicts: list[dict[str, str]] = [{} for _ in range(n)]
+    for row, key, value in triples:
+        dicts[row][key] = value
+    want = pd.DataFrame.from_records(dicts).astype(pd.Series([""]).dtype)
+    _assert_same_frame(want, got)
+    assert got["amenity"].tolist()[3] == "pharmacy" and got["name"].tolist()[2] == ""

@@ -9,21 +9,23 @@ the arrays and frames from these lists afterwards.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import partial
+from itertools import repeat
+from operator import itemgetter
 from typing import Any
 
 
 def tag_list(o: Any) -> list:
     """Return the tags of ``o`` as a list of ``Tag`` pairs, iterated in libosmium's C layer.
 
-    ``list(o.tags)`` steps through pyosmium's Python ``TagIterator`` once per tag; the
-    callable iterator over the same ``tags_next`` call (it ends on its ``StopIteration``)
-    gives the same tags in the same order without a Python frame per tag.
+    ``list(o.tags)`` steps through pyosmium's Python ``TagIterator`` once per tag; mapping
+    the same ``tags_next`` call over the tag count gives the same tags in the same order
+    without a Python frame per tag, and without the ``StopIteration`` that ends an
+    iteration (a C++ exception crossing into Python: most of the cost of a short tag list).
     """
     data = getattr(o, "_pyosmium_data", None)
     if data is None or not hasattr(data, "tags_next"):  # another pyosmium layout
         return list(o.tags)
-    return list(iter(partial(data.tags_next, data.tags_begin()), None))
+    return list(map(data.tags_next, repeat(data.tags_begin(), data.tags_size())))
 
 
 def _node_refs(nl: Any) -> list[int]:
@@ -44,8 +46,12 @@ def _triples() -> dict[str, tuple[list[int], list[str], list[str]]]:
 
 def _add_tags(target: tuple[list[int], list[str], list[str]], row: int, tags: list) -> None:
     target[0].extend([row] * len(tags))
-    target[1].extend([t.k for t in tags])
-    target[2].extend([t.v for t in tags])
+    target[1].extend(map(_KEY, tags))
+    target[2].extend(map(_VALUE, tags))
+
+
+#: key and value of a pyosmium ``Tag`` (a named pair), fetched in C
+_KEY, _VALUE = itemgetter(0), itemgetter(1)
 
 
 @dataclass
@@ -117,8 +123,8 @@ class _Collector:
 
         nl = o.nodes
         self.hw_rows.extend([len(self.hw_id)] * len(tags))
-        self.hw_keys.extend([t.k for t in tags])
-        self.hw_vals.extend([t.v for t in tags])
+        self.hw_keys.extend(map(_KEY, tags))
+        self.hw_vals.extend(map(_VALUE, tags))
         self.hw_id.append(o.id)
         self.hw_len.append(len(nl))
         self.hw_ref.extend(_node_refs(nl))

@@ -24,7 +24,8 @@ import pandas as pd
 import shapely
 
 from ._log import log
-from ._osm_collect import _Collector, tag_list
+from ._osm_collect import _KEY, _Collector, tag_list
+from ._osm_wkb import _from_hex_wkb
 from .errors import DataFileError
 
 #: tag keys that make an object worth reading besides the component rules' keys
@@ -286,27 +287,30 @@ def _collect(path: str, fmt: str, keys: tuple[str, ...], name: str) -> _Collecto
             )
         )
     )
+    way, area, node = osmium.osm.Way, osmium.osm.Area, osmium.osm.Node
     try:
         o: Any
         for o in fp:
-            if o.is_way():
-                t = o.tags
-                if "highway" not in t and "route" not in t:
-                    # through the key filter without highway or route: it has a feature
-                    # key. Mostly building outlines, whose tags come with their area, so
-                    # the tags are listed only for an open line
-                    c.feature_way(o, None, wkb, invalid)
-                    continue
+            kind = type(o)  # one type test per object, not is_way(), is_area()...
+            has = o.tags.__contains__
+            if kind is way and not has("highway") and not has("route"):
+                # through the key filter without highway or route: it has a feature
+                # key. Mostly building outlines, whose tags come with their area, so
+                # the tags are listed only for an open line
+                c.feature_way(o, None, wkb, invalid)
+                continue
             tags = tag_list(o)
-            tkeys = {t.k for t in tags}
-            cand = bool(fkeys & tkeys) or ("highway" in tkeys and o.tags.get("area") == "yes")
-            if o.is_area():
+            tkeys = set(map(_KEY, tags))
+            cand = not fkeys.isdisjoint(tkeys) or (
+                "highway" in tkeys and o.tags.get("area") == "yes"
+            )
+            if kind is area:
                 if cand:
                     c.area(o, tags, wkb)
-            elif o.is_node():
+            elif kind is node:
                 if cand:
                     c.node(o, tags)
-            elif o.is_way():
+            elif kind is way:
                 ferry = "route" in tkeys and o.tags.get("route") == "ferry"
                 if "highway" in tkeys or ferry:
                     c.highway(o, tags, wkb, invalid)
@@ -651,11 +655,11 @@ def _features_frame(
         lonlat, _ = _lonlat(node_xy)
         geoms.append(shapely.points(lonlat))
     if n_line:
-        geoms.append(shapely.from_wkb(np.asarray(line_wkb, dtype=object)))
+        geoms.append(_from_hex_wkb(line_wkb))
     if n_area:
         # a one-part multipolygon is a polygon to a person: its WKB is the polygon's after
         # the multipolygon's head (byte order, type 6, one part), so read only that
-        geoms.append(shapely.from_wkb(np.asarray(_single_parts(area_wkb), dtype=object)))
+        geoms.append(_from_hex_wkb(_single_parts(area_wkb)))
     geometry = np.concatenate(geoms) if geoms else np.array([], dtype=object)
     # one tag table over all rows: nodes first, lines next, areas last
     shift = {"node": 0, "line": n_node, "area": n_node + n_line}

@@ -224,7 +224,7 @@ def _finalise(
     feats = features
     if area is not None and len(feats):
         feats = feats.loc[feats.intersects(area)]
-    fac = classify(feats, rules=rules)
+    fac = _classify_used(feats, rules)
     fac = fac.loc[~fac.geometry.is_empty & fac.geometry.notna()]
     if merge:
         fac = _merge_duplicates(fac)
@@ -256,6 +256,30 @@ def _finalise(
             + ", ".join(f"{k} {counts.get(k, 0)}" for k in rules.keys)
             + ")"
         )
+    return out
+
+
+def _classify_used(feats: gpd.GeoDataFrame, rules: Rules) -> gpd.GeoDataFrame:
+    """Return ``classify(feats)`` less the tag columns that no kept row has a value in.
+
+    A file's features carry a column per tag key in the file (Malta: 472), the facilities
+    use about a quarter of them (116) and :func:`_finalise` drops the rest; ``classify``
+    would copy all of them, and the merge and sort after it again. So the rules run on the
+    keys they read, and only the columns the kept rows use are copied.
+    """
+    read = set(rules.exclude).union(*(r.keys() for r in rules.rules))
+    marks = classify(
+        pd.DataFrame(feats[[c for c in feats.columns if c in read]]),
+        rules=rules,
+        keep_unmatched=True,
+    )
+    kept = marks["component"].notna().to_numpy(dtype=bool)
+    keep_always = {*FACILITY_COLUMNS, "osm_type", "osm_id", feats.geometry.name}
+    filled = feats.notna().to_numpy(dtype=bool)[kept].any(axis=0)
+    used = [c for c, f in zip(feats.columns, filled, strict=True) if f or c in keep_always]
+    out = feats.loc[kept, used].copy()
+    for c in ("component", "components", "category"):
+        out[c] = pd.Series(marks[c].to_numpy()[kept], index=out.index, dtype="string")
     return out
 
 
