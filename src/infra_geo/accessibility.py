@@ -264,7 +264,6 @@ def _counts_within(
         att.snapped & att.members[:, [att.components.index(k) for k in keys]].any(axis=1)
     )
     lmax = limits.max() * (1 + 1e-12)
-    order, nb = np.argsort(limits, kind="stable"), len(limits)
     kcols = [att.components.index(k) for k in keys]
     # each bounded search runs on the part of the network within lmax (as the crow flies) of
     # its chunk's access points: a path of length <= lmax never leaves it, and a search no
@@ -283,18 +282,12 @@ def _counts_within(
         sub = g[idx][:, idx]
         d = dijkstra(sub, directed=True, indices=np.arange(len(loc), len(idx)), limit=lmax)
         acc.runs["bounded"] += 1
-        # the (facility, node) pairs in reach, each in the band of the first threshold it
-        # is within: per group one bincount over the pairs, not a dense product per threshold
-        fi, node = np.nonzero(d[:, : len(loc)] <= lmax)
-        band = np.searchsorted(limits[order], d[fi, node])  # d <= limit <=> band <= rank
-        near = band < nb
-        fi, cell = fi[near], node[near] * nb + band[near]
-        memb = att.members[np.ix_(rows, np.asarray(kcols, dtype=np.intp))]  # chunk x groups
-        for i, k in enumerate(keys):
-            got = np.bincount(cell[memb[fi, i]], minlength=len(loc) * nb).reshape(-1, nb)
-            got = got.cumsum(axis=1)
-            for rank, j in enumerate(order):
-                counts[(k, mins[j])][loc] += got[:, rank]
+        d = d[:, : len(loc)]
+        memb = att.members[np.ix_(rows, np.asarray(kcols, dtype=np.intp))].T.astype(np.float64)  # components x chunk
+        for j, m in enumerate(mins):
+            got = np.rint(memb @ (d <= limits[j]).astype(np.float64)).astype(np.int64)
+            for i, k in enumerate(keys):
+                counts[(k, m)][loc] += got[i]
     return counts
 
 
