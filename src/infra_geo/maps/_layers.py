@@ -260,11 +260,18 @@ class _CatchmentRing(Layer):
         "{% endmacro %}"
     )
 
-    def __init__(self, ring: Any, lower: list[_CatchmentRing], style: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        ring: Any,
+        lower: list[_CatchmentRing],
+        style: dict[str, Any],
+        packed: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(overlay=True, control=False, show=True)
         self._name = "InfraGeoCatchment"
         self.ring = ring if ring is not None and not ring.is_empty else None
-        self.packed = _pack_polygons(self.ring)
+        # packed: _pack_polygons(ring) when already made (on the ring threads)
+        self.packed = _pack_polygons(self.ring) if packed is None else packed
         # the page's script is parsed as a template once more (branca): no "{" may stay
         # literal in the text, whose encoded characters run from "?" to "~"
         text = json.dumps(self.packed["c"]).replace("{", "\\u007b")
@@ -298,29 +305,28 @@ def _nested_rings(parts: list[Any], crs: Any) -> list[Any]:
     level's boundary leaves the previous one carry floating-point noise of ~1e-10 m, on
     which GEOS's overlay falls back to its slower snapping noder; on the grid the same cut
     takes a third less time (Malta: 2.4 -> 1.6 CPU-s), and the rings move by under a
-    micrometre (0.06 m2 at most on a Malta ring), far below the display tolerance. An area
-    GEOS refuses as invalid is repaired with ``make_valid`` and cut again; the areas
-    ``ig.catchments`` makes are valid by construction, so no ``make_valid`` (as costly as the
-    validity check itself: 0.45 CPU-s on Malta's 24 catchments) runs up front.
+    micrometre (0.06 m2 at most on a Malta ring), far below the display tolerance. When GEOS
+    refuses an area as invalid, every area of the component is repaired with ``make_valid``
+    and the rings are cut again (as they were when every area was repaired up front); a
+    single threshold, which no cut checks, is always repaired. The areas ``ig.catchments``
+    makes are valid by construction, so no ``make_valid`` (as costly as the validity check
+    itself: 0.45 CPU-s on Malta's 24 catchments) runs up front.
     """
     metric = _is_metric(crs)
     tol = _SIMPLIFY_CATCHMENT_M if metric else _SIMPLIFY_DEG * _SIMPLIFY_CATCHMENT_M / _SIMPLIFY_M
     grid = _CUT_GRID_M if metric else _SIMPLIFY_DEG * _CUT_GRID_M / _SIMPLIFY_M
     work_crs = crs if metric else "EPSG:4326"
-    rings = np.full(len(parts), None, dtype=object)
-    prev = None
+    areas = np.full(len(parts), None, dtype=object)
     for i, part in enumerate(parts):
-        if part is None or part.is_empty:
-            continue
-        g = part if metric else gpd.GeoSeries([part], crs=crs).to_crs(work_crs).iloc[0]
-        g = shapely.transform(g, lambda xy, q=grid: np.round(xy / q) * q)
-        try:
-            ring = g if prev is None else shapely.difference(g, prev)
-        except shapely.errors.GEOSException:  # an invalid input area: repaired, then cut
-            g, prev = shapely.make_valid(g), shapely.make_valid(prev)
-            ring = shapely.difference(g, prev)
-        prev = g  # catchments nest (as ig.catchments makes them): the previous area is inside
-        rings[i] = ring if not ring.is_empty else None
+        if part is not None and not part.is_empty:
+            areas[i] = part if metric else gpd.GeoSeries([part], crs=crs).to_crs(work_crs).iloc[0]
+    areas = shapely.transform(areas, lambda xy: np.round(xy / grid) * grid)
+    if (~shapely.is_missing(areas)).sum() == 1:
+        areas = shapely.make_valid(areas)
+    try:
+        rings = _cut_rings(areas)
+    except shapely.errors.GEOSException:  # an invalid input area: all repaired, then cut
+        rings = _cut_rings(shapely.make_valid(areas))
     ok = ~shapely.is_missing(rings)
     if ok.any():
         try:
@@ -333,11 +339,28 @@ def _nested_rings(parts: list[Any], crs: Any) -> list[Any]:
     return [None if r is None or r.is_empty else r for r in out]
 
 
-def _component_rings(groups: list[np.ndarray], crs: Any) -> tuple[list[Any], list[Any]]:
-    """Return one component's area per threshold and the rings :func:`_nested_rings` cuts.
+def _cut_rings(areas: np.ndarray) -> np.ndarray:
+    """Return each area minus the one before it (None where empty); areas nest, ascending."""
+    rings = np.full(len(areas), None, dtype=object)
+    prev = None
+    for i, g in enumerate(areas):
+        if g is None or g.is_empty:
+            continue
+        ring = g if prev is None else shapely.difference(g, prev)
+        prev = g  # catchments nest (as ig.catchments makes them): the previous area is inside
+        rings[i] = ring if not ring.is_empty else None
+    return rings
 
-    ``groups``: per ascending threshold the component's catchment geometries (several when
-    made ``by="facility"``: repaired and drawn as their union).
+
+_Rings = tuple[list[Any], list[Any], list[dict[str, Any]]]
+
+
+def _component_rings(groups: list[np.ndarray], crs: Any) -> _Rings:
+    """Return one component's areas, rings and packed rings, per ascending threshold.
+
+    ``groups``: per threshold the component's catchment geometries (several when made
+    ``by="facility"``: repaired and drawn as their union); the rings are
+    :func:`_nested_rings`'s, packed for the page with :func:`_pack_polygons`.
     """
     unions: list[Any] = []
     for arr in groups:
@@ -345,7 +368,8 @@ def _component_rings(groups: list[np.ndarray], crs: Any) -> tuple[list[Any], lis
             unions.append(shapely.union_all(shapely.make_valid(arr)))
         else:
             unions.append(arr[0] if len(arr) else None)
-    return unions, _nested_rings(unions, crs)
+    rings = _nested_rings(unions, crs)
+    return unions, rings, [_pack_polygons(r) for r in rings]
 
 
 #: threads cutting the components' rings (shapely releases the GIL): two, whatever the
@@ -374,13 +398,13 @@ class _RingJobs:
         geoms = catch.geometry.to_numpy()
         comp = catch["component"].astype(str).to_numpy(dtype=object)
         at = minutes.to_numpy()
-        self.jobs: dict[str, Future[tuple[list[Any], list[Any]]]] = {}
+        self.jobs: dict[str, Future[_Rings]] = {}
         for c in COMPONENTS:
             groups = [geoms[(comp == c.key) & (at == mins)] for mins in self.steps]
             self.jobs[c.key] = pool.submit(_component_rings, groups, catch.crs)
 
-    def result(self, key: str) -> tuple[list[Any], list[Any]]:
-        """Return the areas and rings of component ``key`` (waiting for its cut)."""
+    def result(self, key: str) -> _Rings:
+        """Return the areas, rings and packed rings of component ``key`` (waiting for them)."""
         return self.jobs[key].result()
 
 
@@ -392,7 +416,7 @@ def _catchment_layers(
     _CatchmentCodec().add_to(m)
     groups: dict[str, dict[str, folium.FeatureGroup]] = {}
     for c in COMPONENTS:
-        unions, ring_list = rings.result(c.key)
+        unions, ring_list, packed = rings.result(c.key)
         color = _color(c)
         lower: list[_CatchmentRing] = []
         for k, (mins, ring) in enumerate(zip(steps, ring_list, strict=True)):
@@ -416,7 +440,7 @@ def _catchment_layers(
                 t["catchment"].format(label=c.label(lang), minutes=mtxt)
             )
             fg = folium.FeatureGroup(name=name, overlay=True, control=True, show=False)
-            layer = _CatchmentRing(ring, lower, style)
+            layer = _CatchmentRing(ring, lower, style, packed[k])
             layer.add_to(fg)
             fg.add_to(m)
             lower.append(layer)
