@@ -327,6 +327,7 @@ def _nested_rings(parts: list[Any], crs: Any) -> list[Any]:
         rings = _cut_rings(areas)
     except shapely.errors.GEOSException:  # an invalid input area: all repaired, then cut
         rings = _cut_rings(shapely.make_valid(areas))
+    rings = _without_slivers(rings, min_area=_SLIVER_M2 if metric else (grid / _CUT_GRID_M) ** 2)
     ok = ~shapely.is_missing(rings)
     if ok.any():
         try:
@@ -337,6 +338,30 @@ def _nested_rings(parts: list[Any], crs: Any) -> list[Any]:
     out = gpd.GeoSeries(rings, crs=work_crs).to_crs("EPSG:4326").to_numpy()
     out = shapely.transform(out, lambda xy: np.round(xy, _DECIMALS))
     return [None if r is None or r.is_empty else r for r in out]
+
+
+#: polygons of a cut ring smaller than this (m2) are dropped: slivers of micrometres where two
+#: levels' boundaries coincide up to floating-point noise
+_SLIVER_M2 = 1e-3
+
+
+def _without_slivers(rings: np.ndarray, *, min_area: float) -> np.ndarray:
+    """Return ``rings`` without their polygons of less than ``min_area`` (None when none is left)."""
+    out = rings.copy()
+    ok = np.flatnonzero(~shapely.is_missing(rings))
+    if not len(ok):
+        return out
+    parts, which = shapely.get_parts(rings[ok], return_index=True)
+    small = shapely.area(parts) < min_area
+    if not small.any():
+        return out
+    keep = ~small
+    kept = np.bincount(which[keep], minlength=len(ok))
+    out[ok] = None
+    if keep.any():
+        merged = shapely.multipolygons(parts[keep], indices=which[keep])
+        out[ok[kept > 0]] = merged
+    return out
 
 
 def _cut_rings(areas: np.ndarray) -> np.ndarray:
