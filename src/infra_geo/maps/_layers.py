@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from concurrent.futures import Executor, Future
 from typing import Any
@@ -397,9 +398,10 @@ def _component_rings(groups: list[np.ndarray], crs: Any) -> _Rings:
     return unions, rings, [_pack_polygons(r) for r in rings]
 
 
-#: threads cutting the components' rings (shapely releases the GIL): two, whatever the
-#: machine, since each component's cut holds ~100 MB on Malta while it runs
-_RING_THREADS = 2
+#: threads cutting the components' rings (shapely releases the GIL): at most two, however
+#: many cores, since each cut holds ~100 MB on Malta while it runs (Malta's map: +150 MB at
+#: the peak against one cut at a time)
+_RING_THREADS = min(2, os.cpu_count() or 1)
 
 
 class _RingJobs:
