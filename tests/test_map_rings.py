@@ -158,3 +158,30 @@ def test_an_invalid_area_is_drawn_repaired():
             ten = gpd.GeoSeries([rings[("education", "10")].ring], crs=4326).to_crs(28992).iloc[0]
             assert ten.area == pytest.approx(big.area - five.area, rel=0.02)
             assert five.intersection(ten).area < 10.0
+
+
+def test_slivers_dropped_and_missing_levels_skipped():
+    """Micrometre slivers go (a ring left with none is None), other rings stay untouched; a
+    threshold with no area is no ring, in metres and in degrees alike."""
+    from infra_geo.maps._layers import _nested_rings, _without_slivers
+
+    tiny = box(0, 0, 1e-3, 1e-3)  # 1e-6 m2
+    keep = box(5, 5, 6, 6)
+    rings = np.array(
+        [None, shapely.MultiPolygon([box(0, 0, 10, 10), box(20, 20, 20.001, 20.001)]), tiny, keep],
+        dtype=object,
+    )
+    out = _without_slivers(rings, min_area=1e-3)
+    assert out[0] is None and out[2] is None and out[3] is keep
+    assert shapely.equals(out[1], box(0, 0, 10, 10))
+    x0, y0 = 155_000.0, 463_000.0
+    parts = [None, box(x0, y0, x0 + 100, y0 + 100), None, box(x0 - 50, y0 - 50, x0 + 300, y0 + 300)]
+    for crs, levels in (
+        ("EPSG:28992", parts),
+        ("EPSG:4326", list(gpd.GeoSeries(parts, crs=28992).to_crs(4326))),
+    ):
+        drawn = _nested_rings(levels, crs)
+        assert drawn[0] is None and drawn[2] is None
+        back = gpd.GeoSeries(drawn, crs=4326).to_crs(28992)
+        assert back.iloc[1].area == pytest.approx(100 * 100, rel=0.01)
+        assert back.iloc[3].area == pytest.approx(350 * 350 - 100 * 100, rel=0.01)

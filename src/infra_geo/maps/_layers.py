@@ -328,7 +328,7 @@ def _nested_rings(parts: list[Any], crs: Any) -> list[Any]:
         rings = _cut_rings(areas)
     except shapely.errors.GEOSException:  # an invalid input area: all repaired, then cut
         rings = _cut_rings(shapely.make_valid(areas))
-    rings = _without_slivers(rings, min_area=_SLIVER_M2 if metric else (grid / _CUT_GRID_M) ** 2)
+    rings = _without_slivers(rings, min_area=_SLIVER_M2 * (grid / _CUT_GRID_M) ** 2)
     ok = ~shapely.is_missing(rings)
     if ok.any():
         try:
@@ -356,12 +356,12 @@ def _without_slivers(rings: np.ndarray, *, min_area: float) -> np.ndarray:
     small = shapely.area(parts) < min_area
     if not small.any():
         return out
-    keep = ~small
-    kept = np.bincount(which[keep], minlength=len(ok))
-    out[ok] = None
-    if keep.any():
-        merged = shapely.multipolygons(parts[keep], indices=which[keep])
-        out[ok[kept > 0]] = merged
+    hit = np.unique(which[small])  # only the rings that lose a polygon are rebuilt
+    out[ok[hit]] = None
+    rest = np.isin(which, hit) & ~small
+    if rest.any():
+        left, at = np.unique(which[rest], return_inverse=True)
+        out[ok[left]] = shapely.multipolygons(parts[rest], indices=at)
     return out
 
 
