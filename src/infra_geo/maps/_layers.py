@@ -306,7 +306,7 @@ def _nested_rings(parts: list[Any], crs: Any) -> list[Any]:
     level's boundary leaves the previous one carry floating-point noise of ~1e-10 m, on
     which GEOS's overlay falls back to its slower snapping noder; on the grid the same cut
     takes a third less time (Malta: 2.4 -> 1.6 CPU-s), and the rings move by under a
-    micrometre (0.06 m2 at most on a Malta ring), far below the display tolerance. When GEOS
+    micrometre (0.14 m2 at most on a Malta ring), far below the display tolerance. When GEOS
     refuses an area as invalid, every area of the component is repaired with ``make_valid``
     and the rings are cut again (as they were when every area was repaired up front); a
     single threshold, which no cut checks, is always repaired. The areas ``ig.catchments``
