@@ -17,6 +17,7 @@ and ``_legend`` (title, note, CSS); the nl/en text, CSS and JavaScript are data 
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import folium
@@ -39,7 +40,14 @@ from ._common import (
     _esc,
 )
 from ._gaps_layer import _gap_layer, _parse_measure
-from ._layers import _catchment_layers, _check_component_values, _extent_layer, _facility_layers
+from ._layers import (
+    _RING_THREADS,
+    _catchment_layers,
+    _check_component_values,
+    _extent_layer,
+    _facility_layers,
+    _RingJobs,
+)
 from ._legend import _deterministic_ids, _Furniture, _note, _Ready
 from ._panel import _Panel
 from ._sites_layer import _site_layers, check_suggestions
@@ -180,6 +188,32 @@ def coverage_map(  # noqa: PLR0913 - public entry point: data args + keyword opt
         facilities, catchments, gaps, lang=lang, measure=measure, title=title, extent=extent,
         extent_note=extent_note, suggestions=suggestions, place=place,
     )  # fmt: skip
+    # the catchment rings are cut on threads (GEOS) while the rest of the map is drawn
+    pool = ThreadPoolExecutor(max_workers=_RING_THREADS, thread_name_prefix="ig-rings")
+    try:
+        rings = _RingJobs(catchments, pool) if catchments is not None else None
+        return _draw(fac, rings, gaps, extent, sites, lang=lang, measure=measure, title=title,
+                     extent_note=extent_note, suggestions=suggestions, place=place)  # fmt: skip
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _draw(  # noqa: PLR0913 - coverage_map's checked inputs and options
+    fac: gpd.GeoDataFrame,
+    rings: _RingJobs | None,
+    gaps: gpd.GeoDataFrame | None,
+    extent: Any,
+    sites: Any,
+    *,
+    lang: str,
+    measure: str | None,
+    title: str | None,
+    extent_note: str | None,
+    suggestions: SuggestionsLike | None,
+    place: str | None,
+) -> folium.Map:
+    """Draw the map of :func:`coverage_map` from its checked inputs."""
+    catchments = rings.catch if rings is not None else None
     t = _TEXT[lang]
     west, south, east, north = _map_bounds([fac, catchments, gaps, sites])
     m = _base_map(west, south, east, north)
@@ -194,8 +228,8 @@ def coverage_map(  # noqa: PLR0913 - public entry point: data args + keyword opt
     # the panel (not Leaflet's layer list) switches the layers, in this order
     fac_groups = _facility_layers(m, fac, lang, t)
     catch_groups = {}
-    if catchments is not None:
-        catch_groups = _catchment_layers(m, catchments, lang, t, catch_pane)
+    if rings is not None:
+        catch_groups = _catchment_layers(m, rings, lang, t, catch_pane)
     gap_layer = None
     if gaps is not None:
         gap_layer = _gap_layer(m, gaps, measure, lang, t, gap_pane)
