@@ -133,10 +133,10 @@ def hex_grid(
     rows, cols = np.divmod(np.arange(total, dtype=np.int64), ncol)
     xc = minx + dx * cols
     yc = miny + dy * (rows + 0.5 * (cols % 2))
-    # a cell overlaps the area only if its centre lies within r of it
-    reach = m.buffer(r * 1.0001)
-    shapely.prepare(reach)
-    near = shapely.intersects_xy(reach, xc, yc)
+    # a cell overlaps the area only if its centre lies within r of it (an exact distance
+    # test: buffering the area by r costs more than the rest of the grid on a country)
+    shapely.prepare(m)
+    near = shapely.dwithin(m, shapely.points(xc, yc), r * 1.0001)
     rows, cols, xc, yc = rows[near], cols[near], xc[near], yc[near]
     ang = np.deg2rad(np.arange(0, 420, 60, dtype=np.float64))  # 7 corners, ring closed
     coords = np.stack(
@@ -144,7 +144,6 @@ def hex_grid(
         axis=-1,
     )
     cells = shapely.polygons(coords)
-    shapely.prepare(m)
     full = shapely.covers(m, cells)
     geoms = cells.copy()
     edge = ~full & shapely.intersects(m, cells)
