@@ -104,19 +104,45 @@ def _cells_polygon(ij: np.ndarray, cell: float) -> shapely.Geometry:
     """Return the union of grid cells ``ij`` (column, row indices of ``cell`` metres), dissolved.
 
     Burns the cells into a boolean raster and traces its regions (GDAL polygonize through
-    rasterio): linear in the cells, unlike unioning one box per cell.
+    rasterio): linear in the cells, unlike unioning one box per cell. A cell with no
+    neighbour in the four directions is a region of its own, the cell's square: those
+    (most of them where residents live apart) are built here in numpy, with GDAL's ring
+    (the same corners in the same order), and only the larger regions are traced. The
+    parts are GDAL's regions in its order, then the lone cells from the top row down.
     """
     from rasterio.features import shapes
     from rasterio.transform import from_origin
 
     lo, hi = ij.min(axis=0), ij.max(axis=0)
-    mask = np.zeros((hi[1] - lo[1] + 1, hi[0] - lo[0] + 1), dtype=np.uint8)
-    mask[hi[1] - ij[:, 1], ij[:, 0] - lo[0]] = 1
-    tr = from_origin(lo[0] * cell, (hi[1] + 1) * cell, cell, cell)
+    mask = np.zeros((hi[1] - lo[1] + 3, hi[0] - lo[0] + 3), dtype=np.uint8)  # 1-cell margin
+    mask[hi[1] - ij[:, 1] + 1, ij[:, 0] - lo[0] + 1] = 1
+    neighbours = mask[:-2, 1:-1] + mask[2:, 1:-1] + mask[1:-1, :-2] + mask[1:-1, 2:]
+    inner = mask[1:-1, 1:-1]
+    lone = (inner == 1) & (neighbours == 0)
+    big = (inner == 1) & ~lone
+    polys = []
+    if big.any():
+        tr = from_origin(lo[0] * cell, (hi[1] + 1) * cell, cell, cell)
+        polys.append(_traced(shapes(big.view(np.uint8), mask=big, connectivity=4, transform=tr)))
+    if lone.any():
+        r, c = np.nonzero(lone)  # row-major: from the top row down, west to east
+        # GDAL's coordinates: origin + index * cell, a cell's ring from its north-west corner
+        x0, x1 = lo[0] * cell + c * cell, lo[0] * cell + (c + 1) * cell
+        ytop = (hi[1] + 1) * cell
+        y0, y1 = ytop + r * -cell, ytop + (r + 1) * -cell
+        ring = np.stack(
+            [np.column_stack(p) for p in ((x0, y0), (x0, y1), (x1, y1), (x1, y0), (x0, y0))],
+            axis=1,
+        )
+        polys.append(shapely.polygons(ring))
+    allp = np.concatenate(polys)
+    return allp[0] if len(allp) == 1 else shapely.multipolygons(allp)
+
+
+def _traced(regions: Iterable[tuple[dict, object]]) -> np.ndarray:
+    """Return the polygons of rasterio ``shapes`` output (GeoJSON-like rings), in its order."""
     rings, poly_of = [], []
-    for p, (geom, _) in enumerate(
-        shapes(mask, mask=mask.astype(bool), connectivity=4, transform=tr)
-    ):
+    for p, (geom, _) in enumerate(regions):
         rings += geom["coordinates"]
         poly_of += [p] * len(geom["coordinates"])
     sizes = np.fromiter(map(len, rings), dtype=np.int64, count=len(rings))
@@ -124,5 +150,4 @@ def _cells_polygon(ij: np.ndarray, cell: float) -> shapely.Geometry:
         (c for ring in rings for pt in ring for c in pt), dtype=np.float64, count=2 * sizes.sum()
     ).reshape(-1, 2)
     lr = shapely.linearrings(xy, indices=np.repeat(np.arange(len(rings)), sizes))
-    polys = shapely.polygons(lr, indices=np.asarray(poly_of))
-    return polys[0] if len(polys) == 1 else shapely.multipolygons(polys)
+    return np.asarray(shapely.polygons(lr, indices=np.asarray(poly_of)))
