@@ -412,7 +412,9 @@ def test_uncovered_cells_polygon_equals_references(li):
         out = (acc[k].to_numpy(dtype=float) > m * mpm) & (w > 0)
         ij = np.unique(np.floor(xy[out] / cell).astype(np.int64), axis=0)
         got = _cells_polygon(np.floor(xy[out] / cell).astype(np.int64), cell)
-        boxes = shapely.box(ij[:, 0] * cell, ij[:, 1] * cell, (ij[:, 0] + 1) * cell, (ij[:, 1] + 1) * cell)
+        boxes = shapely.box(
+            ij[:, 0] * cell, ij[:, 1] * cell, (ij[:, 0] + 1) * cell, (ij[:, 1] + 1) * cell
+        )
         assert got.is_valid and shapely.equals(got, shapely.union_all(boxes)), k
         assert got.area == pytest.approx(len(ij) * cell**2, rel=1e-12)
         lo, hi = ij.min(axis=0), ij.max(axis=0)  # GDAL's trace of the whole raster
