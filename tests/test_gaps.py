@@ -427,6 +427,41 @@ def test_uncovered_cells_polygon_equals_references(li):
         assert sorted(shapely.to_wkb(parts)) == sorted(shapely.to_wkb(ref)), k
 
 
+def test_uncovered_cells_polygon_hard_shapes_equal_gdal():
+    """Holes, islands in holes, cells touching at corners, one big region: GDAL's parts.
+
+    Against GDAL polygonize over the whole raster (the reference), part by part to the bit,
+    for random masks around the percolation density and hand-made cases, at negative
+    indices and an odd cell size.
+    """
+    from rasterio.features import shapes
+    from rasterio.transform import from_origin
+
+    from infra_geo.uncovered import _cells_polygon
+
+    ring = np.ones((7, 7), dtype=bool)
+    ring[1:6, 1:6] = False
+    ring[3, 3] = True  # an island in the hole
+    checker = (np.indices((9, 12)).sum(axis=0) % 2).astype(bool)  # corners only: lone cells
+    u = np.zeros((5, 6), dtype=bool)
+    u[:, 0] = u[:, 5] = u[4, :] = True  # a U: not a rectangle
+    rng = np.random.default_rng(11)
+    masks = [ring, checker, u, np.ones((4, 9), dtype=bool)]
+    masks += [rng.random((40, 55)) < p for p in (0.3, 0.55, 0.6, 0.75)]
+    cell = 37.5
+    for mask in masks:
+        rows, cols = np.nonzero(mask)
+        ij = np.column_stack([cols - 1234, 567 - rows])  # north is up: row 0 is the top
+        got = _cells_polygon(np.vstack([ij, ij[:5]]), cell)  # duplicates are one cell
+        tr = from_origin(-1234 * cell, 568 * cell, cell, cell)
+        m8 = mask.astype(np.uint8)
+        ref = [shapely.geometry.shape(g) for g, _ in shapes(m8, mask=mask, transform=tr)]
+        parts = shapely.get_parts(got)
+        assert len(parts) == len(ref)
+        assert sorted(shapely.to_wkb(parts)) == sorted(shapely.to_wkb(ref))
+        assert got.area == pytest.approx(mask.sum() * cell**2, rel=1e-12)
+
+
 def test_gap_analysis_is_deterministic(li):
     net, fac, units, pop, g = li
     again = ig.gap_analysis(net, fac, units, pop, minutes=MINUTES)

@@ -103,44 +103,130 @@ def uncovered_areas(  # noqa: PLR0913 - public entry point: data args + keyword 
 def _cells_polygon(ij: np.ndarray, cell: float) -> shapely.Geometry:
     """Return the union of grid cells ``ij`` (column, row indices of ``cell`` metres), dissolved.
 
-    Burns the cells into a boolean raster and traces its regions (GDAL polygonize through
-    rasterio): linear in the cells, unlike unioning one box per cell. A cell with no
-    neighbour in the four directions is a region of its own, the cell's square: those
-    (most of them where residents live apart) are built here in numpy, with GDAL's ring
-    (the same corners in the same order), and only the larger regions are traced. The
-    parts are GDAL's regions in its order, then the lone cells from the top row down.
+    The cells' regions (4-connected, as GDAL polygonize with ``connectivity=4`` sees them)
+    are labelled from the cell list. A rectangular region (lone cells and most others
+    where residents live apart) is its four corners, built here in numpy with GDAL's ring
+    (from the north-west corner, down the west side); only the other regions are traced by
+    GDAL polygonize (through rasterio), each packed into a small raster of its own window
+    instead of a raster over the whole area: linear in the cells, unlike unioning one box
+    per cell. Every part is the polygon GDAL traces for that region over the whole raster,
+    to the bit; the parts are in the order of their regions' first cells (top row first,
+    west to east).
+    """
+    # raster row (north down) and column of each distinct cell, row-major
+    ncol = int(ij[:, 0].max() - ij[:, 0].min()) + 2
+    top, west = int(ij[:, 1].max()), int(ij[:, 0].min())
+    code = np.unique((top - ij[:, 1]) * ncol + (ij[:, 0] - west))
+    r, c = np.divmod(code, ncol)
+    lab, first = _regions(code, ncol)
+    n = len(first)
+    size = np.bincount(lab, minlength=n)
+    rmin, cmin = r[first], np.full(n, np.iinfo(np.int64).max)
+    rmax, cmax = np.zeros(n, np.int64), np.full(n, -1)
+    np.minimum.at(cmin, lab, c)
+    np.maximum.at(cmax, lab, c)
+    np.maximum.at(rmax, lab, r)
+    rect = size == (rmax - rmin + 1) * (cmax - cmin + 1)
+    # GDAL's coordinates of pixel corners: origin + index * pixel size
+    x0, y0 = west * cell, (top + 1) * cell
+    parts = np.empty(n, dtype=object)
+    box = np.flatnonzero(rect)
+    px = np.stack([cmin[box], cmin[box], cmax[box] + 1, cmax[box] + 1, cmin[box]], axis=1)
+    py = np.stack([rmin[box], rmax[box] + 1, rmax[box] + 1, rmin[box], rmin[box]], axis=1)
+    parts[box] = shapely.polygons(np.stack([x0 + px * cell, y0 + py * -cell], axis=-1))
+    other = np.flatnonzero(~rect)
+    if len(other):
+        parts[other] = _trace_regions(r, c, lab, other, (rmin, rmax, cmin, cmax), (x0, y0, cell))
+    return parts[0] if n == 1 else shapely.multipolygons(parts)
+
+
+def _regions(code: np.ndarray, ncol: int) -> tuple[np.ndarray, np.ndarray]:
+    """Label the 4-connected regions of sorted cell codes (``row * ncol + col``).
+
+    Returns per cell its region, regions numbered in the order of their first cell, and
+    per region the position of its first cell.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n = len(code)
+    src, dst = [], []
+    for step in (1, ncol):  # east and south neighbours (no wrap: ncol > the widest column)
+        j = np.minimum(np.searchsorted(code, code + step), n - 1)
+        hit = code[j] == code + step
+        src.append(np.flatnonzero(hit))
+        dst.append(j[hit])
+    a, b = np.concatenate(src), np.concatenate(dst)
+    graph = coo_matrix((np.ones(len(a), np.int8), (a, b)), shape=(n, n))
+    _, lab = connected_components(graph, directed=False)
+    # renumber by first cell (row-major)
+    _, first, inv = np.unique(lab, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return rank[inv], first[order]
+
+
+def _trace_regions(
+    r: np.ndarray,
+    c: np.ndarray,
+    lab: np.ndarray,
+    regions: np.ndarray,
+    bbox: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    origin: tuple[float, float, float],
+) -> np.ndarray:
+    """Return GDAL polygonize's polygon of each of ``regions``, in that order.
+
+    The regions are packed on shelves into one small raster (a blank pixel between them),
+    traced in pixel coordinates and moved back to their place, in GDAL's arithmetic.
     """
     from rasterio.features import shapes
-    from rasterio.transform import from_origin
+    from rasterio.transform import Affine
 
-    lo, hi = ij.min(axis=0), ij.max(axis=0)
-    mask = np.zeros((hi[1] - lo[1] + 3, hi[0] - lo[0] + 3), dtype=np.uint8)  # 1-cell margin
-    mask[hi[1] - ij[:, 1] + 1, ij[:, 0] - lo[0] + 1] = 1
-    neighbours = mask[:-2, 1:-1] + mask[2:, 1:-1] + mask[1:-1, :-2] + mask[1:-1, 2:]
-    inner = mask[1:-1, 1:-1]
-    lone = (inner == 1) & (neighbours == 0)
-    big = (inner == 1) & ~lone
-    polys = []
-    if big.any():
-        tr = from_origin(lo[0] * cell, (hi[1] + 1) * cell, cell, cell)
-        polys.append(_traced(shapes(big.view(np.uint8), mask=big, connectivity=4, transform=tr)))
-    if lone.any():
-        r, c = np.nonzero(lone)  # row-major: from the top row down, west to east
-        # GDAL's coordinates: origin + index * cell, a cell's ring from its north-west corner
-        x0, x1 = lo[0] * cell + c * cell, lo[0] * cell + (c + 1) * cell
-        ytop = (hi[1] + 1) * cell
-        y0, y1 = ytop + r * -cell, ytop + (r + 1) * -cell
-        ring = np.stack(
-            [np.column_stack(p) for p in ((x0, y0), (x0, y1), (x1, y1), (x1, y0), (x0, y0))],
-            axis=1,
-        )
-        polys.append(shapely.polygons(ring))
-    allp = np.concatenate(polys)
-    return allp[0] if len(allp) == 1 else shapely.multipolygons(allp)
+    rmin, rmax, cmin, cmax = (b[regions] for b in bbox)
+    h, w = rmax - rmin + 1, cmax - cmin + 1
+    width = max(int(w.max()) + 1, int(np.sqrt(((h + 1) * (w + 1)).sum()) * 1.2))
+    pr, pc = np.empty(len(regions), np.int64), np.empty(len(regions), np.int64)
+    row = col = shelf = 1
+    for k in np.argsort(-h, kind="stable").tolist():  # tallest first: snug shelves
+        if col + w[k] >= width:
+            row, col, shelf = row + shelf + 1, 1, 1
+        pr[k], pc[k] = row, col
+        col += int(w[k]) + 1
+        shelf = max(shelf, int(h[k]))
+    packed = np.zeros((row + shelf + 1, width + 1), dtype=np.uint8)
+    where = np.full(len(bbox[0]), -1, dtype=np.int64)
+    where[regions] = np.arange(len(regions))
+    sel = np.flatnonzero(where[lab] >= 0)
+    k = where[lab[sel]]
+    packed[r[sel] - rmin[k] + pr[k], c[sel] - cmin[k] + pc[k]] = 1
+    owner = np.full(packed.shape, -1, dtype=np.int64)
+    owner[r[sel] - rmin[k] + pr[k], c[sel] - cmin[k] + pc[k]] = k
+    traced = shapes(packed, mask=packed == 1, connectivity=4, transform=Affine.identity())
+    polys, xy, ring_of = _traced(traced)
+    # the region of each polygon: the cell south-east or north-west of its first corner
+    fx, fy = xy[ring_of.first, 0].astype(np.int64), xy[ring_of.first, 1].astype(np.int64)
+    reg = np.maximum(owner[fy, fx], owner[fy - 1, fx - 1])
+    reg = np.maximum(reg, np.maximum(owner[fy - 1, fx], owner[fy, fx - 1]))
+    shift = reg[ring_of.poly]
+    x0, y0, cell = origin
+    gx = x0 + (xy[:, 0] - pc[shift] + cmin[shift]) * cell
+    gy = y0 + (xy[:, 1] - pr[shift] + rmin[shift]) * -cell
+    polys = shapely.set_coordinates(polys, np.column_stack([gx, gy]))
+    out = np.empty(len(regions), dtype=object)
+    out[reg] = polys
+    return out
 
 
-def _traced(regions: Iterable[tuple[dict, object]]) -> np.ndarray:
-    """Return the polygons of rasterio ``shapes`` output (GeoJSON-like rings), in its order."""
+class _Rings:
+    """Which polygon each traced vertex belongs to, and each polygon's first vertex."""
+
+    def __init__(self, poly: np.ndarray, first: np.ndarray) -> None:
+        self.poly, self.first = poly, first
+
+
+def _traced(regions: Iterable[tuple[dict, object]]) -> tuple[np.ndarray, np.ndarray, _Rings]:
+    """Return the polygons of rasterio ``shapes`` output, their vertices and :class:`_Rings`."""
     rings, poly_of = [], []
     for p, (geom, _) in enumerate(regions):
         rings += geom["coordinates"]
@@ -149,5 +235,9 @@ def _traced(regions: Iterable[tuple[dict, object]]) -> np.ndarray:
     xy = np.fromiter(
         (c for ring in rings for pt in ring for c in pt), dtype=np.float64, count=2 * sizes.sum()
     ).reshape(-1, 2)
+    ring_poly = np.asarray(poly_of, dtype=np.int64)
     lr = shapely.linearrings(xy, indices=np.repeat(np.arange(len(rings)), sizes))
-    return np.asarray(shapely.polygons(lr, indices=np.asarray(poly_of)))
+    polys = np.asarray(shapely.polygons(lr, indices=ring_poly))
+    ring_start = np.cumsum(sizes) - sizes
+    first_ring = np.flatnonzero(np.r_[True, ring_poly[1:] != ring_poly[:-1]])
+    return polys, xy, _Rings(np.repeat(ring_poly, sizes), ring_start[first_ring])
