@@ -203,30 +203,34 @@ def _trace_regions(
     owner = np.full(packed.shape, -1, dtype=np.int64)
     owner[r[sel] - rmin[k] + pr[k], c[sel] - cmin[k] + pc[k]] = k
     traced = shapes(packed, mask=packed == 1, connectivity=4, transform=Affine.identity())
-    polys, xy, ring_of = _traced(traced)
+    xy, rings = _traced(traced)  # pixel corners: x east, y south
     # the region of each polygon: the cell south-east or north-west of its first corner
-    fx, fy = xy[ring_of.first, 0].astype(np.int64), xy[ring_of.first, 1].astype(np.int64)
+    fx, fy = xy[rings.first, 0].astype(np.int64), xy[rings.first, 1].astype(np.int64)
     reg = np.maximum(owner[fy, fx], owner[fy - 1, fx - 1])
     reg = np.maximum(reg, np.maximum(owner[fy - 1, fx], owner[fy, fx - 1]))
-    shift = reg[ring_of.poly]
+    shift = reg[rings.poly]
     x0, y0, cell = origin
     gx = x0 + (xy[:, 0] - pc[shift] + cmin[shift]) * cell
     gy = y0 + (xy[:, 1] - pr[shift] + rmin[shift]) * -cell
-    polys = shapely.set_coordinates(polys, np.column_stack([gx, gy]))
+    lr = shapely.linearrings(np.column_stack([gx, gy]), indices=rings.ring)
     out = np.empty(len(regions), dtype=object)
-    out[reg] = polys
+    out[reg] = shapely.polygons(lr, indices=rings.ring_poly)
     return out
 
 
 class _Rings:
-    """Which polygon each traced vertex belongs to, and each polygon's first vertex."""
+    """Index the traced rings: per vertex its ring and polygon, per polygon its first vertex."""
 
-    def __init__(self, poly: np.ndarray, first: np.ndarray) -> None:
-        self.poly, self.first = poly, first
+    def __init__(self, sizes: np.ndarray, ring_poly: np.ndarray) -> None:
+        self.ring = np.repeat(np.arange(len(sizes)), sizes)
+        self.ring_poly = ring_poly
+        self.poly = ring_poly[self.ring]
+        first_ring = np.flatnonzero(np.r_[True, ring_poly[1:] != ring_poly[:-1]])
+        self.first = (np.cumsum(sizes) - sizes)[first_ring]
 
 
-def _traced(regions: Iterable[tuple[dict, object]]) -> tuple[np.ndarray, np.ndarray, _Rings]:
-    """Return the polygons of rasterio ``shapes`` output, their vertices and :class:`_Rings`."""
+def _traced(regions: Iterable[tuple[dict, object]]) -> tuple[np.ndarray, _Rings]:
+    """Return the vertices of rasterio ``shapes`` output (rings in order) and :class:`_Rings`."""
     rings, poly_of = [], []
     for p, (geom, _) in enumerate(regions):
         rings += geom["coordinates"]
@@ -235,9 +239,4 @@ def _traced(regions: Iterable[tuple[dict, object]]) -> tuple[np.ndarray, np.ndar
     xy = np.fromiter(
         (c for ring in rings for pt in ring for c in pt), dtype=np.float64, count=2 * sizes.sum()
     ).reshape(-1, 2)
-    ring_poly = np.asarray(poly_of, dtype=np.int64)
-    lr = shapely.linearrings(xy, indices=np.repeat(np.arange(len(rings)), sizes))
-    polys = np.asarray(shapely.polygons(lr, indices=ring_poly))
-    ring_start = np.cumsum(sizes) - sizes
-    first_ring = np.flatnonzero(np.r_[True, ring_poly[1:] != ring_poly[:-1]])
-    return polys, xy, _Rings(np.repeat(ring_poly, sizes), ring_start[first_ring])
+    return xy, _Rings(sizes, np.asarray(poly_of, dtype=np.int64))
