@@ -282,36 +282,13 @@ def _counts_within(
         sub = g[idx][:, idx]
         d = dijkstra(sub, directed=True, indices=np.arange(len(loc), len(idx)), limit=lmax)
         acc.runs["bounded"] += 1
-        memb = att.members[np.ix_(rows, np.asarray(kcols, dtype=np.intp))]  # chunk x groups
-        got = _chunk_counts(d[:, : len(loc)], memb, limits)
-        for i, k in enumerate(keys):
-            for j, m in enumerate(mins):
-                counts[(k, m)][loc] += got[i, j]
+        d = d[:, : len(loc)]
+        memb = att.members[np.ix_(rows, np.asarray(kcols, dtype=np.intp))].T.astype(np.float64)  # components x chunk
+        for j, m in enumerate(mins):
+            got = np.rint(memb @ (d <= limits[j]).astype(np.float64)).astype(np.int64)
+            for i, k in enumerate(keys):
+                counts[(k, m)][loc] += got[i]
     return counts
-
-
-def _chunk_counts(d: np.ndarray, memb: np.ndarray, limits: np.ndarray) -> np.ndarray:
-    """Return (groups, thresholds, nodes) counts of a chunk's facilities within each limit.
-
-    ``d`` is chunk x nodes metres (inf beyond the search), ``memb`` chunk x groups booleans,
-    ``limits`` ascending. Counted from the (facility, node) pairs within the largest limit,
-    once per group of the facility and binned by the smallest limit that holds them: exact
-    integers, without a dense chunk x nodes product per threshold.
-    """
-    nf, nn = d.shape
-    ng, nt = memb.shape[1], len(limits)
-    f, v = np.nonzero(d <= limits[-1])
-    level = np.searchsorted(limits, d[f, v], side="left")  # first limit with d <= limit
-    mf, mg = np.nonzero(memb)  # (facility, group) pairs, by facility
-    per = np.bincount(mf, minlength=nf)
-    first = np.cumsum(per) - per
-    rep = per[f]
-    pair = np.repeat(np.arange(len(f)), rep)
-    k = np.arange(len(pair)) - np.repeat(np.cumsum(rep) - rep, rep)  # k-th group of the pair
-    group = mg[np.repeat(first[f], rep) + k]
-    code = (group * nt + level[pair]) * nn + v[pair]
-    hist = np.bincount(code, minlength=ng * nt * nn).reshape(ng, nt, nn)
-    return np.cumsum(hist, axis=1)
 
 
 def _nodes_in_boxes(node_xy: np.ndarray, centres: np.ndarray, half: float) -> np.ndarray:
