@@ -411,14 +411,18 @@ def test_hex_grid_covers_municipality(liechtenstein):
     assert (m.loc[m["clipped"]].geometry.area < 1.5 * math.sqrt(3) * size**2 + 1e-3).all()
 
 
-def test_hex_grid_is_every_lattice_cell_that_overlaps(liechtenstein):
+@pytest.mark.parametrize("prefilter", ["distance", "buffer"])
+def test_hex_grid_is_every_lattice_cell_that_overlaps(liechtenstein, monkeypatch, prefilter):
     """The grid's cells are exactly the lattice cells with area inside the area (brute force).
 
     The reference intersects every cell of the whole lattice over the bounds with the area,
-    without the grid's prefilter on the cell centres' distance (issue 14: it must not add
-    or lose a cell).
+    without the grid's prefilter of candidate centres (issue 14: neither the distance test
+    nor the buffer may add or lose a cell).
     """
+    from infra_geo import grid
     from infra_geo._crs import metric_crs_for
+
+    monkeypatch.setattr(grid, "_DWITHIN_MAX_CELLS", 10**9 if prefilter == "distance" else 0)
 
     units = neighbourhoods_from_osm(file=liechtenstein, admin_level=8)
     area = shapely.union_all(units.geometry.to_numpy())  # 11 municipalities, one shape
