@@ -460,6 +460,46 @@ def test_nearest_facilities_against_brute_force(ams, ams_dist):
     assert prev.max() > 1
 
 
+def test_nearest_facilities_counts_every_group_of_a_facility(li):
+    """Counts within 5/10/15 minutes for all eight groups at once against a plain reference.
+
+    Liechtenstein (real): one unbounded-area search per facility on the engine's graph, and
+    per group the facilities of that group within the limit, counted directly: facilities
+    in several groups count in each (the counts are built from (facility, node) pairs).
+    """
+    from scipy.sparse.csgraph import dijkstra
+
+    net, fac = li
+    mins = (5, 10, 15)
+    # every third facility also in the next group (the data has one multi-group facility)
+    comp = fac["components"].astype(str).tolist()
+    nxt = {k: KEYS[(i + 1) % len(KEYS)] for i, k in enumerate(KEYS)}
+    comp = [c if i % 3 or nxt[c.split(";")[0]] in c else f"{c};{nxt[c.split(';')[0]]}"
+            for i, c in enumerate(comp)]  # fmt: skip
+    fac = fac.assign(components=comp)
+    eng = ig.Access(net, fac)
+    out = ig.nearest_facilities(net, fac, minutes=mins, access=eng)
+    att, n = eng.attachments, net.n_nodes
+    assert (att.members[att.snapped].sum(axis=1) > 1).sum() > 50  # multi-group facilities
+    nodes = np.random.default_rng(7).choice(n, size=3000, replace=False)
+    rows = np.flatnonzero(att.snapped)
+    per = np.vstack(
+        [
+            dijkstra(eng.graph, indices=rows[a : a + 64] + n, limit=15 * MPM * 1.01)[:, nodes]
+            for a in range(0, len(rows), 64)
+        ]
+    )
+    for j, key in enumerate(att.components):
+        member = att.members[rows, j]
+        for m in mins:
+            limit = m * MPM
+            ambiguous = (np.abs(per - limit) < 1e-6).any(axis=0)
+            expect = (per[member] <= limit).sum(axis=0)
+            got = out[f"{key}_n_{m}min"].to_numpy()[nodes]
+            assert (got[~ambiguous] == expect[~ambiguous]).all(), (key, m)
+    assert out[[f"{k}_n_15min" for k in att.components]].to_numpy().max() > 5
+
+
 def test_nearest_facilities_all_components(li):
     net, fac = li
     out = ig.nearest_facilities(net, fac, minutes=(5, 10, 15))

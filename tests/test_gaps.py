@@ -392,6 +392,76 @@ def test_liechtenstein_uncovered_areas(li):
         assert r.geometry.is_empty == (r["residents"] == 0)
 
 
+def test_uncovered_cells_polygon_equals_references(li):
+    """The dissolved cells equal a GEOS union of one box per cell, and GDAL's trace part by part.
+
+    Real Liechtenstein residents beyond 5 and 10 minutes: lone cells are built in numpy and
+    only larger regions traced by GDAL (issue 14); the parts must be GDAL's own, to the bit.
+    """
+    from rasterio.features import shapes
+    from rasterio.transform import from_origin
+
+    from infra_geo.uncovered import _cells_polygon
+
+    net, fac, _, pop, _ = li
+    acc = ig.resident_access(net, fac, pop)
+    w = acc["population"].to_numpy(dtype=float)
+    xy = shapely.get_coordinates(acc.geometry.to_numpy())
+    cell, mpm = 50.0, ig.accessibility.metres_per_minute(ig.settings.walk_speed_kmh)
+    for k, m in (("care", 5), ("education", 10), ("culture", 10)):
+        out = (acc[k].to_numpy(dtype=float) > m * mpm) & (w > 0)
+        ij = np.unique(np.floor(xy[out] / cell).astype(np.int64), axis=0)
+        got = _cells_polygon(np.floor(xy[out] / cell).astype(np.int64), cell)
+        boxes = shapely.box(
+            ij[:, 0] * cell, ij[:, 1] * cell, (ij[:, 0] + 1) * cell, (ij[:, 1] + 1) * cell
+        )
+        assert got.is_valid and shapely.equals(got, shapely.union_all(boxes)), k
+        assert got.area == pytest.approx(len(ij) * cell**2, rel=1e-12)
+        lo, hi = ij.min(axis=0), ij.max(axis=0)  # GDAL's trace of the whole raster
+        mask = np.zeros((hi[1] - lo[1] + 1, hi[0] - lo[0] + 1), dtype=np.uint8)
+        mask[hi[1] - ij[:, 1], ij[:, 0] - lo[0]] = 1
+        tr = from_origin(lo[0] * cell, (hi[1] + 1) * cell, cell, cell)
+        ref = [shapely.geometry.shape(g) for g, _ in shapes(mask, mask=mask == 1, transform=tr)]
+        parts = shapely.get_parts(got)
+        assert len(ref) > 100 and len(parts) == len(ref), k
+        assert sorted(shapely.to_wkb(parts)) == sorted(shapely.to_wkb(ref)), k
+
+
+def test_uncovered_cells_polygon_hard_shapes_equal_gdal():
+    """Holes, islands in holes, cells touching at corners, one big region: GDAL's parts.
+
+    Against GDAL polygonize over the whole raster (the reference), part by part to the bit,
+    for random masks around the percolation density and hand-made cases, at negative
+    indices and an odd cell size.
+    """
+    from rasterio.features import shapes
+    from rasterio.transform import from_origin
+
+    from infra_geo.uncovered import _cells_polygon
+
+    ring = np.ones((7, 7), dtype=bool)
+    ring[1:6, 1:6] = False
+    ring[3, 3] = True  # an island in the hole
+    checker = (np.indices((9, 12)).sum(axis=0) % 2).astype(bool)  # corners only: lone cells
+    u = np.zeros((5, 6), dtype=bool)
+    u[:, 0] = u[:, 5] = u[4, :] = True  # a U: not a rectangle
+    rng = np.random.default_rng(11)
+    masks = [ring, checker, u, np.ones((4, 9), dtype=bool)]
+    masks += [rng.random((40, 55)) < p for p in (0.3, 0.55, 0.6, 0.75)]
+    cell = 37.5
+    for mask in masks:
+        rows, cols = np.nonzero(mask)
+        ij = np.column_stack([cols - 1234, 567 - rows])  # north is up: row 0 is the top
+        got = _cells_polygon(np.vstack([ij, ij[:5]]), cell)  # duplicates are one cell
+        tr = from_origin(-1234 * cell, 568 * cell, cell, cell)
+        m8 = mask.astype(np.uint8)
+        ref = [shapely.geometry.shape(g) for g, _ in shapes(m8, mask=mask, transform=tr)]
+        parts = shapely.get_parts(got)
+        assert len(parts) == len(ref)
+        assert sorted(shapely.to_wkb(parts)) == sorted(shapely.to_wkb(ref))
+        assert got.area == pytest.approx(mask.sum() * cell**2, rel=1e-12)
+
+
 def test_gap_analysis_is_deterministic(li):
     net, fac, units, pop, g = li
     again = ig.gap_analysis(net, fac, units, pop, minutes=MINUTES)

@@ -411,6 +411,38 @@ def test_hex_grid_covers_municipality(liechtenstein):
     assert (m.loc[m["clipped"]].geometry.area < 1.5 * math.sqrt(3) * size**2 + 1e-3).all()
 
 
+@pytest.mark.parametrize("prefilter", ["distance", "buffer"])
+def test_hex_grid_is_every_lattice_cell_that_overlaps(liechtenstein, monkeypatch, prefilter):
+    """The grid's cells are exactly the lattice cells with area inside the area (brute force).
+
+    The reference intersects every cell of the whole lattice over the bounds with the area,
+    without the grid's prefilter of candidate centres (issue 14: neither the distance test
+    nor the buffer may add or lose a cell).
+    """
+    from infra_geo import grid
+    from infra_geo._crs import metric_crs_for
+
+    monkeypatch.setattr(grid, "_DWITHIN_MAX_CELLS", 10**9 if prefilter == "distance" else 0)
+
+    units = neighbourhoods_from_osm(file=liechtenstein, admin_level=8)
+    area = shapely.union_all(units.geometry.to_numpy())  # 11 municipalities, one shape
+    m = gpd.GeoSeries([area], crs=4326).to_crs(metric_crs_for(area)).iloc[0]
+    for size in (180.0, 1000.0):
+        cells = hex_grid(area, size)
+        minx, miny, maxx, maxy = m.bounds
+        dx, dy = 1.5 * size, math.sqrt(3.0) * size
+        ncol, nrow = math.ceil((maxx - minx) / dx) + 2, math.ceil((maxy - miny) / dy) + 2
+        rows, cols = np.divmod(np.arange(ncol * nrow), ncol)
+        xc, yc = minx + dx * cols, miny + dy * (rows + 0.5 * (cols % 2))
+        ang = np.deg2rad(np.arange(0, 360, 60))
+        ring = np.stack([xc[:, None] + size * np.cos(ang), yc[:, None] + size * np.sin(ang)], -1)
+        inside = shapely.area(shapely.intersection(shapely.polygons(ring), m)) > 0
+        want = set(zip(rows[inside].tolist(), cols[inside].tolist(), strict=True))
+        got = set(zip(cells["hex_row"].tolist(), cells["hex_col"].tolist(), strict=True))
+        assert got == want, (size, len(got), len(want))
+        assert len(got) > 80
+
+
 def test_hex_grid_netherlands_and_input_errors():
     area = shapely.box(4.89, 52.36, 4.91, 52.38)
     cells = hex_grid(area, 100)

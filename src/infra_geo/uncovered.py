@@ -103,26 +103,140 @@ def uncovered_areas(  # noqa: PLR0913 - public entry point: data args + keyword 
 def _cells_polygon(ij: np.ndarray, cell: float) -> shapely.Geometry:
     """Return the union of grid cells ``ij`` (column, row indices of ``cell`` metres), dissolved.
 
-    Burns the cells into a boolean raster and traces its regions (GDAL polygonize through
-    rasterio): linear in the cells, unlike unioning one box per cell.
+    The cells' regions (4-connected, as GDAL polygonize with ``connectivity=4`` sees them)
+    are labelled from the cell list. A rectangular region (lone cells and most others
+    where residents live apart) is its four corners, built here in numpy with GDAL's ring
+    (from the north-west corner, down the west side); only the other regions are traced by
+    GDAL polygonize (through rasterio), each packed into a small raster of its own window
+    instead of a raster over the whole area: linear in the cells, unlike unioning one box
+    per cell. Every part is the polygon GDAL traces for that region over the whole raster,
+    to the bit; the parts are in the order of their regions' first cells (top row first,
+    west to east).
+    """
+    # raster row (north down) and column of each distinct cell, row-major
+    ncol = int(ij[:, 0].max() - ij[:, 0].min()) + 2
+    top, west = int(ij[:, 1].max()), int(ij[:, 0].min())
+    code = np.unique((top - ij[:, 1]) * ncol + (ij[:, 0] - west))
+    r, c = np.divmod(code, ncol)
+    lab, first = _regions(code, ncol)
+    n = len(first)
+    size = np.bincount(lab, minlength=n)
+    rmin, cmin = r[first], np.full(n, np.iinfo(np.int64).max)
+    rmax, cmax = np.zeros(n, np.int64), np.full(n, -1)
+    np.minimum.at(cmin, lab, c)
+    np.maximum.at(cmax, lab, c)
+    np.maximum.at(rmax, lab, r)
+    rect = size == (rmax - rmin + 1) * (cmax - cmin + 1)
+    # GDAL's coordinates of pixel corners: origin + index * pixel size
+    x0, y0 = west * cell, (top + 1) * cell
+    parts = np.empty(n, dtype=object)
+    box = np.flatnonzero(rect)
+    px = np.stack([cmin[box], cmin[box], cmax[box] + 1, cmax[box] + 1, cmin[box]], axis=1)
+    py = np.stack([rmin[box], rmax[box] + 1, rmax[box] + 1, rmin[box], rmin[box]], axis=1)
+    parts[box] = shapely.polygons(np.stack([x0 + px * cell, y0 + py * -cell], axis=-1))
+    other = np.flatnonzero(~rect)
+    if len(other):
+        parts[other] = _trace_regions(r, c, lab, other, (rmin, rmax, cmin, cmax), (x0, y0, cell))
+    return parts[0] if n == 1 else shapely.multipolygons(parts)
+
+
+def _regions(code: np.ndarray, ncol: int) -> tuple[np.ndarray, np.ndarray]:
+    """Label the 4-connected regions of sorted cell codes (``row * ncol + col``).
+
+    Returns per cell its region, regions numbered in the order of their first cell, and
+    per region the position of its first cell.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n = len(code)
+    src, dst = [], []
+    for step in (1, ncol):  # east and south neighbours (no wrap: ncol > the widest column)
+        j = np.minimum(np.searchsorted(code, code + step), n - 1)
+        hit = code[j] == code + step
+        src.append(np.flatnonzero(hit))
+        dst.append(j[hit])
+    a, b = np.concatenate(src), np.concatenate(dst)
+    graph = coo_matrix((np.ones(len(a), np.int8), (a, b)), shape=(n, n))
+    _, lab = connected_components(graph, directed=False)
+    # renumber by first cell (row-major)
+    _, first, inv = np.unique(lab, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return rank[inv], first[order]
+
+
+def _trace_regions(
+    r: np.ndarray,
+    c: np.ndarray,
+    lab: np.ndarray,
+    regions: np.ndarray,
+    bbox: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    origin: tuple[float, float, float],
+) -> np.ndarray:
+    """Return GDAL polygonize's polygon of each of ``regions``, in that order.
+
+    The regions are packed on shelves into one small raster (a blank pixel between them),
+    traced in pixel coordinates and moved back to their place, in GDAL's arithmetic.
     """
     from rasterio.features import shapes
-    from rasterio.transform import from_origin
+    from rasterio.transform import Affine
 
-    lo, hi = ij.min(axis=0), ij.max(axis=0)
-    mask = np.zeros((hi[1] - lo[1] + 1, hi[0] - lo[0] + 1), dtype=np.uint8)
-    mask[hi[1] - ij[:, 1], ij[:, 0] - lo[0]] = 1
-    tr = from_origin(lo[0] * cell, (hi[1] + 1) * cell, cell, cell)
+    rmin, rmax, cmin, cmax = (b[regions] for b in bbox)
+    h, w = rmax - rmin + 1, cmax - cmin + 1
+    width = max(int(w.max()) + 1, int(np.sqrt(((h + 1) * (w + 1)).sum()) * 1.2))
+    pr, pc = np.empty(len(regions), np.int64), np.empty(len(regions), np.int64)
+    row = col = shelf = 1
+    for k in np.argsort(-h, kind="stable").tolist():  # tallest first: snug shelves
+        if col + w[k] >= width:
+            row, col, shelf = row + shelf + 1, 1, 1
+        pr[k], pc[k] = row, col
+        col += int(w[k]) + 1
+        shelf = max(shelf, int(h[k]))
+    packed = np.zeros((row + shelf + 1, width + 1), dtype=np.uint8)
+    where = np.full(len(bbox[0]), -1, dtype=np.int64)
+    where[regions] = np.arange(len(regions))
+    sel = np.flatnonzero(where[lab] >= 0)
+    k = where[lab[sel]]
+    packed[r[sel] - rmin[k] + pr[k], c[sel] - cmin[k] + pc[k]] = 1
+    owner = np.full(packed.shape, -1, dtype=np.int64)
+    owner[r[sel] - rmin[k] + pr[k], c[sel] - cmin[k] + pc[k]] = k
+    traced = shapes(packed, mask=packed == 1, connectivity=4, transform=Affine.identity())
+    xy, rings = _traced(traced)  # pixel corners: x east, y south
+    # the region of each polygon: the cell south-east or north-west of its first corner
+    fx, fy = xy[rings.first, 0].astype(np.int64), xy[rings.first, 1].astype(np.int64)
+    reg = np.maximum(owner[fy, fx], owner[fy - 1, fx - 1])
+    reg = np.maximum(reg, np.maximum(owner[fy - 1, fx], owner[fy, fx - 1]))
+    shift = reg[rings.poly]
+    x0, y0, cell = origin
+    gx = x0 + (xy[:, 0] - pc[shift] + cmin[shift]) * cell
+    gy = y0 + (xy[:, 1] - pr[shift] + rmin[shift]) * -cell
+    lr = shapely.linearrings(np.column_stack([gx, gy]), indices=rings.ring)
+    out = np.empty(len(regions), dtype=object)
+    out[reg] = shapely.polygons(lr, indices=rings.ring_poly)
+    return out
+
+
+class _Rings:
+    """Index the traced rings: per vertex its ring and polygon, per polygon its first vertex."""
+
+    def __init__(self, sizes: np.ndarray, ring_poly: np.ndarray) -> None:
+        self.ring = np.repeat(np.arange(len(sizes)), sizes)
+        self.ring_poly = ring_poly
+        self.poly = ring_poly[self.ring]
+        first_ring = np.flatnonzero(np.r_[True, ring_poly[1:] != ring_poly[:-1]])
+        self.first = (np.cumsum(sizes) - sizes)[first_ring]
+
+
+def _traced(regions: Iterable[tuple[dict, object]]) -> tuple[np.ndarray, _Rings]:
+    """Return the vertices of rasterio ``shapes`` output (rings in order) and :class:`_Rings`."""
     rings, poly_of = [], []
-    for p, (geom, _) in enumerate(
-        shapes(mask, mask=mask.astype(bool), connectivity=4, transform=tr)
-    ):
+    for p, (geom, _) in enumerate(regions):
         rings += geom["coordinates"]
         poly_of += [p] * len(geom["coordinates"])
     sizes = np.fromiter(map(len, rings), dtype=np.int64, count=len(rings))
     xy = np.fromiter(
         (c for ring in rings for pt in ring for c in pt), dtype=np.float64, count=2 * sizes.sum()
     ).reshape(-1, 2)
-    lr = shapely.linearrings(xy, indices=np.repeat(np.arange(len(rings)), sizes))
-    polys = shapely.polygons(lr, indices=np.asarray(poly_of))
-    return polys[0] if len(polys) == 1 else shapely.multipolygons(polys)
+    return xy, _Rings(sizes, np.asarray(poly_of, dtype=np.int64))
