@@ -382,16 +382,21 @@ def _with_complete_boundaries(
     nodes = np.column_stack(tr.transform(lonlat[:, 0], lonlat[:, 1]))
     if not len(nodes):
         return derived
-    tree = cKDTree(nodes)
+    tree = cKDTree(nodes, balanced_tree=False, compact_nodes=False)  # faster to build
+    # only whether a node lies within ``close`` counts: the search may stop just past it
+    bound = close * (1.0 + 1e-9) + 1e-6
     ok = np.zeros(len(cand), dtype=bool)
     for i, part in enumerate(shapely.difference(cand, d_m)):  # a few areas, not rows
         x0, y0, x1, y1 = part.bounds if not part.is_empty else (0, 0, 0, 0)
         xs, ys = np.meshgrid(np.arange(x0, x1, cell) + cell / 2, np.arange(y0, y1, cell) + cell / 2)
+        shapely.prepare(part)  # many points against one area
         inside = shapely.contains_xy(part, xs.ravel(), ys.ravel())
         if not inside.any():
             ok[i] = True
             continue
-        dist, _ = tree.query(np.column_stack([xs.ravel()[inside], ys.ravel()[inside]]))
+        dist, _ = tree.query(
+            np.column_stack([xs.ravel()[inside], ys.ravel()[inside]]), distance_upper_bound=bound
+        )
         ok[i] = bool((dist <= close).mean() >= 0.95)
     add = cand[ok]
     if not len(add):
@@ -434,34 +439,48 @@ def _street_core(data: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def _two_core(edges: np.ndarray, n: int) -> np.ndarray:
     """Return the edges (unique sorted index pairs) left when dead ends are peeled off.
 
-    One queue over the leaves (linear in the removed nodes), not one pass over every edge per
-    node of the longest dangling chain.
+    Linear in the removed nodes: whole rounds of leaves are peeled in numpy while there are
+    many (the short dead ends of a town go in the first rounds), then the few long dangling
+    chains left (a trail of hundreds of nodes) one node at a time. The 2-core is unique, so
+    the order of peeling does not change it.
     """
     edges = edges[edges[:, 0] != edges[:, 1]]
     if not len(edges):
         return edges
     ends = np.concatenate([edges[:, 0], edges[:, 1]])
     nbrs = np.concatenate([edges[:, 1], edges[:, 0]])
-    order = np.argsort(ends, kind="stable")
-    indptr = np.searchsorted(ends[order], np.arange(n + 1)).tolist()
-    adj = nbrs[order].tolist()
+    order = np.argsort(ends)
+    indptr = np.searchsorted(ends[order], np.arange(n + 1))
+    adj = nbrs[order]
     deg = np.bincount(ends, minlength=n)
     gone = np.zeros(n, dtype=bool)
-    stack = np.flatnonzero(deg == 1).tolist()
-    dl = deg.tolist()
+    leaves = np.flatnonzero(deg == 1)
+    while len(leaves) >= _PEEL_ROUND:  # one round: every leaf at once
+        gone[leaves] = True
+        cnt = indptr[leaves + 1] - indptr[leaves]
+        w = adj[np.repeat(indptr[leaves] - np.cumsum(cnt) + cnt, cnt) + np.arange(cnt.sum())]
+        u, c = np.unique(w[~gone[w]], return_counts=True)
+        deg[u] -= c
+        gone[u[deg[u] == 0]] = True
+        leaves = u[deg[u] == 1]
+    stack = leaves.tolist()
     while stack:
         v = stack.pop()
         if gone[v]:
             continue
         gone[v] = True
-        for w in adj[indptr[v] : indptr[v + 1]]:
+        for w in adj[indptr[v] : indptr[v + 1]].tolist():
             if not gone[w]:
-                dl[w] -= 1
-                if dl[w] == 1:
+                deg[w] -= 1
+                if deg[w] == 1:
                     stack.append(w)
-                elif dl[w] == 0:
+                elif deg[w] == 0:
                     gone[w] = True
     return edges[~(gone[edges[:, 0]] | gone[edges[:, 1]])]
+
+
+#: _two_core peels whole rounds of leaves in numpy while a round has at least this many
+_PEEL_ROUND = 32
 
 
 def _network_core_points(net: Any, step: float) -> np.ndarray:
