@@ -203,3 +203,84 @@ def test_snapping_grid_listings_equal_the_stable_sort(rel: str) -> None:
     xy = shapely.get_coordinates(net.edge_geometry)[::7] + 12.0
     s = net.snap_xy(xy, tolerance=30.0)
     assert s.ok.mean() > 0.9
+
+
+def _raster_extent_before(pts, cell, close, edge, share):
+    """``_raster_extent`` before issue 14 (four Euclidean distance transforms)."""
+    from affine import Affine
+    from rasterio import features
+    from scipy import ndimage
+
+    r = int(np.ceil(close / cell - 1e-9))
+    pad = r + 2
+    x0 = np.floor(pts[:, 0].min() / cell) * cell - pad * cell
+    y0 = np.floor(pts[:, 1].min() / cell) * cell - pad * cell
+    nx = int(np.floor((pts[:, 0].max() - x0) / cell)) + 1 + pad
+    ny = int(np.floor((pts[:, 1].max() - y0) / cell)) + 1 + pad
+    mask = np.zeros((ny, nx), dtype=bool)
+    mask[
+        ((pts[:, 1] - y0) // cell).astype(np.int64), ((pts[:, 0] - x0) // cell).astype(np.int64)
+    ] = True
+    if r:
+        grown = ndimage.distance_transform_edt(~mask) <= r
+        mask = ndimage.distance_transform_edt(grown) > r
+    mask = ndimage.binary_fill_holes(mask)
+    if edge > 0:
+        mask = ndimage.distance_transform_edt(mask) > edge / cell
+    labels, n = ndimage.label(mask, structure=np.ones((3, 3), dtype=bool))
+    if n > 1 and share > 0:
+        sizes = np.bincount(labels.ravel())[1:]
+        main = int(np.argmax(sizes)) + 1
+        gap = ndimage.minimum(
+            ndimage.distance_transform_edt(labels != main), labels, np.arange(1, n + 1)
+        )
+        reach = max(np.sqrt(sizes.max()) * cell, ig.settings.extent_near_m)
+        near = np.asarray(gap) * cell <= reach
+        keep = (sizes >= share * sizes.max()) & near
+        mask = np.isin(labels, np.flatnonzero(keep) + 1)
+    transform = Affine(cell, 0, x0, 0, cell, y0)
+    polys = [
+        shapely.geometry.shape(geom)
+        for geom, val in features.shapes(mask.astype(np.uint8), mask=mask, transform=transform)
+        if val == 1
+    ]
+    return shapely.normalize(shapely.union_all(polys))
+
+
+@pytest.mark.parametrize(
+    "cell, close, edge, share",
+    [
+        (50.0, 1000.0, 50.0, 0.02),  # the defaults
+        (50.0, 1000.0, 70.0, 0.02),  # a pull-in between one and two cells
+        (50.0, 400.0, 250.0, 0.3),  # a pull-in of five cells (the transform), clusters dropped
+        (40.0, 0.0, 0.0, 0.0),  # no closing, no pull-in, every cluster
+        (100.0, 650.0, 120.0, 0.5),
+    ],
+)
+def test_raster_extent_equals_the_distance_transforms(cell, close, edge, share) -> None:
+    """Malta's evidence (three islands, strays) through the old and the new raster step."""
+    from infra_geo.extent import _raster_extent
+
+    d = read_osm(shared_path("osm/malta-2018.osm.pbf"), ig.load_rules().match_keys())
+    pts = evidence_points(d, step_m=25.0)
+    tr = Transformer.from_crs(4326, "EPSG:32633", always_xy=True)
+    xy = np.column_stack(tr.transform(pts[:, 0], pts[:, 1]))
+    new = _raster_extent(xy, cell, close, edge, share)
+    old = _raster_extent_before(xy, cell, close, edge, share)
+    assert new.wkb == old.wkb
+    assert new.area > 5e7  # tens of km2 of Malta at least, with every setting
+
+
+def test_distance_helpers_equal_the_transform() -> None:
+    from scipy import ndimage
+
+    from infra_geo.extent import _farther_than, _sq_distance
+
+    rng = np.random.default_rng(5)
+    for density in (0.02, 0.5, 0.97):
+        m = rng.random((90, 130)) < density
+        m[0, 0] = False  # one empty cell at least
+        edt = ndimage.distance_transform_edt(m)
+        assert np.array_equal(np.sqrt(_sq_distance(m).astype(np.float64)), edt)
+        for e in (0.5, 1.0, 1.4, np.sqrt(2.0), 2.0, 2.3, 3.0, 3.9, 4.5, 7.0):
+            assert np.array_equal(_farther_than(m, e), edt > e), (density, e)

@@ -518,6 +518,42 @@ def _street_core_points(data: Any, step: float) -> np.ndarray:
     return np.concatenate([samples, b])
 
 
+def _sq_distance(mask: np.ndarray) -> np.ndarray:
+    """Return the squared distance, in cells, from every cell to the nearest False one.
+
+    ``ndimage.distance_transform_edt(mask) ** 2`` exactly, in integers: the same nearest
+    cells (its feature transform), without the float distances and square roots. Compare
+    with a squared radius (``d2 <= r * r`` is ``edt <= r`` for a whole ``r``), or take the
+    square root of a few values (the same floats the transform gives).
+    """
+    from scipy import ndimage
+
+    ft = ndimage.distance_transform_edt(mask, return_distances=False, return_indices=True)
+    dy = ft[0].astype(np.int64) - np.arange(mask.shape[0], dtype=np.int64)[:, None]
+    dy *= dy
+    dx = ft[1].astype(np.int64) - np.arange(mask.shape[1], dtype=np.int64)[None, :]
+    dx *= dx
+    dy += dx
+    return dy
+
+
+def _farther_than(mask: np.ndarray, e: float) -> np.ndarray:
+    """Return the cells farther than ``e`` cells from every False cell.
+
+    ``ndimage.distance_transform_edt(mask) > e``: for a small ``e`` (the usual one cell), an
+    erosion by the disk of the offsets within ``e`` (the same float distances), ten times
+    faster than the transform; outside the grid counts as True, as in the transform.
+    """
+    from scipy import ndimage
+
+    k = int(np.floor(e))
+    if k > 3:
+        return np.sqrt(_sq_distance(mask).astype(np.float64)) > e
+    d = np.arange(-k, k + 1)
+    disk = np.sqrt((d[:, None] ** 2 + d[None, :] ** 2).astype(np.float64)) <= e
+    return ndimage.binary_erosion(mask, structure=disk, border_value=1)
+
+
 def _raster_extent(
     pts: np.ndarray, cell: float, close: float, edge: float, share: float
 ) -> BaseGeometry:
@@ -541,21 +577,20 @@ def _raster_extent(
         ((pts[:, 1] - y0) // cell).astype(np.int64), ((pts[:, 0] - x0) // cell).astype(np.int64)
     ] = True
     if r:  # closing by a disk of r cells, through distance transforms (any radius, O(cells))
-        grown = ndimage.distance_transform_edt(~mask) <= r
-        mask = ndimage.distance_transform_edt(grown) > r
+        grown = _sq_distance(~mask) <= r * r
+        mask = _sq_distance(grown) > r * r
     mask = ndimage.binary_fill_holes(mask)
     if edge > 0:  # the outermost evidence is what reaches past the edge: pull it in
-        mask = ndimage.distance_transform_edt(mask) > edge / cell
+        mask = _farther_than(mask, edge / cell)
     labels, n = ndimage.label(mask, structure=np.ones((3, 3), dtype=bool))
     if n > 1 and share > 0:
         sizes = np.bincount(labels.ravel())[1:]
         main = int(np.argmax(sizes)) + 1  # ties: the first in row order (deterministic)
         # cells from the main cluster, and each cluster's nearest approach to it
-        gap = ndimage.minimum(
-            ndimage.distance_transform_edt(labels != main), labels, np.arange(1, n + 1)
-        )
+        sq_gap = ndimage.minimum(_sq_distance(labels != main), labels, np.arange(1, n + 1))
+        gap = np.sqrt(np.asarray(sq_gap, dtype=np.float64))
         reach = max(np.sqrt(sizes.max()) * cell, settings.extent_near_m)
-        near = np.asarray(gap) * cell <= reach
+        near = gap * cell <= reach
         keep = (sizes >= share * sizes.max()) & near
         mask = np.isin(labels, np.flatnonzero(keep) + 1)
     transform = Affine(cell, 0, x0, 0, cell, y0)  # row i spans y0 + i * cell .. + cell
