@@ -143,9 +143,8 @@ class _SegmentGrid:
         """:meth:`near` for the points ``a:b``."""
         lo, cnt = lo[a:b], cnt[a:b]
         pi = np.repeat(np.arange(a, b), cnt)
-        k = np.arange(int(cnt.sum())) - np.repeat(np.cumsum(cnt) - cnt, cnt)
-        si = self.seg[np.repeat(lo, cnt) + k]
-        del k
+        # listing lo + k for the k-th candidate of a point, k = 0 .. cnt - 1
+        si = self.seg[np.repeat(lo - (np.cumsum(cnt) - cnt), cnt) + np.arange(int(cnt.sum()))]
         dist, off = self.project(xy[pi], si)
         ok = dist <= reach
         return pi[ok], self.edge[si[ok]], dist[ok], off[ok]

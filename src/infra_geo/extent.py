@@ -431,7 +431,9 @@ def _street_core(data: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     same = run[1:] == run[:-1]  # consecutive nodes of one run (the reader's way pieces)
     # unique sorted pairs through one int64 key (np.unique(axis=0) sorts rows: slower)
     lo, hi = np.sort(np.column_stack([inv[:-1][same], inv[1:][same]]), axis=1).T
-    key = np.unique(lo.astype(np.int64) * len(uniq) + hi)
+    key = np.sort(lo.astype(np.int64) * len(uniq) + hi)
+    if len(key):  # np.unique's answer (it hashes: slower here)
+        key = key[np.r_[True, key[1:] != key[:-1]]]
     edges = np.column_stack([key // len(uniq), key % len(uniq)])
     return uniq, lonlat[first_pos], _two_core(edges, len(uniq))
 
