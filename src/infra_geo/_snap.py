@@ -85,12 +85,25 @@ class _SegmentGrid:
         key = (i0[seg, 1] + k // w) * self.shape[0]
         key += i0[seg, 0] + k % w
         del k, w
-        order = np.argsort(key, kind="stable")
         small = int(self.shape[0]) * int(self.shape[1]) < 2**31
-        self.keys = key[order].astype(np.int32 if small else np.int64)
-        del key
-        self.seg = seg[order]
-        del seg, order
+        n_seg = max(len(count), 1)
+        if not len(key) or int(key.max()) < 2**62 // n_seg:
+            # the listings by cell, then piece: what a stable sort by cell gives (a piece lists
+            # a cell once, in piece order), as one sort of unique int64 codes (several x faster)
+            code = key * n_seg + seg
+            del key, seg
+            code.sort()
+            key, code = np.divmod(code, n_seg)
+            self.keys = key.astype(np.int32 if small else np.int64)
+            del key
+            self.seg = code.astype(np.int32)
+            del code
+        else:
+            order = np.argsort(key, kind="stable")
+            self.keys = key[order].astype(np.int32 if small else np.int64)
+            del key
+            self.seg = seg[order]
+            del seg, order
         self._samples: tuple[Any, np.ndarray, np.ndarray] | None = None
 
     def near(
@@ -130,9 +143,8 @@ class _SegmentGrid:
         """:meth:`near` for the points ``a:b``."""
         lo, cnt = lo[a:b], cnt[a:b]
         pi = np.repeat(np.arange(a, b), cnt)
-        k = np.arange(int(cnt.sum())) - np.repeat(np.cumsum(cnt) - cnt, cnt)
-        si = self.seg[np.repeat(lo, cnt) + k]
-        del k
+        # listing lo + k for the k-th candidate of a point, k = 0 .. cnt - 1
+        si = self.seg[np.repeat(lo - (np.cumsum(cnt) - cnt), cnt) + np.arange(int(cnt.sum()))]
         dist, off = self.project(xy[pi], si)
         ok = dist <= reach
         return pi[ok], self.edge[si[ok]], dist[ok], off[ok]

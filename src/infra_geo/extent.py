@@ -382,16 +382,21 @@ def _with_complete_boundaries(
     nodes = np.column_stack(tr.transform(lonlat[:, 0], lonlat[:, 1]))
     if not len(nodes):
         return derived
-    tree = cKDTree(nodes)
+    tree = cKDTree(nodes, balanced_tree=False, compact_nodes=False)  # faster to build
+    # only whether a node lies within ``close`` counts: the search may stop just past it
+    bound = close * (1.0 + 1e-9) + 1e-6
     ok = np.zeros(len(cand), dtype=bool)
     for i, part in enumerate(shapely.difference(cand, d_m)):  # a few areas, not rows
         x0, y0, x1, y1 = part.bounds if not part.is_empty else (0, 0, 0, 0)
         xs, ys = np.meshgrid(np.arange(x0, x1, cell) + cell / 2, np.arange(y0, y1, cell) + cell / 2)
+        shapely.prepare(part)  # many points against one area
         inside = shapely.contains_xy(part, xs.ravel(), ys.ravel())
         if not inside.any():
             ok[i] = True
             continue
-        dist, _ = tree.query(np.column_stack([xs.ravel()[inside], ys.ravel()[inside]]))
+        dist, _ = tree.query(
+            np.column_stack([xs.ravel()[inside], ys.ravel()[inside]]), distance_upper_bound=bound
+        )
         ok[i] = bool((dist <= close).mean() >= 0.95)
     add = cand[ok]
     if not len(add):
@@ -426,7 +431,9 @@ def _street_core(data: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     same = run[1:] == run[:-1]  # consecutive nodes of one run (the reader's way pieces)
     # unique sorted pairs through one int64 key (np.unique(axis=0) sorts rows: slower)
     lo, hi = np.sort(np.column_stack([inv[:-1][same], inv[1:][same]]), axis=1).T
-    key = np.unique(lo.astype(np.int64) * len(uniq) + hi)
+    key = np.sort(lo.astype(np.int64) * len(uniq) + hi)
+    if len(key):  # np.unique's answer (it hashes: slower here)
+        key = key[np.r_[True, key[1:] != key[:-1]]]
     edges = np.column_stack([key // len(uniq), key % len(uniq)])
     return uniq, lonlat[first_pos], _two_core(edges, len(uniq))
 
@@ -434,34 +441,48 @@ def _street_core(data: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def _two_core(edges: np.ndarray, n: int) -> np.ndarray:
     """Return the edges (unique sorted index pairs) left when dead ends are peeled off.
 
-    One queue over the leaves (linear in the removed nodes), not one pass over every edge per
-    node of the longest dangling chain.
+    Linear in the removed nodes: whole rounds of leaves are peeled in numpy while there are
+    many (the short dead ends of a town go in the first rounds), then the few long dangling
+    chains left (a trail of hundreds of nodes) one node at a time. The 2-core is unique, so
+    the order of peeling does not change it.
     """
     edges = edges[edges[:, 0] != edges[:, 1]]
     if not len(edges):
         return edges
     ends = np.concatenate([edges[:, 0], edges[:, 1]])
     nbrs = np.concatenate([edges[:, 1], edges[:, 0]])
-    order = np.argsort(ends, kind="stable")
-    indptr = np.searchsorted(ends[order], np.arange(n + 1)).tolist()
-    adj = nbrs[order].tolist()
+    order = np.argsort(ends)
+    indptr = np.searchsorted(ends[order], np.arange(n + 1))
+    adj = nbrs[order]
     deg = np.bincount(ends, minlength=n)
     gone = np.zeros(n, dtype=bool)
-    stack = np.flatnonzero(deg == 1).tolist()
-    dl = deg.tolist()
+    leaves = np.flatnonzero(deg == 1)
+    while len(leaves) >= _PEEL_ROUND:  # one round: every leaf at once
+        gone[leaves] = True
+        cnt = indptr[leaves + 1] - indptr[leaves]
+        w = adj[np.repeat(indptr[leaves] - np.cumsum(cnt) + cnt, cnt) + np.arange(cnt.sum())]
+        u, c = np.unique(w[~gone[w]], return_counts=True)
+        deg[u] -= c
+        gone[u[deg[u] == 0]] = True
+        leaves = u[deg[u] == 1]
+    stack = leaves.tolist()
     while stack:
         v = stack.pop()
         if gone[v]:
             continue
         gone[v] = True
-        for w in adj[indptr[v] : indptr[v + 1]]:
+        for w in adj[indptr[v] : indptr[v + 1]].tolist():
             if not gone[w]:
-                dl[w] -= 1
-                if dl[w] == 1:
+                deg[w] -= 1
+                if deg[w] == 1:
                     stack.append(w)
-                elif dl[w] == 0:
+                elif deg[w] == 0:
                     gone[w] = True
     return edges[~(gone[edges[:, 0]] | gone[edges[:, 1]])]
+
+
+#: _two_core peels whole rounds of leaves in numpy while a round has at least this many
+_PEEL_ROUND = 32
 
 
 def _network_core_points(net: Any, step: float) -> np.ndarray:
@@ -499,6 +520,42 @@ def _street_core_points(data: Any, step: float) -> np.ndarray:
     return np.concatenate([samples, b])
 
 
+def _sq_distance(mask: np.ndarray) -> np.ndarray:
+    """Return the squared distance, in cells, from every cell to the nearest False one.
+
+    ``ndimage.distance_transform_edt(mask) ** 2`` exactly, in integers: the same nearest
+    cells (its feature transform), without the float distances and square roots. Compare
+    with a squared radius (``d2 <= r * r`` is ``edt <= r`` for a whole ``r``), or take the
+    square root of a few values (the same floats the transform gives).
+    """
+    from scipy import ndimage
+
+    ft = ndimage.distance_transform_edt(mask, return_distances=False, return_indices=True)
+    dy = ft[0].astype(np.int64) - np.arange(mask.shape[0], dtype=np.int64)[:, None]
+    dy *= dy
+    dx = ft[1].astype(np.int64) - np.arange(mask.shape[1], dtype=np.int64)[None, :]
+    dx *= dx
+    dy += dx
+    return dy
+
+
+def _farther_than(mask: np.ndarray, e: float) -> np.ndarray:
+    """Return the cells farther than ``e`` cells from every False cell.
+
+    ``ndimage.distance_transform_edt(mask) > e``: for a small ``e`` (the usual one cell), an
+    erosion by the disk of the offsets within ``e`` (the same float distances), ten times
+    faster than the transform; outside the grid counts as True, as in the transform.
+    """
+    from scipy import ndimage
+
+    k = int(np.floor(e))
+    if k > 3:
+        return np.sqrt(_sq_distance(mask).astype(np.float64)) > e
+    d = np.arange(-k, k + 1)
+    disk = np.sqrt((d[:, None] ** 2 + d[None, :] ** 2).astype(np.float64)) <= e
+    return ndimage.binary_erosion(mask, structure=disk, border_value=1)
+
+
 def _raster_extent(
     pts: np.ndarray, cell: float, close: float, edge: float, share: float
 ) -> BaseGeometry:
@@ -522,21 +579,20 @@ def _raster_extent(
         ((pts[:, 1] - y0) // cell).astype(np.int64), ((pts[:, 0] - x0) // cell).astype(np.int64)
     ] = True
     if r:  # closing by a disk of r cells, through distance transforms (any radius, O(cells))
-        grown = ndimage.distance_transform_edt(~mask) <= r
-        mask = ndimage.distance_transform_edt(grown) > r
+        grown = _sq_distance(~mask) <= r * r
+        mask = _sq_distance(grown) > r * r
     mask = ndimage.binary_fill_holes(mask)
     if edge > 0:  # the outermost evidence is what reaches past the edge: pull it in
-        mask = ndimage.distance_transform_edt(mask) > edge / cell
+        mask = _farther_than(mask, edge / cell)
     labels, n = ndimage.label(mask, structure=np.ones((3, 3), dtype=bool))
     if n > 1 and share > 0:
         sizes = np.bincount(labels.ravel())[1:]
         main = int(np.argmax(sizes)) + 1  # ties: the first in row order (deterministic)
         # cells from the main cluster, and each cluster's nearest approach to it
-        gap = ndimage.minimum(
-            ndimage.distance_transform_edt(labels != main), labels, np.arange(1, n + 1)
-        )
+        sq_gap = ndimage.minimum(_sq_distance(labels != main), labels, np.arange(1, n + 1))
+        gap = np.sqrt(np.asarray(sq_gap, dtype=np.float64))
         reach = max(np.sqrt(sizes.max()) * cell, settings.extent_near_m)
-        near = np.asarray(gap) * cell <= reach
+        near = gap * cell <= reach
         keep = (sizes >= share * sizes.max()) & near
         mask = np.isin(labels, np.flatnonzero(keep) + 1)
     transform = Affine(cell, 0, x0, 0, cell, y0)  # row i spans y0 + i * cell .. + cell
