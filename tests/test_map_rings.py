@@ -1,6 +1,6 @@
 """The map's catchment rings, cut fast (issue 14 item 3), checked on real data.
 
-The rings are cut on a micrometre grid, on two threads, with ``make_valid`` only when GEOS
+The rings are cut on a micrometre grid, on a thread beside the drawing, with ``make_valid`` only when GEOS
 refuses an area: the drawn result must stay the catchments at display scale (rings meet
 without overlap and compose to each threshold's area), and be the same bytes for the same
 catchments, however they reached the map (made here, copied, pickled).

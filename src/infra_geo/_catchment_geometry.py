@@ -7,6 +7,7 @@ nested unions per threshold. :func:`infra_geo.catchments` is the front door.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -15,6 +16,7 @@ from typing import Any
 import numpy as np
 import shapely
 
+from ._log import log
 from .network import WalkNetwork
 
 
@@ -177,6 +179,27 @@ def _tile_unions(
         polys = np.concatenate(_parallel(lambda c: shapely.union_all(c[:, None], axis=1), chunks))
         cache[("tiles", width)] = (tile, np.bincount(tile, minlength=len(polys)), polys)
         return cache[("tiles", width)]
+
+
+def prefetch_tiles(net: WalkNetwork, width: float, cache: dict[Any, Any]) -> threading.Thread:
+    """Start building the tile unions of ``net`` (:func:`_tile_unions`) in a background thread.
+
+    :func:`infra_geo.analyse` calls this as soon as the network is built, so the GEOS work
+    (which releases the GIL) runs while the data extent, units and distances are computed in
+    Python; :func:`_tile_unions` takes a lock, so the catchments wait for this build instead of
+    repeating it. The tiles are the same whichever thread builds them. An error here is only
+    logged: the catchments then build the tiles themselves and report it.
+    """
+
+    def build() -> None:
+        try:
+            _tile_unions(net, width, cache)
+        except Exception as exc:  # the catchments rebuild the tiles and raise it
+            log(f"building the catchment tiles ahead failed: {exc}", logging.DEBUG)
+
+    thread = threading.Thread(target=build, name="infra_geo-tiles", daemon=True)
+    thread.start()
+    return thread
 
 
 def _nested_unions(

@@ -17,7 +17,8 @@ import pandas as pd
 import shapely
 
 from . import _i18n, _inputs, _schema, _types, settings
-from ._access import Access
+from ._access import Access, _NetCache
+from ._catchment_geometry import prefetch_tiles
 from ._deprecate import positional_deprecated
 from ._inputs import (
     _check_hex_work,
@@ -503,6 +504,7 @@ def analyse(  # noqa: PLR0913 - public entry point: data args + keyword options
     source_file, source, fac, entrances, area, net, done = _load(
         stage, osm_file, place, area, walk_profile=walk_profile, facilities=facilities
     )
+    prefetch_tiles(net, settings.catchment_buffer_m, _NetCache.of(net).edge_buffers)
     extent, extent_source = run_extent(net, source_file, area, user_extent)
     done()
     done = stage("neighbourhoods")

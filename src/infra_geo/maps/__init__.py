@@ -188,7 +188,7 @@ def coverage_map(  # noqa: PLR0913 - public entry point: data args + keyword opt
         facilities, catchments, gaps, lang=lang, measure=measure, title=title, extent=extent,
         extent_note=extent_note, suggestions=suggestions, place=place,
     )  # fmt: skip
-    # the catchment rings are cut on threads (GEOS) while the rest of the map is drawn
+    # the catchment rings are cut on a thread (GEOS) while the rest of the map is drawn
     pool = ThreadPoolExecutor(max_workers=_RING_THREADS, thread_name_prefix="ig-rings")
     try:
         rings = _RingJobs(catchments, pool) if catchments is not None else None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from concurrent.futures import Executor, Future
 from typing import Any
@@ -398,10 +397,11 @@ def _component_rings(groups: list[np.ndarray], crs: Any) -> _Rings:
     return unions, rings, [_pack_polygons(r) for r in rings]
 
 
-#: threads cutting the components' rings (shapely releases the GIL): at most two, however
-#: many cores, since each cut holds ~100 MB on Malta while it runs (Malta's map: +150 MB at
-#: the peak against one cut at a time)
-_RING_THREADS = min(2, os.cpu_count() or 1)
+#: threads cutting the components' rings (shapely releases the GIL) while the main thread
+#: draws the facilities: one. Each cut holds ~100 MB on Malta while it runs; with two threads
+#: Malta's whole job peaked at 1,002 MiB against 949 MiB with one (coverage_map 1.4 vs 2.0 s,
+#: bench_malta at integration, stop 21): the memory target (< 1 GB) wins
+_RING_THREADS = 1
 
 
 class _RingJobs:
