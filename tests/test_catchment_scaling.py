@@ -146,3 +146,28 @@ def test_union_parts_equals_one_cascaded_union(case):
     same = acc._union_parts(inside, bigger)
     assert same.area >= bigger.area
     assert shapely.symmetric_difference(same, bigger).area <= 1e-9 * bigger.area
+
+
+def test_tiles_built_ahead_are_the_tiles_built_on_demand(liechtenstein):
+    """``analyse`` builds the tiles in a background thread as soon as the network exists; the
+    tiles, and so the catchments, are the same as when the catchments build them."""
+    import copy
+
+    ahead = ig.walk_network_from_file(liechtenstein)
+    later = copy.deepcopy(ahead)
+    assert _NetCache.of(ahead) is not _NetCache.of(later)
+    cache = _NetCache.of(ahead).edge_buffers
+    thread = acc.prefetch_tiles(ahead, WIDTH, cache)
+    thread.join(timeout=120)
+    assert not thread.is_alive() and ("tiles", WIDTH) in cache
+    got = cache[("tiles", WIDTH)]
+    want = acc._tile_unions(later, WIDTH, _NetCache.of(later).edge_buffers)
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1])
+    assert shapely.to_wkb(got[2]).tolist() == shapely.to_wkb(want[2]).tolist()
+    fac = ig.facilities_from_file(liechtenstein)
+    a = ig.catchments(ahead, fac, minutes=MINUTES)
+    b = ig.catchments(later, fac, minutes=MINUTES)
+    assert shapely.to_wkb(a.geometry.to_numpy()).tolist() == shapely.to_wkb(
+        b.geometry.to_numpy()
+    ).tolist()
