@@ -185,3 +185,40 @@ def test_slivers_dropped_and_missing_levels_skipped():
         back = gpd.GeoSeries(drawn, crs=4326).to_crs(28992)
         assert back.iloc[1].area == pytest.approx(100 * 100, rel=0.01)
         assert back.iloc[3].area == pytest.approx(350 * 350 - 100 * 100, rel=0.01)
+
+
+def test_rings_cut_ahead_are_taken_and_give_the_same_bytes(li_catchments, tmp_path):
+    """``analyse`` starts cutting the rings once the catchments exist; the map of the same
+    geometries takes them (the entry is gone afterwards) and writes the bytes of a map whose
+    rings were cut there, from a pickled copy. Other geometries do not take them."""
+    from infra_geo.maps import _layers
+
+    fac, catch = li_catchments
+    _layers._AHEAD.clear()
+    _layers.cut_rings_ahead(catch)
+    assert len(_layers._AHEAD) == 1
+    other = pickle.loads(pickle.dumps(catch))  # equal geometries, other objects: cut anew
+    coverage_map(fac, catchments=other).save(str(tmp_path / "other.html"))
+    assert len(_layers._AHEAD) == 1
+    coverage_map(fac, catchments=catch).save(str(tmp_path / "ahead.html"))
+    assert _layers._AHEAD == []
+    assert (tmp_path / "ahead.html").read_bytes() == (tmp_path / "other.html").read_bytes()
+
+
+def test_analyse_cuts_the_rings_ahead_and_forgets_unused_ones(liechtenstein):
+    """``analyse`` leaves one entry for its catchments; ``map()`` takes it; an analysis that
+    is never mapped drops its entry when it is garbage-collected."""
+    import gc
+
+    from infra_geo.maps import _layers
+
+    _layers._AHEAD.clear()
+    res = ig.analyse(liechtenstein, neighbourhoods="admin:8")
+    assert len(_layers._AHEAD) == 1
+    res.map()
+    assert _layers._AHEAD == []
+    res = ig.analyse(liechtenstein, neighbourhoods="admin:8")
+    assert len(_layers._AHEAD) == 1
+    del res
+    gc.collect()
+    assert _layers._AHEAD == []

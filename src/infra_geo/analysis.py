@@ -16,9 +16,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import _i18n, _inputs, _schema, _types, settings
-from ._access import Access, _NetCache
-from ._catchment_geometry import prefetch_tiles
+from . import _ahead, _i18n, _inputs, _schema, _types, settings
+from ._access import Access
 from ._deprecate import positional_deprecated
 from ._inputs import (
     _check_hex_work,
@@ -504,7 +503,7 @@ def analyse(  # noqa: PLR0913 - public entry point: data args + keyword options
     source_file, source, fac, entrances, area, net, done = _load(
         stage, osm_file, place, area, walk_profile=walk_profile, facilities=facilities
     )
-    prefetch_tiles(net, settings.catchment_buffer_m, _NetCache.of(net).edge_buffers)
+    _ahead.tiles(net)  # GEOS on the other core while the extent, units and distances run
     extent, extent_source = run_extent(net, source_file, area, user_extent)
     done()
     done = stage("neighbourhoods")
@@ -624,6 +623,7 @@ def _access_stages(  # noqa: PLR0913 - internal stage plumbing
     done()
     done = stage("catchments")
     catch = catchments(net, fac, minutes=mins, speed_kmh=speed, access=eng)
+    _ahead.rings(catch, net)  # the map's rings cut while the gaps run and the files are written
     done()
     done = stage("gaps")
     access = resident_access(net, fac, pop, access=eng)  # snapped once, used twice

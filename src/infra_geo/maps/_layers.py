@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import operator
+import threading
+import weakref
 from collections.abc import Mapping
 from concurrent.futures import Executor, Future
 from typing import Any
@@ -404,31 +407,110 @@ def _component_rings(groups: list[np.ndarray], crs: Any) -> _Rings:
 _RING_THREADS = 1
 
 
+def _ring_groups(catch: gpd.GeoDataFrame) -> tuple[list[float], dict[str, list[np.ndarray]]]:
+    """Return the thresholds and, per component, the catchment geometries of each threshold."""
+    try:
+        minutes = pd.to_numeric(catch["minutes"], errors="raise").astype(float)
+    except (TypeError, ValueError):
+        raise InputError("catchments['minutes'] must be numbers (walking minutes).") from None
+    if minutes.isna().any() or (minutes <= 0).any() or not np.isfinite(minutes).all():
+        raise InputError("catchments['minutes'] must be positive numbers of minutes.")
+    steps = sorted(set(minutes))
+    geoms = catch.geometry.to_numpy()
+    comp = catch["component"].astype(str).to_numpy(dtype=object)
+    at = minutes.to_numpy()
+    return steps, {
+        c.key: [geoms[(comp == c.key) & (at == mins)] for mins in steps] for c in COMPONENTS
+    }
+
+
+#: rings being cut ahead (:func:`cut_rings_ahead`): (crs, groups, futures) per catchment frame,
+#: each dropped when a map takes it or its frame is garbage-collected
+_AHEAD: list[tuple[Any, dict[str, list[np.ndarray]], dict[str, Future[_Rings]]]] = []
+_AHEAD_LOCK = threading.Lock()
+
+
+def cut_rings_ahead(catch: gpd.GeoDataFrame) -> None:
+    """Start cutting the map's catchment rings of ``catch`` in a background thread.
+
+    :func:`infra_geo.analyse` calls this once its catchments exist, so GEOS cuts the rings
+    (releasing the GIL) while the gaps are computed and the other files written; a later
+    :func:`coverage_map` of the same catchment geometries (the same objects: shapely
+    geometries are immutable) takes the rings instead of cutting them again. The rings are
+    :func:`_component_rings` of those geometries either way, so the map's bytes do not
+    depend on whether they were cut ahead.
+    """
+    try:
+        _, groups = _ring_groups(catch)
+    except InputError:
+        return  # the map reports it
+    crs = catch.crs
+    futures: dict[str, Future[_Rings]] = {key: Future() for key in groups}
+
+    def run() -> None:
+        for key, group in groups.items():
+            fut = futures[key]
+            if fut.set_running_or_notify_cancel():
+                try:
+                    fut.set_result(_component_rings(group, crs))
+                except BaseException as exc:  # handed to the map, which raises it
+                    fut.set_exception(exc)
+
+    entry = (crs, groups, futures)
+    with _AHEAD_LOCK:
+        _AHEAD.append(entry)
+    weakref.finalize(catch, _forget_ahead, entry)
+    threading.Thread(target=run, name="infra_geo-rings-ahead", daemon=True).start()
+
+
+def _forget_ahead(entry: Any) -> None:
+    """Drop ``entry`` from the rings cut ahead (if a map has not taken it already)."""
+    with _AHEAD_LOCK:
+        if any(e is entry for e in _AHEAD):
+            _AHEAD[:] = [e for e in _AHEAD if e is not entry]
+            for fut in entry[2].values():
+                fut.cancel()
+
+
+def _take_ahead(crs: Any, groups: dict[str, list[np.ndarray]]) -> dict[str, Future[_Rings]] | None:
+    """Return the futures of rings cut ahead from exactly these geometries, or None."""
+
+    def same(a: dict[str, list[np.ndarray]]) -> bool:
+        return a.keys() == groups.keys() and all(
+            len(a[k]) == len(groups[k])
+            and all(
+                len(u) == len(v) and all(map(operator.is_, u, v))
+                for u, v in zip(a[k], groups[k], strict=True)
+            )
+            for k in groups
+        )
+
+    with _AHEAD_LOCK:
+        for entry in _AHEAD:
+            if entry[0] == crs and same(entry[1]):
+                _AHEAD[:] = [e for e in _AHEAD if e is not entry]
+                return entry[2]
+    return None
+
+
 class _RingJobs:
     """The catchment rings of every component, cut on a small thread pool.
 
     Made (and the minutes checked) before the facility layers are drawn, so that GEOS cuts
     the rings while Python writes the facilities; :meth:`result` waits for one component.
-    The rings are a function of the catchment geometries alone (no state kept between
-    calls), so a copied or pickled catchment frame gives the same rings, byte for byte.
+    Rings already being cut ahead from the same geometries (:func:`cut_rings_ahead`) are
+    taken instead. The rings are a function of the catchment geometries alone, so a copied
+    or pickled catchment frame gives the same rings, byte for byte.
     """
 
     def __init__(self, catch: gpd.GeoDataFrame, pool: Executor) -> None:
-        try:
-            minutes = pd.to_numeric(catch["minutes"], errors="raise").astype(float)
-        except (TypeError, ValueError):
-            raise InputError("catchments['minutes'] must be numbers (walking minutes).") from None
-        if minutes.isna().any() or (minutes <= 0).any() or not np.isfinite(minutes).all():
-            raise InputError("catchments['minutes'] must be positive numbers of minutes.")
         self.catch = catch
-        self.steps = sorted(set(minutes))
-        geoms = catch.geometry.to_numpy()
-        comp = catch["component"].astype(str).to_numpy(dtype=object)
-        at = minutes.to_numpy()
-        self.jobs: dict[str, Future[_Rings]] = {}
-        for c in COMPONENTS:
-            groups = [geoms[(comp == c.key) & (at == mins)] for mins in self.steps]
-            self.jobs[c.key] = pool.submit(_component_rings, groups, catch.crs)
+        self.steps, groups = _ring_groups(catch)
+        ahead = _take_ahead(catch.crs, groups)
+        self.ahead = ahead is not None
+        self.jobs: dict[str, Future[_Rings]] = ahead or {
+            key: pool.submit(_component_rings, group, catch.crs) for key, group in groups.items()
+        }
 
     def result(self, key: str) -> _Rings:
         """Return the areas, rings and packed rings of component ``key`` (waiting for them)."""
