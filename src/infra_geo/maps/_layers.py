@@ -506,9 +506,7 @@ class _RingJobs:
     def __init__(self, catch: gpd.GeoDataFrame, pool: Executor) -> None:
         self.catch = catch
         self.steps, groups = _ring_groups(catch)
-        ahead = _take_ahead(catch.crs, groups)
-        self.ahead = ahead is not None
-        self.jobs: dict[str, Future[_Rings]] = ahead or {
+        self.jobs: dict[str, Future[_Rings]] = _take_ahead(catch.crs, groups) or {
             key: pool.submit(_component_rings, group, catch.crs) for key, group in groups.items()
         }
 
