@@ -489,41 +489,53 @@ class Access:
         res = self.node_distances(keys)
         self.runs["points"] += 1
         ok = s.ok
-        e = np.where(ok, s.edge, 0)
+        # only the snapped points: the others are inf (e.g. most cells of walk_minutes.tif)
+        pts = np.flatnonzero(ok)
+        e, a = s.edge[pts], s.offset[pts]
         u, v, length = net.edge_u[e], net.edge_v[e], net.edge_length[e]
+        same = self._same_edge_pairs(e, a)
         cols: dict[str, Any] = {}
         for k in keys:
             dist, _ = res[k]
-            d = np.minimum(dist[u] + s.offset, dist[v] + (length - s.offset))
-            d = np.minimum(d, self._same_edge(k, s))
-            cols[k] = np.where(ok, d, np.inf)
+            d = np.minimum(dist[u] + a, dist[v] + (length - a))
+            d = np.minimum(d, self._same_edge(k, same, len(pts)))
+            col = np.full(len(ok), np.inf)
+            col[pts] = d
+            cols[k] = col
         cols["snapped"] = ok
         cols["snap_m"] = s.distance
         return pd.DataFrame(cols, index=index)
 
-    def _same_edge(self, key: str, s: Snap) -> np.ndarray:
-        """Per point the direct walk along its edge to a facility of ``key`` on that edge."""
+    def _same_edge_pairs(
+        self, edge: np.ndarray, offset: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return (point, facility row, metres along the edge) of each access point on a point's edge.
+
+        ``edge`` and ``offset`` are the points' (all snapped); few access points share an edge.
+        """
         att = self.attachments
-        best = np.full(len(s.edge), np.inf)
-        fidx = np.zeros(len(att.facility_ids), dtype=bool)
-        fidx[att.sources(key)] = True
-        sel = fidx[att.facility]
-        if not sel.any():
-            return best
-        ae, aa = att.edge[sel], att.offset[sel]
-        pts = np.flatnonzero(s.ok)
-        order = np.argsort(ae, kind="stable")
-        ae, aa = ae[order], aa[order]
-        lo = np.searchsorted(ae, s.edge[pts], "left")
-        hi = np.searchsorted(ae, s.edge[pts], "right")
-        has = hi > lo
-        if has.any():
-            # expand (point, attachment) pairs on shared edges (few per edge)
-            cnt = (hi - lo)[has]
-            p_rep = np.repeat(pts[has], cnt)
-            a_idx = np.repeat(lo[has] - np.r_[0, np.cumsum(cnt)[:-1]], cnt) + np.arange(cnt.sum())
-            direct = np.abs(aa[a_idx] - s.offset[p_rep])
-            np.minimum.at(best, p_rep, direct)
+        order = np.argsort(att.edge, kind="stable")
+        ae, aa, af = att.edge[order], att.offset[order], att.facility[order]
+        lo = np.searchsorted(ae, edge, "left")
+        cnt = np.searchsorted(ae, edge, "right") - lo
+        p_rep = np.repeat(np.arange(len(edge)), cnt)
+        a_idx = np.repeat(lo - (np.cumsum(cnt) - cnt), cnt) + np.arange(int(cnt.sum()))
+        return p_rep, af[a_idx], np.abs(aa[a_idx] - offset[p_rep])
+
+    def _same_edge(
+        self, key: str, pairs: tuple[np.ndarray, np.ndarray, np.ndarray], n: int
+    ) -> np.ndarray:
+        """Per point the direct walk along its edge to a facility of ``key`` on that edge.
+
+        ``pairs`` is :meth:`_same_edge_pairs` of the ``n`` points.
+        """
+        best = np.full(n, np.inf)
+        p_rep, fac, direct = pairs
+        in_key = np.zeros(len(self.attachments.facility_ids), dtype=bool)
+        in_key[self.attachments.sources(key)] = True
+        sel = in_key[fac]
+        if sel.any():
+            np.minimum.at(best, p_rep[sel], direct[sel])
         return best
 
     def with_facilities(

@@ -105,6 +105,52 @@ class _SegmentGrid:
             self.seg = seg[order]
             del seg, order
         self._samples: tuple[Any, np.ndarray, np.ndarray] | None = None
+        self._gap: np.ndarray | None = None
+
+    def could_reach(self, xy: np.ndarray, tol: float) -> np.ndarray:
+        """Return per point whether some piece may lie within ``tol`` (False: surely none).
+
+        A cheap, safe screen: a piece within ``tol`` of a point has a spot in a listed cell,
+        and no spot of a cell lies farther than half the cell's diagonal from its centre, so
+        a point whose cell centre lies farther than ``tol`` plus the cell's diagonal from
+        every listed cell's centre (a distance transform of the grid, built once) has none.
+        Points outside the grid keep ``True`` unless the grid lies farther than ``tol``;
+        missing points are ``False``.
+        """
+        gap = self.gap_m
+        ok_xy = np.isfinite(xy).all(axis=1)
+        f = (np.where(ok_xy[:, None], xy, self.origin) - self.origin) / self.cell
+        i = np.floor(f).astype(np.int64)
+        inside = ok_xy & (i >= 0).all(axis=1) & (i < self.shape).all(axis=1)
+        # the grid's rectangle: farther than tol from a point outside it, nothing is near
+        out_m = np.hypot(*(np.maximum(np.maximum(-f, f - self.shape), 0.0) * self.cell).T)
+        keep = ok_xy & ~inside & (out_m <= tol + _SCREEN_SLACK_M)
+        ii = np.flatnonzero(inside)
+        bound = tol + self.cell * np.sqrt(2.0) + _SCREEN_SLACK_M
+        keep[ii] = gap[i[ii, 1], i[ii, 0]] <= bound
+        return keep
+
+    @property
+    def gap_m(self) -> np.ndarray:
+        """Return metres from each cell's centre to the nearest listed cell's centre (float32).
+
+        Indexed ``[row, column]`` as the grid's cell keys (``row * shape[0] + column``);
+        built once.
+        """
+        if getattr(self, "_gap", None) is None:  # (a grid pickled before it had one)
+            from scipy import ndimage
+
+            nx_, ny_ = int(self.shape[0]), int(self.shape[1])
+            flat = np.ones(nx_ * ny_, dtype=bool)
+            flat[self.keys] = False
+            empty = flat.reshape(ny_, nx_)
+            if empty.all():
+                self._gap = np.full((ny_, nx_), np.inf, dtype=np.float32)
+            else:
+                gap = ndimage.distance_transform_edt(empty, sampling=self.cell)
+                self._gap = gap.astype(np.float32)
+        assert self._gap is not None
+        return self._gap
 
     def near(
         self, xy: np.ndarray, reach: float
@@ -210,6 +256,12 @@ def _nearest_far(
     ]
     pi = np.concatenate([p for p, _ in parts])
     si = np.concatenate([q for _, q in parts])
+    # each (point, piece) pair once, in (point, piece) order: one sort of int64 codes
+    n_pieces = max(len(grid.edge), 1)
+    code = pi * n_pieces + si
+    code.sort()
+    code = code[np.r_[True, code[1:] != code[:-1]]] if len(code) else code
+    pi, si = np.divmod(code, n_pieces)
     d, off = grid.project(xy[pi], si)
     ok = d <= tol + _TIE_M
     return _geos_ties(grid, xy, pi[ok], si[ok], d[ok], off[ok], tol)
@@ -261,10 +313,11 @@ def _geos_ties(
     """
     if not len(pi):
         return pi, si, d, off
-    o = np.lexsort((si, pi))
-    pi, si, d, off = pi[o], si[o], d[o], off[o]
-    new = np.r_[True, (pi[1:] != pi[:-1]) | (si[1:] != si[:-1])]  # a piece found twice
-    pi, si, d, off = pi[new], si[new], d[new], off[new]
+    if ((pi[1:] < pi[:-1]) | ((pi[1:] == pi[:-1]) & (si[1:] <= si[:-1]))).any():
+        o = np.lexsort((si, pi))
+        pi, si, d, off = pi[o], si[o], d[o], off[o]
+        new = np.r_[True, (pi[1:] != pi[:-1]) | (si[1:] != si[:-1])]  # a piece found twice
+        pi, si, d, off = pi[new], si[new], d[new], off[new]
     starts = np.flatnonzero(np.r_[True, pi[1:] != pi[:-1]])
     counts = np.diff(np.r_[starts, len(pi)])
     dmin = np.minimum.reduceat(d, starts)
@@ -303,23 +356,48 @@ def _geos_ties(
     return pi[keep], si[keep], d[keep], off[keep]
 
 
+#: snapping calls with a tolerance beyond the grid's reach and at least this many points first
+#: drop the points :meth:`_SegmentGrid.could_reach` rules out (its distance transform is
+#: built once per grid: not worth it for a few facilities)
+_SCREEN_MIN = 20_000
+
+#: metres of slack in that screen (its distances are float32)
+_SCREEN_SLACK_M = 1.0
+
 #: candidate (point, piece) pairs handled at once by _SegmentGrid.near (~50 MB of arrays)
 _GRID_CHUNK = 1_000_000
 
 
 def nearest_edges(
-    grid: _SegmentGrid, xy: np.ndarray, tol: float, edge_length: np.ndarray
+    grid: _SegmentGrid,
+    xy: np.ndarray,
+    tol: float,
+    edge_length: np.ndarray,
+    *,
+    screen: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Edge index (-1: none within ``tol``), offset along it and distance per point of ``xy``.
 
     Points within ``_GRID_REACH_M`` are answered from ``grid``; with a longer ``tol`` the rest
     search the grid's k-d tree of samples (:func:`_nearest_far`; see ``WalkNetwork.snap_xy``).
+    With ``screen`` and at least ``_SCREEN_MIN`` points, the points
+    :meth:`_SegmentGrid.could_reach` rules out are answered "none" first.
     """
     n = len(xy)
     edge = np.full(n, -1, dtype=np.int64)
     offset = np.zeros(n)
     dist = np.full(n, np.inf)
     reach = min(tol, _GRID_REACH_M)
+    if screen and tol > reach and n >= _SCREEN_MIN:
+        # many points, most perhaps far from every street (walk_minutes.tif's cells): drop
+        # those the grid's distance transform shows to have no piece within tol; each point's
+        # answer depends on that point alone, so the others' answers stay the same
+        keep = np.flatnonzero(grid.could_reach(xy, tol))
+        if len(keep) < n:
+            edge[keep], offset[keep], dist[keep] = nearest_edges(
+                grid, xy[keep], tol, edge_length, screen=False
+            )
+            return edge, offset, dist
     pi, ei, d, off = grid.near(xy, reach)
     if len(pi):
         pi, ei, d, off = _closest(pi, ei, d, off)
