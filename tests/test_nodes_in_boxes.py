@@ -66,3 +66,33 @@ def test_nodes_in_boxes_empty():
     xy = np.zeros((0, 2))
     assert _nodes_in_boxes(xy, np.ones((3, 2)), 5.0).shape == (0,)
     assert not _nodes_in_boxes(np.ones((3, 2)), xy, 5.0).any()
+
+
+def test_nodes_in_boxes_of_malta_chunks_equal_the_strtree_query():
+    # the squares of _counts_within's chunks on Malta (128 facilities in z-order, one square
+    # of 2 x 1200 m around each access point): most nodes are settled by the grid cells
+    # wholly inside a square or meeting none (accessibility._cell_verdicts), the rest by
+    # the k-d tree; the answer is the STRtree query's either way
+    from conftest import shared_path
+
+    from infra_geo.accessibility import _cell_verdicts, _zorder
+
+    path = shared_path("osm/malta-2018.osm.pbf")
+    net = ig.walk_network_from_file(path)
+    acc = ig.Access(net, ig.facilities_from_file(path))
+    att, half = acc.attachments, 1200.0 * (1 + 1e-12)
+    ap = shapely.get_coordinates(
+        shapely.line_interpolate_point(net.edge_geometry[att.edge], att.offset)
+    )
+    active = np.flatnonzero(att.snapped & att.members.any(axis=1))
+    active = active[np.argsort(_zorder(ap[np.searchsorted(att.facility, active)], half))]
+    settled = total = 0
+    for start in range(0, len(active), 128 * 5):  # every fifth chunk
+        centres = ap[np.isin(att.facility, active[start : start + 128])]
+        got = _nodes_in_boxes(net.node_xy, centres, half)
+        assert np.array_equal(got, _reference(net.node_xy, centres, half))
+        inner, outer = _cell_verdicts(net.node_xy, centres - half, centres + half, 1e-6, half)
+        assert not (inner & outer).any() and got[inner].all() and not got[outer].any()
+        settled += int((inner | outer).sum())
+        total += len(net.node_xy)
+    assert settled > 0.9 * total
