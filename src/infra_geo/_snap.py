@@ -121,13 +121,16 @@ class _SegmentGrid:
         ok_xy = np.isfinite(xy).all(axis=1)
         f = (np.where(ok_xy[:, None], xy, self.origin) - self.origin) / self.cell
         i = np.floor(f).astype(np.int64)
-        inside = ok_xy & (i >= 0).all(axis=1) & (i < self.shape).all(axis=1)
-        # the grid's rectangle: farther than tol from a point outside it, nothing is near
-        out_m = np.hypot(*(np.maximum(np.maximum(-f, f - self.shape), 0.0) * self.cell).T)
-        keep = ok_xy & ~inside & (out_m <= tol + _SCREEN_SLACK_M)
+        ix, iy = i[:, 0], i[:, 1]
+        inside = ok_xy & (ix >= 0) & (iy >= 0) & (ix < self.shape[0]) & (iy < self.shape[1])
+        keep = np.zeros(len(xy), dtype=bool)
         ii = np.flatnonzero(inside)
         bound = tol + self.cell * np.sqrt(2.0) + _SCREEN_SLACK_M
-        keep[ii] = gap[i[ii, 1], i[ii, 0]] <= bound
+        keep[ii] = gap[iy[ii], ix[ii]] <= bound
+        # the grid's rectangle: farther than tol from a point outside it, nothing is near
+        oo = np.flatnonzero(ok_xy & ~inside)
+        out = np.maximum(np.maximum(-f[oo], f[oo] - self.shape), 0.0) * self.cell
+        keep[oo] = np.hypot(out[:, 0], out[:, 1]) <= tol + _SCREEN_SLACK_M
         return keep
 
     @property
