@@ -1,8 +1,9 @@
 """Snapping points to the nearest edge: the grid of the edges' straight pieces.
 
 Owns :class:`_SegmentGrid` (short-reach snapping in numpy, a k-d tree of samples along the
-pieces beyond it), the deterministic choice of the closest candidate (:func:`_closest`) and
-the grid constants.
+pieces beyond it, a distance transform of its cells that rules out points far from every
+street), the deterministic choice of the closest candidate (:func:`_closest`) and the grid
+constants.
 :meth:`infra_geo.network.WalkNetwork.snap` and ``snap_xy`` call :func:`nearest_edges`.
 """
 

@@ -457,9 +457,11 @@ class WalkNetwork:
         straight pieces (:class:`_SegmentGrid`) with exact distances and offsets in numpy:
         several times faster than an STRtree search against long, many-vertex edges. With a
         longer reach, only the points the grid did not answer search a k-d tree of points
-        along the pieces, up to ``tolerance`` (an STRtree search's answers, faster). Either
-        way each point gets its nearest edge (ties within a nanometre: the lowest edge
-        index, then the lowest offset).
+        along the pieces, up to ``tolerance`` (an STRtree search's answers, faster); when
+        there are many points, those a distance transform of the grid's cells shows to lie
+        farther than ``tolerance`` from every street (most cells of ``walk_minutes.tif``)
+        are answered "none" first. Either way each point gets its nearest edge (ties within
+        a nanometre: the lowest edge index, then the lowest offset).
 
         Parameters
         ----------
