@@ -95,6 +95,25 @@ def test_screen_keeps_points_outside_the_grid_within_the_tolerance(monkeypatch):
     assert keep[[0, 1, 2, 3, 5]].all() and not keep[6]
 
 
+def test_screen_of_blocks_of_cells_on_a_large_grid(li_net_fac, monkeypatch):
+    # a grid of more than _GAP_CELLS cells measures blocks of cells (bounded memory): the
+    # screen is looser, still safe, and the answers are the same
+    net = li_net_fac[0]
+    monkeypatch.setattr(_snap, "_GAP_CELLS", 5_000)
+    grid = _snap._SegmentGrid(net._snappable_geometry(), _snap._GRID_REACH_M)
+    q = grid._gap_step
+    assert q >= 3 and grid.gap_m.size <= 5_000
+    assert grid.gap_m.shape == (-(-int(grid.shape[1]) // q), -(-int(grid.shape[0]) // q))
+    xy = _cells(net, 50.0)
+    plain = _snap.nearest_edges(grid, xy, 250.0, net.edge_length, screen=False)
+    screened = _snap.nearest_edges(grid, xy, 250.0, net.edge_length)
+    for a, b in zip(plain, screened, strict=True):
+        assert np.array_equal(a, b)
+    keep = grid.could_reach(xy, 250.0)
+    found = plain[0] >= 0
+    assert keep[found].all() and keep.sum() < 0.9 * len(xy)
+
+
 def _point_table_before(
     acc: ig.Access, s: Snap, keys: tuple[str, ...]
 ) -> tuple[dict[str, np.ndarray], int]:

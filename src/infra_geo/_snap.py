@@ -114,11 +114,11 @@ class _SegmentGrid:
         A cheap, safe screen: a piece within ``tol`` of a point has a spot in a listed cell,
         and no spot of a cell lies farther than half the cell's diagonal from its centre, so
         a point whose cell centre lies farther than ``tol`` plus the cell's diagonal from
-        every listed cell's centre (a distance transform of the grid, built once) has none.
-        Points outside the grid keep ``True`` unless the grid lies farther than ``tol``;
-        missing points are ``False``.
+        every listed cell's centre (a distance transform of the grid, built once; of blocks
+        of cells on a very large grid, see :attr:`gap_m`) has none. Points outside the grid
+        keep ``True`` unless the grid lies farther than ``tol``; missing points are ``False``.
         """
-        gap = self.gap_m
+        gap, q = self.gap_m, self._gap_step
         ok_xy = np.isfinite(xy).all(axis=1)
         f = (np.where(ok_xy[:, None], xy, self.origin) - self.origin) / self.cell
         i = np.floor(f).astype(np.int64)
@@ -126,8 +126,8 @@ class _SegmentGrid:
         inside = ok_xy & (ix >= 0) & (iy >= 0) & (ix < self.shape[0]) & (iy < self.shape[1])
         keep = np.zeros(len(xy), dtype=bool)
         ii = np.flatnonzero(inside)
-        bound = tol + self.cell * np.sqrt(2.0) + _SCREEN_SLACK_M
-        keep[ii] = gap[iy[ii], ix[ii]] <= bound
+        bound = tol + q * self.cell * np.sqrt(2.0) + _SCREEN_SLACK_M
+        keep[ii] = gap[iy[ii] // q, ix[ii] // q] <= bound
         # the grid's rectangle: farther than tol from a point outside it, nothing is near
         oo = np.flatnonzero(ok_xy & ~inside)
         out = np.maximum(np.maximum(-f[oo], f[oo] - self.shape), 0.0) * self.cell
@@ -135,23 +135,33 @@ class _SegmentGrid:
         return keep
 
     @property
-    def gap_m(self) -> np.ndarray:
-        """Return metres from each cell's centre to the nearest listed cell's centre (float32).
+    def _gap_step(self) -> int:
+        """Cells a side of the blocks :attr:`gap_m` measures (1: the grid's own cells)."""
+        cells = float(self.shape[0]) * float(self.shape[1])
+        return max(1, int(np.ceil(np.sqrt(cells / _GAP_CELLS))))
 
-        Indexed ``[row, column]`` as the grid's cell keys (``row * shape[0] + column``);
-        built once.
+    @property
+    def gap_m(self) -> np.ndarray:
+        """Return metres from each block's centre to the nearest listed block's centre (float32).
+
+        A block is ``_gap_step`` x ``_gap_step`` cells of the grid (one cell unless the grid
+        has more than ``_GAP_CELLS``: the transform's memory stays bounded), listed when any
+        of its cells is; indexed ``[row, column]`` of blocks. Built once.
         """
         if getattr(self, "_gap", None) is None:  # (a grid pickled before it had one)
             from scipy import ndimage
 
+            q = self._gap_step
             nx_, ny_ = int(self.shape[0]), int(self.shape[1])
-            flat = np.ones(nx_ * ny_, dtype=bool)
-            flat[self.keys] = False
-            empty = flat.reshape(ny_, nx_)
+            bx, by = -(-nx_ // q), -(-ny_ // q)
+            keys = self.keys if q == 1 else (self.keys // nx_ // q) * bx + self.keys % nx_ // q
+            flat = np.ones(bx * by, dtype=bool)
+            flat[keys] = False
+            empty = flat.reshape(by, bx)
             if empty.all():
-                self._gap = np.full((ny_, nx_), np.inf, dtype=np.float32)
+                self._gap = np.full((by, bx), np.inf, dtype=np.float32)
             else:
-                gap = ndimage.distance_transform_edt(empty, sampling=self.cell)
+                gap = ndimage.distance_transform_edt(empty, sampling=q * self.cell)
                 self._gap = gap.astype(np.float32)
         assert self._gap is not None
         return self._gap
@@ -364,6 +374,10 @@ def _geos_ties(
 #: drop the points :meth:`_SegmentGrid.could_reach` rules out (its distance transform is
 #: built once per grid: not worth it for a few facilities)
 _SCREEN_MIN = 20_000
+
+#: the screen's distance transform measures blocks of cells when the grid has more cells
+#: than this (a transform of n cells takes ~17 n bytes while it runs)
+_GAP_CELLS = 4_000_000
 
 #: metres of slack in that screen (its distances are float32)
 _SCREEN_SLACK_M = 1.0
