@@ -6,7 +6,8 @@ the grid-cell dissolve behind it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -88,16 +89,83 @@ def uncovered_areas(  # noqa: PLR0913 - public entry point: data args + keyword 
     cell = positive(cell_m, "cell_m")
     xy = shapely.get_coordinates(acc.geometry.to_numpy())
     ij = np.floor(xy / cell).astype(np.int64)
-    rows = []
+    rows, plans = [], []
     for k in keys:
         d = acc[k].to_numpy(dtype=float)
         for m in mins:
             out = (d > m * mpm) & (w > 0)
-            g = _cells_polygon(ij[out], cell) if out.any() else shapely.Polygon()
-            rows.append(
-                {"component": k, "minutes": m, "residents": float(w[out].sum()), "geometry": g}
-            )
-    return gpd.GeoDataFrame(rows, geometry="geometry", crs=net.crs).to_crs("EPSG:4326")
+            plans.append(_cells_plan(ij[out], cell) if out.any() else None)
+            rows.append({"component": k, "minutes": m, "residents": float(w[out].sum())})
+    return gpd.GeoDataFrame(rows, geometry=_in_4326(plans, net.crs, cell), crs="EPSG:4326")
+
+
+#: a dissolve planned: its vertices (the boxes' first, 5 each), its number of boxes, and what
+#: builds the geometry from the vertices (moved or not) and, optionally, the boxes' polygons
+_Plan = tuple[np.ndarray, int, Callable[[np.ndarray, np.ndarray | None], shapely.Geometry]]
+
+
+def _in_4326(plans: list[_Plan | None], crs: Any, cell: float) -> np.ndarray:
+    """Return each plan's geometry (None: empty) with its vertices moved from ``crs`` to EPSG:4326.
+
+    The same as building in ``crs`` and calling ``to_crs``, to the bit (the same transform of
+    the same coordinates), but each distinct vertex is transformed once and each distinct
+    box built once: the layers of every group and threshold share most cells.
+    """
+    geoms = np.empty(len(plans), dtype=object)
+    geoms[:] = [shapely.Polygon() for _ in plans]
+    used = [p for p in plans if p is not None]
+    if not used:
+        return geoms
+    moved, vid = _to_4326(np.concatenate([p[0] for p in used]), crs, cell)
+    ends = np.cumsum([len(p[0]) for p in used])
+    # a box is its north-west and south-east corners (ids of bit-identical vertices)
+    at = np.concatenate(
+        [
+            np.arange(e - len(p[0]), e - len(p[0]) + 5 * p[1], 5)
+            for p, e in zip(used, ends, strict=True)
+        ]
+    )
+    _, first, inv = np.unique(
+        vid[at] * (int(vid.max()) + 1) + vid[at + 2], return_index=True, return_inverse=True
+    )
+    boxes = np.empty(len(at), dtype=object)
+    if len(at):
+        boxes = shapely.polygons(moved[at[first, None] + np.arange(5)])[inv]
+    box_ends = np.cumsum([p[1] for p in used]).tolist()
+    k = 0
+    for i, p in enumerate(plans):
+        if p is not None:
+            xy = moved[int(ends[k]) - len(p[0]) : int(ends[k])]
+            geoms[i] = p[2](xy, boxes[box_ends[k] - p[1] : box_ends[k]])
+            k += 1
+    return geoms
+
+
+def _to_4326(xy: np.ndarray, crs: Any, cell: float) -> tuple[np.ndarray, np.ndarray]:
+    """Return the points ``xy`` (in ``crs``) moved to EPSG:4326 as ``GeoSeries.to_crs`` moves them.
+
+    The points are cell corners: the points with the same bits are transformed once. Also
+    returns per point an id shared by exactly the points with the same bits.
+    """
+    key = np.round(xy / cell).astype(np.int64)
+    key -= key.min(axis=0)
+    span = int(key[:, 1].max()) + 1
+    code = key[:, 0] * span + key[:, 1]
+    if (int(key[:, 0].max()) + 1) * span <= 8 * len(xy) + 1_000_000:  # a table, no sort
+        rank = np.zeros((int(key[:, 0].max()) + 1) * span, dtype=np.int64)
+        rank[code] = 1
+        ids = np.flatnonzero(rank)
+        rank[ids] = np.arange(len(ids))
+        inv = rank[code]
+        uniq = np.empty((len(ids), 2))
+        uniq[inv] = xy
+    else:
+        _, first, inv = np.unique(code, return_index=True, return_inverse=True)
+        uniq = xy[first]
+    if not np.array_equal(uniq[inv].view(np.int64), xy.view(np.int64)):
+        uniq, inv = xy, np.arange(len(xy))  # corners of one key differ in their last bits
+    pts = gpd.GeoSeries([shapely.multipoints(uniq)], crs=crs).to_crs("EPSG:4326")
+    return shapely.get_coordinates(pts.to_numpy())[inv], inv
 
 
 def _cells_polygon(ij: np.ndarray, cell: float) -> shapely.Geometry:
@@ -112,6 +180,17 @@ def _cells_polygon(ij: np.ndarray, cell: float) -> shapely.Geometry:
     per cell. Every part is the polygon GDAL traces for that region over the whole raster,
     to the bit; the parts are in the order of their regions' first cells (top row first,
     west to east).
+    """
+    xy, _, build = _cells_plan(ij, cell)
+    return build(xy, None)
+
+
+def _cells_plan(ij: np.ndarray, cell: float) -> _Plan:
+    """Return the vertices of :func:`_cells_polygon` of ``ij`` and what builds it from them.
+
+    The builder takes the vertices (or the same vertices in another CRS, in that order)
+    and optionally the polygons of the boxes (the rectangular regions) already built from
+    them.
     """
     # raster row (north down) and column of each distinct cell, row-major
     ncol = int(ij[:, 0].max() - ij[:, 0].min()) + 2
@@ -129,15 +208,24 @@ def _cells_polygon(ij: np.ndarray, cell: float) -> shapely.Geometry:
     rect = size == (rmax - rmin + 1) * (cmax - cmin + 1)
     # GDAL's coordinates of pixel corners: origin + index * pixel size
     x0, y0 = west * cell, (top + 1) * cell
-    parts = np.empty(n, dtype=object)
     box = np.flatnonzero(rect)
     px = np.stack([cmin[box], cmin[box], cmax[box] + 1, cmax[box] + 1, cmin[box]], axis=1)
     py = np.stack([rmin[box], rmax[box] + 1, rmax[box] + 1, rmin[box], rmin[box]], axis=1)
-    parts[box] = shapely.polygons(np.stack([x0 + px * cell, y0 + py * -cell], axis=-1))
+    xy = np.stack([x0 + px * cell, y0 + py * -cell], axis=-1).reshape(-1, 2)
     other = np.flatnonzero(~rect)
     if len(other):
-        parts[other] = _trace_regions(r, c, lab, other, (rmin, rmax, cmin, cmax), (x0, y0, cell))
-    return parts[0] if n == 1 else shapely.multipolygons(parts)
+        t_xy, t_build = _trace_regions(r, c, lab, other, (rmin, rmax, cmin, cmax), (x0, y0, cell))
+        xy = np.concatenate([xy, t_xy])
+    nb = 5 * len(box)
+
+    def build(moved: np.ndarray, boxes: np.ndarray | None) -> shapely.Geometry:
+        parts = np.empty(n, dtype=object)
+        parts[box] = shapely.polygons(moved[:nb].reshape(-1, 5, 2)) if boxes is None else boxes
+        if len(other):
+            parts[other] = t_build(moved[nb:])
+        return parts[0] if n == 1 else shapely.multipolygons(parts)
+
+    return xy, len(box), build
 
 
 def _regions(code: np.ndarray, ncol: int) -> tuple[np.ndarray, np.ndarray]:
@@ -174,11 +262,13 @@ def _trace_regions(
     regions: np.ndarray,
     bbox: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     origin: tuple[float, float, float],
-) -> np.ndarray:
-    """Return GDAL polygonize's polygon of each of ``regions``, in that order.
+) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]:
+    """Return the vertices of GDAL polygonize's polygon of each of ``regions`` and their builder.
 
     The regions are packed on shelves into one small raster (a blank pixel between them),
-    traced in pixel coordinates and moved back to their place, in GDAL's arithmetic.
+    traced in pixel coordinates and moved back to their place, in GDAL's arithmetic. The
+    builder returns the polygons, in the order of ``regions``, from those vertices (or the
+    same vertices in another CRS).
     """
     from rasterio.features import shapes
     from rasterio.transform import Affine
@@ -212,10 +302,14 @@ def _trace_regions(
     x0, y0, cell = origin
     gx = x0 + (xy[:, 0] - pc[shift] + cmin[shift]) * cell
     gy = y0 + (xy[:, 1] - pr[shift] + rmin[shift]) * -cell
-    lr = shapely.linearrings(np.column_stack([gx, gy]), indices=rings.ring)
-    out = np.empty(len(regions), dtype=object)
-    out[reg] = shapely.polygons(lr, indices=rings.ring_poly)
-    return out
+
+    def build(moved: np.ndarray) -> np.ndarray:
+        lr = shapely.linearrings(moved, indices=rings.ring)
+        out = np.empty(len(regions), dtype=object)
+        out[reg] = shapely.polygons(lr, indices=rings.ring_poly)
+        return out
+
+    return np.column_stack([gx, gy]), build
 
 
 class _Rings:
