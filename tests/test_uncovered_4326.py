@@ -71,3 +71,51 @@ def test_to_4326_moves_each_corner_as_to_crs_and_keeps_differing_bits_apart(li_a
     ref = gpd.GeoSeries(shapely.points(off), crs=net.crs).to_crs("EPSG:4326")
     assert np.array_equal(moved, shapely.get_coordinates(ref.to_numpy()))
     assert ids[0] != ids[2]
+
+
+def _gdal_parts(ij: np.ndarray, cell: float) -> list[bytes]:
+    """Return GDAL polygonize's parts of cells ``ij`` over their whole raster, as sorted WKB."""
+    from rasterio.features import shapes
+    from rasterio.transform import from_origin
+
+    lo, hi = ij.min(axis=0), ij.max(axis=0)
+    mask = np.zeros((hi[1] - lo[1] + 1, hi[0] - lo[0] + 1), dtype=np.uint8)
+    mask[hi[1] - ij[:, 1], ij[:, 0] - lo[0]] = 1
+    tr = from_origin(lo[0] * cell, (hi[1] + 1) * cell, cell, cell)
+    return sorted(
+        shapely.to_wkb(
+            [shapely.geometry.shape(g) for g, _ in shapes(mask, mask=mask == 1, transform=tr)]
+        )
+    )
+
+
+def test_shapes_shared_by_layers_are_traced_once_and_each_layer_equals_gdal(monkeypatch):
+    """The same region shapes in several layers, at other places and origins: traced once.
+
+    Every layer's parts are GDAL's own trace of that layer alone, to the bit, at an odd
+    cell size (the layers' origins differ, so their arithmetic does too).
+    """
+    import infra_geo.uncovered as unc
+
+    rng = np.random.default_rng(5)
+    mask = rng.random((30, 40)) < 0.55
+    rows, cols = np.nonzero(mask)
+    base = np.column_stack([cols - 300, 80 - rows])
+    extra = np.column_stack([rng.integers(-400, -350, 60), rng.integers(0, 40, 60)])
+    shift = np.array([[7, -3], [-51, 19]])
+    layers = [base, base + shift[0], np.vstack([base + shift[1], extra]), None, base[:200]]
+    seen = []
+    real = unc._trace_shapes
+    monkeypatch.setattr(unc, "_trace_shapes", lambda keys: seen.append(len(keys)) or real(keys))
+    cell = 37.3
+    plans = unc._plans(layers, cell)
+    assert plans[3] is None and len(seen) == 1
+    traced_regions = 0
+    for ij, plan in zip(layers, plans, strict=True):
+        if ij is None:
+            continue
+        got = plan[2](plan[0], None)
+        parts = shapely.get_parts(got)
+        assert sorted(shapely.to_wkb(parts)) == _gdal_parts(np.unique(ij, axis=0), cell)
+        traced_regions += int((shapely.get_num_coordinates(parts) != 5).sum())
+    assert seen[0] < traced_regions / 2  # most shapes are shared by the layers
