@@ -54,6 +54,7 @@ def save(
 ) -> dict[str, Path]:
     """Write ``res``'s outputs all-or-nothing (documented at :meth:`Analysis.save`)."""
     from ._outdir import check_out_dir, clean_stale, kill_point, new_scratch
+    from ._reproject import frame_to_4326
     from ._workbook import write_columns_csv, write_xlsx
 
     out = check_out_dir(out_dir, outputs=OUTPUT_FILES)
@@ -67,7 +68,7 @@ def save(
             ("facilities.gpkg", lambda p: _write_facilities(res, p)),
             (
                 "catchments.gpkg",
-                lambda p: _to_gpkg(res.catchments.to_crs("EPSG:4326"), p, "catchments"),
+                lambda p: _to_gpkg(frame_to_4326(res.catchments), p, "catchments"),
             ),
             ("gaps.gpkg", lambda p: _to_gpkg(res.gaps, p, "gaps")),
             ("gaps.csv", lambda p: _write_csv(res.gaps.drop(columns="geometry"), p)),
