@@ -8,13 +8,16 @@ as transforming every vertex.
 
 from __future__ import annotations
 
+from functools import lru_cache
+from typing import Any
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 from pyproj import CRS, Transformer
 
-__all__ = ["frame_to_4326"]
+__all__ = ["frame_to_4326", "points_to_4326"]
 
 _WGS84 = CRS.from_user_input("EPSG:4326")
 
@@ -44,9 +47,29 @@ def frame_to_4326(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     pts = xy[first]
     if not np.array_equal(pts[code].view(np.int64), xy.view(np.int64)):
         pts, code = xy, np.arange(len(xy))  # two vertices shared a hash: move every vertex
-    move = Transformer.from_crs(frame.crs, _WGS84, always_xy=True)
-    mx, my = move.transform(pts[:, 0], pts[:, 1])
-    moved = shapely.set_coordinates(geoms.copy(), np.column_stack([mx, my])[code])
+    moved = shapely.set_coordinates(geoms.copy(), points_to_4326(pts, frame.crs)[code])
     out = frame.copy()  # as GeoDataFrame.to_crs does
     out.geometry = gpd.GeoSeries(moved, index=frame.index, crs=_WGS84)
     return out
+
+
+def points_to_4326(xy: np.ndarray, crs: Any) -> np.ndarray:
+    """Return the 2-D points ``xy`` (in ``crs``) moved to EPSG:4326 as ``to_crs`` moves them.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> points_to_4326(np.array([[500_000.0, 0.0]]), "EPSG:32631").round(9).tolist()
+    [[3.0, 0.0]]
+    """
+    crs = CRS.from_user_input(crs)
+    if crs.is_exact_same(_WGS84):
+        return np.array(xy, dtype=float)
+    mx, my = _transformer(crs).transform(xy[:, 0], xy[:, 1])
+    return np.column_stack([mx, my])
+
+
+@lru_cache(maxsize=8)
+def _transformer(crs: CRS) -> Transformer:
+    """Return the transformer geopandas' ``to_crs`` uses from ``crs`` to EPSG:4326."""
+    return Transformer.from_crs(crs, _WGS84, always_xy=True)

@@ -18,6 +18,7 @@ from . import settings
 from ._access import Access, engine
 from ._deprecate import positional_deprecated
 from ._groups import resolve_groups
+from ._reproject import points_to_4326
 from ._residents import _population_points
 from ._types import RulesLike
 from ._validate import as_network, minutes_tuple, positive
@@ -165,8 +166,7 @@ def _to_4326(xy: np.ndarray, crs: Any, cell: float) -> tuple[np.ndarray, np.ndar
         uniq = xy[first]
     if not np.array_equal(uniq[inv].view(np.int64), xy.view(np.int64)):
         uniq, inv = xy, np.arange(len(xy))  # corners of one key differ in their last bits
-    pts = gpd.GeoSeries([shapely.multipoints(uniq)], crs=crs).to_crs("EPSG:4326")
-    return shapely.get_coordinates(pts.to_numpy())[inv], inv
+    return points_to_4326(uniq, crs)[inv], inv
 
 
 def _cells_polygon(ij: np.ndarray, cell: float) -> shapely.Geometry:
