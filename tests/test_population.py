@@ -396,3 +396,21 @@ def test_population_input_errors(liechtenstein, li_units):
         ig.population_from_buildings(liechtenstein, no_crs, total=LI_TOTAL)
     with pytest.raises(ig.CRSError):
         ig.population_from_streets(cases.walk_network(), no_crs)
+
+
+def test_residential_buildings_of_a_file_are_read_once_and_handed_out_as_copies(liechtenstein):
+    """analyse asks twice (estimate, then place): the second time is the cached frame, copied."""
+    from infra_geo._osm_reader import read_osm
+    from infra_geo.components import load_rules
+    from infra_geo.population import _BUILDINGS, residential_buildings
+
+    first = residential_buildings(liechtenstein)
+    feats = read_osm(liechtenstein, load_rules().match_keys()).features
+    assert id(feats) in _BUILDINGS  # cached on the file's (cached) features
+    fresh = residential_buildings(feats)  # a frame is never cached: computed again
+    assert len(first) > 1000 and first["weight"].sum() > 0
+    pd.testing.assert_frame_equal(pd.DataFrame(first), pd.DataFrame(fresh), check_exact=True)
+    first.loc[0, "weight"] = -1.0  # the caller's copy: the cache is not touched
+    again = residential_buildings(liechtenstein)
+    assert again is not first
+    pd.testing.assert_frame_equal(pd.DataFrame(again), pd.DataFrame(fresh), check_exact=True)

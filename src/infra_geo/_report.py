@@ -54,6 +54,7 @@ def save(
 ) -> dict[str, Path]:
     """Write ``res``'s outputs all-or-nothing (documented at :meth:`Analysis.save`)."""
     from ._outdir import check_out_dir, clean_stale, kill_point, new_scratch
+    from ._reproject import frame_to_4326
     from ._workbook import write_columns_csv, write_xlsx
 
     out = check_out_dir(out_dir, outputs=OUTPUT_FILES)
@@ -67,7 +68,7 @@ def save(
             ("facilities.gpkg", lambda p: _write_facilities(res, p)),
             (
                 "catchments.gpkg",
-                lambda p: _to_gpkg(res.catchments.to_crs("EPSG:4326"), p, "catchments"),
+                lambda p: _to_gpkg(frame_to_4326(res.catchments), p, "catchments"),
             ),
             ("gaps.gpkg", lambda p: _to_gpkg(res.gaps, p, "gaps")),
             ("gaps.csv", lambda p: _write_csv(res.gaps.drop(columns="geometry"), p)),
@@ -103,8 +104,9 @@ def save(
 
 def _write_facilities(res: Analysis, p: Path) -> None:
     fac = res.facilities
-    # GeoPackage wants simple column names and one geometry type per layer is not required
-    _to_gpkg(fac, p, "facilities")
+    # GeoPackage wants simple column names and one geometry type per layer is not required;
+    # pyogrio's Arrow writer: the same tables, in a third of the time for this many columns
+    _to_gpkg(fac, p, "facilities", arrow=True)
 
 
 def _write_raster(res: Analysis, p: Path, cell_m: float) -> None:
@@ -384,7 +386,7 @@ def _write_csv(df: pd.DataFrame, path: Path) -> None:
     spreadsheet_safe(df).to_csv(path, index=False)
 
 
-def _to_gpkg(gdf: gpd.GeoDataFrame, path: Path, layer: str) -> None:
+def _to_gpkg(gdf: gpd.GeoDataFrame, path: Path, layer: str, *, arrow: bool = False) -> None:
     from ._outdir import unique_columns_ci
 
     out = gdf.copy()
@@ -394,7 +396,7 @@ def _to_gpkg(gdf: gpd.GeoDataFrame, path: Path, layer: str) -> None:
     for c in out.columns:
         if c != out.geometry.name and out[c].dtype == object:
             out[c] = out[c].astype("string")
-    out.to_file(path, layer=layer, driver="GPKG", engine="pyogrio")
+    out.to_file(path, layer=layer, driver="GPKG", engine="pyogrio", use_arrow=arrow)
 
 
 def place_name(source: str | None, source_file: str | os.PathLike[str] | None) -> str | None:

@@ -487,6 +487,7 @@ def _units_in_data(
     metric = net.crs
     units_m = units.to_crs(metric)
     ext_m = gpd.GeoSeries([extent_4326], crs="EPSG:4326").to_crs(metric).iloc[0]
+    shapely.prepare(ext_m)  # gaps_and_residents tests every resident point against it
     ug = units_m.geometry.to_numpy()
     inter = shapely.area(shapely.intersection(ug, ext_m))
     share = np.divide(inter, shapely.area(ug), out=np.zeros(len(ug)), where=shapely.area(ug) > 0)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import os
+import weakref
 from typing import Any
 
 import geopandas as gpd
@@ -137,9 +138,25 @@ def residential_buildings(
     ``weight`` = footprint area in m2 x ``building:levels`` (1 when untagged).
     """
     if isinstance(source, gpd.GeoDataFrame):
-        feats = source
-    else:
-        feats = read_osm(source, load_rules().match_keys()).features
+        return _residential(source, polygon)
+    feats = read_osm(source, load_rules().match_keys()).features
+    if polygon is not None:
+        return _residential(feats, polygon)
+    # the file's read is cached, and so are its buildings: analyse asks for them twice (to
+    # estimate a total, then to place it); a copy each time, the cache stays as it was made
+    hit = _BUILDINGS.get(id(feats))
+    if hit is None or hit[0]() is not feats:
+        hit = _BUILDINGS[id(feats)] = (weakref.ref(feats), _residential(feats, None))
+        weakref.finalize(feats, _BUILDINGS.pop, id(feats), None)
+    return hit[1].copy()
+
+
+#: :func:`residential_buildings` of a file's features (``read_osm``'s cached frame), by its id
+_BUILDINGS: dict[int, tuple[weakref.ref[Any], gpd.GeoDataFrame]] = {}
+
+
+def _residential(feats: gpd.GeoDataFrame, polygon: PolygonLike | None) -> gpd.GeoDataFrame:
+    """Return :func:`residential_buildings` of OSM features ``feats``."""
     if "building" not in feats.columns or len(feats) == 0:
         return gpd.GeoDataFrame(
             {"weight": pd.Series(dtype=float)}, geometry=gpd.GeoSeries([], crs="EPSG:4326")

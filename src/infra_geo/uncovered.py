@@ -6,7 +6,8 @@ the grid-cell dissolve behind it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -17,6 +18,7 @@ from . import settings
 from ._access import Access, engine
 from ._deprecate import positional_deprecated
 from ._groups import resolve_groups
+from ._reproject import points_to_4326
 from ._residents import _population_points
 from ._types import RulesLike
 from ._validate import as_network, minutes_tuple, positive
@@ -88,16 +90,83 @@ def uncovered_areas(  # noqa: PLR0913 - public entry point: data args + keyword 
     cell = positive(cell_m, "cell_m")
     xy = shapely.get_coordinates(acc.geometry.to_numpy())
     ij = np.floor(xy / cell).astype(np.int64)
-    rows = []
+    rows, cells = [], []
     for k in keys:
         d = acc[k].to_numpy(dtype=float)
         for m in mins:
             out = (d > m * mpm) & (w > 0)
-            g = _cells_polygon(ij[out], cell) if out.any() else shapely.Polygon()
-            rows.append(
-                {"component": k, "minutes": m, "residents": float(w[out].sum()), "geometry": g}
-            )
-    return gpd.GeoDataFrame(rows, geometry="geometry", crs=net.crs).to_crs("EPSG:4326")
+            cells.append(ij[out] if out.any() else None)
+            rows.append({"component": k, "minutes": m, "residents": float(w[out].sum())})
+    geoms = _in_4326(_plans(cells, cell), net.crs, cell)
+    return gpd.GeoDataFrame(rows, geometry=geoms, crs="EPSG:4326")
+
+
+#: a dissolve planned: its vertices (the boxes' first, 5 each), its number of boxes, and what
+#: builds the geometry from the vertices (moved or not) and, optionally, the boxes' polygons
+_Plan = tuple[np.ndarray, int, Callable[[np.ndarray, np.ndarray | None], shapely.Geometry]]
+
+
+def _in_4326(plans: list[_Plan | None], crs: Any, cell: float) -> np.ndarray:
+    """Return each plan's geometry (None: empty) with its vertices moved from ``crs`` to EPSG:4326.
+
+    The same as building in ``crs`` and calling ``to_crs``, to the bit (the same transform of
+    the same coordinates), but each distinct vertex is transformed once and each distinct
+    box built once: the layers of every group and threshold share most cells.
+    """
+    geoms = np.empty(len(plans), dtype=object)
+    geoms[:] = [shapely.Polygon() for _ in plans]
+    used = [p for p in plans if p is not None]
+    if not used:
+        return geoms
+    moved, vid = _to_4326(np.concatenate([p[0] for p in used]), crs, cell)
+    ends = np.cumsum([len(p[0]) for p in used])
+    # a box is its north-west and south-east corners (ids of bit-identical vertices)
+    at = np.concatenate(
+        [
+            np.arange(e - len(p[0]), e - len(p[0]) + 5 * p[1], 5)
+            for p, e in zip(used, ends, strict=True)
+        ]
+    )
+    _, first, inv = np.unique(
+        vid[at] * (int(vid.max()) + 1) + vid[at + 2], return_index=True, return_inverse=True
+    )
+    boxes = np.empty(len(at), dtype=object)
+    if len(at):
+        boxes = shapely.polygons(moved[at[first, None] + np.arange(5)])[inv]
+    box_ends = np.cumsum([p[1] for p in used]).tolist()
+    k = 0
+    for i, p in enumerate(plans):
+        if p is not None:
+            xy = moved[int(ends[k]) - len(p[0]) : int(ends[k])]
+            geoms[i] = p[2](xy, boxes[box_ends[k] - p[1] : box_ends[k]])
+            k += 1
+    return geoms
+
+
+def _to_4326(xy: np.ndarray, crs: Any, cell: float) -> tuple[np.ndarray, np.ndarray]:
+    """Return the points ``xy`` (in ``crs``) moved to EPSG:4326 as ``GeoSeries.to_crs`` moves them.
+
+    The points are cell corners: the points with the same bits are transformed once. Also
+    returns per point an id shared by exactly the points with the same bits.
+    """
+    key = np.round(xy / cell).astype(np.int64)
+    key -= key.min(axis=0)
+    span = int(key[:, 1].max()) + 1
+    code = key[:, 0] * span + key[:, 1]
+    if (int(key[:, 0].max()) + 1) * span <= 8 * len(xy) + 1_000_000:  # a table, no sort
+        rank = np.zeros((int(key[:, 0].max()) + 1) * span, dtype=np.int64)
+        rank[code] = 1
+        ids = np.flatnonzero(rank)
+        rank[ids] = np.arange(len(ids))
+        inv = rank[code]
+        uniq = np.empty((len(ids), 2))
+        uniq[inv] = xy
+    else:
+        _, first, inv = np.unique(code, return_index=True, return_inverse=True)
+        uniq = xy[first]
+    if not np.array_equal(uniq[inv].view(np.int64), xy.view(np.int64)):
+        uniq, inv = xy, np.arange(len(xy))  # corners of one key differ in their last bits
+    return points_to_4326(uniq, crs)[inv], inv
 
 
 def _cells_polygon(ij: np.ndarray, cell: float) -> shapely.Geometry:
@@ -113,31 +182,98 @@ def _cells_polygon(ij: np.ndarray, cell: float) -> shapely.Geometry:
     to the bit; the parts are in the order of their regions' first cells (top row first,
     west to east).
     """
-    # raster row (north down) and column of each distinct cell, row-major
-    ncol = int(ij[:, 0].max() - ij[:, 0].min()) + 2
-    top, west = int(ij[:, 1].max()), int(ij[:, 0].min())
-    code = np.unique((top - ij[:, 1]) * ncol + (ij[:, 0] - west))
-    r, c = np.divmod(code, ncol)
-    lab, first = _regions(code, ncol)
-    n = len(first)
-    size = np.bincount(lab, minlength=n)
-    rmin, cmin = r[first], np.full(n, np.iinfo(np.int64).max)
-    rmax, cmax = np.zeros(n, np.int64), np.full(n, -1)
-    np.minimum.at(cmin, lab, c)
-    np.maximum.at(cmax, lab, c)
-    np.maximum.at(rmax, lab, r)
-    rect = size == (rmax - rmin + 1) * (cmax - cmin + 1)
-    # GDAL's coordinates of pixel corners: origin + index * pixel size
-    x0, y0 = west * cell, (top + 1) * cell
-    parts = np.empty(n, dtype=object)
-    box = np.flatnonzero(rect)
-    px = np.stack([cmin[box], cmin[box], cmax[box] + 1, cmax[box] + 1, cmin[box]], axis=1)
-    py = np.stack([rmin[box], rmax[box] + 1, rmax[box] + 1, rmin[box], rmin[box]], axis=1)
-    parts[box] = shapely.polygons(np.stack([x0 + px * cell, y0 + py * -cell], axis=-1))
-    other = np.flatnonzero(~rect)
-    if len(other):
-        parts[other] = _trace_regions(r, c, lab, other, (rmin, rmax, cmin, cmax), (x0, y0, cell))
-    return parts[0] if n == 1 else shapely.multipolygons(parts)
+    plan = _plans([ij], cell)[0]
+    assert plan is not None
+    return plan[2](plan[0], None)
+
+
+def _plans(cells: list[np.ndarray | None], cell: float) -> list[_Plan | None]:
+    """Plan :func:`_cells_polygon` of each cell list (None: no cells, no plan).
+
+    Each distinct shape of a non-rectangular region (its cells relative to its north-west
+    corner) is traced by GDAL once over all the lists: the layers of every group and
+    threshold share most of them, and GDAL traces a shape the same wherever it lies.
+    """
+    shapes: dict[bytes, int] = {}
+    layers = [None if ij is None else _Layer(ij, cell, shapes) for ij in cells]
+    traced = _trace_shapes(list(shapes)) if shapes else None
+    return [None if lay is None else lay.plan(traced) for lay in layers]
+
+
+class _Layer:
+    """The regions of one cell list: the rectangles' rings, the other regions' shapes."""
+
+    def __init__(self, ij: np.ndarray, cell: float, shapes: dict[bytes, int]) -> None:
+        # raster row (north down) and column of each distinct cell, row-major
+        ncol = int(ij[:, 0].max() - ij[:, 0].min()) + 2
+        top, west = int(ij[:, 1].max()), int(ij[:, 0].min())
+        code = np.unique((top - ij[:, 1]) * ncol + (ij[:, 0] - west))
+        r, c = np.divmod(code, ncol)
+        lab, first = _regions(code, ncol)
+        n = len(first)
+        size = np.bincount(lab, minlength=n)
+        rmin, cmin = r[first], np.full(n, np.iinfo(np.int64).max)
+        rmax, cmax = np.zeros(n, np.int64), np.full(n, -1)
+        np.minimum.at(cmin, lab, c)
+        np.maximum.at(cmax, lab, c)
+        np.maximum.at(rmax, lab, r)
+        rect = size == (rmax - rmin + 1) * (cmax - cmin + 1)
+        # GDAL's coordinates of pixel corners: origin + index * pixel size
+        self.x0, self.y0, self.cell, self.n = west * cell, (top + 1) * cell, cell, n
+        self.box = box = np.flatnonzero(rect)
+        px = np.stack([cmin[box], cmin[box], cmax[box] + 1, cmax[box] + 1, cmin[box]], axis=1)
+        py = np.stack([rmin[box], rmax[box] + 1, rmax[box] + 1, rmin[box], rmin[box]], axis=1)
+        self.box_xy = np.stack([self.x0 + px * cell, self.y0 + py * -cell], axis=-1)
+        self.other = other = np.flatnonzero(~rect)
+        self.rmin, self.cmin = rmin[other], cmin[other]
+        # each other region's shape: its width, height and cells (row-major) from its corner
+        sel = np.flatnonzero(~rect[lab])
+        sel = sel[np.argsort(lab[sel], kind="stable")]
+        w = cmax - cmin + 1
+        local = (r[sel] - rmin[lab[sel]]) * w[lab[sel]] + c[sel] - cmin[lab[sel]]
+        heads = np.column_stack([w[other], rmax[other] - rmin[other] + 1])
+        pieces = np.split(local, np.cumsum(size[other])[:-1]) if len(other) else []
+        self.shape = np.array(
+            [
+                shapes.setdefault(hw.tobytes() + cells.tobytes(), len(shapes))
+                for hw, cells in zip(heads, pieces, strict=True)
+            ],
+            dtype=np.int64,
+        )
+
+    def plan(self, traced: _Traced | None) -> _Plan:
+        """Return this layer's vertices (boxes first) and what builds its geometry from them."""
+        xy = self.box_xy.reshape(-1, 2)
+        nb, box, other, n = len(xy), self.box, self.other, self.n
+        if len(other):
+            assert traced is not None
+            # the regions' shapes' rings, moved to their place in GDAL's arithmetic
+            v = _runs(traced.v_start, traced.v_count, self.shape)
+            reg = np.repeat(np.arange(len(other)), traced.v_count[self.shape])
+            gx = self.x0 + (traced.xy[v, 0] + self.cmin[reg]) * self.cell
+            gy = self.y0 + (traced.xy[v, 1] + self.rmin[reg]) * -self.cell
+            xy = np.concatenate([xy, np.column_stack([gx, gy])])
+            sizes = traced.ring_size[_runs(traced.r_start, traced.r_count, self.shape)]
+            ring = np.repeat(np.arange(len(sizes)), sizes)
+            ring_poly = np.repeat(np.arange(len(other)), traced.r_count[self.shape])
+
+        def build(moved: np.ndarray, boxes: np.ndarray | None) -> shapely.Geometry:
+            parts = np.empty(n, dtype=object)
+            parts[box] = shapely.polygons(moved[:nb].reshape(-1, 5, 2)) if boxes is None else boxes
+            if len(other):
+                lr = shapely.linearrings(moved[nb:], indices=ring)
+                parts[other] = shapely.polygons(lr, indices=ring_poly)
+            return parts[0] if n == 1 else shapely.multipolygons(parts)
+
+        return xy, len(box), build
+
+
+def _runs(start: np.ndarray, count: np.ndarray, pick: np.ndarray) -> np.ndarray:
+    """Return the positions ``start[k] .. start[k] + count[k] - 1`` of each ``k`` in ``pick``."""
+    cnt = count[pick]
+    total = int(cnt.sum())
+    offset = np.repeat(start[pick] - (np.cumsum(cnt) - cnt), cnt)
+    return offset + np.arange(total)
 
 
 def _regions(code: np.ndarray, ncol: int) -> tuple[np.ndarray, np.ndarray]:
@@ -167,61 +303,72 @@ def _regions(code: np.ndarray, ncol: int) -> tuple[np.ndarray, np.ndarray]:
     return rank[inv], first[order]
 
 
-def _trace_regions(
-    r: np.ndarray,
-    c: np.ndarray,
-    lab: np.ndarray,
-    regions: np.ndarray,
-    bbox: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
-    origin: tuple[float, float, float],
-) -> np.ndarray:
-    """Return GDAL polygonize's polygon of each of ``regions``, in that order.
+class _Traced:
+    """GDAL's rings of each shape, shape by shape, in pixels from its north-west corner.
 
-    The regions are packed on shelves into one small raster (a blank pixel between them),
-    traced in pixel coordinates and moved back to their place, in GDAL's arithmetic.
+    ``xy`` (x east, y south) of every vertex; per shape its first vertex and vertex count,
+    its first ring and ring count; ``ring_size`` the vertices of each ring.
+    """
+
+    def __init__(self, xy: np.ndarray, ring_size: np.ndarray, ring_shape: np.ndarray) -> None:
+        n = int(ring_shape.max()) + 1
+        self.xy, self.ring_size = xy, ring_size
+        self.r_count = np.bincount(ring_shape, minlength=n)
+        self.r_start = np.cumsum(self.r_count) - self.r_count
+        self.v_count = np.bincount(ring_shape, weights=ring_size, minlength=n).astype(np.int64)
+        self.v_start = np.cumsum(self.v_count) - self.v_count
+
+
+def _trace_shapes(keys: list[bytes]) -> _Traced:
+    """Return GDAL polygonize's rings of each shape (keys of :class:`_Layer`), in that order.
+
+    The shapes are packed on shelves into one small raster (a blank pixel between them) and
+    traced in pixel coordinates. Every polygon is the one GDAL traces for that region over
+    the whole raster, to the bit.
     """
     from rasterio.features import shapes
     from rasterio.transform import Affine
 
-    rmin, rmax, cmin, cmax = (b[regions] for b in bbox)
-    h, w = rmax - rmin + 1, cmax - cmin + 1
+    heads = [np.frombuffer(k[:16], dtype=np.int64) for k in keys]
+    w, h = (np.array([hw[i] for hw in heads], dtype=np.int64) for i in (0, 1))
+    local = [np.frombuffer(k[16:], dtype=np.int64) for k in keys]
+    cnt = np.array([len(x) for x in local], dtype=np.int64)
+    k = np.repeat(np.arange(len(keys)), cnt)
+    r, c = np.divmod(np.concatenate(local), w[k])
     width = max(int(w.max()) + 1, int(np.sqrt(((h + 1) * (w + 1)).sum()) * 1.2))
-    pr, pc = np.empty(len(regions), np.int64), np.empty(len(regions), np.int64)
+    pr, pc = np.empty(len(keys), np.int64), np.empty(len(keys), np.int64)
     row = col = shelf = 1
-    for k in np.argsort(-h, kind="stable").tolist():  # tallest first: snug shelves
-        if col + w[k] >= width:
+    for j in np.argsort(-h, kind="stable").tolist():  # tallest first: snug shelves
+        if col + w[j] >= width:
             row, col, shelf = row + shelf + 1, 1, 1
-        pr[k], pc[k] = row, col
-        col += int(w[k]) + 1
-        shelf = max(shelf, int(h[k]))
+        pr[j], pc[j] = row, col
+        col += int(w[j]) + 1
+        shelf = max(shelf, int(h[j]))
     packed = np.zeros((row + shelf + 1, width + 1), dtype=np.uint8)
-    where = np.full(len(bbox[0]), -1, dtype=np.int64)
-    where[regions] = np.arange(len(regions))
-    sel = np.flatnonzero(where[lab] >= 0)
-    k = where[lab[sel]]
-    packed[r[sel] - rmin[k] + pr[k], c[sel] - cmin[k] + pc[k]] = 1
+    packed[r + pr[k], c + pc[k]] = 1
     owner = np.full(packed.shape, -1, dtype=np.int64)
-    owner[r[sel] - rmin[k] + pr[k], c[sel] - cmin[k] + pc[k]] = k
+    owner[r + pr[k], c + pc[k]] = k
     traced = shapes(packed, mask=packed == 1, connectivity=4, transform=Affine.identity())
     xy, rings = _traced(traced)  # pixel corners: x east, y south
-    # the region of each polygon: the cell south-east or north-west of its first corner
+    # the shape of each polygon: the cell south-east or north-west of its first corner
     fx, fy = xy[rings.first, 0].astype(np.int64), xy[rings.first, 1].astype(np.int64)
     reg = np.maximum(owner[fy, fx], owner[fy - 1, fx - 1])
     reg = np.maximum(reg, np.maximum(owner[fy - 1, fx], owner[fy, fx - 1]))
     shift = reg[rings.poly]
-    x0, y0, cell = origin
-    gx = x0 + (xy[:, 0] - pc[shift] + cmin[shift]) * cell
-    gy = y0 + (xy[:, 1] - pr[shift] + rmin[shift]) * -cell
-    lr = shapely.linearrings(np.column_stack([gx, gy]), indices=rings.ring)
-    out = np.empty(len(regions), dtype=object)
-    out[reg] = shapely.polygons(lr, indices=rings.ring_poly)
-    return out
+    xy = np.column_stack([xy[:, 0] - pc[shift], xy[:, 1] - pr[shift]])
+    # rings shape by shape (GDAL's order inside a polygon: the shell first)
+    ring_shape = reg[rings.ring_poly]
+    order = np.argsort(ring_shape, kind="stable")
+    size = rings.size
+    v = _runs(np.cumsum(size) - size, size, order)
+    return _Traced(xy[v], size[order], ring_shape[order])
 
 
 class _Rings:
     """Index the traced rings: per vertex its ring and polygon, per polygon its first vertex."""
 
     def __init__(self, sizes: np.ndarray, ring_poly: np.ndarray) -> None:
+        self.size = sizes
         self.ring = np.repeat(np.arange(len(sizes)), sizes)
         self.ring_poly = ring_poly
         self.poly = ring_poly[self.ring]
