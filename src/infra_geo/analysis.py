@@ -28,6 +28,8 @@ from ._inputs import (
     units_touching,
 )
 from ._log import log, stage_clock
+from ._memory import release_free_memory
+from ._osm_reader import forget_reads
 from ._report import OUTPUT_FILES
 from ._validate import as_facilities, as_polygon, check_settings, minutes_tuple, positive
 from ._walk_grid import minutes_bands
@@ -360,6 +362,7 @@ class Analysis:
         """
         from ._report import save
 
+        release_free_memory()  # what the analysis freed goes back before the files are made
         return save(self, out_dir, cell_m, _fail_before=_fail_before)
 
     def summary_markdown(self, *, lang: str | None = None) -> str:
@@ -512,6 +515,7 @@ def analyse(  # noqa: PLR0913 - public entry point: data args + keyword options
     done()
     done = stage("population")
     pop = _resolve_population(population, source_file, units, total_population, net, notes)
+    forget_reads()  # nothing after the population reads the file: its tables go (Malta ~140 MiB)
     done()
     eng, dist, catch, gaps, unc = _access_stages(
         stage, net, fac, units, pop, entrances=entrances, extent=extent, mins=mins, speed=speed
