@@ -154,6 +154,15 @@ def read_osm(path: str | os.PathLike[str], feature_keys: tuple[str, ...]) -> OSM
     return _read_cached(str(p), fmt, st.st_size, st.st_mtime_ns, tuple(sorted(set(feature_keys))))
 
 
+def forget_reads() -> None:
+    """Drop every read :func:`read_osm` cached: a later read of a file reads it again.
+
+    :func:`infra_geo.analyse` calls it once nothing more of its job reads the file (Malta:
+    the tag tables and features of a whole read, ~10 MiB of geometries alone).
+    """
+    _read_cached.cache_clear()
+
+
 @lru_cache(maxsize=4)
 def _read_cached(path: str, fmt: str, size: int, mtime: int, keys: tuple[str, ...]) -> OSMData:
     del size, mtime  # part of the cache key only

@@ -28,10 +28,13 @@ from ._inputs import (
     units_touching,
 )
 from ._log import log, stage_clock
+from ._memory import release_free_memory
+from ._osm_reader import forget_reads
 from ._report import OUTPUT_FILES
 from ._validate import as_facilities, as_polygon, check_settings, minutes_tuple, positive
+from ._walk_grid import minutes_bands
 from ._walk_profiles import PROFILE_NOTES, PROFILE_NOTES_NL, check_profile
-from .accessibility import catchments, metres_per_minute, nearest_facilities
+from .accessibility import catchments, nearest_facilities
 from .components import COMPONENTS
 from .errors import DataFileError, InputError, PopulationError
 from .extent import read_extent, run_extent
@@ -306,14 +309,7 @@ class Analysis:
             )
         xs = w + (np.arange(ncol) + 0.5) * cell
         ys = n - (np.arange(nrow) + 0.5) * cell
-        gx, gy = np.meshgrid(xs, ys)
-        keys = tuple(c.key for c in COMPONENTS)
-        table = self._engine().at_points(np.column_stack([gx.ravel(), gy.ravel()]), keys)[0]
-        mpm = metres_per_minute(self.speed_kmh)
-        snapped = table["snapped"].to_numpy(dtype=bool)[:, None]
-        minutes = np.where(snapped, table[list(keys)].to_numpy(dtype=float) / mpm, np.nan)
-        bands = minutes.T.reshape(len(keys), nrow, ncol).astype("float32")
-        bands[~np.isfinite(bands)] = np.nan
+        bands = minutes_bands(self._engine(), xs, ys, self.speed_kmh)  # cells snapped in blocks
         return bands, from_origin(w, n, cell, cell), net.crs
 
     def _engine(self) -> Access:
@@ -366,6 +362,7 @@ class Analysis:
         """
         from ._report import save
 
+        release_free_memory()  # what the analysis freed goes back before the files are made
         return save(self, out_dir, cell_m, _fail_before=_fail_before)
 
     def summary_markdown(self, *, lang: str | None = None) -> str:
@@ -518,6 +515,7 @@ def analyse(  # noqa: PLR0913 - public entry point: data args + keyword options
     done()
     done = stage("population")
     pop = _resolve_population(population, source_file, units, total_population, net, notes)
+    forget_reads()  # nothing after the population reads the file: its tables go (Malta ~140 MiB)
     done()
     eng, dist, catch, gaps, unc = _access_stages(
         stage, net, fac, units, pop, entrances=entrances, extent=extent, mins=mins, speed=speed
