@@ -21,7 +21,7 @@ def _malloc_trim() -> Callable[[int], int] | None:
     """Return glibc's ``malloc_trim``, or None where the C library has none."""
     try:
         fn = ctypes.CDLL(None).malloc_trim
-    except (AttributeError, OSError):
+    except (AttributeError, OSError, TypeError):  # no malloc_trim; Windows: no CDLL(None)
         return None
     fn.argtypes = [ctypes.c_size_t]
     fn.restype = ctypes.c_int

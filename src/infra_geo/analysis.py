@@ -299,7 +299,7 @@ class Analysis:
 
         cell = positive(cell_m, "cell_m")
         net = self.network
-        w, s, e, n = shapely.bounds(shapely.multipoints(net.node_xy))
+        (w, s), (e, n) = net.node_xy.min(axis=0), net.node_xy.max(axis=0)
         w, s = np.floor(w / cell) * cell, np.floor(s / cell) * cell
         e, n = np.ceil(e / cell) * cell, np.ceil(n / cell) * cell
         ncol, nrow = round((e - w) / cell), round((n - s) / cell)

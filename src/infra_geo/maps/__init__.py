@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .._deprecate import positional_deprecated
+from .._reproject import frame_to_4326
 from .._types import PolygonLike, SuggestionsLike
 from .._validate import as_facilities, as_frame
 from ..errors import EmptyDataError, InputError
@@ -324,7 +325,7 @@ def _map_bounds(
         raise EmptyDataError(
             "Nothing to map: the facilities are empty and no catchments or gaps were given."
         )
-    bounds = np.array([f.geometry.to_crs("EPSG:4326").total_bounds for f in drawn])
+    bounds = np.array([frame_to_4326(f).total_bounds for f in drawn])
     bounds = bounds[np.isfinite(bounds).all(axis=1)]
     if not len(bounds):
         raise EmptyDataError("Nothing to map: every geometry is empty.")
