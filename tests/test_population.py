@@ -414,3 +414,24 @@ def test_residential_buildings_of_a_file_are_read_once_and_handed_out_as_copies(
     again = residential_buildings(liechtenstein)
     assert again is not first
     pd.testing.assert_frame_equal(pd.DataFrame(again), pd.DataFrame(fresh), check_exact=True)
+
+
+def test_cached_buildings_follow_a_changed_footprint_setting(liechtenstein, monkeypatch):
+    """The file's buildings are cached, but a changed footprint minimum filters them again."""
+    from infra_geo import settings
+    from infra_geo._osm_reader import read_osm
+    from infra_geo.components import load_rules
+    from infra_geo.population import residential_buildings
+
+    default = residential_buildings(liechtenstein)
+    monkeypatch.setattr(settings, "min_residential_footprint_m2", 200.0)
+    big = residential_buildings(liechtenstein)
+    feats = read_osm(liechtenstein, load_rules().match_keys()).features
+    fresh = residential_buildings(feats)  # a frame: never cached
+    assert 0 < len(big) < len(default)
+    assert big["footprint_m2"].min() >= 200.0
+    pd.testing.assert_frame_equal(pd.DataFrame(big), pd.DataFrame(fresh), check_exact=True)
+    monkeypatch.undo()
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(residential_buildings(liechtenstein)), pd.DataFrame(default), check_exact=True
+    )

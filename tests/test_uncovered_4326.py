@@ -89,13 +89,23 @@ def _gdal_parts(ij: np.ndarray, cell: float) -> list[bytes]:
     )
 
 
-def test_shapes_shared_by_layers_are_traced_once_and_each_layer_equals_gdal(monkeypatch):
+@pytest.mark.parametrize("pack", [None, 60])
+def test_shapes_shared_by_layers_are_traced_once_and_each_layer_equals_gdal(monkeypatch, pack):
     """The same region shapes in several layers, at other places and origins: traced once.
 
     Every layer's parts are GDAL's own trace of that layer alone, to the bit, at an odd
-    cell size (the layers' origins differ, so their arithmetic does too).
+    cell size (the layers' origins differ, so their arithmetic does too); also when the
+    shapes are packed into many small rasters (``pack`` pixels each: bounded memory).
     """
     import infra_geo.uncovered as unc
+
+    batches: list[int] = []
+    if pack is not None:
+        monkeypatch.setattr(unc, "_PACK_PIXELS", pack)
+        real_batch = unc._trace_batch
+        monkeypatch.setattr(
+            unc, "_trace_batch", lambda keys: batches.append(len(keys)) or real_batch(keys)
+        )
 
     rng = np.random.default_rng(5)
     mask = rng.random((30, 40)) < 0.55
@@ -119,3 +129,4 @@ def test_shapes_shared_by_layers_are_traced_once_and_each_layer_equals_gdal(monk
         assert sorted(shapely.to_wkb(parts)) == _gdal_parts(np.unique(ij, axis=0), cell)
         traced_regions += int((shapely.get_num_coordinates(parts) != 5).sum())
     assert seen[0] < traced_regions / 2  # most shapes are shared by the layers
+    assert pack is None or (len(batches) > 5 and sum(batches) == seen[0])

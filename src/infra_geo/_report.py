@@ -396,7 +396,16 @@ def _to_gpkg(gdf: gpd.GeoDataFrame, path: Path, layer: str, *, arrow: bool = Fal
     for c in out.columns:
         if c != out.geometry.name and out[c].dtype == object:
             out[c] = out[c].astype("string")
+    # pyogrio's Arrow writer needs GDAL >= 3.8 (a pyogrio built on an older system GDAL)
+    arrow = arrow and _gdal_writes_arrow()
     out.to_file(path, layer=layer, driver="GPKG", engine="pyogrio", use_arrow=arrow)
+
+
+def _gdal_writes_arrow() -> bool:
+    """Return whether pyogrio's GDAL can write from Arrow (GDAL 3.8 or later)."""
+    import pyogrio
+
+    return tuple(pyogrio.__gdal_version__) >= (3, 8, 0)
 
 
 def place_name(source: str | None, source_file: str | os.PathLike[str] | None) -> str | None:

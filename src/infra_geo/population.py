@@ -143,16 +143,21 @@ def residential_buildings(
     if polygon is not None:
         return _residential(feats, polygon)
     # the file's read is cached, and so are its buildings: analyse asks for them twice (to
-    # estimate a total, then to place it); a copy each time, the cache stays as it was made
+    # estimate a total, then to place it); a copy each time, the cache stays as it was made.
+    # The footprint setting is part of the key: a changed setting filters again
+    minimum = settings.min_residential_footprint_m2
     hit = _BUILDINGS.get(id(feats))
-    if hit is None or hit[0]() is not feats:
-        hit = _BUILDINGS[id(feats)] = (weakref.ref(feats), _residential(feats, None))
-        weakref.finalize(feats, _BUILDINGS.pop, id(feats), None)
-    return hit[1].copy()
+    if hit is None or hit[0]() is not feats or hit[1] != minimum:
+        if hit is None or hit[0]() is not feats:
+            weakref.finalize(feats, _BUILDINGS.pop, id(feats), None)
+        hit = _BUILDINGS[id(feats)] = (weakref.ref(feats), minimum, _residential(feats, None))
+    return hit[2].copy()
 
 
-#: :func:`residential_buildings` of a file's features (``read_osm``'s cached frame), by its id
-_BUILDINGS: dict[int, tuple[weakref.ref[Any], gpd.GeoDataFrame]] = {}
+#: :func:`residential_buildings` of a file's features (``read_osm``'s cached frame), by its
+#: id: (the features, the footprint minimum they were filtered with, the buildings); an entry
+#: goes with its features (``read_osm``'s cache, which ``analyse`` clears when its job is read)
+_BUILDINGS: dict[int, tuple[weakref.ref[Any], float, gpd.GeoDataFrame]] = {}
 
 
 def _residential(feats: gpd.GeoDataFrame, polygon: PolygonLike | None) -> gpd.GeoDataFrame:

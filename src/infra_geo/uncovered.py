@@ -319,13 +319,32 @@ class _Traced:
         self.v_start = np.cumsum(self.v_count) - self.v_count
 
 
+#: pixels of one packed raster of shapes: more shapes are traced in several rasters, so a
+#: large area's memory stays bounded (~9 bytes a pixel, with the owner array)
+_PACK_PIXELS = 4_000_000
+
+
 def _trace_shapes(keys: list[bytes]) -> _Traced:
     """Return GDAL polygonize's rings of each shape (keys of :class:`_Layer`), in that order.
 
-    The shapes are packed on shelves into one small raster (a blank pixel between them) and
-    traced in pixel coordinates. Every polygon is the one GDAL traces for that region over
-    the whole raster, to the bit.
+    The shapes are packed on shelves into small rasters of at most ``_PACK_PIXELS`` (a blank
+    pixel between them; a larger shape alone) and traced in pixel coordinates. Every polygon
+    is the one GDAL traces for that region over the whole raster, to the bit.
     """
+    area = np.array([int(np.prod(np.frombuffer(k[:16], dtype=np.int64) + 1)) for k in keys])
+    batch = np.cumsum(area) // _PACK_PIXELS  # contiguous runs of keys, in order
+    cut = np.flatnonzero(np.r_[True, batch[1:] != batch[:-1], True])
+    parts = [_trace_batch(keys[a:b]) for a, b in zip(cut[:-1].tolist(), cut[1:].tolist())]
+    first = np.cumsum([0] + [b - a for a, b in zip(cut[:-1].tolist(), cut[1:].tolist())])
+    return _Traced(
+        np.concatenate([p[0] for p in parts]),
+        np.concatenate([p[1] for p in parts]),
+        np.concatenate([p[2] + off for p, off in zip(parts, first[:-1].tolist())]),
+    )
+
+
+def _trace_batch(keys: list[bytes]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the rings of :func:`_trace_shapes` for one packed raster: xy, sizes, shapes."""
     from rasterio.features import shapes
     from rasterio.transform import Affine
 
@@ -346,7 +365,7 @@ def _trace_shapes(keys: list[bytes]) -> _Traced:
         shelf = max(shelf, int(h[j]))
     packed = np.zeros((row + shelf + 1, width + 1), dtype=np.uint8)
     packed[r + pr[k], c + pc[k]] = 1
-    owner = np.full(packed.shape, -1, dtype=np.int64)
+    owner = np.full(packed.shape, -1, dtype=np.int32)
     owner[r + pr[k], c + pc[k]] = k
     traced = shapes(packed, mask=packed == 1, connectivity=4, transform=Affine.identity())
     xy, rings = _traced(traced)  # pixel corners: x east, y south
@@ -361,7 +380,7 @@ def _trace_shapes(keys: list[bytes]) -> _Traced:
     order = np.argsort(ring_shape, kind="stable")
     size = rings.size
     v = _runs(np.cumsum(size) - size, size, order)
-    return _Traced(xy[v], size[order], ring_shape[order])
+    return xy[v], size[order], ring_shape[order]
 
 
 class _Rings:
