@@ -7,6 +7,7 @@ the grid-cell dissolve behind it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from itertools import pairwise
 from typing import Any
 
 import geopandas as gpd
@@ -333,13 +334,12 @@ def _trace_shapes(keys: list[bytes]) -> _Traced:
     """
     area = np.array([int(np.prod(np.frombuffer(k[:16], dtype=np.int64) + 1)) for k in keys])
     batch = np.cumsum(area) // _PACK_PIXELS  # contiguous runs of keys, in order
-    cut = np.flatnonzero(np.r_[True, batch[1:] != batch[:-1], True])
-    parts = [_trace_batch(keys[a:b]) for a, b in zip(cut[:-1].tolist(), cut[1:].tolist())]
-    first = np.cumsum([0] + [b - a for a, b in zip(cut[:-1].tolist(), cut[1:].tolist())])
+    cut = np.flatnonzero(np.r_[True, batch[1:] != batch[:-1], True]).tolist()
+    parts = [_trace_batch(keys[a:b]) for a, b in pairwise(cut)]
     return _Traced(
         np.concatenate([p[0] for p in parts]),
         np.concatenate([p[1] for p in parts]),
-        np.concatenate([p[2] + off for p, off in zip(parts, first[:-1].tolist())]),
+        np.concatenate([p[2] + a for p, a in zip(parts, cut[:-1], strict=True)]),
     )
 
 
