@@ -107,6 +107,7 @@ class _SegmentGrid:
             del seg, order
         self._samples: tuple[Any, np.ndarray, np.ndarray] | None = None
         self._gap: np.ndarray | None = None
+        self._gap_q = 1
 
     def could_reach(self, xy: np.ndarray, tol: float) -> np.ndarray:
         """Return per point whether some piece may lie within ``tol`` (False: surely none).
@@ -118,7 +119,8 @@ class _SegmentGrid:
         of cells on a very large grid, see :attr:`gap_m`) has none. Points outside the grid
         keep ``True`` unless the grid lies farther than ``tol``; missing points are ``False``.
         """
-        gap, q = self.gap_m, self._gap_step
+        gap = self.gap_m
+        q = self._gap_q  # the block size the transform was built with
         ok_xy = np.isfinite(xy).all(axis=1)
         f = (np.where(ok_xy[:, None], xy, self.origin) - self.origin) / self.cell
         i = np.floor(f).astype(np.int64)
@@ -151,7 +153,7 @@ class _SegmentGrid:
         if getattr(self, "_gap", None) is None:  # (a grid pickled before it had one)
             from scipy import ndimage
 
-            q = self._gap_step
+            q = self._gap_q = self._gap_step
             nx_, ny_ = int(self.shape[0]), int(self.shape[1])
             bx, by = -(-nx_ // q), -(-ny_ // q)
             keys = self.keys if q == 1 else (self.keys // nx_ // q) * bx + self.keys % nx_ // q
