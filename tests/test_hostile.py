@@ -17,6 +17,7 @@ import os
 import pickle
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -51,6 +52,16 @@ def _env(**extra: str) -> dict[str, str]:
     return env
 
 
+def _ctrl_c_as_from_a_terminal() -> None:
+    """Give the CLI child Ctrl-C's default action, whatever the test run's own is.
+
+    A shell starts a background job (``pytest &`` in a script) with SIGINT ignored, and an
+    ignored signal stays ignored across ``exec``: Python then never raises
+    KeyboardInterrupt, and the Ctrl-C tests would test nothing but the shell.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _sandbox(where: Path) -> Path:
     """A working folder for CLI runs: a file README.md and a folder src/ with a file.
 
@@ -75,6 +86,7 @@ def _cli(
             timeout=timeout,
             env=_env(**env),
             cwd=cwd if cwd is not None else _sandbox(Path(tmp)),
+            preexec_fn=_ctrl_c_as_from_a_terminal,
         )
     assert "Traceback" not in r.stderr, r.stderr
     assert r.returncode in (0, 2, 130), (r.returncode, r.stderr)
