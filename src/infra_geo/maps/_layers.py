@@ -44,6 +44,7 @@ from ._common import (
     _usable,
     static,
 )
+from ._plain import _GeoJson, _PlainScripts
 
 _ON_EACH_FACILITY = JsCode(static("facility_events.js").rstrip("\n"))
 
@@ -176,7 +177,7 @@ def _facility_layers(
                 "fillOpacity": 0.25,
                 "className": cls,
             }
-            folium.GeoJson(
+            _GeoJson(
                 _collection(feats),
                 control=False,
                 on_each_feature=_ON_EACH_FACILITY,
@@ -202,7 +203,7 @@ def _facility_layers(
                 "className": cls,
             }
             feats = [_feature(geoms[i], _facility_props(rows[i], labels, t, kinds)) for i in pts]
-            folium.GeoJson(
+            _GeoJson(
                 _collection(feats),
                 control=False,
                 on_each_feature=_ON_EACH_FACILITY,
@@ -255,14 +256,14 @@ class _CatchmentRing(Layer):
     polygon, so switching on "15 min" shows the whole 15-minute area.
     """
 
-    _template = Template(
+    _template = _PlainScripts(Template(
         "{% macro script(this, kwargs) %}\n"
         "var {{ this.get_name() }}_ring = {{ this.packed_js }};\n"
         "var {{ this.get_name() }} = igCatchment(["
         "{% for el in this.lower %}{{ el.get_name() }}_ring, {% endfor %}"
         "{{ this.get_name() }}_ring], {{ this.options.style }});\n"
         "{% endmacro %}"
-    )
+    ))  # fmt: skip
 
     def __init__(
         self,
