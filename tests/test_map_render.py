@@ -84,3 +84,25 @@ def test_liechtenstein_page_is_branca_s_page_and_skips_the_reparse(liechtenstein
     # branca's path lexes the whole page's scripts again; the map under a tenth
     assert sum(parsed) > 0.8 * len(page)
     assert fast < 0.1 * len(page)  # the panel, legend and extent (Liechtenstein: 53 kB)
+
+
+def test_map_bounds_are_the_moved_frames_bounds_to_the_bit(li_net_fac):
+    """``_bounds_4326`` (each distinct vertex moved once, nothing rebuilt) gives the bits of
+    ``frame_to_4326(frame).total_bounds`` on Liechtenstein's catchments (UTM 32N, nested:
+    most vertices shared) and facilities, in their CRS and in EPSG:4326."""
+    import numpy as np
+    import shapely
+
+    from infra_geo._reproject import frame_to_4326
+    from infra_geo.maps import _bounds_4326
+
+    net, fac = li_net_fac
+    catch = ig.catchments(net, fac, minutes=[5, 10, 15], component=["care", "sports"])
+    xy = shapely.get_coordinates(catch.geometry.to_numpy())
+    assert len(np.unique(xy, axis=0)) < 0.7 * len(xy)  # shared vertices (here 60 %)
+    for frame in (catch, fac.to_crs(catch.crs), fac.to_crs(4326), catch.to_crs(3857)):
+        want = frame_to_4326(frame).total_bounds
+        got = _bounds_4326(frame)
+        assert np.array_equal(got.view(np.int64), np.asarray(want, dtype=float).view(np.int64))
+    empty = catch.iloc[:0]
+    assert np.isnan(_bounds_4326(empty)).all()
