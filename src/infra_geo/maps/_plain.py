@@ -29,7 +29,8 @@ def _parsed(text: Any) -> Any:
     if not isinstance(text, str) or any(s in text for s in _JINJA_STARTS):
         return text
     # what Jinja's lexer does to template data (keep_trailing_newline=False, newline "\n")
-    text = _NEWLINES.sub("\n", text)
+    if "\r" in text:
+        text = _NEWLINES.sub("\n", text)
     if text.endswith("\n"):
         text = text[:-1]
     return nodes.Template([nodes.Output([nodes.TemplateData(text)])])
