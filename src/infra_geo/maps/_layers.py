@@ -44,7 +44,7 @@ from ._common import (
     _usable,
     static,
 )
-from ._plain import _GeoJson, _PlainScripts
+from ._plain import _GeoJson, _plain_scripts
 
 _ON_EACH_FACILITY = JsCode(static("facility_events.js").rstrip("\n"))
 
@@ -256,7 +256,7 @@ class _CatchmentRing(Layer):
     polygon, so switching on "15 min" shows the whole 15-minute area.
     """
 
-    _template = _PlainScripts(Template(
+    _template = _plain_scripts(Template(
         "{% macro script(this, kwargs) %}\n"
         "var {{ this.get_name() }}_ring = {{ this.packed_js }};\n"
         "var {{ this.get_name() }} = igCatchment(["

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import re
 import types
-from typing import Any
+from typing import Any, cast
 
 import folium
-from jinja2 import nodes
+from jinja2 import Template, nodes
 
 _NEWLINES = re.compile(r"\r\n|\r|\n")
 _JINJA_STARTS = ("{{", "{%", "{#")
@@ -59,7 +59,12 @@ class _PlainScripts:
         return types.SimpleNamespace(**macros)
 
 
+def _plain_scripts(template: Template) -> Template:
+    """Return ``template`` behind a :class:`_PlainScripts` (typed as the template it stands in for)."""
+    return cast(Template, _PlainScripts(template))
+
+
 class _GeoJson(folium.GeoJson):
     """:class:`folium.GeoJson` whose script (the embedded features) is not parsed twice."""
 
-    _template = _PlainScripts(folium.GeoJson._template)
+    _template = _plain_scripts(folium.GeoJson._template)
