@@ -222,3 +222,35 @@ def test_analyse_cuts_the_rings_ahead_and_forgets_unused_ones(liechtenstein):
     del res
     gc.collect()
     assert _layers._AHEAD == []
+
+
+def test_rings_ahead_are_cut_on_two_threads_largest_first(li_catchments, monkeypatch):
+    """The rings cut ahead are shared by ``_AHEAD_THREADS`` (two) threads, the component with
+    the most vertices first; each component is cut once, and the rings are the ones the map
+    cuts itself."""
+    import threading
+
+    from infra_geo.maps import _layers
+
+    catch = li_catchments[1]
+    real = _layers._component_rings
+    calls: list[tuple[int, int]] = []
+
+    def spy(groups, crs):
+        calls.append((threading.get_ident(), sum(len(shapely.get_coordinates(a)) for a in groups)))
+        return real(groups, crs)
+
+    monkeypatch.setattr(_layers, "_component_rings", spy)
+    _layers._AHEAD.clear()
+    _layers.cut_rings_ahead(catch)
+    futures = _layers._AHEAD[0][2]
+    got = {k: f.result(timeout=120) for k, f in futures.items()}
+    assert _layers._AHEAD_THREADS == 2
+    assert len(calls) == len(COMPONENTS) == len(got)
+    assert len({t for t, _ in calls}) == 2
+    sizes = [n for _, n in calls]
+    assert max(sizes[:2]) == max(sizes)  # the largest is among the first two started
+    _, groups = _layers._ring_groups(catch)
+    for key in ("care", "public_space"):
+        assert real(groups[key], catch.crs)[2] == got[key][2]
+    _layers._AHEAD.clear()

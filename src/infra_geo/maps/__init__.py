@@ -24,9 +24,10 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from .._deprecate import positional_deprecated
-from .._reproject import frame_to_4326
+from .._reproject import frame_to_4326, points_to_4326
 from .._types import PolygonLike, SuggestionsLike
 from .._validate import as_facilities, as_frame
 from ..errors import EmptyDataError, InputError
@@ -325,13 +326,43 @@ def _map_bounds(
         raise EmptyDataError(
             "Nothing to map: the facilities are empty and no catchments or gaps were given."
         )
-    bounds = np.array([frame_to_4326(f).total_bounds for f in drawn])
+    bounds = np.array([_bounds_4326(f) for f in drawn])
     bounds = bounds[np.isfinite(bounds).all(axis=1)]
     if not len(bounds):
         raise EmptyDataError("Nothing to map: every geometry is empty.")
     west, south = bounds[:, 0].min(), bounds[:, 1].min()
     east, north = bounds[:, 2].max(), bounds[:, 3].max()
     return west, south, east, north
+
+
+def _bounds_4326(frame: gpd.GeoDataFrame) -> np.ndarray:
+    """Return ``frame_to_4326(frame).total_bounds`` from each distinct vertex moved once.
+
+    The same bits: the bounds are the least and greatest moved coordinates, and a vertex
+    moves the same wherever it occurs. Nothing is rebuilt (Malta's catchments: 278k of
+    798k vertices distinct, 0.14 -> 0.07 CPU-s). Frames frame_to_4326 moves another way
+    (no CRS, EPSG:4326, 3-D) and moved coordinates that are not finite take its path.
+    """
+    geoms = frame.geometry.to_numpy()
+    crs = frame.crs
+    if crs is None or crs.is_exact_same("EPSG:4326") or shapely.has_z(geoms).any():
+        return frame_to_4326(frame).total_bounds
+    xy = shapely.get_coordinates(geoms)
+    if not len(xy):
+        return frame_to_4326(frame).total_bounds
+    bits = xy.view(np.uint64)
+    code, uniq = pd.factorize(
+        (bits[:, 0] * np.uint64(0x9E3779B97F4A7C15) ^ bits[:, 1]).view(np.int64)
+    )
+    first = np.empty(len(uniq), dtype=np.int64)
+    first[code] = np.arange(len(code))  # any occurrence: checked below
+    pts = xy[first]
+    if not np.array_equal(pts[code].view(np.int64), xy.view(np.int64)):
+        pts = xy  # two vertices shared a hash: move every vertex
+    moved = points_to_4326(pts, crs)
+    if not np.isfinite(moved).all():
+        return frame_to_4326(frame).total_bounds
+    return np.r_[moved.min(axis=0), moved.max(axis=0)]
 
 
 def _base_map(west: float, south: float, east: float, north: float) -> folium.Map:

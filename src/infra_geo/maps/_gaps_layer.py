@@ -33,6 +33,7 @@ from ._common import (
     _usable,
     static,
 )
+from ._plain import _plain_scripts
 
 # ------------------------------------------------------------------------------------------
 # gaps
@@ -178,7 +179,7 @@ def _round_value(v: Any, fmt: str) -> float | None:
 class _GapsLayer(Layer):
     """A neighbourhood choropleth whose measure the reader picks in the legend."""
 
-    _template = Template(static("gaps_layer.js"))
+    _template = _plain_scripts(Template(static("gaps_layer.js")))
 
     def __init__(self, data: dict[str, Any], config: dict[str, Any], name: str, show: bool = True):
         super().__init__(name=name, overlay=True, control=True, show=show)

@@ -44,6 +44,7 @@ from ._common import (
     _usable,
     static,
 )
+from ._plain import _GeoJson, _plain_scripts
 
 _ON_EACH_FACILITY = JsCode(static("facility_events.js").rstrip("\n"))
 
@@ -176,7 +177,7 @@ def _facility_layers(
                 "fillOpacity": 0.25,
                 "className": cls,
             }
-            folium.GeoJson(
+            _GeoJson(
                 _collection(feats),
                 control=False,
                 on_each_feature=_ON_EACH_FACILITY,
@@ -202,7 +203,7 @@ def _facility_layers(
                 "className": cls,
             }
             feats = [_feature(geoms[i], _facility_props(rows[i], labels, t, kinds)) for i in pts]
-            folium.GeoJson(
+            _GeoJson(
                 _collection(feats),
                 control=False,
                 on_each_feature=_ON_EACH_FACILITY,
@@ -255,14 +256,14 @@ class _CatchmentRing(Layer):
     polygon, so switching on "15 min" shows the whole 15-minute area.
     """
 
-    _template = Template(
+    _template = _plain_scripts(Template(
         "{% macro script(this, kwargs) %}\n"
         "var {{ this.get_name() }}_ring = {{ this.packed_js }};\n"
         "var {{ this.get_name() }} = igCatchment(["
         "{% for el in this.lower %}{{ el.get_name() }}_ring, {% endfor %}"
         "{{ this.get_name() }}_ring], {{ this.options.style }});\n"
         "{% endmacro %}"
-    )
+    ))  # fmt: skip
 
     def __init__(
         self,
@@ -407,6 +408,12 @@ def _component_rings(groups: list[np.ndarray], crs: Any) -> _Rings:
 #: bench_malta at integration, stop 21): the memory target (< 1 GB) wins
 _RING_THREADS = 1
 
+#: threads cutting the rings ahead (:func:`cut_rings_ahead`, while ``analyse`` computes the gaps
+#: and ``save`` writes the other files): two. With one, ``save`` reached the map ~0.5-2 s before
+#: the cuts were done and waited; the peak, now ~750 MiB after this session's memory work, grows
+#: by ~50-80 MiB with the second (Malta, stop 22, branch map7)
+_AHEAD_THREADS = 2
+
 
 def _ring_groups(catch: gpd.GeoDataFrame) -> tuple[list[float], dict[str, list[np.ndarray]]]:
     """Return the thresholds and, per component, the catchment geometries of each threshold."""
@@ -432,7 +439,7 @@ _AHEAD_LOCK = threading.Lock()
 
 
 def cut_rings_ahead(catch: gpd.GeoDataFrame) -> None:
-    """Start cutting the map's catchment rings of ``catch`` in a background thread.
+    """Start cutting the map's catchment rings of ``catch`` in background threads.
 
     :func:`infra_geo.analyse` calls this once its catchments exist, so GEOS cuts the rings
     (releasing the GIL) while the gaps are computed and the other files written; a later
@@ -447,22 +454,35 @@ def cut_rings_ahead(catch: gpd.GeoDataFrame) -> None:
         return  # the map reports it
     crs = catch.crs
     futures: dict[str, Future[_Rings]] = {key: Future() for key in groups}
+    # the components with the most vertices first: two threads then finish close together
+    size = {k: sum(int(shapely.get_num_coordinates(a).sum()) for a in g) for k, g in groups.items()}
+    todo = iter(sorted(groups, key=lambda k: -size[k]))
+    todo_lock = threading.Lock()
+    running = [_AHEAD_THREADS]
 
     def run() -> None:
-        for key, group in groups.items():
+        while True:
+            with todo_lock:
+                key = next(todo, None)
+                if key is None:
+                    running[0] -= 1
+                    last = running[0] == 0
+                    break
             fut = futures[key]
             if fut.set_running_or_notify_cancel():
                 try:
-                    fut.set_result(_component_rings(group, crs))
+                    fut.set_result(_component_rings(groups[key], crs))
                 except BaseException as exc:  # handed to the map, which raises it
                     fut.set_exception(exc)
-        release_free_memory()  # this thread's arena: ~115 MiB freed by the cuts on Malta
+        if last:  # the threads' arenas (one thread: ~115 MiB freed by the cuts on Malta)
+            release_free_memory()
 
     entry = (crs, groups, futures)
     with _AHEAD_LOCK:
         _AHEAD.append(entry)
     weakref.finalize(catch, _forget_ahead, entry)
-    threading.Thread(target=run, name="infra_geo-rings-ahead", daemon=True).start()
+    for _ in range(_AHEAD_THREADS):
+        threading.Thread(target=run, name="infra_geo-rings-ahead", daemon=True).start()
 
 
 def _forget_ahead(entry: Any) -> None:
