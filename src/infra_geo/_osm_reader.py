@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ._gcpause import gc_paused
 from ._log import log
 from ._osm_collect import _KEY, _Collector, tag_list
 from ._osm_wkb import _from_hex_wkb
@@ -227,6 +228,7 @@ def _clean_stale_sort_dirs() -> None:
             continue
 
 
+@gc_paused()  # no cycles made; Malta: ~50 young collections and a full one skipped
 def _read(path: str, fmt: str, keys: tuple[str, ...], name: str = "") -> OSMData:
     """One pass over ``path``: libosmium filters and assembles, Python only collects.
 
