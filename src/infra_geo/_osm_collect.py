@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import repeat
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 
@@ -28,16 +28,19 @@ def tag_list(o: Any) -> list:
     return list(map(data.tags_next, repeat(data.tags_begin(), data.tags_size())))
 
 
-def _node_refs(nl: Any) -> list[int]:
-    """Return the node ids of a way's node list, fetched by index in the C layer.
+def _node_refs(nl: Any, n: int | None = None) -> list[int]:
+    """Return the node ids of a way's node list (of ``n`` nodes), fetched by index in the C layer.
 
-    pyosmium's own iteration goes through a generator and ``__getitem__`` per node.
+    pyosmium's own iteration goes through a generator and ``__getitem__`` per node; here
+    ``map`` calls the C ``get`` and reads ``ref`` without a Python frame per node (what is
+    left per node is pyosmium building its ``NodeRef``).
     """
     get, data = getattr(nl, "_list", None), getattr(nl, "_pyosmium_data", None)
     if get is None or data is None:  # another pyosmium layout
-        return [n.ref for n in nl]
-    get = get.get
-    return [get(data, i).ref for i in range(len(nl))]
+        return [r.ref for r in nl]
+    if n is None:
+        n = len(nl)
+    return list(map(_REF, map(get.get, repeat(data, n), range(n))))
 
 
 def _triples() -> dict[str, tuple[list[int], list[str], list[str]]]:
@@ -52,6 +55,8 @@ def _add_tags(target: tuple[list[int], list[str], list[str]], row: int, tags: li
 
 #: key and value of a pyosmium ``Tag`` (a named pair), fetched in C
 _KEY, _VALUE = itemgetter(0), itemgetter(1)
+#: the node id of a pyosmium ``NodeRef``
+_REF = attrgetter("ref")
 
 
 @dataclass
@@ -122,12 +127,13 @@ class _Collector:
         import osmium
 
         nl = o.nodes
+        n_nodes = len(nl)
         self.hw_rows.extend([len(self.hw_id)] * len(tags))
         self.hw_keys.extend(map(_KEY, tags))
         self.hw_vals.extend(map(_VALUE, tags))
         self.hw_id.append(o.id)
-        self.hw_len.append(len(nl))
-        self.hw_ref.extend(_node_refs(nl))
+        self.hw_len.append(n_nodes)
+        self.hw_ref.extend(_node_refs(nl, n_nodes))
         # the coordinates as a WKB line from libosmium; node by node only for a
         # way cut by the extract (a node missing) or of one node
         try:
