@@ -187,3 +187,53 @@ class _Collector:
             self.building_rels.append(
                 (o.id, dict(tags), [(m.type, m.ref, m.role) for m in o.members])
             )
+
+
+def pass_handler(c: _Collector, fkeys: frozenset[str]) -> Any:
+    """Return the pyosmium handler of the reading pass: each object to ``c``, by kind.
+
+    A ``SimpleHandler``'s callbacks, one per kind of object, instead of a loop over a
+    ``FileProcessor``: no generator step and no type test per object (Malta's filtered
+    pass with nothing done per object: 0.287 -> 0.278 CPU-s). ``fkeys``: the feature keys.
+    A way with neither highway nor route passed the key filter for a feature key: mostly
+    building outlines, whose tags come with their area, so they are listed only for an open
+    line. A highway=* area=yes object is a feature candidate like one with a feature key.
+    """
+    import osmium
+
+    invalid = (osmium.InvalidLocationError, RuntimeError)
+    wkb = osmium.geom.WKBFactory()
+    isdisjoint = fkeys.isdisjoint
+
+    class _Pass(osmium.SimpleHandler):
+        def node(self, o: Any) -> None:
+            tags = tag_list(o)
+            tkeys = set(map(_KEY, tags))
+            if not isdisjoint(tkeys) or ("highway" in tkeys and o.tags.get("area") == "yes"):
+                c.node(o, tags)
+
+        def way(self, o: Any) -> None:
+            has = o.tags.__contains__
+            if not has("highway") and not has("route"):
+                c.feature_way(o, None, wkb, invalid)
+                return
+            tags = tag_list(o)
+            tkeys = set(map(_KEY, tags))
+            if "highway" in tkeys or ("route" in tkeys and o.tags.get("route") == "ferry"):
+                c.highway(o, tags, wkb, invalid)
+            if not isdisjoint(tkeys) or ("highway" in tkeys and o.tags.get("area") == "yes"):
+                c.feature_way(o, tags, wkb, invalid)
+
+        def area(self, o: Any) -> None:
+            tags = tag_list(o)
+            tkeys = set(map(_KEY, tags))
+            if not isdisjoint(tkeys) or ("highway" in tkeys and o.tags.get("area") == "yes"):
+                c.area(o, tags, wkb)
+
+        def relation(self, o: Any) -> None:
+            tags = tag_list(o)
+            tkeys = set(map(_KEY, tags))
+            if not isdisjoint(tkeys) or ("highway" in tkeys and o.tags.get("area") == "yes"):
+                c.relation(o, tags)
+
+    return _Pass()
