@@ -213,7 +213,9 @@ def pass_handler(c: _Collector, fkeys: frozenset[str]) -> Any:
                 c.node(o, tags)
 
         def way(self, o: Any) -> None:
-            has = o.tags.__contains__
+            # the key test in C, not through the TagList property and its __contains__
+            data = getattr(o, "_pyosmium_data", None)
+            has = o.tags.__contains__ if data is None else data.tags_has_key
             if not has("highway") and not has("route"):
                 c.feature_way(o, None, wkb, invalid)
                 return
