@@ -23,8 +23,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ._gcpause import gc_paused
 from ._log import log
-from ._osm_collect import _KEY, _Collector, tag_list
+from ._osm_collect import _Collector, pass_handler
 from ._osm_wkb import _from_hex_wkb
 from .errors import DataFileError
 
@@ -227,6 +228,7 @@ def _clean_stale_sort_dirs() -> None:
             continue
 
 
+@gc_paused()  # no cycles made; Malta: ~50 young collections and a full one skipped
 def _read(path: str, fmt: str, keys: tuple[str, ...], name: str = "") -> OSMData:
     """One pass over ``path``: libosmium filters and assembles, Python only collects.
 
@@ -278,56 +280,22 @@ def _collect(path: str, fmt: str, keys: tuple[str, ...], name: str) -> _Collecto
     feature_keys = (set(keys) | set(BASE_KEYS)) - {"highway"}
     # route: ferry crossings (route=ferry ways have no highway tag) join the way arrays
     all_keys = sorted(feature_keys | {"highway", "route"})
-    fkeys = frozenset(feature_keys)
     c = _Collector()
-    invalid = (osmium.InvalidLocationError, RuntimeError)
-    wkb = osmium.geom.WKBFactory()
     # nodes, relations and areas reach Python only with a feature key: street furniture
     # (highway=crossing), bus routes and closed streets stay in libosmium ("area" keeps a
-    # highway=* area=yes square, which ``cand`` then judges like any other object)
-    fp = (
-        osmium.FileProcessor(osmium.io.File(path, fmt))
-        .with_areas()
-        .with_filter(EmptyTagFilter())
-        .with_filter(KeyFilter(*all_keys))
-        .with_filter(
-            KeyFilter(*sorted(feature_keys | {"area"})).enable_for(  # type: ignore[func-returns-value]  # returns self; stub says None
-                osmium.osm.NODE | osmium.osm.RELATION | osmium.osm.AREA
-            )
-        )
-    )
-    way, area, node = osmium.osm.Way, osmium.osm.Area, osmium.osm.Node
+    # highway=* area=yes square, which the handler then judges like any other object).
+    # The same filters choose the relations libosmium assembles into areas (first pass)
+    filters = [
+        EmptyTagFilter(),
+        KeyFilter(*all_keys),
+        KeyFilter(*sorted(feature_keys | {"area"})).enable_for(  # type: ignore[func-returns-value]  # returns self; stub says None
+            osmium.osm.NODE | osmium.osm.RELATION | osmium.osm.AREA
+        ),
+    ]
     try:
-        o: Any
-        for o in fp:
-            kind = type(o)  # one type test per object, not is_way(), is_area()...
-            has = o.tags.__contains__
-            if kind is way and not has("highway") and not has("route"):
-                # through the key filter without highway or route: it has a feature
-                # key. Mostly building outlines, whose tags come with their area, so
-                # the tags are listed only for an open line
-                c.feature_way(o, None, wkb, invalid)
-                continue
-            tags = tag_list(o)
-            tkeys = set(map(_KEY, tags))
-            cand = not fkeys.isdisjoint(tkeys) or (
-                "highway" in tkeys and o.tags.get("area") == "yes"
-            )
-            if kind is area:
-                if cand:
-                    c.area(o, tags, wkb)
-            elif kind is node:
-                if cand:
-                    c.node(o, tags)
-            elif kind is way:
-                ferry = "route" in tkeys and o.tags.get("route") == "ferry"
-                if "highway" in tkeys or ferry:
-                    c.highway(o, tags, wkb, invalid)
-                if cand:
-                    c.feature_way(o, tags, wkb, invalid)
-            elif o.is_relation():
-                if cand:
-                    c.relation(o, tags)
+        pass_handler(c, frozenset(feature_keys)).apply_file(
+            osmium.io.File(path, fmt), locations=True, filters=filters
+        )
     except (RuntimeError, ValueError, osmium.InvalidLocationError) as exc:
         raise _read_error(name or path, exc) from None
     return c

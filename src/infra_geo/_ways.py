@@ -21,6 +21,7 @@ from pyproj import CRS, Transformer
 
 from . import settings
 from ._crs import metric_crs_for
+from ._gcpause import gc_paused
 from ._log import log
 from ._validate import positive, to_crs
 from ._walk_profiles import resolve as resolve_profile
@@ -150,6 +151,7 @@ def _profile_ways(
     return walk, ferry, profile, crs
 
 
+@gc_paused()  # 46k edge geometries on Malta: no collections while they are made
 def _build_from_ways(
     data: Any, walk: np.ndarray, area: Any, crs: Any, *, ferry: np.ndarray | None = None
 ) -> WalkNetwork:
