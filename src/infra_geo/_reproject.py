@@ -37,7 +37,26 @@ def frame_to_4326(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     geoms = frame.geometry.to_numpy()
     if frame.crs is None or frame.crs.is_exact_same(_WGS84) or shapely.has_z(geoms).any():
         return frame.to_crs(_WGS84)  # nothing to gain, or not plain 2-D: the library's own way
-    xy = shapely.get_coordinates(geoms)
+    pts, code = distinct_points(shapely.get_coordinates(geoms))
+    moved = shapely.set_coordinates(geoms.copy(), points_to_4326(pts, frame.crs)[code])
+    out = frame.copy()  # as GeoDataFrame.to_crs does
+    out.geometry = gpd.GeoSeries(moved, index=frame.index, crs=_WGS84)
+    return out
+
+
+def distinct_points(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the distinct 2-D points of ``xy`` (by their bits, first occurrences) and each point's.
+
+    ``distinct[index] == xy`` to the bit; if two different points share a hash, every point
+    is its own (the answer stays exact, only the saving is lost).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> pts, idx = distinct_points(np.array([[1.0, 2.0], [3.0, 4.0], [1.0, 2.0]]))
+    >>> pts.tolist(), idx.tolist()
+    ([[1.0, 2.0], [3.0, 4.0]], [0, 1, 0])
+    """
     bits = xy.view(np.uint64)
     code, uniq = pd.factorize(
         (bits[:, 0] * np.uint64(0x9E3779B97F4A7C15) ^ bits[:, 1]).view(np.int64)
@@ -46,11 +65,8 @@ def frame_to_4326(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     first[code[::-1]] = np.arange(len(code) - 1, -1, -1)
     pts = xy[first]
     if not np.array_equal(pts[code].view(np.int64), xy.view(np.int64)):
-        pts, code = xy, np.arange(len(xy))  # two vertices shared a hash: move every vertex
-    moved = shapely.set_coordinates(geoms.copy(), points_to_4326(pts, frame.crs)[code])
-    out = frame.copy()  # as GeoDataFrame.to_crs does
-    out.geometry = gpd.GeoSeries(moved, index=frame.index, crs=_WGS84)
-    return out
+        return xy, np.arange(len(xy))  # two points shared a hash: every point its own
+    return pts, code
 
 
 def points_to_4326(xy: np.ndarray, crs: Any) -> np.ndarray:

@@ -27,7 +27,7 @@ import pandas as pd
 import shapely
 
 from .._deprecate import positional_deprecated
-from .._reproject import frame_to_4326, points_to_4326
+from .._reproject import distinct_points, frame_to_4326, points_to_4326
 from .._types import PolygonLike, SuggestionsLike
 from .._validate import as_facilities, as_frame
 from ..errors import EmptyDataError, InputError
@@ -350,16 +350,7 @@ def _bounds_4326(frame: gpd.GeoDataFrame) -> np.ndarray:
     xy = shapely.get_coordinates(geoms)
     if not len(xy):
         return frame_to_4326(frame).total_bounds
-    bits = xy.view(np.uint64)
-    code, uniq = pd.factorize(
-        (bits[:, 0] * np.uint64(0x9E3779B97F4A7C15) ^ bits[:, 1]).view(np.int64)
-    )
-    first = np.empty(len(uniq), dtype=np.int64)
-    first[code] = np.arange(len(code))  # any occurrence: checked below
-    pts = xy[first]
-    if not np.array_equal(pts[code].view(np.int64), xy.view(np.int64)):
-        pts = xy  # two vertices shared a hash: move every vertex
-    moved = points_to_4326(pts, crs)
+    moved = points_to_4326(distinct_points(xy)[0], crs)
     if not np.isfinite(moved).all():
         return frame_to_4326(frame).total_bounds
     return np.r_[moved.min(axis=0), moved.max(axis=0)]
